@@ -1,0 +1,3 @@
+from xret.cli import main
+
+main()

@@ -1,0 +1,31 @@
+"""Where xret reads data and keeps caches and results; one place decides each location."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DATA_DIR_ENV = "XRET_DATA_DIR"
+CACHE_DIR_ENV = "XRET_CACHE_DIR"
+RESULTS_DIR_ENV = "XRET_RESULTS_DIR"
+
+
+def data_dir(explicit: str | os.PathLike | None = None) -> Path | None:
+    """The user's local copy of the evaluation data: ``--data-dir``, else ``$XRET_DATA_DIR``."""
+    value = explicit if explicit is not None else os.environ.get(DATA_DIR_ENV)
+    return Path(value).expanduser() if value else None
+
+
+def cache_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """Downloads, built models and embedding caches: ``$XRET_CACHE_DIR`` or ``~/.cache/xret``."""
+    value = explicit if explicit is not None else os.environ.get(CACHE_DIR_ENV)
+    if value:
+        return Path(value).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "xret"
+
+
+def results_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """Result records of ``xret bench``: ``--results-dir``, ``$XRET_RESULTS_DIR`` or ``./xret-results``."""
+    value = explicit if explicit is not None else os.environ.get(RESULTS_DIR_ENV)
+    return Path(value).expanduser() if value else Path("xret-results")
