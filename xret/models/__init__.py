@@ -1,0 +1,45 @@
+"""Model specs, the model registry and the providers that build encoders."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from xret.errors import UnknownNameError
+from xret.models.catalog import MODELS
+from xret.models.spec import ModelSpec, Role
+
+
+_PYTHON_TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+def model_spec(name: str) -> ModelSpec:
+    """A registered name, a local sentence-transformers folder, ``module:attr``, or a hub id."""
+    if name in MODELS:
+        return MODELS.get(name)
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return _folder_spec(path)
+    if _PYTHON_TARGET.match(name):
+        return ModelSpec(name=name, provider="python", source=name, display_name=name)
+    if "/" in name and not name.startswith((".", "/")):
+        return ModelSpec(name=name, provider="sentence-transformers", source=name, display_name=name)
+    raise UnknownNameError("model", name, MODELS)
+
+
+def _folder_spec(path: Path) -> ModelSpec:
+    """A spec for a local sentence-transformers folder, prompts taken from its own config."""
+    config_file = path / "config_sentence_transformers.json"
+    prompts = json.loads(config_file.read_text()).get("prompts", {}) if config_file.is_file() else {}
+    return ModelSpec(
+        name=path.resolve().name,
+        provider="sentence-transformers",
+        source=str(path.resolve()),
+        display_name=path.resolve().name,
+        query_prompt=prompts.get("query", ""),
+        document_prompt=prompts.get("document", prompts.get("passage", "")),
+    )
+
+
+__all__ = ["MODELS", "ModelSpec", "Role", "model_spec"]

@@ -1,0 +1,45 @@
+"""Pluggable task definitions and their loaders."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from xret.tasks.artifacts import locate, pinned, sha256_file
+from xret.tasks.catalog import TASKS
+from xret.tasks.records import TaskData
+from xret.tasks.spec import TaskSpec
+
+
+CUSTOM_LAREQA = "lareqa:"
+
+
+def get_task(name: str) -> TaskSpec:
+    """A registered task, or ``lareqa:DIR`` for a directory of LAReQA-format files."""
+    if name.startswith(CUSTOM_LAREQA):
+        from xret.tasks.lareqa import custom_task
+
+        return custom_task(Path(name[len(CUSTOM_LAREQA) :]).expanduser())
+    return TASKS.get(name)
+
+
+def load_task(
+    spec: TaskSpec,
+    languages: tuple[str, ...],
+    data_dir: Path | None,
+    cache_dir: Path,
+    options: object = None,
+) -> TaskData:
+    """Locate and verify the task's pinned files for ``languages``, then run its loader."""
+    if spec.root is not None:
+        files = {path: spec.root / path for path in spec.files_for(languages)}
+        checksums = {path: sha256_file(file) for path, file in files.items()}
+    else:
+        artifacts = [pinned(path) for path in spec.files_for(languages)]
+        files = {a.path: locate(a, data_dir, cache_dir) for a in artifacts}
+        checksums = {a.path: a.sha256 for a in artifacts}
+    data = spec.load_function()(spec, files, languages, options)
+    return replace(data, checksums=checksums)
+
+
+__all__ = ["TASKS", "TaskData", "TaskSpec", "get_task", "load_task"]

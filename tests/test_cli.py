@@ -1,0 +1,107 @@
+"""The command line end to end, on a toy LAReQA task and the deterministic hash encoder."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from xret.cli import main
+from xret.results.store import load_record
+from xret.testing import write_lareqa_task
+
+from test_lareqa import PARAGRAPHS
+
+MODEL = "xret.testing:HashEncoder"
+
+
+def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["xret", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code or 0
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def toy(tmp_path, monkeypatch):
+    monkeypatch.setenv("XRET_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("XRET_RESULTS_DIR", str(tmp_path / "results"))
+    return f"lareqa:{write_lareqa_task(tmp_path / 'toy', PARAGRAPHS)}"
+
+
+def test_bench_writes_record_and_per_query_scores(toy, tmp_path, monkeypatch, capsys):
+    code, out, err = run(monkeypatch, capsys, "bench", "-m", MODEL, "-t", toy, "-q")
+    assert code == 0, err
+    assert "Mo. MAP" in out
+    (path,) = (tmp_path / "results").rglob("*.json")
+    record = load_record(path)
+    assert record.task["name"] == "lareqa:toy"
+    assert {c.setting for c in record.cells} == {"mono", "cross", "multi"}
+    per_query = pd.read_csv(path.parent / record.per_query)
+    # Cell means in the record are the means of the stored per-query values.
+    for cell in record.cells:
+        rows = per_query[(per_query.setting == cell.setting) & (per_query.query_language == cell.query_language)
+                         & (per_query.pool_language == cell.pool_language)]
+        assert len(rows) == cell.n_queries
+        assert rows["MAP"].mean() == pytest.approx(cell.values["MAP"], abs=1e-6)
+    assert set(record.provenance["timings"]) >= {"load_data", "load_model", "encode", "search", "measures"}
+    assert record.provenance["encode"]["encoded"] == record.provenance["encode"]["unique"]
+
+
+def test_rerun_skips_and_overwrite_uses_the_cache(toy, tmp_path, monkeypatch, capsys):
+    assert run(monkeypatch, capsys, "bench", "-m", MODEL, "-t", toy, "-q")[0] == 0
+    (path,) = (tmp_path / "results").rglob("*.json")
+    before = path.read_text()
+    code, _, err = run(monkeypatch, capsys, "bench", "-m", MODEL, "-t", toy, "-q")
+    assert code == 0 and "already done" in err and path.read_text() == before
+    code, _, err = run(monkeypatch, capsys, "bench", "-m", MODEL, "-t", toy, "-q", "--overwrite")
+    record = load_record(path)
+    assert code == 0 and record.provenance["encode"]["encoded"] == 0
+    assert record.provenance["device"].startswith("none")
+    assert [c.values for c in record.cells] == [c.values for c in load_record(path).cells]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["bench", "-m", MODEL, "-t", "xquad-rr"], "unknown task 'xquad-rr'; did you mean 'xquad-r'"),
+        (["bench", "-m", "minilm-em"], "unknown model 'minilm-em'; did you mean 'minilm-en'?"),
+        (["bench", "-m", MODEL, "-t", "xquad-r", "-l", "xx"], "unknown language of xquad-r 'xx'"),
+        (["bench", "-m", MODEL, "-s", "mono,crosss"], "unknown setting 'crosss'"),
+        (["bench", "-m", MODEL, "--measures", "MAP@5"], "unknown measure 'MAP@5'"),
+        (["bench", "-m", "nosuchmodule:Encoder"], "cannot import 'nosuchmodule'"),
+    ],
+)
+def test_user_mistakes_give_one_line(toy, monkeypatch, capsys, args, message):
+    code, _, err = run(monkeypatch, capsys, *args)
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_broken_task_file_keeps_finished_results(toy, tmp_path, monkeypatch, capsys):
+    assert run(monkeypatch, capsys, "bench", "-m", MODEL, "-t", toy, "-q")[0] == 0
+    other = write_lareqa_task(tmp_path / "other", PARAGRAPHS)
+    (other / "de.json").write_text("{")
+    code, _, err = run(monkeypatch, capsys, "bench", "-m", MODEL, "-t", toy, "-t", f"lareqa:{other}", "-q")
+    assert code == 2 and "de.json: cannot read LAReQA JSON" in err
+    assert len(list((tmp_path / "results").rglob("*.json"))) == 1
+
+
+def test_help_imports_neither_torch_nor_faiss():
+    code = "import sys; from xret.cli import cli; cli.main(['--help'], standalone_mode=False); " \
+           "print(json.dumps(sorted(m for m in ('torch', 'faiss', 'sentence_transformers', 'pandas') if m in sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_tasks_lists_registered_tasks(monkeypatch, capsys):
+    code, out, _ = run(monkeypatch, capsys, "tasks")
+    assert code == 0 and "xquad-r" in out and "mlqa-r" in out

@@ -1,0 +1,107 @@
+"""Measures through pytrec_eval fed exact ranks, checked against protocol.md's worked examples."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from xret.benchmark.bias import rank_distance
+from xret.benchmark.evaluate import rank_run
+from xret.benchmark.measures import Measure, evaluate, parse_measure, parse_measures
+from xret.errors import UnknownNameError
+
+ALL = parse_measures(["MAP", "MRR", "R@1", "R@10", "Hit@1", "Hit@10", "nDCG@10", "P@10"])
+
+
+def measure_ranks(ranks_by_query: dict[str, list[int]]) -> dict[str, dict[Measure, float]]:
+    ids = {q: [f"{q}-rel{i}" for i in range(len(r))] for q, r in ranks_by_query.items()}
+    width = max(len(r) for r in ranks_by_query.values())
+    ranks = np.zeros((len(ids), width), dtype=np.int64)
+    for row, r in enumerate(ranks_by_query.values()):
+        ranks[row, : len(r)] = r
+    qrels = {q: dict.fromkeys(docs, 1) for q, docs in ids.items()}
+    return evaluate(qrels, rank_run(list(ids.values()), ranks, list(ids)), ALL)
+
+
+def test_worked_example_of_protocol():
+    # One query, 3 relevant candidates at ranks 1, 3 and 6 (protocol.md §3.2).
+    values = measure_ranks({"q": [1, 3, 6]})["q"]
+    assert values[Measure("MAP")] == pytest.approx((1 / 1 + 2 / 3 + 3 / 6) / 3)
+    assert round(values[Measure("MAP")], 4) == 0.7222
+    assert values[Measure("R", 1)] == pytest.approx(1 / 3)
+    assert values[Measure("Hit", 1)] == 1.0
+    assert values[Measure("R", 10)] == 1.0
+    assert rank_distance(np.array([[1, 3, 6]]))[0] == 5
+
+
+def test_single_relevant_map_is_reciprocal_rank():
+    for rank in (1, 2, 7, 100, 1180):
+        values = measure_ranks({"q": [rank]})["q"]
+        assert values[Measure("MAP")] == pytest.approx(1 / rank)
+        assert values[Measure("MRR")] == pytest.approx(1 / rank)
+        assert values[Measure("Hit", 10)] == (1.0 if rank <= 10 else 0.0)
+
+
+def test_random_ranking_expectation_single_relevant():
+    # Uniformly random rank of one relevant in a pool of N: E[AP] = H_N / N (0.006484 for N = 1,180).
+    n = 1180
+    values = measure_ranks({f"q{r}": [r] for r in range(1, n + 1)})
+    mean_ap = np.mean([v[Measure("MAP")] for v in values.values()])
+    assert mean_ap == pytest.approx(sum(1 / k for k in range(1, n + 1)) / n)
+    assert round(mean_ap, 6) == 0.006484
+
+
+def test_perfect_ranker():
+    values = measure_ranks({"q": list(range(1, 12))})["q"]
+    assert values[Measure("MAP")] == 1.0
+    assert values[Measure("nDCG", 10)] == pytest.approx(1.0)
+    assert values[Measure("R", 10)] == pytest.approx(10 / 11)  # standard recall: at most 10/11 on XQuAD-R
+    assert rank_distance(np.arange(1, 12)[None, :])[0] == 10  # minimum is |R| - 1
+
+
+def test_query_missing_from_run_counts_zero():
+    out = evaluate({"a": {"d": 1}, "b": {"d": 1}}, {"a": {"d": 1.0}}, ALL)
+    assert out["a"][Measure("MAP")] == 1.0
+    assert all(v == 0.0 for v in out["b"].values())
+
+
+def test_ndcg_at_10_against_formula():
+    values = measure_ranks({"q": [2, 5]})["q"]
+    dcg = 1 / math.log2(3) + 1 / math.log2(6)
+    idcg = 1 + 1 / math.log2(3)
+    assert values[Measure("nDCG", 10)] == pytest.approx(dcg / idcg)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("MAP", Measure("MAP")), ("map", Measure("MAP")), ("R@10", Measure("R", 10)),
+     ("nDCG@10", Measure("nDCG", 10)), ("hit@1", Measure("Hit", 1)), ("RD", Measure("RD"))],
+)
+def test_parse(text, expected):
+    assert parse_measure(text) == expected
+    assert parse_measure(str(expected)) == expected
+
+
+@pytest.mark.parametrize("text", ["MAPP", "R", "MAP@10", "nDCG", "R@x", ""])
+def test_parse_rejects(text):
+    with pytest.raises(UnknownNameError):
+        parse_measure(text)
+
+
+def test_rank_distance_worked_example():
+    # Pool of 9: q_en's relevant {en1, de1, ar1} at ranks 1, 3, 6 -> RD 5; another en query RD 1.
+    rd = rank_distance(np.array([[1, 3, 6], [2, 3, 0]]))
+    assert rd.tolist() == [5.0, 1.0]
+    assert rd.mean() == 3.0
+
+
+def test_rank_distance_random_expectation_exact():
+    # E[RD] = (k-1)(N+1)/(k+1) for k relevant placed uniformly among N: enumerate all placements.
+    from itertools import combinations
+
+    n, k = 7, 3
+    spreads = [max(c) - min(c) for c in combinations(range(1, n + 1), k)]
+    assert np.mean(spreads) == pytest.approx((k - 1) * (n + 1) / (k + 1))
+    assert rank_distance(np.array(list(combinations(range(1, n + 1), k)))).mean() == pytest.approx(np.mean(spreads))

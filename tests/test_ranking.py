@@ -1,0 +1,91 @@
+"""Exact relevant ranks and the rank projection handed to pytrec_eval, against brute-force oracles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytrec_eval
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xret.benchmark.evaluate import rank_run
+from xret.benchmark.measures import evaluate, parse_measures
+from xret.benchmark.ranking import PAD, relevant_ranks
+from xret.benchmark.search import ExactIndex, FlatIndex
+
+
+def oracle_ranks(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:
+    """Full stable sort: descending score, ties by column order."""
+    out = np.zeros(relevant.shape, dtype=np.int64)
+    for row in range(len(scores)):
+        order = sorted(range(scores.shape[1]), key=lambda c: (-scores[row, c], c))
+        position = {c: i + 1 for i, c in enumerate(order)}
+        out[row] = [position[c] if c != PAD else 0 for c in relevant[row]]
+    return out
+
+
+@st.composite
+def scored_pools(draw):
+    n_queries = draw(st.integers(1, 5))
+    pool = draw(st.integers(1, 30))
+    # Few distinct values so that ties are common.
+    scores = draw(st.lists(st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0]), min_size=pool, max_size=pool),
+                           min_size=n_queries, max_size=n_queries))
+    width = draw(st.integers(1, min(4, pool)))
+    relevant = []
+    for _ in range(n_queries):
+        cols = draw(st.lists(st.integers(0, pool - 1), min_size=1, max_size=width, unique=True))
+        relevant.append(cols + [PAD] * (width - len(cols)))
+    return np.array(scores, dtype=np.float32), np.array(relevant, dtype=np.int64)
+
+
+@settings(max_examples=200, deadline=None)
+@given(scored_pools())
+def test_relevant_ranks_match_full_sort(case):
+    scores, relevant = case
+    assert np.array_equal(relevant_ranks(scores, relevant), oracle_ranks(scores, relevant))
+
+
+def test_ties_break_by_pool_order():
+    scores = np.array([[0.5, 0.9, 0.5, 0.5]], dtype=np.float32)
+    assert relevant_ranks(scores, np.array([[3, 0, 2]])).tolist() == [[4, 2, 3]]
+
+
+@settings(max_examples=50, deadline=None)
+@given(scored_pools())
+def test_rank_projection_equals_pytrec_eval_on_the_full_run(case):
+    scores, relevant = case
+    measures = parse_measures(["MAP", "MRR", "R@1", "R@10", "Hit@1", "Hit@10", "nDCG@10", "P@5"])
+    ranks = relevant_ranks(scores, relevant)
+    qids = [f"q{i}" for i in range(len(scores))]
+    rel_ids = [[f"d{c}" for c in row if c != PAD] for row in relevant]
+    qrels = {q: dict.fromkeys(ids, 1) for q, ids in zip(qids, rel_ids)}
+    projected = evaluate(qrels, rank_run(rel_ids, ranks, qids), measures)
+    # The oracle: the complete ranking with real ids, order made explicit by distinct scores.
+    full = {}
+    for q, row in zip(qids, scores):
+        order = sorted(range(len(row)), key=lambda c: (-row[c], c))
+        full[q] = {f"d{c}": float(-i) for i, c in enumerate(order)}
+    expected = pytrec_eval.RelevanceEvaluator(qrels, {"map", "recip_rank", "recall.1,10", "success.1,10",
+                                                       "ndcg_cut.10", "P.5"}).evaluate(full)
+    for q in qids:
+        for m in measures:
+            assert projected[q][m] == expected[q][m.trec_key], (q, m)
+
+
+def test_faiss_flat_search_agrees_with_exact_ranking():
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((500, 32)).astype(np.float32)
+    vectors[250:260] = vectors[0]  # exact duplicates: ties resolved by the lower id
+    queries = rng.standard_normal((20, 32)).astype(np.float32)
+    queries[0] = vectors[0]
+    flat, exact = FlatIndex(32), ExactIndex(32)
+    flat.add(vectors)
+    exact.add(vectors)
+    a, b = flat.search(queries, 50), exact.search(queries, 50)
+    assert np.array_equal(a.ids, b.ids)
+    np.testing.assert_allclose(a.scores, b.scores, rtol=1e-5, atol=1e-5)
+    assert a.ids[0, :11].tolist() == [0, *range(250, 260)]
+    # Ranks from exhaustive counting agree with the index's order.
+    scores = queries @ vectors.T
+    top = a.ids[:, :5]
+    assert np.array_equal(relevant_ranks(scores, top), np.tile(np.arange(1, 6), (20, 1)))

@@ -1,0 +1,72 @@
+"""On-disk embedding cache: (embedding namespace, text digest) -> float32 vector.
+
+A namespace is one model revision + prompt (ModelSpec.embedding_namespace). Each flush writes a
+new shard atomically, so an interrupted run keeps every shard it finished and a rerun encodes
+only what is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+DIGEST_BYTES = 16
+
+
+def text_digests(texts: Sequence[str]) -> list[bytes]:
+    return [hashlib.blake2b(t.encode("utf-8"), digest_size=DIGEST_BYTES).digest() for t in texts]
+
+
+class NamespaceCache:
+    def __init__(self, root: Path):
+        self.root = root
+        self._rows: dict[bytes, int] = {}
+        self._blocks: list[np.ndarray] = []
+        self._size = 0
+        for shard in sorted(root.glob("part-*.npz")) if root.is_dir() else ():
+            with np.load(shard) as data:
+                self._remember([row.tobytes() for row in data["keys"]], data["vectors"])
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def _remember(self, keys: list[bytes], vectors: np.ndarray) -> None:
+        for offset, key in enumerate(keys):
+            self._rows.setdefault(key, self._size + offset)
+        self._blocks.append(np.asarray(vectors, dtype=np.float32))
+        self._size += len(keys)
+
+    def lookup(self, keys: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+        """(mask of keys found, their vectors in key order)."""
+        rows = np.array([self._rows.get(k, -1) for k in keys], dtype=np.int64)
+        found = rows >= 0
+        if not found.any():
+            return found, np.empty((0, 0), dtype=np.float32)
+        if len(self._blocks) > 1:
+            self._blocks = [np.concatenate(self._blocks)]
+        return found, self._blocks[0][rows[found]]
+
+    def add(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
+        if not len(keys):
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        name = f"part-{time.time_ns():020d}-{os.getpid()}"
+        tmp = self.root / f".{name}.tmp.npz"
+        # Raw bytes, not numpy's "S" strings, which drop trailing NUL bytes of a digest.
+        raw = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), DIGEST_BYTES)
+        np.savez(tmp, keys=raw, vectors=vectors)
+        os.replace(tmp, self.root / f"{name}.npz")
+        self._remember(list(keys), vectors)
+
+
+class EmbeddingCache:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def namespace(self, name: str) -> NamespaceCache:
+        return NamespaceCache(self.root / name)

@@ -1,0 +1,170 @@
+"""The embedding engine: deduplication, cache, length-sorted token-budget batches, one encode per text.
+
+The encoder is created lazily, only when some text is missing from the cache, so a rerun with a
+warm cache never loads the model.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from xret.benchmark.cache import EmbeddingCache, text_digests
+from xret.errors import ModelError
+from xret.models.encoder import Encoder
+from xret.models.spec import ModelSpec, Role
+
+
+@dataclass(frozen=True)
+class BatchPolicy:
+    max_texts: int = 128
+    max_tokens: int = 8192
+    """Padded tokens per batch: texts x the longest text in it."""
+    flush_every: int = 2048
+    """Texts encoded between cache writes: the most an interruption can lose."""
+
+
+@dataclass(frozen=True, eq=False)
+class Embedded:
+    vectors: np.ndarray
+    """(unique texts, dim) float32."""
+    index: np.ndarray
+    """Text i of the input -> its row in ``vectors``."""
+
+
+@dataclass
+class EncodeStats:
+    texts: int = 0
+    unique: int = 0
+    cached: int = 0
+    encoded: int = 0
+    tokens: int = 0
+    padded_tokens: int = 0
+    seconds: float = 0.0
+
+    def minus(self, earlier: EncodeStats) -> EncodeStats:
+        return EncodeStats(**{f.name: getattr(self, f.name) - getattr(earlier, f.name) for f in fields(self)})
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def plan_batches(lengths: np.ndarray, policy: BatchPolicy) -> list[np.ndarray]:
+    """Positions into ``lengths``, longest first, grouped so each batch fits the token budget."""
+    order = np.argsort(-lengths, kind="stable")
+    batches, start = [], 0
+    while start < len(order):
+        longest = max(int(lengths[order[start]]), 1)
+        size = max(1, min(policy.max_texts, policy.max_tokens // longest))
+        batches.append(order[start : start + size])
+        start += size
+    return batches
+
+
+class EmbeddingEngine:
+    def __init__(
+        self,
+        spec: ModelSpec,
+        load_encoder: Callable[[], Encoder],
+        cache: EmbeddingCache | None,
+        policy: BatchPolicy = BatchPolicy(),
+        progress: bool = True,
+    ):
+        self.spec = spec
+        self._load_encoder = load_encoder
+        self._encoder: Encoder | None = None
+        self.cache = cache
+        self.policy = policy
+        self.progress = progress
+        self.stats = EncodeStats()
+        self.load_seconds = 0.0
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            start = time.perf_counter()
+            self._encoder = self._load_encoder()
+            self.load_seconds += time.perf_counter() - start
+        return self._encoder
+
+    def embed(self, texts: Sequence[str], role: Role) -> Embedded:
+        unique: dict[str, int] = {}
+        index = np.fromiter((unique.setdefault(t, len(unique)) for t in texts), np.int64, len(texts))
+        distinct = list(unique)
+        keys = text_digests(distinct)
+        store = self.cache.namespace(self.spec.embedding_namespace(role)) if self.cache else None
+        vectors: np.ndarray | None = None
+        found = np.zeros(len(distinct), dtype=bool)
+        if store is not None:
+            found, cached = store.lookup(keys)
+            if found.any():
+                vectors = np.empty((len(distinct), cached.shape[1]), dtype=np.float32)
+                vectors[found] = cached
+        missing = np.flatnonzero(~found)
+        if len(missing):
+            fresh = self._encode([distinct[i] for i in missing], role, [keys[i] for i in missing], store)
+            if vectors is None:
+                vectors = np.empty((len(distinct), fresh.shape[1]), dtype=np.float32)
+            vectors[missing] = fresh
+        if vectors is None:
+            vectors = np.empty((0, self.spec.dim or 0), dtype=np.float32)
+        self._count(len(texts), len(distinct), int(found.sum()))
+        return Embedded(vectors=vectors, index=index)
+
+    def _count(self, texts: int, unique: int, cached: int) -> None:
+        self.stats.texts += texts
+        self.stats.unique += unique
+        self.stats.cached += cached
+
+    def _encode(self, texts: list[str], role: Role, keys: list[bytes], store) -> np.ndarray:
+        encoder = self.encoder
+        start = time.perf_counter()
+        lengths = encoder.token_lengths(texts, role)
+        out: np.ndarray | None = None
+        pending: list[int] = []
+        bar = _progress(len(texts), f"encode {role}s", self.progress)
+        try:
+            for batch in plan_batches(lengths, self.policy):
+                vectors = self._checked(encoder.encode([texts[i] for i in batch], role))
+                if out is None:
+                    out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+                out[batch] = vectors
+                pending.extend(batch.tolist())
+                self.stats.encoded += len(batch)
+                self.stats.tokens += int(lengths[batch].sum())
+                self.stats.padded_tokens += int(lengths[batch].max()) * len(batch)
+                bar.update(len(batch))
+                if store is not None and len(pending) >= self.policy.flush_every:
+                    store.add([keys[i] for i in pending], out[pending])
+                    pending = []
+        finally:
+            # Whatever finished is kept, also when the run is interrupted.
+            if store is not None and pending and out is not None:
+                store.add([keys[i] for i in pending], out[pending])
+            bar.close()
+            self.stats.seconds += time.perf_counter() - start
+        return out
+
+    def _checked(self, vectors: np.ndarray) -> np.ndarray:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if self.spec.dim is not None and vectors.shape[1] != self.spec.dim:
+            raise ModelError(
+                f"model {self.spec.name} returned {vectors.shape[1]}-dimensional vectors, "
+                f"its spec says {self.spec.dim}"
+            )
+        if not np.isfinite(vectors).all():
+            raise ModelError(f"model {self.spec.name} returned non-finite vectors")
+        if self.spec.similarity == "cosine":
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            vectors = vectors / np.maximum(norms, 1e-12)
+        return vectors
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="text", disable=not enabled or None, file=sys.stderr, leave=False)

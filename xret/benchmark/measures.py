@@ -1,0 +1,96 @@
+"""Measures as values parsed from strings (``MAP``, ``R@10``, ``nDCG@10``, ``RD``), and the one
+module that talks to pytrec_eval. Standard measures are never re-implemented here; only the
+language-bias measure (xret.benchmark.bias) is written by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from xret.errors import UnknownNameError
+
+# xret name -> (pytrec_eval measure family, takes a cutoff)
+_TREC = {
+    "MAP": ("map", False),
+    "MRR": ("recip_rank", False),
+    "R": ("recall", True),
+    "Hit": ("success", True),
+    "nDCG": ("ndcg_cut", True),
+    "P": ("P", True),
+}
+_BIAS = {"RD": "rank distance: last minus first rank of a query's relevant candidates"}
+_PATTERN = re.compile(r"^(?P<name>[A-Za-z]+)(?:@(?P<cutoff>\d+))?$")
+
+
+@dataclass(frozen=True, order=True)
+class Measure:
+    name: str
+    cutoff: int | None = None
+
+    def __str__(self) -> str:
+        return self.name if self.cutoff is None else f"{self.name}@{self.cutoff}"
+
+    @property
+    def is_trec(self) -> bool:
+        return self.name in _TREC
+
+    @property
+    def trec_key(self) -> str:
+        """The key of this measure in pytrec_eval's output."""
+        family, _ = _TREC[self.name]
+        return family if self.cutoff is None else f"{family}_{self.cutoff}"
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.name not in _BIAS
+
+
+def parse_measure(text: str) -> Measure:
+    match = _PATTERN.match(text.strip())
+    names = {k.lower(): k for k in (*_TREC, *_BIAS)}
+    name = names.get(match["name"].lower()) if match else None
+    if name is None:
+        known = [*(f"{k}@k" if c else k for k, (_, c) in _TREC.items()), *_BIAS]
+        raise UnknownNameError("measure", text, known)
+    cutoff = int(match["cutoff"]) if match["cutoff"] else None
+    takes_cutoff = name in _TREC and _TREC[name][1]
+    if takes_cutoff != (cutoff is not None):
+        form = f"{name}@k" if takes_cutoff else name
+        raise UnknownNameError("measure", text, [form])
+    return Measure(name, cutoff)
+
+
+def parse_measures(texts: Iterable[str]) -> tuple[Measure, ...]:
+    return tuple(dict.fromkeys(parse_measure(t) for t in texts))
+
+
+def _request(measures: Sequence[Measure]) -> set[str]:
+    """pytrec_eval's request strings, e.g. {'map', 'recall.1,10'}."""
+    cutoffs: dict[str, set[int]] = {}
+    for m in measures:
+        family, _ = _TREC[m.name]
+        cutoffs.setdefault(family, set())
+        if m.cutoff is not None:
+            cutoffs[family].add(m.cutoff)
+    return {f if not c else f"{f}.{','.join(map(str, sorted(c)))}" for f, c in cutoffs.items()}
+
+
+def evaluate(
+    qrels: Mapping[str, Mapping[str, int]],
+    run: Mapping[str, Mapping[str, float]],
+    measures: Sequence[Measure],
+) -> dict[str, dict[Measure, float]]:
+    """Per-query values of the standard ``measures`` for every query in ``qrels``.
+
+    A query with no entry in ``run`` scores 0 on every measure (pytrec_eval would drop it).
+    """
+    import pytrec_eval
+
+    trec = [m for m in measures if m.is_trec]
+    if not trec:
+        return {qid: {} for qid in qrels}
+    evaluator = pytrec_eval.RelevanceEvaluator(dict(qrels), _request(trec))
+    found = evaluator.evaluate(dict(run))
+    return {qid: {m: found.get(qid, {}).get(m.trec_key, 0.0) for m in trec} for qid in qrels}

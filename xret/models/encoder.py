@@ -1,0 +1,22 @@
+"""The narrow model interface: texts in, float32 vectors out. The model never sees the task."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from xret.models.spec import ModelSpec, Role
+
+
+class Encoder(Protocol):
+    spec: ModelSpec
+
+    def token_lengths(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        """Tokens each text costs the model (prompt included, after truncation): for batching."""
+        ...
+
+    def encode(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        """One batch, encoded as given (the engine orders and sizes batches): float32 (n, dim)."""
+        ...

@@ -1,0 +1,33 @@
+"""Content fingerprints of model folders, memoised by file stat so reruns do not re-hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from xret.tasks.artifacts import sha256_file
+
+
+def _stat_signature(files: list[Path], root: Path) -> str:
+    stats = [(str(f.relative_to(root)), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+    return hashlib.sha256(json.dumps(stats).encode()).hexdigest()
+
+
+def folder_fingerprint(root: Path, memo_dir: Path | None = None) -> str:
+    """sha256 over (relative path, sha256) of every file below ``root``, sorted."""
+    files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    memo = None
+    if memo_dir is not None:
+        memo = memo_dir / "fingerprints" / f"{_stat_signature(files, root)}.txt"
+        if memo.is_file():
+            return memo.read_text().strip()
+    manifest = [(str(f.relative_to(root)), sha256_file(f)) for f in files]
+    digest = hashlib.sha256(json.dumps(manifest).encode()).hexdigest()
+    if memo is not None:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(digest)
+        os.replace(tmp, memo)
+    return digest

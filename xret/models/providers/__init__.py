@@ -1,0 +1,38 @@
+"""Providers turn a model spec into an encoder. Each lives in its own module, imported lazily."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Protocol
+
+from xret.benchmark.device import Device
+from xret.models.encoder import Encoder
+from xret.models.spec import ModelSpec
+
+
+class Provider(Protocol):
+    def status(self, spec: ModelSpec, cache_dir: Path) -> str:
+        """``installed``, ``buildable`` or ``missing package: <pip command>``."""
+        ...
+
+    def resolve(self, spec: ModelSpec, cache_dir: Path) -> ModelSpec:
+        """The spec with its revision filled in, without loading any weights."""
+        ...
+
+    def load(self, spec: ModelSpec, device: Device, cache_dir: Path) -> Encoder: ...
+
+
+_PROVIDERS = {
+    "sentence-transformers": "xret.models.providers.st:SentenceTransformerProvider",
+    "python": "xret.models.providers.python:PythonProvider",
+}
+
+
+def get_provider(name: str) -> Provider:
+    from xret.errors import UnknownNameError
+
+    if name not in _PROVIDERS:
+        raise UnknownNameError("model provider", name, _PROVIDERS)
+    module, _, attr = _PROVIDERS[name].partition(":")
+    return getattr(importlib.import_module(module), attr)()

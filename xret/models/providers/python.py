@@ -1,0 +1,66 @@
+"""Any Python encoder given as ``module:attr``: a class or factory returning an object with
+``encode(texts, role) -> array`` and optionally ``token_lengths(texts, role)``, ``dim`` and
+``revision``. Without a revision, the module file's sha256 identifies it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from xret.benchmark.device import Device
+from xret.errors import ModelError
+from xret.models.spec import ModelSpec, Role
+from xret.tasks.artifacts import sha256_file
+
+
+def _import(source: str):
+    module_name, _, attr = source.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise ModelError(f"cannot import {module_name!r} for model {source!r}: {err}") from None
+    try:
+        return module, getattr(module, attr)
+    except AttributeError:
+        raise ModelError(f"module {module_name!r} has no attribute {attr!r}") from None
+
+
+class PythonEncoder:
+    """Adapts a user object to the Encoder protocol (token lengths default to character counts)."""
+
+    def __init__(self, spec: ModelSpec, model):
+        self.spec = spec
+        self.model = model
+
+    def token_lengths(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        if hasattr(self.model, "token_lengths"):
+            return np.asarray(self.model.token_lengths(texts, role), dtype=np.int64)
+        return np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+
+    def encode(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        return np.asarray(self.model.encode(list(texts), role), dtype=np.float32)
+
+
+class PythonProvider:
+    def status(self, spec: ModelSpec, cache_dir: Path) -> str:
+        try:
+            _import(spec.source)
+        except ModelError as err:
+            return f"cannot import: {err}"
+        return "installed"
+
+    def resolve(self, spec: ModelSpec, cache_dir: Path) -> ModelSpec:
+        module, target = _import(spec.source)
+        revision = spec.revision or getattr(target, "revision", None)
+        if revision is None and getattr(module, "__file__", None):
+            revision = sha256_file(Path(module.__file__))
+        return replace(spec, revision=revision or "unversioned", dim=spec.dim or getattr(target, "dim", None))
+
+    def load(self, spec: ModelSpec, device: Device, cache_dir: Path) -> PythonEncoder:
+        _, target = _import(spec.source)
+        return PythonEncoder(spec, target() if callable(target) else target)

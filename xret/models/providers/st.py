@@ -1,0 +1,123 @@
+"""sentence-transformers models: a local folder, a folder inside an installed package, or a hub id."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from xret.benchmark.device import Device
+from xret.errors import MissingPackageError, ModelError
+from xret.models.fingerprint import folder_fingerprint
+from xret.models.spec import ModelSpec, Role
+
+PACKAGE_PREFIX = "pkg:"
+
+
+def _package_folder(source: str, spec: ModelSpec) -> Path:
+    """``pkg:module/sub/dir`` -> that folder inside the installed package."""
+    module, _, sub = source[len(PACKAGE_PREFIX) :].partition("/")
+    found = importlib.util.find_spec(module)
+    if found is None or found.origin is None:
+        pip = next((p for p in spec.packages), module)
+        raise MissingPackageError(module, f"model {spec.name}", pip)
+    return Path(found.origin).parent / sub
+
+
+def local_folder(spec: ModelSpec) -> Path | None:
+    """The folder the spec points at, or None for a hub id."""
+    if spec.source.startswith(PACKAGE_PREFIX):
+        return _package_folder(spec.source, spec)
+    path = Path(spec.source).expanduser()
+    return path if path.exists() else None
+
+
+class SentenceTransformerEncoder:
+    def __init__(self, spec: ModelSpec, model):
+        self.spec = spec
+        self.model = model
+
+    def token_lengths(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        prompt = self.spec.prompt(role)
+        encoded = self.model.tokenizer(
+            [prompt + t for t in texts],
+            truncation=True,
+            max_length=self.model.max_seq_length,
+            add_special_tokens=True,
+        )["input_ids"]
+        return np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(texts))
+
+    def encode(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        vectors = self.model.encode(
+            list(texts),
+            prompt=self.spec.prompt(role),
+            batch_size=len(texts),
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class SentenceTransformerProvider:
+    def status(self, spec: ModelSpec, cache_dir: Path) -> str:
+        try:
+            folder = local_folder(spec)
+        except MissingPackageError as err:
+            return f"missing package: pip install {err.package}"
+        return "installed" if folder is not None else "hub (needs network)"
+
+    def resolve(self, spec: ModelSpec, cache_dir: Path) -> ModelSpec:
+        from dataclasses import replace
+
+        if spec.revision is not None:
+            return spec
+        folder = local_folder(spec)
+        if folder is not None:
+            return replace(spec, revision=folder_fingerprint(folder, cache_dir))
+        return replace(spec, revision=_hub_revision(spec))
+
+    def load(self, spec: ModelSpec, device: Device, cache_dir: Path) -> SentenceTransformerEncoder:
+        from sentence_transformers import SentenceTransformer
+
+        folder = local_folder(spec)
+        try:
+            model = SentenceTransformer(
+                str(folder) if folder else spec.source,
+                device=device.name,
+                revision=None if folder else spec.revision,
+                local_files_only=folder is None and _offline(),
+            )
+        except (OSError, ValueError) as err:
+            raise ModelError(f"cannot load sentence-transformers model {spec.source!r}: {_first_line(err)}") from None
+        if spec.max_seq_length:
+            model.max_seq_length = spec.max_seq_length
+        if device.dtype == "float16":
+            model.half()
+        model.eval()
+        return SentenceTransformerEncoder(spec, model)
+
+
+def _offline() -> bool:
+    import os
+
+    return os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false")
+
+
+def _first_line(err: Exception) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def _hub_revision(spec: ModelSpec) -> str:
+    """The commit of the hub model in the local HF cache (or on the hub when online)."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        path = snapshot_download(spec.source, local_files_only=_offline())
+    except Exception as err:  # huggingface_hub raises many unrelated types for "not found"
+        raise ModelError(
+            f"model {spec.source!r} is neither a registered name, a local folder, nor in the "
+            f"local Hugging Face cache ({_first_line(err)})"
+        ) from None
+    return Path(path).name

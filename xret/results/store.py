@@ -1,0 +1,94 @@
+"""Where result records live and how they are written: atomically, the JSON last.
+
+Path: ``<root>/<model>/<revision[:12]>/<task>__<options-hash>.json`` with the per-query scores in
+``….queries.csv.gz`` beside it. The JSON is written after the scores, so its presence means the
+result is complete; a rerun with the same key skips it unless asked to overwrite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from xret.errors import DataError
+from xret.results.record import ResultRecord
+
+PER_QUERY_SUFFIX = ".queries.csv.gz"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
+
+
+def result_key(task: str, model: str, revision: str, options: dict[str, Any]) -> str:
+    digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()[:10]
+    return f"{_slug(model)}/{revision[:12]}/{_slug(task)}__{digest}"
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class ResultStore:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def json_path(self, key: str) -> Path:
+        return self.root / f"{key}.json"
+
+    def per_query_path(self, key: str) -> Path:
+        return self.root / f"{key}{PER_QUERY_SUFFIX}"
+
+    def has(self, key: str) -> bool:
+        return self.json_path(key).is_file()
+
+    def write(self, record: ResultRecord, per_query) -> Path:
+        """Write the per-query table (a pandas DataFrame) and then the record."""
+        per_query_path = self.per_query_path(record.key)
+        _atomic_write(
+            per_query_path,
+            lambda tmp: per_query.to_csv(
+                tmp, index=False, float_format="%.6g", compression={"method": "gzip", "mtime": 0}
+            ),
+        )
+        path = self.json_path(record.key)
+        _atomic_write(path, lambda tmp: tmp.write_text(record.to_json(), encoding="utf-8"))
+        return path
+
+    def load(self, key: str) -> ResultRecord:
+        return load_record(self.json_path(key))
+
+    def records(self) -> Iterator[tuple[Path, ResultRecord]]:
+        for path in sorted(self.root.rglob("*.json")):
+            yield path, load_record(path)
+
+
+def load_record(path: Path) -> ResultRecord:
+    try:
+        return ResultRecord.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise DataError(f"{path}: not a readable xret result record ({err})") from None
+
+
+def load_per_query(json_path: Path, record: ResultRecord):
+    """The per-query scores of a record as a pandas DataFrame."""
+    import pandas as pd
+
+    if record.per_query is None:
+        raise DataError(f"{json_path}: the record has no per-query scores")
+    path = json_path.parent / record.per_query
+    try:
+        return pd.read_csv(path, dtype={"query_id": str})
+    except (OSError, ValueError) as err:
+        raise DataError(f"{path}: cannot read per-query scores ({err})") from None

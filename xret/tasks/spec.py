@@ -1,0 +1,87 @@
+"""Task definitions: frozen metadata plus the name of a loader function (imported lazily)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from xret.errors import UnknownNameError
+
+
+class Setting(StrEnum):
+    """Retrieval settings of protocol.md §3.1."""
+
+    MONO = "mono"  # query and pool in the same language
+    CROSS = "cross"  # query in X, pool in Y != X (ordered pairs)
+    MULTI = "multi"  # query in X, pool = every language at once
+
+    @classmethod
+    def parse(cls, name: str) -> Setting:
+        try:
+            return cls(name)
+        except ValueError:
+            raise UnknownNameError("setting", name, [s.value for s in cls]) from None
+
+
+ALL_LANGUAGES = "all"
+"""The pool language of multilingual cells."""
+
+
+class CandidateText(StrEnum):
+    """What is encoded for a candidate: LAReQA's sentence alone, or sentence + paragraph."""
+
+    SENTENCE = "sentence"
+    SENTENCE_CONTEXT = "sentence+context"
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """A summary over languages: ``statistic`` of the per-language values of ``languages``."""
+
+    name: str
+    languages: tuple[str, ...]
+    statistic: str = "mean"  # "mean" or "median"
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    family: str
+    version: str
+    """Bumped whenever candidates, gold or evaluation policy change: records never mix versions."""
+    description: str
+    languages: tuple[str, ...]
+    settings: tuple[Setting, ...]
+    measures: tuple[str, ...]
+    """Measures computed by default (measure strings, see xret.benchmark.measures)."""
+    aggregates: tuple[Aggregate, ...]
+    data_files: Mapping[str, tuple[str, ...]]
+    """Language -> paths of the pinned artifacts (downloads.json) it reads."""
+    loader: str
+    """``module:function`` taking ``(spec, files, languages, options)`` and returning TaskData."""
+    licence: str
+    reference: str
+    expected: Any = field(default=None, compare=False)
+    """Family-specific pinned counts that the loader asserts."""
+    root: Path | None = None
+    """For a user's own task: the directory its files are read from, unpinned."""
+
+    def load_function(self) -> Callable[..., Any]:
+        module, _, attr = self.loader.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def check_languages(self, languages: tuple[str, ...] | None) -> tuple[str, ...]:
+        """The requested languages in task order (all when None); unknown ones raise."""
+        if not languages:
+            return self.languages
+        for language in languages:
+            if language not in self.languages:
+                raise UnknownNameError(f"language of {self.name}", language, self.languages)
+        return tuple(lang for lang in self.languages if lang in set(languages))
+
+    def files_for(self, languages: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(path for lang in languages for path in self.data_files.get(lang, ()))
