@@ -1,0 +1,296 @@
+"""What a leaderboard row or column stands for: one system's per-language scores on one evaluation
+of a task, read from stored result records (or, in ``published``, from the paper's tables).
+
+Records are grouped by system (model name, revision, training regime) and by *evaluation*: the
+task version, data checksums, evaluated languages, candidate text and ranking policy. Numbers of
+different evaluations of one task are never averaged or ranked together; they stay apart and the
+collection says which fields differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xret.benchmark.aggregate import summarise
+from xret.errors import DataError
+from xret.results.record import ResultRecord
+from xret.results.store import ResultStore, load_record
+from xret.results.summary import coverage_notes
+from xret.tasks.spec import Aggregate
+
+MEASURED = "measured"
+REGIME_LABELS = {"x-x-mono": "X-X-mono", "x-y": "X-Y", "hybrid": "Hybrid"}
+_REGIME_ORDER = {regime: i for i, regime in enumerate(REGIME_LABELS)}
+TASK_LABELS = {"xquad-r": "XQuAD-R", "mlqa-r": "MLQA-R", "miracl": "MIRACL"}
+
+Nested = Mapping[str, Mapping[str, Mapping[str, float]]]
+CellKey = tuple[str, str, str]  # (setting, query language, pool language)
+
+
+@dataclass(frozen=True)
+class System:
+    source: str
+    """``MEASURED``, or the citation label of published numbers."""
+    base_model: str
+    """``model.base_model`` of a trained baseline, else the model itself; the paper's backbone."""
+    regime: str
+    """Training regime (x-x-mono, x-y, hybrid) of a trained baseline, else empty."""
+    model: str
+    """Model name; ``name@revision`` when two revisions of one name are in view."""
+    revision: str = ""
+
+    @property
+    def regime_label(self) -> str:
+        return REGIME_LABELS.get(self.regime, self.regime) or "—"
+
+    @property
+    def measured(self) -> bool:
+        return self.source == MEASURED
+
+
+def system_order(system: System) -> tuple:
+    """Measured systems by base model, regime and name; published ones keep the paper's order."""
+    if not system.measured:
+        return (1,)
+    regime = _REGIME_ORDER.get(system.regime, len(_REGIME_ORDER))
+    return (0, system.base_model.casefold(), regime, system.regime, system.model.casefold(), system.revision)
+
+
+@dataclass(frozen=True)
+class Scores:
+    system: System
+    task: str
+    family: str
+    signature: tuple[tuple[str, str], ...]
+    """(field, value) pairs that must agree before numbers of two systems are compared."""
+    languages: tuple[str, ...]
+    """Evaluated languages, in the task's order."""
+    complete: bool
+    """Whether every language of the task was evaluated (only then are its means the paper's)."""
+    by_language: Nested
+    """setting -> measure -> language -> value."""
+    summary: Nested
+    """statistic ("mean", "median" over ``languages``) -> setting -> measure -> value."""
+    evaluation: str = ""
+    """What tells this evaluation of the task apart from the others in view; empty when alone."""
+    headline: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """Published only: the paper's Table 1/2 values, which round the means their own way."""
+    cells: Mapping[CellKey, Mapping[str, float]] = field(default_factory=dict)
+    path: Path | None = None
+    """The record file (measured scores)."""
+
+    @property
+    def task_label(self) -> str:
+        label = TASK_LABELS.get(self.task, self.task)
+        return f"{label} ({self.evaluation})" if self.evaluation else label
+
+    def value(self, setting: str, measure: str, language: str) -> float | None:
+        return self.by_language.get(setting, {}).get(measure, {}).get(language)
+
+    def statistic(self, name: str, setting: str, measure: str) -> float | None:
+        return self.summary.get(name, {}).get(setting, {}).get(measure)
+
+    def headline_value(self, setting: str, measure: str) -> float | None:
+        printed = self.headline.get(setting, {}).get(measure)
+        return printed if printed is not None else self.statistic("mean", setting, measure)
+
+
+def language_statistics(by_language: Nested, languages: Sequence[str]) -> tuple[Nested, dict]:
+    """Mean and median over ``languages``, as ``xret bench`` aggregates, but only where every
+    language has a value: a mean over fewer languages would not be comparable. Also returns the
+    gaps, {(setting, missing languages): [measures]}."""
+    languages = tuple(languages)
+    summary = summarise(by_language, (Aggregate("mean", languages), Aggregate("median", languages, "median")))
+    gaps: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for setting, measures in by_language.items():
+        for measure, values in measures.items():
+            missing = tuple(lang for lang in languages if lang not in values)
+            if missing:
+                gaps.setdefault((setting, missing), []).append(measure)
+                for statistics in summary.values():
+                    statistics.get(setting, {}).pop(measure, None)
+    return summary, gaps
+
+
+@dataclass(frozen=True)
+class Collection:
+    scores: tuple[Scores, ...]
+    notes: tuple[str, ...] = ()
+
+
+def load_collection(results_dir: Path, tasks: Sequence[str] | None = None) -> Collection:
+    records = list(ResultStore(results_dir).records())
+    if not records:
+        raise DataError(f"no result records under {results_dir}")
+    return collect(records, tasks)
+
+
+def collect(records: Sequence[tuple[Path, ResultRecord]], tasks: Sequence[str] | None = None) -> Collection:
+    """Group records into scores: one per (system, task, evaluation signature)."""
+    records = [(p, r) for p, r in records if not tasks or r.task["name"] in tasks]
+    if tasks and not records:
+        raise DataError(f"no result records for task {', '.join(tasks)}")
+    labels = _model_labels(r for _, r in records)
+    grouped: dict[tuple, list[tuple[Path, ResultRecord]]] = defaultdict(list)
+    for path, record in records:
+        grouped[(_system(record, labels), record.task["name"], signature(record))].append((path, record))
+    evaluations, notes = _evaluation_labels({(task, sig) for _, task, sig in grouped})
+    scores = []
+    for (system, task, sig), members in grouped.items():
+        path, record = members[0]
+        by_language = _union([r.by_language for _, r in members], [p for p, _ in members])
+        cells = _union([_cells(r) for _, r in members], [p for p, _ in members])
+        if len(members) > 1:
+            notes.append(
+                f"{system.model} on {task}: {len(members)} records of the same evaluation combined "
+                "(they differ only in the settings or measures computed)"
+            )
+        languages = tuple(record.options.get("languages") or record.task["languages"])
+        summary, gaps = language_statistics(by_language, languages)
+        notes += [
+            f"{system.model} on {task}: {setting} has no value for {', '.join(missing)} "
+            f"({', '.join(measures)}); the means there are left blank"
+            for (setting, missing), measures in gaps.items()
+        ]
+        scores.append(
+            Scores(
+                system=system,
+                task=task,
+                family=record.task.get("family", ""),
+                signature=sig,
+                languages=languages,
+                complete=set(record.task["languages"]) <= set(languages),
+                by_language=by_language,
+                summary=summary,
+                evaluation=evaluations[(task, sig)],
+                cells=cells,
+                path=path,
+            )
+        )
+    scores.sort(key=lambda s: (system_order(s.system), s.task, s.evaluation))
+    notes.extend(coverage_notes([r for _, r in records]))
+    return Collection(tuple(scores), tuple(dict.fromkeys(notes)))
+
+
+def signature(record: ResultRecord) -> tuple[tuple[str, str], ...]:
+    """The fields two records must share for their numbers to be compared (not the measures or
+    settings computed: those only add or drop columns)."""
+    options = record.options
+    languages = options.get("languages") or record.task["languages"]
+    data = json.dumps(record.task.get("data", {}), sort_keys=True).encode()
+    return (
+        ("task version", str(record.task.get("version"))),
+        ("data", hashlib.sha256(data).hexdigest()[:8]),
+        ("languages", "all" if set(record.task["languages"]) <= set(languages) else ",".join(languages)),
+        ("candidate text", str(options.get("candidate_text", ""))),
+        ("ranking", f"{options.get('ranking', '')}; ties: {options.get('ties', '')}"),
+    )
+
+
+def _evaluation_labels(keys: set[tuple[str, tuple]]) -> tuple[dict, list[str]]:
+    """A label per (task, signature) naming the fields that differ from the task's other evaluations."""
+    by_task: dict[str, list[tuple]] = defaultdict(list)
+    for task, sig in sorted(keys):
+        by_task[task].append(sig)
+    labels, notes = {}, []
+    for task, sigs in by_task.items():
+        varying = [i for i in range(len(sigs[0])) if len({s[i][1] for s in sigs}) > 1]
+        for sig in sigs:
+            labels[(task, sig)] = "; ".join(f"{sig[i][0]} {sig[i][1]}" for i in varying)
+        if varying:
+            fields = ", ".join(
+                f"{sigs[0][i][0]} ({' / '.join(dict.fromkeys(s[i][1] for s in sigs))})" for i in varying
+            )
+            notes.append(
+                f"{task}: records differ in {fields}; they are kept as separate evaluations, "
+                "never averaged or ranked together"
+            )
+    return labels, notes
+
+
+def _model_labels(records: Iterable[ResultRecord]) -> dict[tuple[str, str], str]:
+    revisions: dict[str, set[str]] = defaultdict(set)
+    for r in records:
+        revisions[r.model["name"]].add(str(r.model.get("revision") or ""))
+    return {
+        (name, rev): f"{name}@{rev[:12]}" if len(revs) > 1 else name
+        for name, revs in revisions.items()
+        for rev in revs
+    }
+
+
+def _system(record: ResultRecord, labels: Mapping[tuple[str, str], str]) -> System:
+    model = record.model
+    revision = str(model.get("revision") or "")
+    return System(
+        source=MEASURED,
+        base_model=model.get("base_model") or model["name"],
+        regime=model.get("regime") or "",
+        model=labels[(model["name"], revision)],
+        revision=revision,
+    )
+
+
+def _cells(record: ResultRecord) -> dict[CellKey, dict[str, float]]:
+    return {(c.setting, c.query_language, c.pool_language): dict(c.values) for c in record.cells}
+
+
+def _union(nested: Sequence[Mapping], paths: Sequence[Path]) -> dict:
+    """Merge nested dicts of numbers; the same key with two different values is a data error."""
+
+    def merge(into: dict, new: Mapping, path: Path, where: tuple) -> None:
+        for key, value in new.items():
+            if isinstance(value, Mapping):
+                merge(into.setdefault(key, {}), value, path, (*where, key))
+            elif key not in into:
+                into[key] = value
+            elif not math.isclose(into[key], value, rel_tol=1e-9, abs_tol=1e-12):
+                raise DataError(
+                    f"{path}: {'/'.join(map(str, (*where, key)))} = {value} disagrees with "
+                    f"{into[key]} in {paths[0]} for the same model and evaluation"
+                )
+
+    out: dict = {}
+    for item, path in zip(nested, paths):
+        merge(out, item, path, ())
+    return out
+
+
+def check_comparable(a: Scores, b: Scores) -> None:
+    """Refuse to set two systems side by side unless they share the task and its evaluation."""
+    if a.task != b.task:
+        raise DataError(f"{a.system.model} is on {a.task} and {b.system.model} on {b.task}")
+    differing = [f"{name}: {va} vs {vb}" for (name, va), (_, vb) in zip(a.signature, b.signature) if va != vb]
+    if differing:
+        raise DataError(
+            f"{a.system.model} and {b.system.model} were evaluated differently on {a.task} "
+            f"({'; '.join(differing)}); their numbers are not compared"
+        )
+
+
+def find_records(
+    results_dir: Path | None, name_or_path: str, task: str | None = None
+) -> list[tuple[Path, ResultRecord]]:
+    """A record file, or the records of a model (name or display name) under ``results_dir``."""
+    path = Path(name_or_path)
+    if path.suffix == ".json" and path.is_file():
+        record = load_record(path)
+        return [(path, record)] if task in (None, record.task["name"]) else []
+    if results_dir is None or not results_dir.is_dir():
+        raise DataError(f"{name_or_path!r} is not a record file and there is no results directory {results_dir}")
+    found = [
+        (p, r)
+        for p, r in ResultStore(results_dir).records()
+        if name_or_path in (r.model["name"], r.model.get("display_name"), r.key)
+        and task in (None, r.task["name"])
+    ]
+    if not found:
+        where = f" on {task}" if task else ""
+        raise DataError(f"no result record of model {name_or_path!r}{where} under {results_dir}")
+    return found
