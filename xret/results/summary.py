@@ -13,7 +13,7 @@ HEADLINE = (
     ("mono", "R@1"), ("cross", "R@1"), ("multi", "R@10"),
     ("multi", "RD"),
 )
-_LABEL = {"mono": "Mo.", "cross": "Cr.", "multi": "Mul."}
+SETTING_LABELS = {"mono": "Mo.", "cross": "Cr.", "multi": "Mul."}
 
 
 def _fmt(measure: str, value: float | None) -> str:
@@ -34,7 +34,7 @@ def headline_rows(records: Sequence[ResultRecord], aggregate: str = "macro") -> 
 
 
 def headline_header() -> list[str]:
-    return ["task", "model"] + [f"{_LABEL[s]} {m}" for s, m in HEADLINE]
+    return ["task", "model"] + [f"{SETTING_LABELS[s]} {m}" for s, m in HEADLINE]
 
 
 def coverage_notes(records: Sequence[ResultRecord]) -> list[str]:

@@ -1,0 +1,212 @@
+"""Leaderboard tables from small synthetic records, every cell computed by hand."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from xret.errors import DataError
+from xret.leaderboards.leaderboard import build_leaderboard, leaderboard_csv
+from xret.leaderboards.scores import check_comparable, collect, load_collection
+from xret.leaderboards.table import BEST, SECOND, render_csv, render_latex, render_markdown
+
+from .conftest import lareqa_cells, make_record, store
+
+
+def _table(doc, title_start):
+    (found,) = [t for t in doc.tables if t.title.startswith(title_start)]
+    return found
+
+
+def _row(table, model):
+    (i,) = [i for i, row in enumerate(table.rows) if row[3] == model]
+    return i, table.rows[i]
+
+
+def test_headline_cells_blanks_and_marks(two_models):
+    doc = build_leaderboard(collect([(Path("a.json"), two_models[0]), (Path("b.json"), two_models[1])]),
+                            published=False)
+    table = _table(doc, "mAP, macro average")
+    assert [c.heading for c in table.columns][4:] == ["XQuAD-R Mo.", "XQuAD-R Cr.", "XQuAD-R Mul."]
+    i, a = _row(table, "model-a")
+    j, b = _row(table, "model-b")
+    # model-a: Mo. (0.6 + 0.8) / 2, Cr. (0.5 + 0.3) / 2, Mul. (0.4 + 0.6) / 2
+    assert a[:4] == ("measured", "base", "X-Y", "model-a")
+    assert a[4:] == pytest.approx((0.7, 0.4, 0.5))
+    # model-b has no multilingual en cell: a blank, never a zero, and no mean over de alone.
+    assert b[4:6] == pytest.approx((0.8, 0.2)) and b[6] is None
+    assert (table.mark(j, 4), table.mark(i, 4)) == (BEST, SECOND)
+    assert (table.mark(i, 5), table.mark(j, 5)) == (BEST, SECOND)
+    assert table.mark(i, 6) == ""  # alone in its column: nothing to rank
+    assert any("model-b on xquad-r: multi has no value for en (MAP, RD)" in n for n in doc.notes)
+    assert "| measured | base | Hybrid | model-b | **0.800** | _0.200_ |  |" in render_markdown(doc)
+    rd = _table(doc, "Language bias")
+    assert _row(rd, "model-a")[1][4] == 15.0 and _row(rd, "model-b")[1][4] is None
+
+
+def test_per_language_tables_in_the_papers_shape(two_models):
+    doc = build_leaderboard(collect([(Path("a.json"), two_models[0]), (Path("b.json"), two_models[1])]),
+                            published=False)
+    table = _table(doc, "base on XQuAD-R, MAP")
+    assert [c.heading for c in table.columns] == [
+        "language", "Mo. X-Y", "Mo. Hybrid", "Cr. X-Y", "Cr. Hybrid", "Mul. X-Y", "Mul. Hybrid"]
+    assert table.rows[0] == ("de", 0.6, 0.7, 0.5, 0.2, 0.4, 0.5)
+    assert table.rows[1] == ("en", 0.8, 0.9, 0.3, 0.2, 0.6, None)
+    assert table.rows[2][0] == "Mean" and table.rows[2][1:] == pytest.approx((0.7, 0.8, 0.4, 0.2, 0.5, None))
+    assert table.footer == 1
+    # Marks compare the regimes of one setting within a row.
+    assert [table.mark(0, j) for j in range(1, 7)] == [SECOND, BEST, BEST, SECOND, SECOND, BEST]
+    recall = _table(doc, "base on XQuAD-R, R@1")
+    assert recall.rows[0] == ("de", 0.5, None, 0.5, None, 0.5, None)  # model-b has no R@1 / R@10
+    rd = _table(doc, "Average rank distance")
+    assert [c.heading for c in rd.columns] == ["language", "base X-Y", "base Hybrid"]
+    assert rd.rows[0] == ("de", 10.0, 30.0) and rd.mark(0, 1) == BEST  # lower is better
+
+
+def test_published_rows_are_labelled_and_marked_apart(two_models):
+    doc = build_leaderboard(collect([(Path("a.json"), two_models[0])]), published=True)
+    table = _table(doc, "mAP, macro average")
+    published = [row for row in table.rows if row[0] != "measured"]
+    assert {row[0] for row in published} == {"published (Elmahdy et al. 2024)"}
+    assert [row[1:3] for row in published][:3] == [("XLM-R", "X-X-mono"), ("XLM-R", "X-Y"), ("XLM-R", "Hybrid")]
+    # Table 1's printed values (XQuAD-R Mo./Cr./Mul. only: the synthetic task is xquad-r).
+    assert published[0][4:] == (0.792, 0.674, 0.547) and published[5][4:] == (0.817, 0.767, 0.682)
+    i, _ = _row(table, "model-a")
+    assert table.mark(i, 4) == ""  # the only measured row: not ranked against the paper
+    labse_hybrid = len(table.rows) - 1
+    assert table.mark(labse_hybrid, 4) == BEST and table.sections  # best among reference rows
+    rd = _table(doc, "Language bias")
+    assert [row[4] for row in rd.rows if row[0] != "measured"] == [410, 295, 287, 262, 225, 221]
+    titles = [t.title for t in doc.tables]
+    assert "Table 3 — XLM-R on XQuAD-R, MAP" in titles and "Table 7 — average rank distance, XQuAD-R " \
+        "(multilingual setting)" in titles and not any("MLQA-R" in t for t in titles)
+    assert _table(doc, "Table 5 — LaBSE on XQuAD-R, MAP").source == "published (Elmahdy et al. 2024)"
+
+
+def test_rows_grouped_by_base_model_then_regime():
+    cells = lareqa_cells({"de": 0.5, "en": 0.5}, {("de", "en"): 0.5, ("en", "de"): 0.5}, {"de": 0.5, "en": 0.5})
+    records = [
+        (Path(f"{m}.json"), make_record(m, cells, regime=regime, base_model=base))
+        for m, regime, base in [("z-hyb", "hybrid", "xlmr"), ("plain", None, None), ("a-xy", "x-y", "xlmr"),
+                                ("b-mono", "x-x-mono", "xlmr"), ("c-mono", "x-x-mono", "labse")]
+    ]
+    table = _table(build_leaderboard(collect(records), published=False), "mAP")
+    assert [(row[1], row[2], row[3]) for row in table.rows] == [
+        ("labse", "X-X-mono", "c-mono"), ("plain", "—", "plain"),
+        ("xlmr", "X-X-mono", "b-mono"), ("xlmr", "X-Y", "a-xy"), ("xlmr", "Hybrid", "z-hyb")]
+    assert table.sections == {1, 2}
+
+
+def test_different_evaluations_are_never_ranked_together():
+    cells = lareqa_cells({"de": 0.5, "en": 0.5}, {}, {})
+    records = [
+        (Path("a.json"), make_record("a", cells)),
+        (Path("b.json"), make_record("b", cells, version="2")),
+        (Path("c.json"), make_record("c", cells, data="other")),
+    ]
+    collection = collect(records)
+    data = {s.system.model: dict(s.signature)["data"] for s in collection.scores}
+    assert data["a"] != data["c"]
+    assert {s.system.model: s.evaluation for s in collection.scores} == {
+        "a": f"task version 1; data {data['a']}",
+        "b": f"task version 2; data {data['b']}",
+        "c": f"task version 1; data {data['c']}",
+    }
+    assert any(n.startswith("xquad-r: records differ in task version (1 / 2), data (") and "never averaged" in n
+               for n in collection.notes)
+    table = _table(build_leaderboard(collection, published=True), "mAP")
+    assert len({c.group for c in table.columns[4:]}) == 3  # one column group per evaluation
+    for i, row in enumerate(table.rows):
+        if row[0] == "measured":  # values only in the row's own evaluation, so never ranked together
+            assert sum(v is not None for v in row[4:]) == 1
+            assert all(table.mark(i, j) == "" for j in range(4, len(row)))
+    with pytest.raises(DataError, match=r"evaluated differently on xquad-r \(task version: 1 vs 2"):
+        check_comparable(collection.scores[0], collection.scores[1])
+
+
+def test_subset_of_languages_is_its_own_evaluation():
+    full = make_record("full", lareqa_cells({"de": 0.5, "en": 0.7}, {}, {}))
+    part = make_record("part", lareqa_cells({"en": 0.9}, {}, {}), languages=("en",))
+    collection = collect([(Path("f.json"), full), (Path("p.json"), part)])
+    assert {s.system.model: s.evaluation for s in collection.scores} == {"full": "languages all", "part": "languages en"}
+    assert {s.system.model: s.complete for s in collection.scores} == {"full": True, "part": False}
+
+
+def test_duplicate_records_combine_and_conflicts_refuse():
+    a = make_record("m", lareqa_cells({"de": 0.5, "en": 0.7}, {}, {}))
+    extra = make_record("m", {("mono", "de", "de"): {"R@1": 0.25}, ("mono", "en", "en"): {"R@1": 0.75}})
+    (scores,) = collect([(Path("1.json"), a), (Path("2.json"), extra)]).scores
+    assert scores.value("mono", "MAP", "de") == 0.5 and scores.statistic("mean", "mono", "R@1") == 0.5
+    clash = make_record("m", lareqa_cells({"de": 0.6, "en": 0.7}, {}, {}))
+    with pytest.raises(DataError, match="mono/MAP/de = 0.6 disagrees with 0.5"):
+        collect([(Path("1.json"), a), (Path("3.json"), clash)])
+
+
+def test_names_are_escaped_in_markdown_and_latex():
+    cells = lareqa_cells({"de": 0.5, "en": 0.5}, {}, {})
+    records = [(Path("s.json"), make_record("<script>alert(1)</script>", cells)),
+               (Path("x.json"), make_record("50%_{x}", cells))]
+    doc = build_leaderboard(collect(records), published=False)
+    latex = render_latex(doc)
+    assert r"50\%\_\{x\}" in latex and r"\textless{}script\textgreater{}" in latex and "<script>" not in latex
+    markdown = render_markdown(doc)
+    assert r"\<script\>alert(1)\</script\>" in markdown and r"50%\_{x}" in markdown
+
+
+def test_same_records_give_byte_identical_output(tmp_path, two_models):
+    for record in two_models:
+        store(tmp_path / "results", record)
+    outputs = []
+    for _ in range(2):
+        collection = load_collection(tmp_path / "results")
+        doc = build_leaderboard(collection)
+        outputs.append((render_markdown(doc), render_latex(doc), leaderboard_csv(collection),
+                        render_csv(doc.tables[0])))
+    assert outputs[0] == outputs[1]
+    # Record order on disk does not matter either.
+    shuffled = collect(list(reversed([(p, r) for p, r in load_collection_records(tmp_path / "results")])))
+    assert render_markdown(build_leaderboard(shuffled)) == outputs[0][0]
+
+
+def load_collection_records(root):
+    from xret.results.store import ResultStore
+
+    return list(ResultStore(root).records())
+
+
+def test_csv_lists_every_number_with_full_precision(two_models):
+    text = leaderboard_csv(collect([(Path("a.json"), two_models[0])]), published=False)
+    lines = text.splitlines()
+    assert lines[0] == "source,base_model,regime,model,revision,task,evaluation,setting,measure,language,value"
+    assert "measured,base,x-y,model-a,r1,xquad-r,,cross,MAP,de,0.5" in lines
+    assert "measured,base,x-y,model-a,r1,xquad-r,,cross,MAP,mean,0.4" in lines
+    assert "measured,base,x-y,model-a,r1,xquad-r,,multi,RD,median,15.0" in lines
+    with_paper = leaderboard_csv(collect([(Path("a.json"), two_models[0])]), published=True)
+    assert "published (Elmahdy et al. 2024),XLM-R,x-x-mono,XLM-R,,xquad-r,,multi,MAP,mean,0.5479" in with_paper
+    assert ",mlqa-r," not in with_paper  # reference numbers only for the tasks measured
+
+
+def test_table_csv_keeps_blanks_blank(two_models):
+    doc = build_leaderboard(collect([(Path("a.json"), two_models[0]), (Path("b.json"), two_models[1])]),
+                            published=False)
+    lines = render_csv(doc.tables[0]).splitlines()
+    assert lines[0] == "source,base model,regime,model,XQuAD-R Mo.,XQuAD-R Cr.,XQuAD-R Mul."
+    assert lines[2] == "measured,base,Hybrid,model-b,0.8,0.2,"
+
+
+def test_marks_tie_at_shown_precision():
+    from xret.leaderboards.table import Column, best_marks
+
+    columns = (Column("x", digits=3), Column("rd", digits=0, higher_is_better=False))
+    rows = ((0.8001, 12.0), (0.8004, 11.6), (0.7, None))
+    marks = best_marks(rows, columns, [[(0, 0), (1, 0), (2, 0)], [(0, 1), (1, 1), (2, 1)]])
+    assert [m[0] for m in marks] == [BEST, BEST, SECOND]  # 0.800 and 0.800 tie
+    assert [m[1] for m in marks] == [BEST, BEST, ""]  # 12 and 12 tie; a blank is never ranked
+
+
+def test_scores_are_frozen(two_models):
+    (scores,) = collect([(Path("a.json"), two_models[0])]).scores
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        scores.task = "other"  # type: ignore[misc]

@@ -1,0 +1,309 @@
+"""The leaderboard as a document of tables, a pure function of scores.
+
+Headline tables in the shape of the paper's Table 1 (mAP per setting, macro average over
+languages) and Table 2 (mean rank distance), plus MIRACL's mean and median when measured; then
+per-language tables in the shape of Tables 3–8 and 12–13. The paper's numbers come as reference
+rows (headline) and as reference tables (per language), labelled with their source; best and
+second best are marked among measured rows and, separately, among reference rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from xret.benchmark.measures import parse_measure
+from xret.leaderboards.published import (
+    BACKBONES,
+    MAP_BLOCKS,
+    MIRACL_BLOCKS,
+    RECALL_BLOCKS,
+    REGIMES,
+    SOURCE,
+    PaperTable,
+    paper_tables,
+    reference_for,
+)
+from xret.leaderboards.scores import MEASURED, Collection, Scores, System, system_order
+from xret.leaderboards.table import Column, Document, Table, best_marks
+from xret.results.summary import SETTING_LABELS
+
+_TASK_ORDER = ("xquad-r", "mlqa-r")
+_FOOTER_LABELS = {"mean": "Mean", "median": "Median"}
+_TEXT_COLUMNS = (Column("source"), Column("base model"), Column("regime"), Column("model"))
+LEGEND = (
+    "Bold = best, underlined (Markdown: italic) = second best: within each headline column among "
+    "measured rows and, separately, among published rows; in per-language tables among the "
+    "columns of one setting (or one base model) in a row. Ties at the shown precision share a mark."
+)
+BLANK = "A blank cell was not evaluated (missing language, setting or measure), never a zero."
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One evaluation of a task (task + signature): the unit a column group stands for."""
+
+    task: str
+    family: str
+    signature: tuple
+    label: str
+    complete: bool
+
+    @property
+    def key(self) -> tuple:
+        return (self.task, self.signature)
+
+
+def _evaluations(scores: Sequence[Scores]) -> list[Evaluation]:
+    found = {(s.task, s.signature): Evaluation(s.task, s.family, s.signature, s.task_label, s.complete) for s in scores}
+
+    def order(e: Evaluation) -> tuple:
+        known = _TASK_ORDER.index(e.task) if e.task in _TASK_ORDER else len(_TASK_ORDER)
+        return (e.family == "miracl", known, e.task, e.label)
+
+    return sorted(found.values(), key=order)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """A headline column: which value of which evaluation, and how it is shown."""
+
+    evaluation: Evaluation
+    setting: str
+    measure: str
+    statistic: str
+    column: Column
+
+
+def _headline(title: str, specs: Sequence[_Spec], lookup: dict, notes: tuple[str, ...] = ()) -> Table:
+    systems = sorted(
+        {system for system, key in lookup if any(key == spec.evaluation.key for spec in specs)},
+        key=lambda s: (system_order(s), _published_index(s)),
+    )
+    rows, sections, previous = [], set(), None
+    for system in systems:
+        values = []
+        for spec in specs:
+            scores = lookup.get((system, spec.evaluation.key))
+            if scores is None:
+                values.append(None)
+            elif spec.statistic == "mean":
+                values.append(scores.headline_value(spec.setting, spec.measure))
+            else:
+                values.append(scores.statistic(spec.statistic, spec.setting, spec.measure))
+        group = (system.source, system.base_model)
+        if rows and group != previous:
+            sections.add(len(rows))
+        previous = group
+        rows.append((system.source, system.base_model, system.regime_label, system.model, *values))
+    columns = (*_TEXT_COLUMNS, *(spec.column for spec in specs))
+    by_source: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    for i, row in enumerate(rows):
+        for j in range(len(_TEXT_COLUMNS), len(columns)):
+            by_source.setdefault((j, row[0]), []).append((i, j))
+    return Table(
+        title=title,
+        columns=columns,
+        rows=tuple(rows),
+        marks=best_marks(rows, columns, by_source.values()),
+        sections=frozenset(sections),
+        notes=notes,
+    )
+
+
+def _published_index(system: System) -> int:
+    """The paper's row order for reference rows (backbone, then regime)."""
+    if system.measured:
+        return 0
+    return BACKBONES.index(system.base_model) * len(REGIMES) + REGIMES.index(system.regime)
+
+
+def _digits(measure: str) -> int:
+    return 1 if measure == "RD" else 4
+
+
+def _better(measure: str) -> bool:
+    return parse_measure(measure).higher_is_better
+
+
+def _block_label(blocks: Sequence[tuple[str, str]], setting: str, measure: str) -> str:
+    parts = []
+    if len({s for s, _ in blocks}) > 1:
+        parts.append(SETTING_LABELS.get(setting, setting))
+    if len({m for _, m in blocks}) > 1:
+        parts.append(measure)
+    return " ".join(parts) or f"{SETTING_LABELS.get(setting, setting)} {measure}"
+
+
+def _member_label(scores: Scores, peers: Sequence[Scores]) -> str:
+    """The regime where it tells the peers apart, else the model name."""
+    system = scores.system
+    if system.regime and [p.system.regime for p in peers].count(system.regime) == 1:
+        return system.regime_label
+    return f"{system.model} ({system.regime_label})" if system.regime else system.model
+
+
+def _language_table(
+    title: str, source: str, columns: Sequence[tuple[Scores, str, str, Column]], footers: Sequence[str]
+) -> Table:
+    """Rows = source languages then footer statistics; one column per (scores, setting, measure)."""
+    languages = list(dict.fromkeys(lang for scores, *_ in columns for lang in scores.languages))
+    rows = [
+        (lang, *(scores.value(setting, measure, lang) for scores, setting, measure, _ in columns))
+        for lang in languages
+    ]
+    rows += [
+        (_FOOTER_LABELS[stat], *(scores.statistic(stat, setting, measure) for scores, setting, measure, _ in columns))
+        for stat in footers
+    ]
+    header = (Column("language"), *(column for *_, column in columns))
+    groups: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    for i in range(len(rows)):
+        for j, column in enumerate(header[1:], start=1):
+            groups.setdefault((i, column.group), []).append((i, j))
+    return Table(
+        title=title,
+        columns=header,
+        rows=tuple(rows),
+        marks=best_marks(rows, header, groups.values()),
+        footer=len(footers),
+        source=source,
+    )
+
+
+def _block_table(title: str, members: Sequence[Scores], blocks, footers) -> Table:
+    columns = [
+        (m, setting, measure, Column(_member_label(m, members), _block_label(blocks, setting, measure),
+                                     _digits(measure), _better(measure)))
+        for setting, measure in blocks
+        for m in members
+    ]
+    return _language_table(title, MEASURED, columns, footers)
+
+
+def _rank_distance_table(title: str, groups: Sequence[Sequence[Scores]], source: str) -> Table:
+    columns = [
+        (m, "multi", "RD", Column(_member_label(m, group), m.system.base_model, 1, higher_is_better=False))
+        for group in groups
+        for m in group
+    ]
+    return _language_table(title, source, columns, ("mean",))
+
+
+def _paper_table(table: PaperTable) -> Table:
+    published = {(s.system.base_model, s.system.regime): s for s in reference_for(table.task, "")}
+    columns = []
+    for setting, measure, backbone, regime in table.columns:
+        scores = published[(backbone, regime)]
+        group = backbone if len(table.backbones) > 1 else _block_label(table.blocks, setting, measure)
+        columns.append((scores, setting, measure, Column(scores.system.regime_label, group, _digits(measure),
+                                                         _better(measure))))
+    footers = ("mean", "median") if table.task == "miracl" else ("mean",)
+    return _language_table(table.title, SOURCE, columns, footers)
+
+
+def _by_base_model(members: Sequence[Scores]) -> list[list[Scores]]:
+    groups: dict[str, list[Scores]] = {}
+    for m in sorted(members, key=lambda s: system_order(s.system)):
+        groups.setdefault(m.system.base_model, []).append(m)
+    return list(groups.values())
+
+
+def _per_language_tables(evaluation: Evaluation, members: Sequence[Scores]) -> list[Table]:
+    tables = []
+    label = evaluation.label
+    groups = _by_base_model(members)
+    if evaluation.family == "miracl":
+        for group in groups:
+            title = f"{group[0].system.base_model} on {label}, nDCG@10 and R@100 (measured)"
+            tables.append(_block_table(title, group, MIRACL_BLOCKS, ("mean", "median")))
+        return tables
+    for group in groups:
+        base = group[0].system.base_model
+        tables.append(_block_table(f"{base} on {label}, MAP (measured)", group, MAP_BLOCKS, ("mean",)))
+        tables.append(
+            _block_table(f"{base} on {label}, R@1 (Mo./Cr.), R@10 (Mul.) (measured)", group, RECALL_BLOCKS, ("mean",))
+        )
+    title = f"Average rank distance, {label} (multilingual setting, lower is better; measured)"
+    tables.append(_rank_distance_table(title, groups, MEASURED))
+    return tables
+
+
+def build_leaderboard(collection: Collection, published: bool = True) -> Document:
+    """Headline tables, then per task: measured per-language tables and the paper's own."""
+    measured = collection.scores
+    evaluations = _evaluations(measured)
+    lookup: dict[tuple[System, tuple], Scores] = {(s.system, (s.task, s.signature)): s for s in measured}
+    notes = list(collection.notes)
+    if published:
+        for e in evaluations:
+            if e.complete:
+                for ref in reference_for(e.task, e.family):
+                    lookup[(ref.system, e.key)] = ref
+    lareqa = [e for e in evaluations if e.family == "lareqa"]
+    miracl = [e for e in evaluations if e.family == "miracl"]
+    notes += [f"{e.task}: no leaderboard layout for task family {e.family!r}" for e in evaluations
+              if e.family not in ("lareqa", "miracl")]
+    tables = []
+    if lareqa:
+        specs = [
+            _Spec(e, setting, "MAP", "mean", Column(SETTING_LABELS[setting], e.label, 3))
+            for e in lareqa
+            for setting in ("mono", "cross", "multi")
+        ]
+        tables.append(_headline("mAP, macro average over languages (shape of the paper's Table 1)", specs, lookup))
+        specs = [_Spec(e, "multi", "RD", "mean", Column(e.label, "", 0, higher_is_better=False)) for e in lareqa]
+        tables.append(
+            _headline("Language bias: mean rank distance, Mul., lower is better (shape of Table 2)", specs, lookup)
+        )
+    if miracl:
+        specs = [
+            _Spec(e, "mono", measure, stat, Column(f"{measure} {stat}", e.label, 4))
+            for e in miracl
+            for measure in ("nDCG@10", "R@100")
+            for stat in ("mean", "median")
+        ]
+        tables.append(_headline("MIRACL dev: mean and median over languages", specs, lookup))
+    shown_reference: set[str] = set()
+    for e in lareqa + miracl:
+        members = [s for s in measured if (s.task, s.signature) == e.key]
+        tables += _per_language_tables(e, members)
+        reference_task = "miracl" if e.family == "miracl" else e.task
+        if published and reference_task not in shown_reference:
+            shown_reference.add(reference_task)
+            tables += [_paper_table(t) for t in paper_tables(reference_task)]
+    if published:
+        notes.append(
+            f"Rows and tables marked '{SOURCE}' are the paper's numbers as printed (arXiv 2408.10536); "
+            "they are reference values, not measured here, and Tables 1-2 keep the paper's rounding."
+        )
+    notes += [LEGEND, BLANK]
+    return Document("xret leaderboard", tuple(tables), tuple(notes))
+
+
+def leaderboard_csv(collection: Collection, published: bool = True) -> str:
+    """Every number behind the leaderboard, one per line: per language, then mean and median."""
+    scores = list(collection.scores)
+    if published:
+        tasks = {("miracl" if s.family == "miracl" else s.task, s.family) for s in scores}
+        scores += [ref for task, family in sorted(tasks) for ref in reference_for(task, family)]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["source", "base_model", "regime", "model", "revision", "task", "evaluation",
+                     "setting", "measure", "language", "value"])
+    for s in scores:
+        system = s.system
+        head = [system.source, system.base_model, system.regime, system.model, system.revision, s.task, s.evaluation]
+        for setting in sorted(s.by_language):
+            for measure in sorted(s.by_language[setting]):
+                values = s.by_language[setting][measure]
+                for lang in s.languages:
+                    if lang in values:
+                        writer.writerow([*head, setting, measure, lang, repr(values[lang])])
+                for stat in ("mean", "median"):
+                    value = s.statistic(stat, setting, measure)
+                    if value is not None:
+                        writer.writerow([*head, setting, measure, stat, repr(value)])
+    return buffer.getvalue()
