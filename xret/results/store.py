@@ -21,13 +21,14 @@ from xret.results.record import ResultRecord
 PER_QUERY_SUFFIX = ".queries.csv.gz"
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """A file-name-safe form of a model or task name."""
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
 
 
 def result_key(task: str, model: str, revision: str, options: dict[str, Any]) -> str:
     digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()[:10]
-    return f"{_slug(model)}/{revision[:12]}/{_slug(task)}__{digest}"
+    return f"{slug(model)}/{revision[:12]}/{slug(task)}__{digest}"
 
 
 def _atomic_write(path: Path, write) -> None:

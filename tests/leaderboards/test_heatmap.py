@@ -1,0 +1,60 @@
+"""Heatmap matrices (hand-placed cells, blanks), colour scales, delta maps and the image files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from xret.errors import DataError
+from xret.leaderboards.heatmap import (
+    Matrix,
+    cell_matrix,
+    color_limits,
+    delta_matrix,
+    figure_bytes,
+    plot_matrix,
+    plot_rank_distance,
+    save_figure,
+)
+from xret.leaderboards.scores import collect
+
+
+def _scores(record):
+    return collect([(Path("r.json"), record)]).scores[0]
+
+
+def test_cells_land_in_query_by_pool_matrix(two_models):
+    a, b = (_scores(r) for r in two_models)
+    matrix = cell_matrix(a, "MAP", ("mono", "cross"))
+    assert (matrix.rows, matrix.columns) == (("de", "en"), ("de", "en"))
+    assert matrix.values == ((0.6, 0.5), (0.3, 0.8))  # diagonal mono, off-diagonal cross (query -> pool)
+    with_multi = cell_matrix(b, "MAP", ("cross", "multi"))
+    assert with_multi.columns == ("de", "en", "all")
+    assert with_multi.values == ((None, 0.2, 0.5), (0.2, None, None))  # blanks, never zeros
+    with pytest.raises(DataError, match="has no R@1 cells"):
+        cell_matrix(b, "R@1", ("mono",))
+
+
+def test_delta_and_colour_scales(two_models):
+    a, b = (_scores(r) for r in two_models)
+    ma, mb = (cell_matrix(s, "MAP", ("mono", "cross", "multi")) for s in (a, b))
+    delta = delta_matrix(ma, mb, "a − b")
+    assert delta.values[0] == pytest.approx((-0.1, 0.3, -0.1)) and delta.values[1][2] is None
+    assert color_limits([delta]) == pytest.approx((-0.3, 0.3))  # centred on zero
+    assert color_limits([ma, mb]) == (0.0, 1.0)  # bounded measures: one fixed scale for every model
+    rd = [cell_matrix(s, "RD", ("multi",)) for s in (a, b)]
+    assert color_limits(rd) == (10.0, 30.0)  # rank distance: the range of all maps drawn together
+    with pytest.raises(DataError, match="cannot subtract"):
+        delta_matrix(ma, rd[0], "x")
+
+
+def test_images_are_written_and_reproducible(tmp_path, two_models):
+    a, b = (_scores(r) for r in two_models)
+    matrix = Matrix("t <x>", "MAP", ("de", "en"), ("de", "en", "all"), ((0.5, None, 0.25), (0.1, 0.9, None)))
+    paths = save_figure(plot_matrix(matrix, (0.0, 1.0)), tmp_path / "model.with.dots__MAP")
+    assert [p.name for p in paths] == ["model.with.dots__MAP.png", "model.with.dots__MAP.svg"]
+    assert paths[0].read_bytes().startswith(b"\x89PNG") and b"<svg" in paths[1].read_bytes()
+    assert figure_bytes(plot_matrix(matrix, (0.0, 1.0)), "svg") == paths[1].read_bytes()
+    chart = figure_bytes(plot_rank_distance([a, b], "RD"), "png")
+    assert chart.startswith(b"\x89PNG")
