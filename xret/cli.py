@@ -77,6 +77,68 @@ def list_tasks() -> None:
         click.echo(f"{name:<16} {len(spec.languages):>2} languages  {spec.description}")
 
 
+_FORMATS = ("terminal", "markdown", "latex", "csv", "html")
+_RESULTS = click.Path(path_type=Path, file_okay=False, exists=True)
+
+
+@cli.command()
+@click.argument("results_dir", type=_RESULTS)
+@click.option("--format", "-f", "fmt", type=click.Choice(_FORMATS), default="terminal", show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="Write here instead of stdout.")
+@click.option("--published/--no-published", default=True, show_default=True,
+              help="Add the paper's published numbers as labelled reference rows and tables.")
+@click.option("--task", "-t", "tasks", multiple=True, help="Only these tasks (comma-separated or repeated).")
+def leaderboard(results_dir, fmt, output, published, tasks) -> None:
+    """Tables of every result record under RESULTS_DIR (headline and per language)."""
+    from xret.leaderboards.commands import LeaderboardConfig, run_leaderboard
+
+    config = LeaderboardConfig(results_dir, fmt, output, published, _split(tasks))
+    run_leaderboard(config, log=lambda msg: click.echo(msg, err=True))
+
+
+@cli.command()
+@click.argument("results_dir", type=_RESULTS)
+@click.option("--model", "-m", "models", multiple=True, required=True,
+              help="Model name or record path (repeatable; two models also give the delta A − B).")
+@click.option("--task", "-t", help="Task of the records (needed when a model has several).")
+@click.option("--setting", "-s", "settings", multiple=True,
+              help="Cells to show: mono (diagonal), cross, multi (pool 'all'). Default: mono,cross.")
+@click.option("--measure", default="MAP", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("heatmaps"), show_default=True)
+def heatmap(results_dir, models, task, settings, measure, out) -> None:
+    """Query × pool language heatmaps (PNG and SVG), a delta map and a rank-distance chart."""
+    from xret.leaderboards.commands import HeatmapConfig, run_heatmaps
+    from xret.tasks.spec import Setting
+
+    chosen = tuple(str(Setting.parse(s)) for s in _split(settings) or ("mono", "cross"))
+    for path in run_heatmaps(HeatmapConfig(results_dir, _split(models), out, task, chosen, measure)):
+        click.echo(str(path))
+
+
+@cli.command()
+@click.argument("a")
+@click.argument("b")
+@click.option("--results-dir", type=click.Path(path_type=Path), help="Where model names are looked up [env XRET_RESULTS_DIR].")
+@click.option("--task", "-t", help="Task to compare on (needed when the models share several).")
+@click.option("--measure", default="MAP", show_default=True)
+@click.option("--setting", "-s", "settings", multiple=True, help="Settings to test (default: all with the measure).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--resamples", type=int, default=10_000, show_default=True, help="Sign flips and bootstrap draws.")
+@click.option("--alpha", type=float, default=0.05, show_default=True, help="Level after Holm's correction.")
+@click.option("--format", "-f", "fmt", type=click.Choice(_FORMATS[:4]), default="terminal", show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="Write here instead of stdout.")
+def compare(a, b, results_dir, task, measure, settings, seed, resamples, alpha, fmt, output) -> None:
+    """Paired significance of A against B (record paths or model names) from per-query scores."""
+    from xret import paths
+    from xret.leaderboards.commands import CompareConfig, run_compare
+    from xret.tasks.spec import Setting
+
+    chosen = tuple(str(Setting.parse(s)) for s in _split(settings) or ()) or None
+    config = CompareConfig(a, b, paths.results_dir(results_dir), task, measure, chosen, seed, resamples, alpha,
+                           fmt, output)
+    run_compare(config, log=lambda msg: click.echo(msg, err=True))
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

@@ -1,0 +1,192 @@
+"""What ``xret leaderboard``, ``xret heatmap`` and ``xret compare`` do: one function per command,
+from a config value. Everything here reads stored records; nothing runs a model."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from xret.errors import DataError, XretError
+from xret.leaderboards.scores import Scores, check_comparable, collect, find_records, load_collection
+from xret.leaderboards.table import Document, print_document, render_csv, render_latex, render_markdown
+from xret.results.record import ResultRecord
+from xret.results.store import slug
+
+FORMATS = ("terminal", "markdown", "latex", "csv", "html")
+
+
+@dataclass(frozen=True)
+class LeaderboardConfig:
+    results_dir: Path
+    format: str = "terminal"
+    output: Path | None = None
+    published: bool = True
+    tasks: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class HeatmapConfig:
+    results_dir: Path
+    models: tuple[str, ...]
+    out: Path
+    task: str | None = None
+    settings: tuple[str, ...] = ("mono", "cross")
+    measure: str = "MAP"
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    a: str
+    b: str
+    results_dir: Path | None
+    task: str | None = None
+    measure: str = "MAP"
+    settings: tuple[str, ...] | None = None
+    seed: int = 0
+    resamples: int = 10_000
+    alpha: float = 0.05
+    format: str = "terminal"
+    output: Path | None = None
+
+
+def run_leaderboard(config: LeaderboardConfig, log: Callable[[str], None] = print) -> None:
+    from xret.leaderboards.leaderboard import build_leaderboard, leaderboard_csv
+
+    collection = load_collection(config.results_dir, config.tasks)
+    if config.format == "csv":
+        _emit(leaderboard_csv(collection, config.published), config.output, log)
+        return
+    doc = build_leaderboard(collection, config.published)
+    if config.format == "html":
+        from xret.leaderboards.html import render_html
+
+        _emit(render_html(doc, leaderboard_figures(collection.scores)), config.output, log)
+    else:
+        _show(doc, config.format, config.output, log)
+
+
+def leaderboard_figures(scores: tuple[Scores, ...]):
+    """For the HTML page: a MAP heatmap (mono + cross cells) per system and evaluation, and a
+    rank-distance chart per evaluation, on one colour scale."""
+    from xret.leaderboards.heatmap import cell_matrix, color_limits, figure_bytes, plot_matrix, plot_rank_distance
+    from xret.leaderboards.html import Figure
+
+    figures = []
+    for key in dict.fromkeys((s.task, s.signature) for s in scores if s.family == "lareqa"):
+        members = [s for s in scores if (s.task, s.signature) == key]
+        matrices = [cell_matrix(s, "MAP", ("mono", "cross")) for s in members if s.cells]
+        for matrix in matrices:
+            fig = plot_matrix(matrix, color_limits(matrices))
+            figures.append(Figure(matrix.title, figure_bytes(fig, "png")))
+        with_rd = [s for s in members if "RD" in s.by_language.get("multi", {})]
+        if with_rd:
+            title = f"Mean rank distance per source language — {with_rd[0].task_label}"
+            figures.append(Figure(title, figure_bytes(plot_rank_distance(with_rd, title), "png")))
+    return figures
+
+
+def run_heatmaps(config: HeatmapConfig) -> list[Path]:
+    from xret.leaderboards.heatmap import (
+        cell_matrix,
+        color_limits,
+        delta_matrix,
+        plot_matrix,
+        plot_rank_distance,
+        save_figure,
+    )
+
+    records = [_one_record(config.results_dir, model, config.task) for model in config.models]
+    tasks = {r.task["name"] for _, r in records}
+    if len(tasks) > 1:
+        raise DataError(f"the models' records are on different tasks ({', '.join(sorted(tasks))}); pass --task")
+    scores = [collect([record]).scores[0] for record in records]
+    for other in scores[1:]:
+        check_comparable(scores[0], other)
+    task = slug(scores[0].task)
+    settings = "+".join(config.settings)
+    matrices = [cell_matrix(s, config.measure, config.settings) for s in scores]
+    limits = color_limits(matrices)
+    written = []
+    for s, matrix in zip(scores, matrices):
+        stem = config.out / f"{task}__{slug(s.system.model)}__{config.measure}__{settings}"
+        written += save_figure(plot_matrix(matrix, limits), stem)
+    if len(scores) == 2:
+        a, b = (s.system.model for s in scores)
+        delta = delta_matrix(matrices[0], matrices[1], f"{a} − {b} — {scores[0].task_label}, {config.measure}")
+        stem = config.out / f"{task}__{slug(a)}-minus-{slug(b)}__{config.measure}__{settings}"
+        written += save_figure(plot_matrix(delta, color_limits([delta])), stem)
+    with_rd = [s for s in scores if "RD" in s.by_language.get("multi", {})]
+    if with_rd:
+        title = f"Mean rank distance per source language — {with_rd[0].task_label}"
+        written += save_figure(plot_rank_distance(with_rd, title), config.out / f"{task}__rank-distance")
+    return written
+
+
+def run_compare(config: CompareConfig, log: Callable[[str], None] = print) -> None:
+    from xret.leaderboards.compare import compare_records, comparison_document
+
+    if config.resamples < 1 or not 0 < config.alpha < 1:
+        raise XretError("--resamples must be positive and --alpha between 0 and 1")
+    task = config.task or _common_task(config)
+    a = _one_record(config.results_dir, config.a, task)
+    b = _one_record(config.results_dir, config.b, task)
+    comparison = compare_records(a, b, measure=config.measure, settings=config.settings, alpha=config.alpha,
+                                 resamples=config.resamples, seed=config.seed)
+    doc = comparison_document(comparison)
+    if config.format == "csv":
+        first, second = doc.tables
+        _emit(render_csv(replace(first, rows=first.rows + second.rows, marks=())), config.output, log)
+    else:
+        _show(doc, config.format, config.output, log)
+
+
+def _common_task(config: CompareConfig) -> str | None:
+    """The one task both sides have records of, when names were given without --task."""
+    tasks = [{r.task["name"] for _, r in find_records(config.results_dir, side)} for side in (config.a, config.b)]
+    common = sorted(tasks[0] & tasks[1])
+    if not common:
+        raise DataError(f"{config.a} and {config.b} have no task in common")
+    if len(common) > 1:
+        raise XretError(f"{config.a} and {config.b} share several tasks ({', '.join(common)}); pass --task")
+    return common[0]
+
+
+def _one_record(results_dir: Path | None, name_or_path: str, task: str | None) -> tuple[Path, ResultRecord]:
+    found = find_records(results_dir, name_or_path, task)
+    if len(found) != 1:
+        listing = ", ".join(f"{r.key} ({r.task['name']})" for _, r in found) or "none"
+        raise XretError(
+            f"{name_or_path!r} matches {len(found)} records{f' on {task}' if task else ''}: {listing}; "
+            "pass --task or a record path"
+        )
+    return found[0]
+
+
+def _show(doc: Document, fmt: str, output: Path | None, log: Callable[[str], None]) -> None:
+    if fmt == "markdown":
+        _emit(render_markdown(doc), output, log)
+    elif fmt == "latex":
+        _emit(render_latex(doc), output, log)
+    elif fmt == "terminal":
+        from rich.console import Console
+
+        if output is None:
+            print_document(doc, Console(width=None if sys.stdout.isatty() else 200))
+        else:
+            console = Console(record=True, width=200, file=io.StringIO())
+            print_document(doc, console)
+            _emit(console.export_text(), output, log)
+    else:
+        raise XretError(f"format {fmt!r} is not available here")
+
+
+def _emit(text: str, output: Path | None, log: Callable[[str], None]) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    log(f"wrote {output}")
