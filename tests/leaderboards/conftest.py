@@ -56,6 +56,16 @@ def make_record(
     )
 
 
+XQUAD_R = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")
+
+
+def uniform_cells(languages, mono: float, cross: float, multi: float, rd: float):
+    """Every cell of a LAReQA task over ``languages``, one value per setting."""
+    return lareqa_cells(dict.fromkeys(languages, mono),
+                        {(q, p): cross for q in languages for p in languages if q != p},
+                        dict.fromkeys(languages, multi), rd=dict.fromkeys(languages, rd))
+
+
 def lareqa_cells(mono: Mapping[str, float], cross: Mapping[tuple[str, str], float],
                  multi: Mapping[str, float], rd: Mapping[str, float] | None = None, recall: float | None = None):
     """Cells of a two-language LAReQA task from MAP values (R@1/R@10 = ``recall`` when given)."""

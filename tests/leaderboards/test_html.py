@@ -13,18 +13,15 @@ from xret.leaderboards.html import Figure, render_html
 from xret.leaderboards.leaderboard import build_leaderboard
 from xret.leaderboards.scores import collect
 
-from .conftest import lareqa_cells, make_record
+from .conftest import XQUAD_R, make_record, uniform_cells
 
 CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture
 def page() -> str:
-    def cells(mono: float):
-        return lareqa_cells({"de": mono, "en": mono}, {("de", "en"): 0.3, ("en", "de"): 0.3}, {"de": 0.2, "en": 0.2},
-                            rd={"de": 5.0, "en": 7.0})
-
-    records = [(Path(f"{name}.json"), make_record(name, cells(mono)))
+    records = [(Path(f"{name}.json"), make_record(name, uniform_cells(XQUAD_R, mono, 0.3, 0.2, 6.0),
+                                                  task_languages=XQUAD_R))
                for name, mono in [("mid", 0.5), ("<script>alert(1)</script>", 0.9), ("low", 0.1), ("50%_{x}", 0.3)]]
     doc = build_leaderboard(collect(records), published=True)
     return render_html(doc, [Figure("a <b>figure</b>", b"\x89PNG fake")])

@@ -48,7 +48,7 @@ def test_hand_checked_cells():
     assert _scores("XLM-R", "x-y", "mlqa-r").value("cross", "R@1", "de") == 0.5394
 
 
-def test_every_system_is_labelled_and_complete():
+def test_every_system_is_labelled():
     scores = published_scores()
     assert len(scores) == 18  # 3 tasks x 2 backbones x 3 regimes
     assert {s.system.source for s in scores} == {"published (Elmahdy et al. 2024)"}

@@ -12,7 +12,7 @@ from xret.leaderboards.leaderboard import build_leaderboard, leaderboard_csv
 from xret.leaderboards.scores import check_comparable, collect, load_collection
 from xret.leaderboards.table import BEST, SECOND, render_csv, render_latex, render_markdown
 
-from .conftest import lareqa_cells, make_record, store
+from .conftest import XQUAD_R, lareqa_cells, make_record, store, uniform_cells
 
 
 def _table(doc, title_start):
@@ -65,16 +65,22 @@ def test_per_language_tables_in_the_papers_shape(two_models):
     assert rd.rows[0] == ("de", 10.0, 30.0) and rd.mark(0, 1) == BEST  # lower is better
 
 
-def test_published_rows_are_labelled_and_marked_apart(two_models):
-    doc = build_leaderboard(collect([(Path("a.json"), two_models[0])]), published=True)
+def test_published_rows_are_labelled_and_marked_apart():
+    full = make_record("model-a", uniform_cells(XQUAD_R, 0.7, 0.4, 0.5, 15.0), task_languages=XQUAD_R)
+    part = make_record("model-p", uniform_cells(("de", "en"), 0.7, 0.4, 0.5, 15.0), task_languages=XQUAD_R,
+                       languages=("de", "en"))
+    doc = build_leaderboard(collect([(Path("a.json"), full), (Path("p.json"), part)]), published=True)
     table = _table(doc, "mAP, macro average")
+    assert [c.group for c in table.columns[4:]] == ["XQuAD-R (languages all)"] * 3 + ["XQuAD-R (languages de,en)"] * 3
     published = [row for row in table.rows if row[0] != "measured"]
     assert {row[0] for row in published} == {"published (Elmahdy et al. 2024)"}
     assert [row[1:3] for row in published][:3] == [("XLM-R", "X-X-mono"), ("XLM-R", "X-Y"), ("XLM-R", "Hybrid")]
     # Table 1's printed values (XQuAD-R Mo./Cr./Mul. only: the synthetic task is xquad-r).
-    assert published[0][4:] == (0.792, 0.674, 0.547) and published[5][4:] == (0.817, 0.767, 0.682)
+    assert published[0][4:7] == (0.792, 0.674, 0.547) and published[5][4:7] == (0.817, 0.767, 0.682)
+    # The paper's rows stand only beside the evaluation of all its languages, not the de,en one.
+    assert all(row[7:] == (None, None, None) for row in published)
     i, _ = _row(table, "model-a")
-    assert table.mark(i, 4) == ""  # the only measured row: not ranked against the paper
+    assert table.mark(i, 4) == ""  # the only measured row in its column: not ranked against the paper
     labse_hybrid = len(table.rows) - 1
     assert table.mark(labse_hybrid, 4) == BEST and table.sections  # best among reference rows
     rd = _table(doc, "Language bias")
@@ -131,7 +137,6 @@ def test_subset_of_languages_is_its_own_evaluation():
     part = make_record("part", lareqa_cells({"en": 0.9}, {}, {}), languages=("en",))
     collection = collect([(Path("f.json"), full), (Path("p.json"), part)])
     assert {s.system.model: s.evaluation for s in collection.scores} == {"full": "languages all", "part": "languages en"}
-    assert {s.system.model: s.complete for s in collection.scores} == {"full": True, "part": False}
 
 
 def test_duplicate_records_combine_and_conflicts_refuse():

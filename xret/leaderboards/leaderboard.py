@@ -24,7 +24,9 @@ from xret.leaderboards.published import (
     SOURCE,
     PaperTable,
     paper_tables,
+    published_scores,
     reference_for,
+    reference_task,
 )
 from xret.leaderboards.scores import MEASURED, Collection, Scores, System, system_order
 from xret.leaderboards.table import Column, Document, Table, best_marks
@@ -49,7 +51,7 @@ class Evaluation:
     family: str
     signature: tuple
     label: str
-    complete: bool
+    languages: tuple[str, ...]
 
     @property
     def key(self) -> tuple:
@@ -57,7 +59,8 @@ class Evaluation:
 
 
 def _evaluations(scores: Sequence[Scores]) -> list[Evaluation]:
-    found = {(s.task, s.signature): Evaluation(s.task, s.family, s.signature, s.task_label, s.complete) for s in scores}
+    found = {(s.task, s.signature): Evaluation(s.task, s.family, s.signature, s.task_label, s.languages)
+             for s in scores}
 
     def order(e: Evaluation) -> tuple:
         known = _TASK_ORDER.index(e.task) if e.task in _TASK_ORDER else len(_TASK_ORDER)
@@ -77,7 +80,7 @@ class _Spec:
     column: Column
 
 
-def _headline(title: str, specs: Sequence[_Spec], lookup: dict, notes: tuple[str, ...] = ()) -> Table:
+def _headline(title: str, specs: Sequence[_Spec], lookup: dict) -> Table:
     systems = sorted(
         {system for system, key in lookup if any(key == spec.evaluation.key for spec in specs)},
         key=lambda s: (system_order(s), _published_index(s)),
@@ -109,7 +112,6 @@ def _headline(title: str, specs: Sequence[_Spec], lookup: dict, notes: tuple[str
         rows=tuple(rows),
         marks=best_marks(rows, columns, by_source.values()),
         sections=frozenset(sections),
-        notes=notes,
     )
 
 
@@ -183,13 +185,13 @@ def _block_table(title: str, members: Sequence[Scores], blocks, footers) -> Tabl
     return _language_table(title, MEASURED, columns, footers)
 
 
-def _rank_distance_table(title: str, groups: Sequence[Sequence[Scores]], source: str) -> Table:
+def _rank_distance_table(title: str, groups: Sequence[Sequence[Scores]]) -> Table:
     columns = [
         (m, "multi", "RD", Column(_member_label(m, group), m.system.base_model, 1, higher_is_better=False))
         for group in groups
         for m in group
     ]
-    return _language_table(title, source, columns, ("mean",))
+    return _language_table(title, MEASURED, columns, ("mean",))
 
 
 def _paper_table(table: PaperTable) -> Table:
@@ -227,7 +229,7 @@ def _per_language_tables(evaluation: Evaluation, members: Sequence[Scores]) -> l
             _block_table(f"{base} on {label}, R@1 (Mo./Cr.), R@10 (Mul.) (measured)", group, RECALL_BLOCKS, ("mean",))
         )
     title = f"Average rank distance, {label} (multilingual setting, lower is better; measured)"
-    tables.append(_rank_distance_table(title, groups, MEASURED))
+    tables.append(_rank_distance_table(title, groups))
     return tables
 
 
@@ -237,10 +239,10 @@ def build_leaderboard(collection: Collection, published: bool = True) -> Documen
     evaluations = _evaluations(measured)
     lookup: dict[tuple[System, tuple], Scores] = {(s.system, (s.task, s.signature)): s for s in measured}
     notes = list(collection.notes)
-    if published:
+    if published:  # reference rows where an evaluation covers exactly the paper's languages
         for e in evaluations:
-            if e.complete:
-                for ref in reference_for(e.task, e.family):
+            for ref in reference_for(e.task, e.family):
+                if set(ref.languages) == set(e.languages):
                     lookup[(ref.system, e.key)] = ref
     lareqa = [e for e in evaluations if e.family == "lareqa"]
     miracl = [e for e in evaluations if e.family == "miracl"]
@@ -270,10 +272,10 @@ def build_leaderboard(collection: Collection, published: bool = True) -> Documen
     for e in lareqa + miracl:
         members = [s for s in measured if (s.task, s.signature) == e.key]
         tables += _per_language_tables(e, members)
-        reference_task = "miracl" if e.family == "miracl" else e.task
-        if published and reference_task not in shown_reference:
-            shown_reference.add(reference_task)
-            tables += [_paper_table(t) for t in paper_tables(reference_task)]
+        paper_task = reference_task(e.task, e.family)
+        if published and paper_task not in shown_reference:
+            shown_reference.add(paper_task)
+            tables += [_paper_table(t) for t in paper_tables(paper_task)]
     if published:
         notes.append(
             f"Rows and tables marked '{SOURCE}' are the paper's numbers as printed (arXiv 2408.10536); "
@@ -287,8 +289,8 @@ def leaderboard_csv(collection: Collection, published: bool = True) -> str:
     """Every number behind the leaderboard, one per line: per language, then mean and median."""
     scores = list(collection.scores)
     if published:
-        tasks = {("miracl" if s.family == "miracl" else s.task, s.family) for s in scores}
-        scores += [ref for task, family in sorted(tasks) for ref in reference_for(task, family)]
+        tasks = sorted({reference_task(s.task, s.family) for s in scores})
+        scores += [ref for ref in published_scores() if ref.task in tasks]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["source", "base_model", "regime", "model", "revision", "task", "evaluation",

@@ -333,7 +333,6 @@ def published_scores() -> tuple[Scores, ...]:
             family=family,
             signature=(("published", CITATION),),
             languages=tuple(languages[(backbone, regime, task)]),
-            complete=True,
             by_language=by_language[(backbone, regime, task)],
             summary=summary[(backbone, regime, task)],
             headline=headline.get((backbone, regime, task), {}),
@@ -344,10 +343,13 @@ def published_scores() -> tuple[Scores, ...]:
     )
 
 
+def reference_task(task: str, family: str) -> str:
+    """The paper's task a measured task corresponds to: its own name, or MIRACL by family."""
+    return "miracl" if family == "miracl" else task
+
+
 def reference_for(task: str, family: str) -> tuple[Scores, ...]:
-    """The published scores comparable with a measured task (MIRACL by family)."""
-    name = "miracl" if family == "miracl" else task
-    return tuple(s for s in published_scores() if s.task == name)
+    return tuple(s for s in published_scores() if s.task == reference_task(task, family))
 
 
 def paper_tables(task: str) -> tuple[PaperTable, ...]:

@@ -71,8 +71,6 @@ class Scores:
     """(field, value) pairs that must agree before numbers of two systems are compared."""
     languages: tuple[str, ...]
     """Evaluated languages, in the task's order."""
-    complete: bool
-    """Whether every language of the task was evaluated (only then are its means the paper's)."""
     by_language: Nested
     """setting -> measure -> language -> value."""
     summary: Nested
@@ -165,7 +163,6 @@ def collect(records: Sequence[tuple[Path, ResultRecord]], tasks: Sequence[str] |
                 family=record.task.get("family", ""),
                 signature=sig,
                 languages=languages,
-                complete=set(record.task["languages"]) <= set(languages),
                 by_language=by_language,
                 summary=summary,
                 evaluation=evaluations[(task, sig)],
