@@ -109,33 +109,37 @@ def _design(aligned) -> _Design:
     """Topic = the question id (the part of a query id after ``<language>/``): its translations
     and its rows in every pool are one unit under resampling, for they are not independent."""
     topic = np.unique(aligned["query_id"].str.split("/", n=1).str[-1].to_numpy(), return_inverse=True)[1]
+    n_topics = int(topic.max()) + 1
     scores = aligned[["a", "b"]].to_numpy(float)
-    cells = aligned[KEYS[:3]].apply(tuple, axis=1)
-    cell_size = cells.map(cells.value_counts()).to_numpy(float)
-    tests: list[tuple[tuple[str, str, str], np.ndarray]] = []
-    for setting in dict.fromkeys(aligned["setting"]):
+    diff = scores[:, 0] - scores[:, 1]
+    cell = aligned.groupby(KEYS[:3], sort=False).ngroup().to_numpy()  # cells in order of appearance
+    cell_labels = list(aligned[KEYS[:3]].drop_duplicates().itertuples(index=False, name=None))
+    cell_size = np.bincount(cell)
+    settings = list(dict.fromkeys(aligned["setting"]))
+    labels = [(s, MACRO, "") for s in settings] + cell_labels
+    D = np.zeros((n_topics, len(labels)))
+    V = np.zeros((n_topics, len(labels)))
+    means = np.zeros((len(labels), 2))
+    sizes = []
+    for k, setting in enumerate(settings):
         # Macro average: languages weigh equally, a language's cells equally, a cell's queries equally.
         rows = (aligned["setting"] == setting).to_numpy()
         sub = aligned[rows]
         pools = sub.groupby("query_language")["pool_language"].transform("nunique").to_numpy(float)
         w = np.zeros(len(aligned))
-        w[rows] = 1.0 / (sub["query_language"].nunique() * pools * cell_size[rows])
-        tests.append(((setting, MACRO, ""), w))
-    for key in dict.fromkeys(cells):
-        tests.append((key, np.where((cells == key).to_numpy(), 1.0 / cell_size, 0.0)))
-    n_topics = int(topic.max()) + 1
-    D = np.zeros((n_topics, len(tests)))
-    V = np.zeros((n_topics, len(tests)))
-    for k, (_, w) in enumerate(tests):
-        D[:, k] = np.bincount(topic, weights=w * (scores[:, 0] - scores[:, 1]), minlength=n_topics)
+        w[rows] = 1.0 / (sub["query_language"].nunique() * pools * cell_size[cell[rows]])
+        D[:, k] = np.bincount(topic, weights=w * diff, minlength=n_topics)
         V[:, k] = np.bincount(topic, weights=w, minlength=n_topics)
-    return _Design(
-        labels=[label for label, _ in tests],
-        sizes=[int((w > 0).sum()) for _, w in tests],
-        means=np.array([w @ scores for _, w in tests]),
-        D=D,
-        V=V,
-    )
+        means[k] = w @ scores
+        sizes.append(int(rows.sum()))
+    # A cell holds each topic at most once: its test's column is that cell's rows, weighted 1/n.
+    w = 1.0 / cell_size[cell]
+    column = len(settings) + cell
+    np.add.at(D, (topic, column), w * diff)
+    np.add.at(V, (topic, column), w)
+    for j in range(2):
+        means[len(settings):, j] = np.bincount(cell, weights=scores[:, j]) / cell_size
+    return _Design(labels, sizes + cell_size.tolist(), means, D, V)
 
 
 def compare_frames(aligned, *, names: tuple[str, str], task: str, measure: str, alpha: float,
