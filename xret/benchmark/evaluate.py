@@ -16,7 +16,18 @@ from xret.tasks.records import TaskData
 from xret.tasks.settings import Cell
 
 QUERY_CHUNK = 128
+EVAL_CHUNK = 256  # queries per pytrec_eval call: bounds the memory of deep runs
 _FILLER = "\x1f"  # prefix of placeholder ids; no real document id starts with it
+_fillers: list[str] = []
+_filler_scores: list[float] = []
+
+
+def _placeholders(depth: int) -> tuple[list[str], list[float]]:
+    """Placeholder ids and scores for positions 1..depth, built once and reused."""
+    for p in range(len(_fillers) + 1, depth + 1):
+        _fillers.append(f"{_FILLER}{p}")
+        _filler_scores.append(float(-p))
+    return _fillers, _filler_scores
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,13 +47,14 @@ def rank_run(doc_ids: Sequence[Sequence[str]], ranks: np.ndarray, query_ids: Seq
     Standard measures depend only on where the relevant documents sit, so positions between them
     are filled with placeholder ids; distinct descending scores make pytrec_eval keep the order.
     """
+    fillers, scores = _placeholders(int(ranks.max(initial=0)))
     run = {}
     for qid, docs, row in zip(query_ids, doc_ids, ranks):
         depth = int(row.max())
-        entries = {f"{_FILLER}{p}": float(-p) for p in range(1, depth + 1)}
+        entries = dict(zip(fillers[:depth], scores[:depth]))
         for doc, rank in zip(docs, row):
-            del entries[f"{_FILLER}{rank}"]
-            entries[doc] = float(-rank)
+            del entries[fillers[rank - 1]]
+            entries[doc] = scores[rank - 1]
         run[qid] = entries
     return run
 
@@ -85,8 +97,11 @@ def measure_cell(
     data: TaskData, cell: Cell, ids: list[list[str]], ranks: np.ndarray, measures: Sequence[Measure]
 ) -> CellResult:
     query_ids = tuple(data.queries[q].id for q in cell.queries)
-    qrels = {qid: dict.fromkeys(docs, 1) for qid, docs in zip(query_ids, ids)}
-    per_query = evaluate(qrels, rank_run(ids, ranks, query_ids), measures)
+    per_query: dict = {}
+    for start in range(0, len(query_ids), EVAL_CHUNK):
+        chunk = slice(start, start + EVAL_CHUNK)
+        qrels = {qid: dict.fromkeys(docs, 1) for qid, docs in zip(query_ids[chunk], ids[chunk])}
+        per_query |= evaluate(qrels, rank_run(ids[chunk], ranks[chunk], query_ids[chunk]), measures)
     values = {
         m: np.array([per_query[qid][m] for qid in query_ids], dtype=np.float64)
         for m in measures
