@@ -8,26 +8,25 @@ import numpy as np
 import pytest
 
 from xret.benchmark.bias import rank_distance
-from xret.benchmark.evaluate import rank_run
+from xret.benchmark.evaluate import measure_ranks
 from xret.benchmark.measures import Measure, evaluate, parse_measure, parse_measures
 from xret.errors import UnknownNameError
 
 ALL = parse_measures(["MAP", "MRR", "R@1", "R@10", "Hit@1", "Hit@10", "nDCG@10", "P@10"])
 
 
-def measure_ranks(ranks_by_query: dict[str, list[int]]) -> dict[str, dict[Measure, float]]:
-    ids = {q: [f"{q}-rel{i}" for i in range(len(r))] for q, r in ranks_by_query.items()}
+def by_query(ranks_by_query: dict[str, list[int]]) -> dict[str, dict[Measure, float]]:
     width = max(len(r) for r in ranks_by_query.values())
-    ranks = np.zeros((len(ids), width), dtype=np.int64)
+    ranks = np.zeros((len(ranks_by_query), width), dtype=np.int64)
     for row, r in enumerate(ranks_by_query.values()):
         ranks[row, : len(r)] = r
-    qrels = {q: dict.fromkeys(docs, 1) for q, docs in ids.items()}
-    return evaluate(qrels, rank_run(list(ids.values()), ranks, list(ids)), ALL)
+    values = measure_ranks(ranks, ALL)
+    return {q: {m: values[m][row] for m in ALL} for row, q in enumerate(ranks_by_query)}
 
 
 def test_worked_example_of_protocol():
     # One query, 3 relevant candidates at ranks 1, 3 and 6 (protocol.md §3.2).
-    values = measure_ranks({"q": [1, 3, 6]})["q"]
+    values = by_query({"q": [1, 3, 6]})["q"]
     assert values[Measure("MAP")] == pytest.approx((1 / 1 + 2 / 3 + 3 / 6) / 3)
     assert round(values[Measure("MAP")], 4) == 0.7222
     assert values[Measure("R", 1)] == pytest.approx(1 / 3)
@@ -38,7 +37,7 @@ def test_worked_example_of_protocol():
 
 def test_single_relevant_map_is_reciprocal_rank():
     for rank in (1, 2, 7, 100, 1180):
-        values = measure_ranks({"q": [rank]})["q"]
+        values = by_query({"q": [rank]})["q"]
         assert values[Measure("MAP")] == pytest.approx(1 / rank)
         assert values[Measure("MRR")] == pytest.approx(1 / rank)
         assert values[Measure("Hit", 10)] == (1.0 if rank <= 10 else 0.0)
@@ -47,14 +46,14 @@ def test_single_relevant_map_is_reciprocal_rank():
 def test_random_ranking_expectation_single_relevant():
     # Uniformly random rank of one relevant in a pool of N: E[AP] = H_N / N (0.006484 for N = 1,180).
     n = 1180
-    values = measure_ranks({f"q{r}": [r] for r in range(1, n + 1)})
+    values = by_query({f"q{r}": [r] for r in range(1, n + 1)})
     mean_ap = np.mean([v[Measure("MAP")] for v in values.values()])
     assert mean_ap == pytest.approx(sum(1 / k for k in range(1, n + 1)) / n)
     assert round(mean_ap, 6) == 0.006484
 
 
 def test_perfect_ranker():
-    values = measure_ranks({"q": list(range(1, 12))})["q"]
+    values = by_query({"q": list(range(1, 12))})["q"]
     assert values[Measure("MAP")] == 1.0
     assert values[Measure("nDCG", 10)] == pytest.approx(1.0)
     assert values[Measure("R", 10)] == pytest.approx(10 / 11)  # standard recall: at most 10/11 on XQuAD-R
@@ -68,7 +67,7 @@ def test_query_missing_from_run_counts_zero():
 
 
 def test_ndcg_at_10_against_formula():
-    values = measure_ranks({"q": [2, 5]})["q"]
+    values = by_query({"q": [2, 5]})["q"]
     dcg = 1 / math.log2(3) + 1 / math.log2(6)
     idcg = 1 + 1 / math.log2(3)
     assert values[Measure("nDCG", 10)] == pytest.approx(dcg / idcg)

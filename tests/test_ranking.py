@@ -7,8 +7,8 @@ import pytrec_eval
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xret.benchmark.evaluate import rank_run
-from xret.benchmark.measures import evaluate, parse_measures
+from xret.benchmark.evaluate import measure_ranks
+from xret.benchmark.measures import parse_measures
 from xret.benchmark.ranking import PAD, relevant_ranks
 from xret.benchmark.search import ExactIndex, FlatIndex
 
@@ -30,7 +30,7 @@ def scored_pools(draw):
     # Few distinct values so that ties are common.
     scores = draw(st.lists(st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0]), min_size=pool, max_size=pool),
                            min_size=n_queries, max_size=n_queries))
-    width = draw(st.integers(1, min(4, pool)))
+    width = draw(st.integers(1, min(6, pool)))  # >= 4 relevant takes the sorting path
     relevant = []
     for _ in range(n_queries):
         cols = draw(st.lists(st.integers(0, pool - 1), min_size=1, max_size=width, unique=True))
@@ -55,11 +55,10 @@ def test_ties_break_by_pool_order():
 def test_rank_projection_equals_pytrec_eval_on_the_full_run(case):
     scores, relevant = case
     measures = parse_measures(["MAP", "MRR", "R@1", "R@10", "Hit@1", "Hit@10", "nDCG@10", "P@5"])
-    ranks = relevant_ranks(scores, relevant)
+    projected = measure_ranks(relevant_ranks(scores, relevant), measures)
     qids = [f"q{i}" for i in range(len(scores))]
     rel_ids = [[f"d{c}" for c in row if c != PAD] for row in relevant]
     qrels = {q: dict.fromkeys(ids, 1) for q, ids in zip(qids, rel_ids)}
-    projected = evaluate(qrels, rank_run(rel_ids, ranks, qids), measures)
     # The oracle: the complete ranking with real ids, order made explicit by distinct scores.
     full = {}
     for q, row in zip(qids, scores):
@@ -67,9 +66,9 @@ def test_rank_projection_equals_pytrec_eval_on_the_full_run(case):
         full[q] = {f"d{c}": float(-i) for i, c in enumerate(order)}
     expected = pytrec_eval.RelevanceEvaluator(qrels, {"map", "recip_rank", "recall.1,10", "success.1,10",
                                                        "ndcg_cut.10", "P.5"}).evaluate(full)
-    for q in qids:
+    for row, q in enumerate(qids):
         for m in measures:
-            assert projected[q][m] == expected[q][m.trec_key], (q, m)
+            assert projected[m][row] == expected[q][m.trec_key], (q, m)
 
 
 def test_faiss_flat_search_agrees_with_exact_ranking():
@@ -89,3 +88,31 @@ def test_faiss_flat_search_agrees_with_exact_ranking():
     scores = queries @ vectors.T
     top = a.ids[:, :5]
     assert np.array_equal(relevant_ranks(scores, top), np.tile(np.arange(1, 6), (20, 1)))
+
+
+def test_task_ranks_equal_a_full_sort_of_every_cell(tmp_path):
+    from xret.benchmark.cache import EmbeddingCache
+    from xret.benchmark.engine import EmbeddingEngine
+    from xret.benchmark.evaluate import task_ranks
+    from xret.models.spec import ModelSpec, Role
+    from xret.tasks import get_task, load_task
+    from xret.tasks.settings import build_cells
+    from xret.testing import HashEncoder, write_lareqa_task
+
+    from test_lareqa import PARAGRAPHS
+
+    task = get_task(f"lareqa:{write_lareqa_task(tmp_path / 'toy', PARAGRAPHS)}")
+    data = load_task(task, task.languages, None, tmp_path)
+    spec = ModelSpec(name="h", provider="python", source="x:y", revision="1", dim=64)
+    engine = EmbeddingEngine(spec, HashEncoder, EmbeddingCache(tmp_path / "e"), progress=False)
+    docs = engine.embed([d.text for d in data.documents], Role.DOCUMENT)
+    queries = engine.embed([q.text for q in data.queries], Role.QUERY)
+    cells = build_cells(data, task.languages, task.settings)
+    doc_vectors = docs.vectors[docs.index]
+    for cell, ranks in zip(cells, task_ranks(data, cells, queries, docs)):
+        scores = queries.vectors[queries.index[cell.queries]] @ doc_vectors[cell.pool].T
+        pool_ids = [data.documents[i].id for i in cell.pool]
+        for row, q in enumerate(cell.queries):
+            rel = [pool_ids.index(d) for d in data.qrels[data.queries[q].id] if d in pool_ids]
+            expected = sorted(oracle_ranks(scores[row : row + 1], np.array([rel]))[0])
+            assert sorted(r for r in ranks[row] if r) == expected, cell.label

@@ -77,6 +77,21 @@ def list_tasks() -> None:
         click.echo(f"{name:<16} {len(spec.languages):>2} languages  {spec.description}")
 
 
+@cli.command(name="models")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="[env XRET_CACHE_DIR]")
+def list_models(cache_dir) -> None:
+    """List the registered models and whether each can run here."""
+    from xret import paths
+    from xret.models import MODELS
+    from xret.models.providers import get_provider
+
+    root = paths.cache_dir(cache_dir)
+    for name, spec in MODELS.items():
+        langs = "?" if spec.languages is None else str(len(spec.languages))
+        status = get_provider(spec.provider).status(spec, root)
+        click.echo(f"{name:<14} {spec.dim or '?':>4}d {langs:>3} langs  {status:<28} {spec.display_name}")
+
+
 _FORMATS = ("terminal", "markdown", "latex", "csv", "html")
 _RESULTS = click.Path(path_type=Path, file_okay=False, exists=True)
 

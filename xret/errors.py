@@ -45,3 +45,7 @@ class MissingPackageError(ModelError):
         pip = f"pip install {pip_args or package}"
         super().__init__(f"{purpose} needs the package {package!r}, which is not installed: {pip}")
         self.package = package
+
+
+class SamplingError(XretError):
+    """A batch-sampling request that is invalid or that the training data cannot satisfy."""

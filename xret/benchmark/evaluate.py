@@ -1,4 +1,4 @@
-"""Score every cell of a task and measure it: exhaustive ranking -> pytrec_eval + rank distance."""
+"""Score every cell of a task exhaustively and measure it: exact ranks -> pytrec_eval + rank distance."""
 
 from __future__ import annotations
 
@@ -16,7 +16,11 @@ from xret.tasks.records import TaskData
 from xret.tasks.settings import Cell
 
 QUERY_CHUNK = 128
+EVAL_CHUNK = 256  # queries per pytrec_eval call: bounds the memory of deep runs
 _FILLER = "\x1f"  # prefix of placeholder ids; no real document id starts with it
+_fillers: list[str] = []
+_filler_scores: list[float] = []
+_memo: dict[tuple[tuple[Measure, ...], tuple[int, ...]], tuple[float, ...]] = {}
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,68 +34,102 @@ class CellResult:
         return float(self.values[measure].mean()) if len(self.query_ids) else float("nan")
 
 
-def rank_run(doc_ids: Sequence[Sequence[str]], ranks: np.ndarray, query_ids: Sequence[str]) -> dict:
-    """A pytrec_eval run that places each query's relevant documents at their exact ranks.
+def _placeholders(depth: int) -> tuple[list[str], list[float]]:
+    """Placeholder ids and scores for positions 1..depth, built once and reused."""
+    for p in range(len(_fillers) + 1, depth + 1):
+        _fillers.append(f"{_FILLER}{p}")
+        _filler_scores.append(float(-p))
+    return _fillers, _filler_scores
+
+
+def rank_run(patterns: Sequence[tuple[int, ...]], query_ids: Sequence[str]) -> tuple[dict, dict]:
+    """(qrels, run) for pytrec_eval that place each query's relevant documents at the given ranks.
 
     Standard measures depend only on where the relevant documents sit, so positions between them
     are filled with placeholder ids; distinct descending scores make pytrec_eval keep the order.
     """
-    run = {}
-    for qid, docs, row in zip(query_ids, doc_ids, ranks):
-        depth = int(row.max())
-        entries = {f"{_FILLER}{p}": float(-p) for p in range(1, depth + 1)}
-        for doc, rank in zip(docs, row):
-            del entries[f"{_FILLER}{rank}"]
-            entries[doc] = float(-rank)
+    fillers, scores = _placeholders(max((max(p) for p in patterns), default=0))
+    qrels, run = {}, {}
+    for qid, ranks in zip(query_ids, patterns):
+        entries = dict(zip(fillers[: max(ranks)], scores[: max(ranks)]))
+        relevant = [f"{qid}{_FILLER}rel{j}" for j in range(len(ranks))]
+        for doc, rank in zip(relevant, ranks):
+            del entries[fillers[rank - 1]]
+            entries[doc] = scores[rank - 1]
+        qrels[qid] = dict.fromkeys(relevant, 1)
         run[qid] = entries
-    return run
+    return qrels, run
 
 
-def _relevant_positions(data: TaskData, cell: Cell, doc_index: dict[str, int]):
-    """Per query of the cell: its relevant documents in the pool (ids and pool positions)."""
-    position = np.full(len(data.documents), PAD, dtype=np.int64)
-    position[cell.pool] = np.arange(len(cell.pool))
-    ids, positions = [], []
-    for q in cell.queries:
-        qrel = data.qrels[data.queries[q].id]
-        docs = [d for d, grade in qrel.items() if grade > 0 and position[doc_index[d]] != PAD]
-        ids.append(docs)
-        positions.append([position[doc_index[d]] for d in docs])
-    width = max((len(p) for p in positions), default=0)
-    padded = np.full((len(positions), width), PAD, dtype=np.int64)
-    for row, p in enumerate(positions):
-        padded[row, : len(p)] = p
-    return ids, padded
+def measure_ranks(ranks: np.ndarray, measures: Sequence[Measure]) -> dict[Measure, np.ndarray]:
+    """Per-query values of the standard measures for rows of relevant ranks (0 = padding).
+
+    A query's values depend only on its pattern of relevant ranks, so each distinct pattern is
+    evaluated by pytrec_eval once per process (single-relevant queries repeat patterns a lot).
+    """
+    trec = tuple(m for m in measures if m.is_trec)
+    patterns = [tuple(sorted(int(r) for r in row if r > 0)) for row in ranks]
+    missing = list(dict.fromkeys(p for p in patterns if (trec, p) not in _memo))
+    for start in range(0, len(missing), EVAL_CHUNK):
+        chunk = missing[start : start + EVAL_CHUNK]
+        ids = [f"p{i}" for i in range(len(chunk))]
+        found = evaluate(*rank_run(chunk, ids), trec)
+        for qid, pattern in zip(ids, chunk):
+            _memo[(trec, pattern)] = tuple(found[qid][m] for m in trec)
+    table = np.array([_memo[(trec, p)] for p in patterns], dtype=np.float64).reshape(len(patterns), len(trec))
+    return {m: table[:, i] for i, m in enumerate(trec)}
 
 
-def cell_ranks(
-    data: TaskData, cell: Cell, queries: Embedded, documents: Embedded, doc_index: dict[str, int]
-) -> tuple[list[list[str]], np.ndarray]:
-    """Relevant document ids per query and their exact ranks in the cell's pool."""
-    ids, positions = _relevant_positions(data, cell, doc_index)
-    # Score against the pool's distinct vectors once, then expand: duplicates tie exactly.
-    rows, expand = np.unique(documents.index[cell.pool], return_inverse=True)
-    pool_vectors = documents.vectors[rows]
-    query_vectors = queries.vectors[queries.index[cell.queries]]
-    ranks = np.zeros(positions.shape, dtype=np.int64)
-    for start in range(0, len(cell.queries), QUERY_CHUNK):
-        stop = start + QUERY_CHUNK
-        scores = exact_scores(query_vectors[start:stop], pool_vectors)[:, expand]
-        ranks[start:stop] = relevant_ranks(scores, positions[start:stop])
-    return ids, ranks
+def _relevant_matrix(data: TaskData) -> np.ndarray:
+    """(queries, most relevant) document indices of each query's relevant documents, PAD-filled."""
+    doc_index = {d.id: i for i, d in enumerate(data.documents)}
+    rows = [[doc_index[d] for d, grade in data.qrels.get(q.id, {}).items() if grade > 0] for q in data.queries]
+    out = np.full((len(rows), max(map(len, rows), default=0)), PAD, dtype=np.int64)
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = row
+    return out
 
 
-def measure_cell(
-    data: TaskData, cell: Cell, ids: list[list[str]], ranks: np.ndarray, measures: Sequence[Measure]
-) -> CellResult:
-    query_ids = tuple(data.queries[q].id for q in cell.queries)
-    qrels = {qid: dict.fromkeys(docs, 1) for qid, docs in zip(query_ids, ids)}
-    per_query = evaluate(qrels, rank_run(ids, ranks, query_ids), measures)
-    values = {
-        m: np.array([per_query[qid][m] for qid in query_ids], dtype=np.float64)
-        for m in measures
-        if m.is_trec
-    }
+def _pool_positions(relevant: np.ndarray, pool: np.ndarray, n_documents: int) -> np.ndarray:
+    """Relevant document indices -> positions in the pool; those outside it dropped (PAD last)."""
+    position = np.full(n_documents + 1, PAD, dtype=np.int64)  # the extra slot maps PAD to PAD
+    position[pool] = np.arange(len(pool))
+    mapped = position[relevant]
+    mapped = -np.sort(-mapped, axis=1)  # valid positions first, PAD (-1) last
+    width = int((mapped != PAD).sum(axis=1).max(initial=0))
+    return mapped[:, :width]
+
+
+def task_ranks(data: TaskData, cells: Sequence[Cell], queries: Embedded, documents: Embedded) -> list[np.ndarray]:
+    """Exact ranks of every cell's relevant documents, one (queries, m) matrix per cell.
+
+    Queries of one language are scored once against every distinct document vector; each cell
+    reads its pool's columns from those scores (identical texts share a column, so they tie).
+    """
+    relevant = _relevant_matrix(data)
+    out: list[np.ndarray] = [np.empty(0)] * len(cells)
+    for language in dict.fromkeys(c.query_language for c in cells):
+        mine = [i for i, c in enumerate(cells) if c.query_language == language]
+        rows = np.unique(np.concatenate([cells[i].queries for i in mine]))
+        plans = []
+        for i in mine:
+            cell = cells[i]
+            positions = _pool_positions(relevant[cell.queries], cell.pool, len(data.documents))
+            out[i] = np.zeros(positions.shape, dtype=np.int64)
+            plans.append((i, positions, np.searchsorted(rows, cell.queries), documents.index[cell.pool]))
+        for start in range(0, len(rows), QUERY_CHUNK):
+            block = rows[start : start + QUERY_CHUNK]
+            scores = exact_scores(queries.vectors[queries.index[block]], documents.vectors)
+            for i, positions, member, columns in plans:
+                lo, hi = np.searchsorted(member, [start, start + len(block)])
+                if lo < hi:
+                    pool_scores = scores[np.ix_(member[lo:hi] - start, columns)]
+                    out[i][lo:hi] = relevant_ranks(pool_scores, positions[lo:hi])
+    return out
+
+
+def measure_cell(data: TaskData, cell: Cell, ranks: np.ndarray, measures: Sequence[Measure]) -> CellResult:
+    values = measure_ranks(ranks, measures)
     if any(m.name == "RD" for m in measures) and cell.pool_language == "all":
         values[Measure("RD")] = rank_distance(ranks)
-    return CellResult(cell=cell, query_ids=query_ids, values=values)
+    return CellResult(cell=cell, query_ids=tuple(data.queries[q].id for q in cell.queries), values=values)

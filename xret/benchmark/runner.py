@@ -12,7 +12,7 @@ from xret.benchmark.aggregate import by_language, cell_scores, summarise
 from xret.benchmark.cache import EmbeddingCache
 from xret.benchmark.device import pick_device
 from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
-from xret.benchmark.evaluate import CellResult, cell_ranks, measure_cell
+from xret.benchmark.evaluate import CellResult, measure_cell, task_ranks
 from xret.benchmark.measures import parse_measures
 from xret.models import model_spec
 from xret.models.providers import get_provider
@@ -140,15 +140,10 @@ def _bench_task(config, task: TaskSpec, spec, engine, languages, settings, measu
     with stage("embed"):
         documents = engine.embed([candidate_text(d, config.candidate_text) for d in data.documents], Role.DOCUMENT)
         queries = engine.embed([q.text for q in data.queries], Role.QUERY)
-    doc_index = {d.id: i for i, d in enumerate(data.documents)}
-    results: list[CellResult] = []
-    ranked = []
     with stage("search"):
-        for cell in cells:
-            ranked.append((cell, *cell_ranks(data, cell, queries, documents, doc_index)))
+        ranks = task_ranks(data, cells, queries, documents)
     with stage("measures"):
-        for cell, ids, ranks in ranked:
-            results.append(measure_cell(data, cell, ids, ranks, measures))
+        results: list[CellResult] = [measure_cell(data, c, r, measures) for c, r in zip(cells, ranks)]
     timings = dict(stage.seconds)
     timings["load_model"] = engine.load_seconds - load_before
     encoded = engine.stats.minus(before)

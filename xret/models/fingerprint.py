@@ -15,19 +15,31 @@ def _stat_signature(files: list[Path], root: Path) -> str:
     return hashlib.sha256(json.dumps(stats).encode()).hexdigest()
 
 
+def _memoised(files: list[Path], root: Path, memo_dir: Path | None, compute) -> str:
+    if memo_dir is None:
+        return compute()
+    memo = memo_dir / "fingerprints" / f"{_stat_signature(files, root)}.txt"
+    if memo.is_file():
+        return memo.read_text().strip()
+    digest = compute()
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    tmp = memo.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(digest)
+    os.replace(tmp, memo)
+    return digest
+
+
 def folder_fingerprint(root: Path, memo_dir: Path | None = None) -> str:
     """sha256 over (relative path, sha256) of every file below ``root``, sorted."""
     files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    memo = None
-    if memo_dir is not None:
-        memo = memo_dir / "fingerprints" / f"{_stat_signature(files, root)}.txt"
-        if memo.is_file():
-            return memo.read_text().strip()
-    manifest = [(str(f.relative_to(root)), sha256_file(f)) for f in files]
-    digest = hashlib.sha256(json.dumps(manifest).encode()).hexdigest()
-    if memo is not None:
-        memo.parent.mkdir(parents=True, exist_ok=True)
-        tmp = memo.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(digest)
-        os.replace(tmp, memo)
-    return digest
+
+    def compute() -> str:
+        manifest = [(str(f.relative_to(root)), sha256_file(f)) for f in files]
+        return hashlib.sha256(json.dumps(manifest).encode()).hexdigest()
+
+    return _memoised(files, root, memo_dir, compute)
+
+
+def file_fingerprint(path: Path, memo_dir: Path | None = None) -> str:
+    """sha256 of one file, memoised like folders."""
+    return _memoised([path], path.parent, memo_dir, lambda: sha256_file(path))

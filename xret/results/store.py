@@ -1,6 +1,6 @@
 """Where result records live and how they are written: atomically, the JSON last.
 
-Path: ``<root>/<model>/<revision[:12]>/<task>__<options-hash>.json`` with the per-query scores in
+Path: ``<root>/<model>/<revision tag>/<task>__<options-hash>.json`` with the per-query scores in
 ``….queries.csv.gz`` beside it. The JSON is written after the scores, so its presence means the
 result is complete; a rerun with the same key skips it unless asked to overwrite.
 """
@@ -26,9 +26,16 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
 
 
+def revision_tag(revision: str) -> str:
+    """A short directory name for a revision: 12 characters of a hex digest, else its slug."""
+    if re.fullmatch(r"[0-9a-f]{16,}", revision):
+        return revision[:12]
+    return slug(revision)[:48]
+
+
 def result_key(task: str, model: str, revision: str, options: dict[str, Any]) -> str:
     digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()[:10]
-    return f"{slug(model)}/{revision[:12]}/{slug(task)}__{digest}"
+    return f"{slug(model)}/{revision_tag(revision)}/{slug(task)}__{digest}"
 
 
 def _atomic_write(path: Path, write) -> None:

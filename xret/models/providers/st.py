@@ -79,24 +79,28 @@ class SentenceTransformerProvider:
         return replace(spec, revision=_hub_revision(spec))
 
     def load(self, spec: ModelSpec, device: Device, cache_dir: Path) -> SentenceTransformerEncoder:
-        from sentence_transformers import SentenceTransformer
+        return load_sentence_transformer(spec, local_folder(spec), device)
 
-        folder = local_folder(spec)
-        try:
-            model = SentenceTransformer(
-                str(folder) if folder else spec.source,
-                device=device.name,
-                revision=None if folder else spec.revision,
-                local_files_only=folder is None and _offline(),
-            )
-        except (OSError, ValueError) as err:
-            raise ModelError(f"cannot load sentence-transformers model {spec.source!r}: {_first_line(err)}") from None
-        if spec.max_seq_length:
-            model.max_seq_length = spec.max_seq_length
-        if device.dtype == "float16":
-            model.half()
-        model.eval()
-        return SentenceTransformerEncoder(spec, model)
+
+def load_sentence_transformer(spec: ModelSpec, folder: Path | None, device: Device) -> SentenceTransformerEncoder:
+    """A sentence-transformers model from ``folder``, or from the hub id ``spec.source``."""
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        model = SentenceTransformer(
+            str(folder) if folder else spec.source,
+            device=device.name,
+            revision=None if folder else spec.revision,
+            local_files_only=folder is None and _offline(),
+        )
+    except (OSError, ValueError) as err:
+        raise ModelError(f"cannot load sentence-transformers model {spec.source!r}: {_first_line(err)}") from None
+    if spec.max_seq_length:
+        model.max_seq_length = spec.max_seq_length
+    if device.dtype == "float16":
+        model.half()
+    model.eval()
+    return SentenceTransformerEncoder(spec, model)
 
 
 def _offline() -> bool:
