@@ -77,7 +77,8 @@ def leaderboard_figures(scores: tuple[Scores, ...]):
     figures = []
     for key in dict.fromkeys((s.task, s.signature) for s in scores if s.family == "lareqa"):
         members = [s for s in scores if (s.task, s.signature) == key]
-        matrices = [cell_matrix(s, "MAP", ("mono", "cross")) for s in members if s.cells]
+        matrices = [cell_matrix(s, "MAP", ("mono", "cross")) for s in members
+                    if any("MAP" in values for values in s.cells.values())]
         for matrix in matrices:
             fig = plot_matrix(matrix, color_limits(matrices))
             figures.append(Figure(matrix.title, figure_bytes(fig, "png")))
