@@ -1,6 +1,6 @@
 """One table value, several renderers: Markdown, LaTeX (booktabs), CSV and rich (HTML: ``html``).
 
-A ``Table`` holds formatted-independent cells (text or numbers, ``None`` = blank) plus marks that
+A ``Table`` holds unformatted cells (text or numbers, ``None`` = blank) plus marks that
 its builder computed (best / second best, win / loss); renderers only decide how they look. Every
 renderer is a pure function of the table, so the same records give byte-identical output.
 """
@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 Cell = str | float | None
 
@@ -70,7 +70,7 @@ class Document:
 
     title: str
     tables: tuple[Table, ...]
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
 
 def best_marks(
