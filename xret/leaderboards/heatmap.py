@@ -148,7 +148,7 @@ def plot_rank_distance(scores: Sequence[Scores], title: str):
     ax.set_xlabel("source (query) language")
     ax.set_ylabel("mean rank distance (lower is better)")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: never over a bar
     return _fix_layout(fig)
 
 
