@@ -8,6 +8,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +121,13 @@ def test_help_imports_no_plotting_or_statistics():
             "if m in sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_committed_leaderboard_is_what_the_committed_records_give(monkeypatch, capsys):
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "results").is_dir() or not (root / "docs" / "reference" / "leaderboard.md").is_file():
+        pytest.skip("no committed reference results in this checkout")
+    code, out, err = run(monkeypatch, capsys, "leaderboard", str(root / "results"), "-f", "markdown")
+    assert code == 0, err
+    assert out == (root / "docs" / "reference" / "leaderboard.md").read_text(encoding="utf-8"), (
+        "regenerate: xret leaderboard results -f markdown -o docs/reference/leaderboard.md")
