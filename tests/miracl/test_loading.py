@@ -136,7 +136,7 @@ def test_truncated_gzip_shard_is_a_data_error(tmp_path):
 def test_corpus_directory_problems(tmp_path, cache_dir):
     task_dir, corpus_dir = toy_miracl(tmp_path, languages=("sw",), passages=6, shards=1, queries=1)
     task = get_task(f"miracl:{task_dir}")
-    with pytest.raises(DataError, match="miracl-corpus-v1.0-sw: no such corpus directory"):
+    with pytest.raises(DataError, match="miracl-corpus-v1.0-sw: no corpus for sw; expected .* --languages"):
         load_task(task, task.languages, None, cache_dir, tmp_path / "elsewhere")
     shard = corpus_dir / "miracl-corpus-v1.0-sw" / "docs-0.jsonl.gz"
     (shard.parent / "docs-0.jsonl").write_bytes(gzip.decompress(shard.read_bytes()))

@@ -25,6 +25,7 @@ from xret.models.spec import Role
 from xret.tasks import load_task
 from xret.tasks.artifacts import sha256_file
 from xret.tasks.corpus import Corpus, passage_text
+from xret.tasks.miracl import CORPUS_HINT
 from xret.tasks.spec import Setting
 
 SEARCH_BLOCK = 1 << 17
@@ -45,9 +46,8 @@ POLICY = {
 
 def no_corpus_message(task: str) -> str:
     return (
-        f"{task} searches a corpus and none was given: pass --corpus-dir DIR (or set "
-        "XRET_CORPUS_DIR) with DIR/miracl-corpus-v1.0-<lang>/docs-<i>.jsonl.gz from "
-        "huggingface.co/datasets/miracl/miracl-corpus; without any corpus nothing can be evaluated"
+        f"{task} searches a corpus and none was given: pass --corpus-dir DIR (or set XRET_CORPUS_DIR) "
+        f"with {CORPUS_HINT}; without any corpus nothing can be evaluated"
     )
 
 

@@ -28,6 +28,10 @@ REFERENCE = (
 CORPUS_REPOSITORY = "https://huggingface.co/datasets/miracl/miracl-corpus"
 CORPUS_REVISION = "d921ec7e349ce0d28daf30b2da9da5ee698bef0d"
 """The dataset commit pinned by independent public projects; not verifiable offline (docs/miracl.md)."""
+CORPUS_HINT = (
+    f"DIR/miracl-corpus-v1.0-<lang>/docs-<i>.jsonl.gz as published at {CORPUS_REPOSITORY} "
+    f"(revision {CORPUS_REVISION[:12]}; not checksum-pinned)"
+)
 
 
 @dataclass(frozen=True)
@@ -248,6 +252,11 @@ def load_miracl(
         expected: MiraclExpected | None = spec.expected
         for language in languages:
             name = corpus_name(language)
+            if not (corpus_dir / name).is_dir():
+                raise DataError(
+                    f"{corpus_dir / name}: no corpus for {language}; expected {CORPUS_HINT} "
+                    "(evaluate the languages you have with --languages)"
+                )
             corpora[language] = Corpus(
                 name=name,
                 language=language,
