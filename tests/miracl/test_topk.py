@@ -241,3 +241,32 @@ def test_ivf_needs_fewer_lists_than_vectors():
 
 def test_ranked_run_keeps_the_better_rank_of_a_repeated_docid():
     assert topk.ranked_run(("q",), [["a", "b", "a", "c"]]) == {"q": {"a": 4.0, "b": 3.0, "c": 1.0}}
+
+
+@pytest.mark.realdata
+def test_real_yoruba_topics_on_a_generated_corpus(data_dir, tmp_path):
+    """The pinned yo dev topics/qrels against a small corpus holding every judged passage: all
+    119 queries are scored, nothing is missing, and the corpus size makes it non-comparable."""
+    from xret.tasks.miracl import read_qrels, read_topics
+    from xret.testing import write_corpus
+
+    topics = read_topics(data_dir / "miracl/topics/topics.miracl-v1.0-yo-dev.tsv")
+    qrels = read_qrels(data_dir / "miracl/qrels/qrels.miracl-v1.0-yo-dev.tsv")
+    text = {doc: topics[q] if rel else "ọ̀rọ̀ mìíràn" for q, docs in qrels.items() for doc, rel in docs.items()}
+    rows = [{"docid": doc, "title": "", "text": t} for doc, t in sorted(text.items())]
+    rows += [{"docid": f"x{i}#0", "title": "", "text": f"ìpínrọ̀ {i}"} for i in range(200)]
+    write_corpus(tmp_path / "corpus" / "miracl-corpus-v1.0-yo", [rows[::2], rows[1::2]])
+    config = BenchConfig(model=MODEL, tasks=("miracl/yo/dev",), data_dir=data_dir, cache_dir=tmp_path / "cache",
+                         results_dir=tmp_path / "results", corpus=CorpusOptions(corpus_dir=tmp_path / "corpus"),
+                         progress=False)
+    messages = []
+    (outcome,) = run_bench(config, log=messages.append)
+    record = outcome.record
+    cell = record.cell("mono", "yo", "yo")
+    assert (cell.n_queries, cell.excluded) == (119, 0)
+    assert record.extra["missing_judged"]["yo"]["missing"] == 0
+    assert record.task["corpus"]["yo"]["expected_passages"] == 49_043
+    assert record.extra["comparable_with_published"] is False
+    assert record.extra["not_comparable_because"] == [f"yo: the corpus has {len(rows):,} passages, MIRACL v1.0 has 49,043"]
+    assert any("not comparable" in m for m in messages)
+    assert cell.values["R@100"] > 0.5  # relevant passages repeat their query's words

@@ -77,30 +77,30 @@ class CorpusTopK:
             raise DataError(no_corpus_message(job.task.name))
         with stage("load_data"):
             data = load_task(job.task, job.languages, config.data_dir, config.cache_dir, options.corpus_dir)
-        results, corpora, extra = [], {}, _Extra()
+        results, found = [], {}
         for language in job.languages:
-            result, found = _evaluate_language(job, engine, stage, data, language)
+            result, found[language] = _evaluate_language(job, engine, stage, data, language)
             results.append(result)
-            corpora[language] = found.corpus_record()
-            extra.add(language, found, job)
+            _warn(language, found[language], job.log)
         return Evaluation(
             results=tuple(results),
             checksums=dict(data.checksums),
-            counts={"queries": len(data.queries), "candidates": sum(c["pool"] for c in corpora.values())},
+            counts={"queries": len(data.queries), "candidates": sum(f.pool for f in found.values())},
             policy=POLICY,
-            task={"corpus": corpora},
-            extra=extra.as_dict(job),
+            task={"corpus": {language: f.corpus_record() for language, f in found.items()}},
+            extra=_extra(found, job),
         )
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Found:
     """What searching one language found out about its data."""
 
     corpus: Corpus
     passages: int
     pool: int
-    shards: dict[str, str | None]
+    shards: dict[str, str]
+    """Source shard -> sha256 as found."""
     index: dict
     judged: dict[str, int]
     """docid -> grade, over the language's topics."""
@@ -128,41 +128,40 @@ class _Found:
         }
 
 
-class _Extra:
-    def __init__(self) -> None:
-        self.found: dict[str, _Found] = {}
+def _warn(language: str, found: _Found, log) -> None:
+    lost = found.missing()
+    if lost["missing"]:
+        log(
+            f"{language}: {lost['missing']:,} of {lost['judged']:,} judged passages are not in the corpus "
+            f"({lost['missing_relevant']:,} relevant); counted in extra.missing_judged"
+        )
+    expected = found.corpus.expected_passages
+    if expected is not None and found.passages != expected:
+        log(f"{language}: the corpus has {found.passages:,} passages, MIRACL v1.0 has {expected:,}: not comparable")
 
-    def add(self, language: str, found: _Found, job: Job) -> None:
-        self.found[language] = found
-        lost = found.missing()
-        if lost["missing"]:
-            job.log(
-                f"{language}: {lost['missing']:,} of {lost['judged']:,} judged passages are not in the "
-                f"corpus ({lost['missing_relevant']:,} relevant); counted in extra.missing_judged"
-            )
 
-    def as_dict(self, job: Job) -> dict:
-        pool = job.config.corpus.pool
-        reasons = []
-        if pool.reduced:
-            reasons.append(
-                f"reduced pool: judged passages + {pool.distractors:,} sampled distractors per language "
-                f"(seed {pool.seed}), not the full corpus"
-            )
-        if job.task.expected is None:
-            reasons.append("not a pinned MIRACL task")
-        for language, found in self.found.items():
-            expected = found.corpus.expected_passages
-            if expected is not None and found.passages != expected:
-                reasons.append(f"{language}: the corpus has {found.passages:,} passages, MIRACL v1.0 has {expected:,}")
-        return {
-            "comparable_with_published": not reasons,
-            "not_comparable_because": reasons,
-            "index": {lang: f.index for lang, f in self.found.items()},
-            "missing_judged": {lang: f.missing() for lang, f in self.found.items()},
-            "no_relevant": {lang: f.no_relevant for lang, f in self.found.items()},
-            "qrels_without_topic": {lang: f.orphan_qrels for lang, f in self.found.items()},
-        }
+def _extra(found: dict[str, _Found], job: Job) -> dict:
+    pool = job.config.corpus.pool
+    reasons = []
+    if pool.reduced:
+        reasons.append(
+            f"reduced pool: judged passages + {pool.distractors:,} sampled distractors per language "
+            f"(seed {pool.seed}), not the full corpus"
+        )
+    if job.task.expected is None:
+        reasons.append("not a pinned MIRACL task")
+    for language, f in found.items():
+        expected = f.corpus.expected_passages
+        if expected is not None and f.passages != expected:
+            reasons.append(f"{language}: the corpus has {f.passages:,} passages, MIRACL v1.0 has {expected:,}")
+    return {
+        "comparable_with_published": not reasons,
+        "not_comparable_because": reasons,
+        "index": {language: f.index for language, f in found.items()},
+        "missing_judged": {language: f.missing() for language, f in found.items()},
+        "no_relevant": {language: f.no_relevant for language, f in found.items()},
+        "qrels_without_topic": {language: f.orphan_qrels for language, f in found.items()},
+    }
 
 
 def _evaluate_language(job: Job, engine, stage: Stages, data, language: str) -> tuple[CellResult, _Found]:
