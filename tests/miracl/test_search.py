@@ -112,3 +112,12 @@ def test_auto_nlist():
     assert auto_nlist(131_924) == 2048  # 4 * sqrt = 1453, nearest in log scale
     assert auto_nlist(1000) == 25  # capped at n / 39 points per list
     assert auto_nlist(10) == 1
+
+
+def test_many_rows_tied_at_the_k_th_score():
+    vectors = np.zeros((50, 2), dtype=np.float32)
+    vectors[::3, 0] = 1.0  # 17 equal best vectors, more than k
+    queries = np.tile(np.array([[1.0, 0.0]], dtype=np.float32), (70, 1))  # 70 tied rows: several chunks
+    flat = FlatIndex(2)
+    flat.add(vectors)
+    assert flat.search(queries, 5).ids.tolist() == [[0, 3, 6, 9, 12]] * 70

@@ -63,6 +63,9 @@ class ExactIndex:
         return Hits(scores=np.take_along_axis(scores, ids, axis=1), ids=ids.astype(np.int64))
 
 
+_TIED_ROWS = 32
+
+
 class FlatIndex:
     """FAISS exact inner-product search (IndexFlatIP)."""
 
@@ -89,9 +92,10 @@ class FlatIndex:
         scores, ids = self._index.search(queries, probe)
         if probe > k:
             tied = np.flatnonzero(scores[:, k] == scores[:, k - 1])
-            if len(tied):
-                full = _tie_order(*self._index.search(queries[tied], self.ntotal))
-                scores[tied], ids[tied] = full.scores[:, :probe], full.ids[:, :probe]
+            for start in range(0, len(tied), _TIED_ROWS):  # chunks bound the full rankings' memory
+                rows = tied[start : start + _TIED_ROWS]
+                full = _tie_order(*self._index.search(queries[rows], self.ntotal))
+                scores[rows], ids[rows] = full.scores[:, :probe], full.ids[:, :probe]
             scores, ids = scores[:, :k], ids[:, :k]
         return _tie_order(np.ascontiguousarray(scores), np.ascontiguousarray(ids))
 
