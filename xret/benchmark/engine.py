@@ -123,18 +123,28 @@ class EmbeddingEngine:
         self._count(len(texts), len(distinct), int(found.sum()))
         return Embedded(vectors=vectors, index=index)
 
+    def encode_uncached(self, texts: Sequence[str], role: Role, progress: bool = False) -> np.ndarray:
+        """Vectors for ``texts`` in input order, bypassing the text cache: for corpora streamed
+        shard by shard, which keep their own store (xret.benchmark.corpus_store)."""
+        self._count(len(texts), len(texts), 0)
+        if not texts:
+            return np.empty((0, self.spec.dim or 0), dtype=np.float32)
+        return self._encode(list(texts), role, None, None, progress)
+
     def _count(self, texts: int, unique: int, cached: int) -> None:
         self.stats.texts += texts
         self.stats.unique += unique
         self.stats.cached += cached
 
-    def _encode(self, texts: list[str], role: Role, keys: list[bytes], store) -> np.ndarray:
+    def _encode(
+        self, texts: list[str], role: Role, keys: list[bytes] | None, store, progress: bool | None = None
+    ) -> np.ndarray:
         encoder = self.encoder
         start = time.perf_counter()
         lengths = encoder.token_lengths(texts, role)
         out: np.ndarray | None = None
         pending: list[int] = []
-        bar = _progress(len(texts), f"encode {role}s", self.progress)
+        bar = _progress(len(texts), f"encode {role}s", self.progress if progress is None else progress)
         try:
             for batch in plan_batches(lengths, self.policy):
                 vectors = self._checked(encoder.encode([texts[i] for i in batch], role))
