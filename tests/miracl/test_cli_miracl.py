@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 
 import pytest
 
-from xret.cli import main
 from xret.results.store import load_record
 from xret.testing import toy_miracl
 
 MODEL = "xret.testing:HashEncoder"
-
-
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["xret", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -33,9 +20,9 @@ def toy(tmp_path, monkeypatch):
     return f"miracl:{task_dir}", str(corpus_dir)
 
 
-def test_bench_on_a_corpus_task(toy, tmp_path, monkeypatch, capsys):
+def test_bench_on_a_corpus_task(toy, tmp_path, xret_cli):
     task, corpus = toy
-    code, out, err = run(monkeypatch, capsys, "bench", "-m", MODEL, "-t", task, "--corpus-dir", corpus, "-q",
+    code, out, err = xret_cli("bench", "-m", MODEL, "-t", task, "--corpus-dir", corpus, "-q",
                          "--index", "ivf", "--nlist", "2", "--nprobe", "2", "--no-title", "--depth", "20",
                          "--measures", "nDCG@10,R@20")
     assert code == 0, err
@@ -46,10 +33,10 @@ def test_bench_on_a_corpus_task(toy, tmp_path, monkeypatch, capsys):
     assert record.options["depth"] == 20 and record.options["passage_text"] == "text"
 
 
-def test_reduced_pool_is_flagged_in_the_table(toy, monkeypatch, capsys):
+def test_reduced_pool_is_flagged_in_the_table(toy, monkeypatch, xret_cli):
     task, corpus = toy
     monkeypatch.setenv("XRET_CORPUS_DIR", corpus)  # the environment works as --corpus-dir
-    code, out, err = run(monkeypatch, capsys, "bench", "-m", MODEL, "-t", task, "-q",
+    code, out, err = xret_cli("bench", "-m", MODEL, "-t", task, "-q",
                          "--pool", "reduced", "--distractors", "5", "--seed", "2")
     assert code == 0, err
     assert "miracl:task (*)" in out and "not comparable with published numbers: reduced pool" in out
@@ -65,12 +52,12 @@ def test_reduced_pool_is_flagged_in_the_table(toy, monkeypatch, capsys):
         (["-t", "miracl/xx/dev"], "unknown task 'miracl/xx/dev'"),
     ],
 )
-def test_mistakes_give_one_line(toy, monkeypatch, capsys, args, message):
-    code, _, err = run(monkeypatch, capsys, "bench", "-m", MODEL, *args)
+def test_mistakes_give_one_line(toy, xret_cli, args, message):
+    code, _, err = xret_cli("bench", "-m", MODEL, *args)
     assert code == 2 and message in err
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_tasks_lists_the_miracl_family(monkeypatch, capsys):
-    code, out, _ = run(monkeypatch, capsys, "tasks")
+def test_tasks_lists_the_miracl_family(xret_cli):
+    code, out, _ = xret_cli("tasks")
     assert code == 0 and "miracl/dev" in out and "miracl/yo/dev" in out and "miracl/sw/train" in out
