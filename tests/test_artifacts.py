@@ -77,10 +77,14 @@ def test_unreachable_source_says_what_to_do(cache_dir, monkeypatch):
 
 
 def test_every_pin_is_a_public_https_source():
+    import re
+
     from xret.tasks import TASKS
 
     for _, spec in TASKS.items():
         for path in spec.files_for(spec.languages):
             artifact = pinned(path)
-            assert artifact.url.startswith("https://") and artifact.url.endswith(path)
+            # The data directory's first level names the dataset; below it, the source's own path.
+            assert artifact.url.startswith("https://") and artifact.url.endswith("/" + path.split("/", 1)[1])
+            assert re.search(r"/[0-9a-f]{40}/", artifact.url), "pinned to a commit"
             assert len(artifact.sha256) == 64 and artifact.size > 0

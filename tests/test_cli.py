@@ -9,24 +9,12 @@ import sys
 import pandas as pd
 import pytest
 
-from xret.cli import main
 from xret.results.store import load_record
 from xret.testing import write_lareqa_task
 
 from test_lareqa import PARAGRAPHS
 
 MODEL = "xret.testing:HashEncoder"
-
-
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["xret", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -36,8 +24,8 @@ def toy(tmp_path, monkeypatch):
     return f"lareqa:{write_lareqa_task(tmp_path / 'toy', PARAGRAPHS)}"
 
 
-def test_bench_writes_record_and_per_query_scores(toy, tmp_path, monkeypatch, capsys):
-    code, out, err = run(monkeypatch, capsys, "bench", "-m", MODEL, "-t", toy, "-q")
+def test_bench_writes_record_and_per_query_scores(toy, tmp_path, xret_cli):
+    code, out, err = xret_cli("bench", "-m", MODEL, "-t", toy, "-q")
     assert code == 0, err
     assert "Mo. MAP" in out
     (path,) = (tmp_path / "results").rglob("*.json")
@@ -55,13 +43,13 @@ def test_bench_writes_record_and_per_query_scores(toy, tmp_path, monkeypatch, ca
     assert record.provenance["encode"]["encoded"] == record.provenance["encode"]["unique"]
 
 
-def test_rerun_skips_and_overwrite_uses_the_cache(toy, tmp_path, monkeypatch, capsys):
-    assert run(monkeypatch, capsys, "bench", "-m", MODEL, "-t", toy, "-q")[0] == 0
+def test_rerun_skips_and_overwrite_uses_the_cache(toy, tmp_path, xret_cli):
+    assert xret_cli("bench", "-m", MODEL, "-t", toy, "-q")[0] == 0
     (path,) = (tmp_path / "results").rglob("*.json")
     before = path.read_text()
-    code, _, err = run(monkeypatch, capsys, "bench", "-m", MODEL, "-t", toy, "-q")
+    code, _, err = xret_cli("bench", "-m", MODEL, "-t", toy, "-q")
     assert code == 0 and "already done" in err and path.read_text() == before
-    code, _, err = run(monkeypatch, capsys, "bench", "-m", MODEL, "-t", toy, "-q", "--overwrite")
+    code, _, err = xret_cli("bench", "-m", MODEL, "-t", toy, "-q", "--overwrite")
     record = load_record(path)
     assert code == 0 and record.provenance["encode"]["encoded"] == 0
     assert record.provenance["device"].startswith("none")
@@ -79,18 +67,18 @@ def test_rerun_skips_and_overwrite_uses_the_cache(toy, tmp_path, monkeypatch, ca
         (["bench", "-m", "nosuchmodule:Encoder"], "cannot import 'nosuchmodule'"),
     ],
 )
-def test_user_mistakes_give_one_line(toy, monkeypatch, capsys, args, message):
-    code, _, err = run(monkeypatch, capsys, *args)
+def test_user_mistakes_give_one_line(toy, xret_cli, args, message):
+    code, _, err = xret_cli(*args)
     assert code == 2
     assert message in err
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_broken_task_file_keeps_finished_results(toy, tmp_path, monkeypatch, capsys):
-    assert run(monkeypatch, capsys, "bench", "-m", MODEL, "-t", toy, "-q")[0] == 0
+def test_broken_task_file_keeps_finished_results(toy, tmp_path, xret_cli):
+    assert xret_cli("bench", "-m", MODEL, "-t", toy, "-q")[0] == 0
     other = write_lareqa_task(tmp_path / "other", PARAGRAPHS)
     (other / "de.json").write_text("{")
-    code, _, err = run(monkeypatch, capsys, "bench", "-m", MODEL, "-t", toy, "-t", f"lareqa:{other}", "-q")
+    code, _, err = xret_cli("bench", "-m", MODEL, "-t", toy, "-t", f"lareqa:{other}", "-q")
     assert code == 2 and "de.json: cannot read LAReQA JSON" in err
     assert len(list((tmp_path / "results").rglob("*.json"))) == 1
 
@@ -102,6 +90,6 @@ def test_help_imports_neither_torch_nor_faiss():
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
-def test_tasks_lists_registered_tasks(monkeypatch, capsys):
-    code, out, _ = run(monkeypatch, capsys, "tasks")
+def test_tasks_lists_registered_tasks(xret_cli):
+    code, out, _ = xret_cli("tasks")
     assert code == 0 and "xquad-r" in out and "mlqa-r" in out

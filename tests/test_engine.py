@@ -85,8 +85,11 @@ def test_interrupted_run_keeps_finished_batches(tmp_path):
 
 def test_token_budget_batches_longest_first():
     lengths = np.array([5, 50, 10, 10, 40, 3, 3, 3])
-    batches = plan_batches(lengths, BatchPolicy(max_texts=3, max_tokens=100))
+    batches = plan_batches(lengths, BatchPolicy(max_texts=3, max_tokens=100, max_padding=10))
     assert [lengths[b].tolist() for b in batches] == [[50, 40], [10, 10, 5], [3, 3, 3]]
+    # With the padding bound, a batch ends where the next text is much shorter than its longest.
+    batches = plan_batches(lengths, BatchPolicy(max_texts=3, max_tokens=100, max_padding=1.5))
+    assert [lengths[b].tolist() for b in batches] == [[50, 40], [10, 10], [5], [3, 3, 3]]
     for b in batches:
         assert len(b) * lengths[b].max() <= 100
     # A single text longer than the budget still gets a batch of its own.

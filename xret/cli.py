@@ -23,6 +23,52 @@ def cli() -> None:
     """xret: evaluate multilingual and cross-lingual retrieval models."""
 
 
+# ---- corpus tasks (MIRACL): options of the top-k strategy, kept in one block ----------------
+_CORPUS_OPTIONS = (
+    click.option("--corpus-dir", type=click.Path(path_type=Path),
+                 help="Corpora: DIR/miracl-corpus-v1.0-<lang>/docs-<i>.jsonl.gz [env XRET_CORPUS_DIR]."),
+    click.option("--pool", type=click.Choice(["full", "reduced"]), default="full", show_default=True,
+                 help="Search the full corpus, or judged passages + sampled distractors (not comparable)."),
+    click.option("--distractors", type=int, help="Reduced pool: sampled non-judged passages per language [10000]."),
+    click.option("--seed", type=int, help="Reduced pool: sampling seed [0]."),
+    click.option("--index", "index_kind", type=click.Choice(["flat", "ivf", "hnsw"]), default="flat",
+                 show_default=True, help="Exact flat search, or approximate IVF / HNSW."),
+    click.option("--nlist", type=int, help="IVF lists [auto: ~4·sqrt(n)]."),
+    click.option("--nprobe", type=int, help="IVF lists searched [32]."),
+    click.option("--hnsw-m", "m", type=int, help="HNSW links per node [32]."),
+    click.option("--ef-construction", type=int, help="HNSW build beam [200]."),
+    click.option("--ef-search", type=int, help="HNSW search beam [256, at least --depth]."),
+    click.option("--depth", type=int, default=100, show_default=True, help="Hits kept per query (k)."),
+    click.option("--title/--no-title", default=True, show_default=True, help="Encode passages as 'title text' or text only."),
+)
+
+
+def _corpus_options(command):
+    for option in reversed(_CORPUS_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _corpus_config(corpus_dir, pool, distractors, seed, index_kind, nlist, nprobe, m, ef_construction,
+                   ef_search, depth, title):
+    from xret import paths
+    from xret.benchmark.pools import PoolSpec
+    from xret.benchmark.runner import CorpusOptions
+    from xret.benchmark.search import IndexSpec
+
+    if depth < 1:
+        raise XretError("--depth must be positive")
+    return CorpusOptions(
+        corpus_dir=paths.corpus_dir(corpus_dir),
+        pool=PoolSpec.parse(pool, distractors, seed),
+        index=IndexSpec.parse(index_kind, nlist=nlist, nprobe=nprobe, m=m, ef_construction=ef_construction,
+                              ef_search=ef_search),
+        depth=depth,
+        title=title,
+    )
+# ---------------------------------------------------------------------------------------------
+
+
 @cli.command()
 @click.option("--model", "-m", required=True, help="Registered model name, local sentence-transformers folder, or hub id.")
 @click.option("--task", "-t", "tasks", multiple=True, default=("xquad-r",), show_default=True, help="Task name (repeatable).")
@@ -38,8 +84,11 @@ def cli() -> None:
 @click.option("--results-dir", type=click.Path(path_type=Path), help="Where records go [env XRET_RESULTS_DIR].")
 @click.option("--overwrite", is_flag=True, help="Redo results that already exist.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@click.option("--query-prompt", help="Override the model's query prompt (e.g. 'Query: ').")
+@click.option("--document-prompt", help="Override the model's document prompt (e.g. 'Passage: ').")
+@_corpus_options
 def bench(model, tasks, languages, settings, measures, candidate_text, batch_size, max_tokens, device,
-          data_dir, cache_dir, results_dir, overwrite, quiet) -> None:
+          data_dir, cache_dir, results_dir, overwrite, quiet, query_prompt, document_prompt, **corpus) -> None:
     """Evaluate MODEL on tasks; writes one result record per task and prints a summary."""
     from xret import paths
     from xret.benchmark.engine import BatchPolicy
@@ -56,6 +105,9 @@ def bench(model, tasks, languages, settings, measures, candidate_text, batch_siz
         settings=tuple(Setting.parse(s) for s in _split(settings) or ()) or None,
         measures=_split(measures),
         candidate_text=CandidateText(candidate_text),
+        corpus=_corpus_config(**corpus),
+        query_prompt=query_prompt,
+        document_prompt=document_prompt,
         device=device,
         batch=BatchPolicy(max_texts=batch_size, max_tokens=max_tokens),
         data_dir=paths.data_dir(data_dir),

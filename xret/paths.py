@@ -8,6 +8,7 @@ from pathlib import Path
 DATA_DIR_ENV = "XRET_DATA_DIR"
 CACHE_DIR_ENV = "XRET_CACHE_DIR"
 RESULTS_DIR_ENV = "XRET_RESULTS_DIR"
+CORPUS_DIR_ENV = "XRET_CORPUS_DIR"
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path | None:
@@ -29,3 +30,9 @@ def results_dir(explicit: str | os.PathLike | None = None) -> Path:
     """Result records of ``xret bench``: ``--results-dir``, ``$XRET_RESULTS_DIR`` or ``./xret-results``."""
     value = explicit if explicit is not None else os.environ.get(RESULTS_DIR_ENV)
     return Path(value).expanduser() if value else Path("xret-results")
+
+
+def corpus_dir(explicit: str | os.PathLike | None = None) -> Path | None:
+    """Local copies of large corpora (MIRACL): ``--corpus-dir``, else ``$XRET_CORPUS_DIR``."""
+    value = explicit if explicit is not None else os.environ.get(CORPUS_DIR_ENV)
+    return Path(value).expanduser() if value else None

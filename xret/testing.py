@@ -56,3 +56,72 @@ def write_lareqa_task(root: Path, paragraphs: dict[str, list[dict]]) -> Path:
         doc = {"version": "1.1", "data": [{"title": "t", "paragraphs": out}]}
         (root / f"{lang}.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     return root
+
+
+def write_miracl_task(
+    root: Path, topics: dict[str, dict[str, str]], qrels: dict[str, dict[str, dict[str, int]]], split: str = "dev"
+) -> Path:
+    """Write MIRACL-format topics and qrels (``miracl:ROOT``): ``topics[lang] = {qid: query}``,
+    ``qrels[lang] = {qid: {docid: rel}}``, in the layout of ``shared/data/miracl``."""
+    for sub in ("topics", "qrels"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for lang, queries in topics.items():
+        lines = "".join(f"{qid}\t{text}\n" for qid, text in queries.items())
+        (root / "topics" / f"topics.miracl-v1.0-{lang}-{split}.tsv").write_text(lines, encoding="utf-8")
+    for lang, judged in qrels.items():
+        lines = "".join(f"{qid}\tQ0\t{doc}\t{rel}\n" for qid, docs in judged.items() for doc, rel in docs.items())
+        (root / "qrels" / f"qrels.miracl-v1.0-{lang}-{split}.tsv").write_text(lines, encoding="utf-8")
+    return root
+
+
+def write_corpus(directory: Path, shards: Sequence[Sequence[dict]], gzipped: bool = True) -> tuple[Path, ...]:
+    """Write corpus shards ``docs-<i>.jsonl[.gz]`` of ``{"docid", "title", "text"}`` objects
+    (gzip with a fixed mtime, so equal content gives equal bytes)."""
+    import gzip
+
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index, passages in enumerate(shards):
+        data = "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in passages).encode("utf-8")
+        path = directory / f"docs-{index}.jsonl{'.gz' if gzipped else ''}"
+        if gzipped:
+            with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+                out.write(data)
+        else:
+            path.write_bytes(data)
+        paths.append(path)
+    return tuple(paths)
+
+
+_TOY_WORDS = {
+    "sw": "mji bandari kubwa nchi hadithi mto mlima ziwa shule soko",
+    "ru": "город порт река гора озеро школа рынок история страна море",
+    "th": "เมือง ท่าเรือ แม่น้ำ ภูเขา ทะเลสาบ โรงเรียน ตลาด ประวัติ ประเทศ ทะเล",
+}
+
+
+def toy_miracl(
+    root: Path, languages: Sequence[str] = ("sw", "ru", "th"), passages: int = 60, shards: int = 3,
+    queries: int = 8, seed: int = 0,
+) -> tuple[Path, Path]:
+    """A small MIRACL-format task and corpus: ``(task dir, corpus dir)``. Every query shares words
+    with its relevant passages; each query also has judged negatives (rel 0)."""
+    rng = np.random.default_rng(seed)
+    topics, qrels = {}, {}
+    corpus_dir = root / "corpus"
+    for lang in languages:
+        words = _TOY_WORDS.get(lang, _TOY_WORDS["sw"]).split()
+        docs = [
+            {"docid": f"{i // 3 + 1}#{i % 3}", "title": f"{lang} {i // 3}",
+             "text": " ".join(rng.choice(words, size=int(rng.integers(3, 12)))) + f" n{i}"}
+            for i in range(passages)
+        ]
+        per_shard = -(-passages // shards)
+        write_corpus(corpus_dir / f"miracl-corpus-v1.0-{lang}", [docs[i : i + per_shard] for i in range(0, passages, per_shard)])
+        topics[lang], qrels[lang] = {}, {}
+        for q in range(queries):
+            relevant, negatives = np.split(rng.choice(passages, size=4, replace=False), 2)
+            qid = str(10 * q + 1)
+            topics[lang][qid] = docs[relevant[0]]["text"].rsplit(" ", 1)[0] + " ?"
+            qrels[lang][qid] = {docs[i]["docid"]: 0 for i in negatives} | {docs[i]["docid"]: 1 for i in relevant}
+    return write_miracl_task(root / "task", topics, qrels), corpus_dir

@@ -21,11 +21,11 @@ _STATISTICS = {"mean": statistics.fmean, "median": statistics.median}
 def cell_scores(results: Sequence[CellResult]) -> tuple[CellScores, ...]:
     return tuple(
         CellScores(
-            setting=str(r.cell.setting),
-            query_language=r.cell.query_language,
-            pool_language=r.cell.pool_language,
+            setting=str(r.setting),
+            query_language=r.query_language,
+            pool_language=r.pool_language,
             n_queries=len(r.query_ids),
-            excluded=r.cell.excluded,
+            excluded=r.excluded,
             values={str(m): r.mean(m) for m in r.values} if r.query_ids else {},
         )
         for r in results
@@ -47,12 +47,15 @@ def by_language(cells: Sequence[CellScores]) -> dict[str, dict[str, dict[str, fl
 def summarise(
     per_language: dict[str, dict[str, dict[str, float]]], aggregates: Sequence[Aggregate]
 ) -> dict[str, dict[str, dict[str, float]]]:
-    """aggregate name -> setting -> measure -> statistic over the aggregate's languages present."""
+    """aggregate name -> setting -> measure -> statistic over the aggregate's languages present
+    (all of them, for an aggregate marked ``complete``; otherwise it is left out)."""
     out: dict[str, dict[str, dict[str, float]]] = {}
     for agg in aggregates:
         for setting, measures in per_language.items():
             for measure, values in measures.items():
                 present = [values[lang] for lang in agg.languages if lang in values]
+                if agg.complete and len(present) < len(agg.languages):
+                    continue
                 if present:
                     value = _STATISTICS[agg.statistic](present)
                     out.setdefault(agg.name, {}).setdefault(setting, {})[measure] = value

@@ -1,4 +1,5 @@
-"""Score every cell of a task exhaustively and measure it: exact ranks -> pytrec_eval + rank distance."""
+"""Exhaustive ranking of pooled cells -> pytrec_eval + rank distance; and CellResult, the per-query
+values every evaluation strategy returns."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from xret.benchmark.ranking import PAD, relevant_ranks
 from xret.benchmark.search import exact_scores
 from xret.tasks.records import TaskData
 from xret.tasks.settings import Cell
+from xret.tasks.spec import Setting
 
 QUERY_CHUNK = 128
 EVAL_CHUNK = 256  # queries per pytrec_eval call: bounds the memory of deep runs
@@ -25,7 +27,13 @@ _memo: dict[tuple[tuple[Measure, ...], tuple[int, ...]], tuple[float, ...]] = {}
 
 @dataclass(frozen=True, eq=False)
 class CellResult:
-    cell: Cell
+    """Per-query values of one evaluation cell, whatever strategy ranked it."""
+
+    setting: Setting
+    query_language: str
+    pool_language: str
+    excluded: int
+    """Queries of the query language not scored (no relevant candidate), counted."""
     query_ids: tuple[str, ...]
     values: dict[Measure, np.ndarray]
     """Measure -> per-query values, aligned with ``query_ids``."""
@@ -132,4 +140,11 @@ def measure_cell(data: TaskData, cell: Cell, ranks: np.ndarray, measures: Sequen
     values = measure_ranks(ranks, measures)
     if any(m.name == "RD" for m in measures) and cell.pool_language == "all":
         values[Measure("RD")] = rank_distance(ranks)
-    return CellResult(cell=cell, query_ids=tuple(data.queries[q].id for q in cell.queries), values=values)
+    return CellResult(
+        setting=cell.setting,
+        query_language=cell.query_language,
+        pool_language=cell.pool_language,
+        excluded=cell.excluded,
+        query_ids=tuple(data.queries[q].id for q in cell.queries),
+        values=values,
+    )

@@ -49,16 +49,59 @@ def coverage_notes(records: Sequence[ResultRecord]) -> list[str]:
     return notes
 
 
+def is_corpus_record(record: ResultRecord) -> bool:
+    """Top-k corpus tasks (MIRACL): monolingual cells summarised by mean and median."""
+    return record.options.get("ranking") == "top-k"
+
+
+def corpus_header(records: Sequence[ResultRecord]) -> list[str]:
+    measures = dict.fromkeys(m for r in records for m in r.options.get("measures", []))
+    return ["task", "model", "over", *measures]
+
+
+def corpus_rows(records: Sequence[ResultRecord]) -> list[list[str]]:
+    """One row per summary (mean-15, median-15, …), or per language when there is none."""
+    measures = corpus_header(records)[3:]
+    rows = []
+    for r in records:
+        task = r.task["name"] if r.extra.get("comparable_with_published", True) else f"{r.task['name']} (*)"
+        groups = {name: values.get("mono", {}) for name, values in r.summary.items()}
+        if not groups:
+            mono = r.by_language.get("mono", {})
+            languages = sorted({lang for values in mono.values() for lang in values})
+            groups = {lang: {m: mono.get(m, {}).get(lang) for m in measures} for lang in languages}
+        for name, values in groups.items():
+            rows.append([task, r.model["name"], name, *(_fmt(m, values.get(m)) for m in measures)])
+    return rows
+
+
+def comparability_notes(records: Sequence[ResultRecord]) -> list[str]:
+    return [
+        f"(*) {r.task['name']}: not comparable with published numbers: "
+        + "; ".join(r.extra.get("not_comparable_because", []))
+        for r in records
+        if r.extra.get("comparable_with_published") is False
+    ]
+
+
 def print_summary(records: Sequence[ResultRecord]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="macro average over languages")
-    for column in headline_header():
-        table.add_column(column, justify="left" if column in ("task", "model") else "right", no_wrap=True)
-    for row in headline_rows(records):
-        table.add_row(*row)
     console = Console(width=None if sys.stdout.isatty() else 200)
-    console.print(table)
-    for note in coverage_notes(records):
+    pooled = [r for r in records if not is_corpus_record(r)]
+    corpus = [r for r in records if is_corpus_record(r)]
+    tables = []
+    if pooled or not records:
+        tables.append(("macro average over languages", headline_header(), headline_rows(pooled)))
+    if corpus:
+        tables.append(("monolingual corpus retrieval", corpus_header(corpus), corpus_rows(corpus)))
+    for title, header, rows in tables:
+        table = Table(title=title)
+        for column in header:
+            table.add_column(column, justify="left" if column in ("task", "model", "over") else "right", no_wrap=True)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    for note in coverage_notes(records) + comparability_notes(corpus):
         console.print(f"[yellow]note:[/yellow] {note}")

@@ -12,14 +12,20 @@ from xret.tasks.spec import TaskSpec
 
 
 CUSTOM_LAREQA = "lareqa:"
+CUSTOM_MIRACL = "miracl:"
 
 
 def get_task(name: str) -> TaskSpec:
-    """A registered task, or ``lareqa:DIR`` for a directory of LAReQA-format files."""
+    """A registered task, ``lareqa:DIR`` for a directory of LAReQA-format files, or
+    ``miracl:DIR`` for MIRACL-format topics and qrels."""
     if name.startswith(CUSTOM_LAREQA):
         from xret.tasks.lareqa import custom_task
 
         return custom_task(Path(name[len(CUSTOM_LAREQA) :]).expanduser())
+    if name.startswith(CUSTOM_MIRACL):
+        from xret.tasks.miracl import custom_task as custom_miracl
+
+        return custom_miracl(Path(name[len(CUSTOM_MIRACL) :]).expanduser())
     return TASKS.get(name)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from xret.registry import Registry
 from xret.tasks.lareqa import LareqaCounts
+from xret.tasks.miracl import family as miracl_family
 from xret.tasks.spec import Aggregate, Setting, TaskSpec
 
 TASKS: Registry[TaskSpec] = Registry("task")
@@ -75,3 +76,7 @@ TASKS.register(
         ),
     ),
 )
+
+# MIRACL: miracl/dev, miracl/train and miracl/<lang>/<split>, generated from one language table.
+for _spec in miracl_family():
+    TASKS.register(_spec.name, _spec)

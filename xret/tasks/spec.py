@@ -31,6 +31,13 @@ ALL_LANGUAGES = "all"
 """The pool language of multilingual cells."""
 
 
+class Ranking(StrEnum):
+    """How a task family is evaluated (xret.benchmark.strategies picks the code for each)."""
+
+    EXHAUSTIVE = "exhaustive"  # every candidate of a small pool scored: exact ranks at any depth
+    TOP_K = "top-k"  # a corpus streamed through a vector index: the top k per query, real doc ids
+
+
 class CandidateText(StrEnum):
     """What is encoded for a candidate: LAReQA's sentence alone, or sentence + paragraph."""
 
@@ -45,6 +52,9 @@ class Aggregate:
     name: str
     languages: tuple[str, ...]
     statistic: str = "mean"  # "mean" or "median"
+    complete: bool = False
+    """Only reported when every one of ``languages`` was evaluated (e.g. the paper's 15-language
+    median must not silently become a median over the three languages a user selected)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,16 @@ class TaskSpec:
     """Family-specific pinned counts that the loader asserts."""
     root: Path | None = None
     """For a user's own task: the directory its files are read from, unpinned."""
+    ranking: Ranking = Ranking.EXHAUSTIVE
+
+    def check_settings(self, settings: tuple[Setting, ...] | None) -> tuple[Setting, ...]:
+        """The requested settings (all of the task's when None); ones it lacks raise."""
+        if not settings:
+            return self.settings
+        for setting in settings:
+            if setting not in self.settings:
+                raise UnknownNameError(f"setting of {self.name}", str(setting), [str(s) for s in self.settings])
+        return settings
 
     def load_function(self) -> Callable[..., Any]:
         module, _, attr = self.loader.partition(":")

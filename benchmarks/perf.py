@@ -1,0 +1,160 @@
+"""Performance harness (not a timed test): ``xret bench`` end to end against a bare encode.
+
+    python -m benchmarks.perf [--model me5-small-q4] [--task xquad-r] [--repeat 1] [--out FILE]
+
+Runs, as separate processes on the same machine, interleaved ``--repeat`` times:
+  1. ``xret bench`` with a cold embedding cache (the built model folder is reused, as a user's
+     second benchmark would), reporting wall time and peak memory of the whole process and the
+     per-stage times the record itself carries (load data, load model, encode, search, measures);
+  2. the reference: a bare ``SentenceTransformer.encode`` of the same unique texts
+     (benchmarks/bare_encode.py, batch 64);
+then once a warm rerun (``--overwrite`` with every embedding cached) and ``xret --help``.
+Prints a short table and writes JSON (medians; every run kept) with the machine described.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from xret import paths
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal"))
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 2**20, 1),
+            "platform": f"{platform.system()} {platform.machine()}", "python": platform.python_version(),
+            "gpu": _gpu()}
+
+
+def _gpu() -> str | None:
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def run(cmd: list[str], env: dict) -> dict:
+    """Wall time, peak RSS (MB) and stdout of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - start
+    usage = _rusage_of_last_child()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-2000:]}")
+    return {"wall": wall, "peak_rss_mb": usage, "stdout": out, "load": os.getloadavg()[0]}
+
+
+_last_maxrss = 0
+
+
+def _rusage_of_last_child() -> float:
+    # RUSAGE_CHILDREN's maxrss is the largest child so far; children run one at a time, so a rise
+    # belongs to the last one, and no rise means it was not the largest (report the running max).
+    import resource
+
+    global _last_maxrss
+    _last_maxrss = max(_last_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return _last_maxrss / 1024
+
+
+def xret_bench(args, env: dict, results: Path, overwrite: bool) -> dict:
+    cmd = [sys.executable, "-m", "xret", "bench", "-m", args.model, "-t", args.task, "-q",
+           "--results-dir", str(results)] + (["--overwrite"] if overwrite else [])
+    if args.languages:
+        cmd += ["-l", args.languages]
+    measured = run(cmd, env)
+    (record_path,) = [p for p in results.rglob("*.json")]
+    record = json.loads(record_path.read_text())
+    encode = record["provenance"]["encode"]
+    measured.pop("stdout")
+    return {**measured, "stages": record["provenance"]["timings"], **encode}
+
+
+def bare(args, env: dict) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.bare_encode", "--model", args.model, "--task", args.task,
+           "--batch-size", str(args.batch_size)] + (["--languages", args.languages] if args.languages else [])
+    measured = run(cmd, env)
+    return {**{k: v for k, v in measured.items() if k != "stdout"}, **json.loads(measured["stdout"].splitlines()[-1])}
+
+
+def median_of(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="me5-small-q4")
+    parser.add_argument("--task", default="xquad-r")
+    parser.add_argument("--languages", default=None)
+    parser.add_argument("--batch-size", type=int, default=64, help="of the bare reference")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+
+    shared_cache = paths.cache_dir()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    subprocess.run([sys.executable, "-m", "xret", "models"], env=env, check=True, capture_output=True)
+    cold, reference, warm = [], [], None
+    with tempfile.TemporaryDirectory(prefix="xret-perf-") as tmp:
+        for i in range(args.repeat):
+            cache = Path(tmp, f"cache{i}")
+            cache.mkdir()
+            if (shared_cache / "models").is_dir():  # reuse built model folders, not embeddings
+                (cache / "models").symlink_to(shared_cache / "models")
+            for sub in ("downloads", "fingerprints"):
+                if (shared_cache / sub).is_dir():
+                    (cache / sub).symlink_to(shared_cache / sub)
+            run_env = {**env, "XRET_CACHE_DIR": str(cache)}
+            cold.append(xret_bench(args, run_env, Path(tmp, f"results{i}"), overwrite=False))
+            reference.append(bare(args, run_env))
+            if i == args.repeat - 1:
+                warm = xret_bench(args, run_env, Path(tmp, f"results{i}"), overwrite=True)
+            shutil.rmtree(Path(tmp, f"cache{i}", "embeddings"), ignore_errors=True)
+    helps = [run([sys.executable, "-m", "xret", "--help"], env)["wall"] for _ in range(5)]
+
+    xret_wall, bare_encode = median_of(cold, "wall"), median_of(reference, "encode")
+    summary = {
+        "xret_cold_wall": xret_wall,
+        "xret_encode": median_of(cold, "seconds"),
+        "bare_encode": bare_encode,
+        "bare_process_wall": median_of(reference, "wall"),
+        "ratio_xret_cold_over_bare_encode": xret_wall / bare_encode,
+        "xret_padded_over_real_tokens": cold[-1]["padded_tokens"] / cold[-1]["tokens"],
+        "bare_padded_over_real_tokens": reference[-1]["padded_tokens"] / reference[-1]["tokens"],
+        "xret_texts_per_s": cold[-1]["encoded"] / median_of(cold, "seconds"),
+        "xret_tokens_per_s": cold[-1]["tokens"] / median_of(cold, "seconds"),
+        "bare_texts_per_s": reference[-1]["texts"] / bare_encode,
+        "bare_tokens_per_s": reference[-1]["tokens"] / bare_encode,
+        "warm_rerun_wall": warm["wall"],
+        "help_median": statistics.median(helps),
+    }
+    report = {"machine": machine(), "model": args.model, "task": args.task, "languages": args.languages,
+              "summary": summary, "xret_cold": cold, "bare": reference, "xret_warm": warm, "help": helps}
+    width = max(map(len, summary))
+    for key, value in summary.items():
+        print(f"{key:<{width}}  {value:10.3f}")
+    stages = cold[-1]["stages"]
+    print("xret stages (s): " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,283 @@
+"""The top-k strategy: corpus tasks (MIRACL), one monolingual cell per language.
+
+Per language: the queries with at least one relevant judgement are embedded (text cache); the
+pool is the full corpus, encoded shard by shard into a resumable store (xret.benchmark.corpus_store),
+or a reduced pool (xret.benchmark.pools); an index (flat by default, IVF or HNSW on request) gives
+the top k passages per query with their real docids; pytrec_eval measures that run against the
+qrels as published (judged negatives are rel 0). Memory is bounded by a block of vectors (flat)
+or by the index itself (IVF, HNSW), never by holding the corpus's texts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from xret.benchmark.corpus_store import corpus_root, encode_corpus
+from xret.benchmark.evaluate import CellResult
+from xret.benchmark.measures import evaluate
+from xret.benchmark.pools import reduced_pool
+from xret.benchmark.search import FlatIndex, Hits, IndexSpec, TopK
+from xret.benchmark.strategies import Evaluation, Job, Plan, Stages
+from xret.errors import DataError, XretError
+from xret.models.spec import Role
+from xret.tasks import load_task
+from xret.tasks.artifacts import sha256_file
+from xret.tasks.corpus import Corpus, passage_text
+from xret.tasks.miracl import CORPUS_HINT
+from xret.tasks.spec import Setting
+
+SEARCH_BLOCK = 1 << 17
+"""Corpus vectors searched (flat) or added (IVF, HNSW) at a time: 192 MiB at 384 dimensions."""
+
+POLICY = {
+    "ranking": "top-k",
+    "ties": "equal scores ranked by corpus order (shard, then line); the run given to pytrec_eval "
+    "carries these ranks, so trec_eval's own docid tie rule never applies",
+    "qrels": "as published: graded judgements, rel 0 = judged non-relevant",
+    "no_relevant": "queries without a relevant judgement are excluded from scoring and counted "
+    "(cells[].excluded, extra.no_relevant)",
+    "missing_judged": "judged passages absent from the corpus stay in the qrels (never retrieved) "
+    "and are counted (extra.missing_judged)",
+    "duplicate_docids": "a docid retrieved twice keeps its better rank",
+}
+
+
+def no_corpus_message(task: str) -> str:
+    return (
+        f"{task} searches a corpus and none was given: pass --corpus-dir DIR (or set XRET_CORPUS_DIR) "
+        f"with {CORPUS_HINT}; without any corpus nothing can be evaluated"
+    )
+
+
+class CorpusTopK:
+    def plan(self, config, task, measures, options: dict) -> Plan:
+        corpus = config.corpus
+        for m in measures:
+            if not m.is_trec:
+                raise XretError(f"{task.name}: {m} needs exhaustive ranking; this task is ranked top-k")
+            if m.cutoff is not None and m.cutoff > corpus.depth:
+                raise XretError(f"{task.name}: {m} looks deeper than --depth {corpus.depth}")
+        name = f"{task.name}-{corpus.pool.label()}" if corpus.pool.reduced else task.name
+        return Plan(
+            name,
+            {
+                **options,
+                "passage_text": "title+text" if corpus.title else "text",
+                "pool": corpus.pool.options(),
+                "index": corpus.index.options(),
+                "depth": corpus.depth,
+            },
+        )
+
+    def evaluate(self, job: Job, engine, stage: Stages) -> Evaluation:
+        config, options = job.config, job.config.corpus
+        if options.corpus_dir is None:
+            raise DataError(no_corpus_message(job.task.name))
+        with stage("load_data"):
+            data = load_task(job.task, job.languages, config.data_dir, config.cache_dir, options.corpus_dir)
+        results, found = [], {}
+        for language in job.languages:
+            result, found[language] = _evaluate_language(job, engine, stage, data, language)
+            results.append(result)
+            _warn(language, found[language], job.log)
+        return Evaluation(
+            results=tuple(results),
+            checksums=dict(data.checksums),
+            counts={"queries": len(data.queries), "candidates": sum(f.pool for f in found.values())},
+            policy=POLICY,
+            task={"corpus": {language: f.corpus_record() for language, f in found.items()}},
+            extra=_extra(found, job),
+        )
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What searching one language found out about its data."""
+
+    corpus: Corpus
+    passages: int
+    pool: int
+    shards: dict[str, str]
+    """Source shard -> sha256 as found."""
+    index: dict
+    judged: dict[str, int]
+    """docid -> grade, over the language's topics."""
+    present: set[str]
+    no_relevant: list[str]
+    orphan_qrels: int
+    """Queries in the qrels that have no topic (ignored)."""
+
+    def corpus_record(self) -> dict:
+        return {
+            "name": self.corpus.name,
+            "passages": self.passages,
+            "expected_passages": self.corpus.expected_passages,
+            "pool": self.pool,
+            "shards": self.shards,
+        }
+
+    def missing(self) -> dict:
+        missing = sorted(set(self.judged) - self.present)
+        return {
+            "judged": len(self.judged),
+            "missing": len(missing),
+            "missing_relevant": sum(self.judged[d] > 0 for d in missing),
+            "examples": missing[:5],
+        }
+
+
+def _warn(language: str, found: _Found, log) -> None:
+    lost = found.missing()
+    if lost["missing"]:
+        log(
+            f"{language}: {lost['missing']:,} of {lost['judged']:,} judged passages are not in the corpus "
+            f"({lost['missing_relevant']:,} relevant); counted in extra.missing_judged"
+        )
+    expected = found.corpus.expected_passages
+    if expected is not None and found.passages != expected:
+        log(f"{language}: the corpus has {found.passages:,} passages, MIRACL v1.0 has {expected:,}: not comparable")
+
+
+def _extra(found: dict[str, _Found], job: Job) -> dict:
+    pool = job.config.corpus.pool
+    reasons = []
+    if pool.reduced:
+        reasons.append(
+            f"reduced pool: judged passages + {pool.distractors:,} sampled distractors per language "
+            f"(seed {pool.seed}), not the full corpus"
+        )
+    if job.task.expected is None:
+        reasons.append("not a pinned MIRACL task")
+    for language, f in found.items():
+        expected = f.corpus.expected_passages
+        if expected is not None and f.passages != expected:
+            reasons.append(f"{language}: the corpus has {f.passages:,} passages, MIRACL v1.0 has {expected:,}")
+    return {
+        "comparable_with_published": not reasons,
+        "not_comparable_because": reasons,
+        "index": {language: f.index for language, f in found.items()},
+        "missing_judged": {language: f.missing() for language, f in found.items()},
+        "no_relevant": {language: f.no_relevant for language, f in found.items()},
+        "qrels_without_topic": {language: f.orphan_qrels for language, f in found.items()},
+    }
+
+
+def _evaluate_language(job: Job, engine, stage: Stages, data, language: str) -> tuple[CellResult, _Found]:
+    options = job.config.corpus
+    corpus = data.corpora[language]
+    topics = [q for q in data.queries if q.language == language]
+    topic_ids = {q.id for q in topics}
+    qrels = {q.id: dict(data.qrels.get(q.id, {})) for q in topics}
+    scored = [q for q in topics if any(grade > 0 for grade in qrels[q.id].values())]
+    scored_ids = {q.id for q in scored}
+    judged: dict[str, int] = {}
+    for docs in qrels.values():
+        for doc, grade in docs.items():
+            judged[doc] = max(grade, judged.get(doc, 0))
+    with stage("embed"):
+        embedded = engine.embed([q.text for q in scored], Role.QUERY)
+        queries = embedded.vectors[embedded.index]
+    k = options.depth
+    if options.pool.reduced:
+        with stage("load_data"):
+            pool = reduced_pool(corpus.passages(), set(judged), options.pool)
+            shards = {p.name: sha256_file(p) for p in corpus.shards}
+        with stage("embed"):
+            vectors = engine.embed([passage_text(d, options.title) for d in pool.documents], Role.DOCUMENT)
+        source = _InMemory(vectors.vectors[vectors.index])
+        hits, index = search(source, queries, k, options.index, stage)
+        docids = [[pool.documents[i].id for i in row if i >= 0] for row in hits.ids]
+        present, passages, size = set(pool.judged_found), pool.passages_seen, len(pool.documents)
+    else:
+        with stage("embed"):
+            root = corpus_root(job.config.cache_dir, engine, corpus, options.title)
+            store = encode_corpus(corpus, engine, root, options.title, log=job.log)
+        hits, index = search(store, queries, k, options.index, stage)
+        with stage("search"):
+            docids = store.docids_of(hits.ids)
+            present = {d for shard in range(len(store.shards)) for d in store.docids(shard) if d in judged}
+        shards, passages, size = store.source_checksums(), store.rows, store.rows
+    with stage("measures"):
+        query_ids = tuple(q.id for q in scored)
+        per_query = evaluate({q: qrels[q] for q in query_ids}, ranked_run(query_ids, docids), job.measures)
+        values = {m: np.array([per_query[q][m] for q in query_ids], dtype=np.float64) for m in job.measures}
+    result = CellResult(
+        setting=Setting.MONO,
+        query_language=language,
+        pool_language=language,
+        excluded=len(topics) - len(scored),
+        query_ids=query_ids,
+        values=values,
+    )
+    orphans = sum(1 for qid in data.qrels if qid.startswith(f"{language}/") and qid not in topic_ids)
+    found = _Found(
+        corpus=corpus,
+        passages=passages,
+        pool=size,
+        shards=shards,
+        index=index,
+        judged=judged,
+        present=present,
+        no_relevant=[q.id for q in topics if q.id not in scored_ids],
+        orphan_qrels=orphans,
+    )
+    return result, found
+
+
+def ranked_run(query_ids: tuple[str, ...], docids: list[list[str]]) -> dict[str, dict[str, float]]:
+    """A pytrec_eval run in our order: descending rank scores, so ties were settled already."""
+    run = {}
+    for qid, docs in zip(query_ids, docids):
+        entries: dict[str, float] = {}
+        for rank, doc in enumerate(docs):
+            entries.setdefault(doc, float(len(docs) - rank))
+        run[qid] = entries
+    return run
+
+
+class _InMemory:
+    """Pool vectors already in memory, offered like a corpus store (blocks, sample)."""
+
+    def __init__(self, vectors: np.ndarray):
+        self._vectors = vectors
+        self.rows, self.dim = vectors.shape
+
+    def blocks(self, rows: int):
+        for start in range(0, self.rows, rows):
+            yield start, self._vectors[start : start + rows]
+
+    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+        chosen = np.sort(np.random.default_rng(seed).choice(self.rows, size=min(n, self.rows), replace=False))
+        return self._vectors[chosen]
+
+
+def search(source, queries: np.ndarray, k: int, spec: IndexSpec, stage: Stages) -> tuple[Hits, dict]:
+    """Top k of ``queries`` over a vector source; returns the hits and the parameters used.
+
+    Flat: block by block, exact, merged (memory: one block). IVF/HNSW: one index over the
+    whole source, built block by block (memory: the index).
+    """
+    params = spec.resolved(source.rows, k)
+    if source.rows == 0 or len(queries) == 0:
+        empty = np.empty((len(queries), 0))
+        return Hits(scores=empty.astype(np.float32), ids=empty.astype(np.int64)), params
+    if spec.exact:
+        with stage("search"):
+            merged = TopK(len(queries), k)
+            for offset, block in source.blocks(SEARCH_BLOCK):
+                flat = FlatIndex(source.dim)
+                flat.add(block)
+                merged.push(flat.search(queries, k), offset)
+            return merged.result(), params
+    if spec.kind == "ivf" and params["nlist"] > source.rows:
+        raise XretError(f"--nlist {params['nlist']} exceeds the {source.rows:,} vectors to index")
+    with stage("index"):
+        index = spec.build(source.dim, source.rows, k)
+        if spec.kind == "ivf":
+            index.train(source.sample(params["train_size"]))
+        for _, block in source.blocks(SEARCH_BLOCK):
+            index.add(block)
+    with stage("search"):
+        return index.search(queries, k), params

@@ -1,0 +1,281 @@
+"""MIRACL v1.0 (protocol.md §2.2): monolingual passage retrieval over per-language Wikipedia.
+
+The whole family is generated from one language table. Topics (``qid<TAB>query``) and TREC qrels
+(``qid Q0 docid rel``, judged negatives as rel 0) are pinned files; the corpora (49k to 32.9M
+passages per language) are not in any data directory: the user points at a local copy laid out
+as ``<corpus-dir>/miracl-corpus-v1.0-<lang>/docs-<i>.jsonl.gz`` (the Hugging Face layout).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from xret.errors import DataError
+from xret.tasks.corpus import Corpus, find_shards
+from xret.tasks.records import Query, TaskData
+from xret.tasks.spec import Aggregate, Ranking, Setting, TaskSpec
+
+MEASURES = ("nDCG@10", "R@100")
+VERSION = "1"
+LICENCE = "Apache-2.0 (MIRACL topics/qrels); passages are Wikipedia text, CC BY-SA"
+REFERENCE = (
+    "Zhang et al., MIRACL (TACL 2023, arXiv 2210.09984); topics/qrels from castorini/anserini-tools "
+    "5b819c1; corpus miracl/miracl-corpus"
+)
+CORPUS_REPOSITORY = "https://huggingface.co/datasets/miracl/miracl-corpus"
+CORPUS_REVISION = "d921ec7e349ce0d28daf30b2da9da5ee698bef0d"
+"""The dataset commit pinned by independent public projects; not verifiable offline (docs/miracl.md)."""
+CORPUS_HINT = (
+    f"DIR/miracl-corpus-v1.0-<lang>/docs-<i>.jsonl.gz as published at {CORPUS_REPOSITORY} "
+    f"(revision {CORPUS_REVISION[:12]}; not checksum-pinned)"
+)
+
+
+@dataclass(frozen=True)
+class SplitCounts:
+    topics: int
+    judgements: int
+    """qrels lines, judged negatives included."""
+    relevant: int
+    """qrels lines with rel > 0."""
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    passages: int
+    """Corpus size (project-miracl README; de/yo from MTEB's descriptive statistics)."""
+    dev: SplitCounts
+    train: SplitCounts | None
+    in_paper: bool
+    """One of the 15 languages the paper reports (protocol.md §2.2: all but en, de, yo)."""
+
+
+def _row(code: str, passages: int, dev: tuple[int, int, int], train: tuple[int, int, int] | None) -> Language:
+    return Language(
+        code, passages, SplitCounts(*dev), SplitCounts(*train) if train else None, code not in ("en", "de", "yo")
+    )
+
+
+# Counts: protocol.md §2.2 and shared/data/README.md (re-counted from the pinned files).
+LANGUAGES: tuple[Language, ...] = (
+    _row("ar", 2_061_414, (2896, 29197, 5658), (3495, 25382, 6217)),
+    _row("bn", 297_265, (411, 4206, 863), (1631, 16754, 3859)),
+    _row("de", 15_866_222, (305, 3144, 811), None),
+    _row("en", 32_893_221, (799, 8350, 2326), (2863, 29416, 7899)),
+    _row("es", 10_373_953, (648, 6443, 2987), (2162, 21531, 10025)),
+    _row("fa", 2_207_172, (632, 6571, 1314), (2107, 21844, 4277)),
+    _row("fi", 1_883_509, (1271, 12008, 2447), (2897, 20350, 4928)),
+    _row("fr", 14_636_953, (343, 3429, 731), (1143, 11426, 2321)),
+    _row("hi", 506_264, (350, 3494, 752), (1169, 11668, 2469)),
+    _row("id", 1_446_315, (960, 9668, 3088), (4071, 41358, 12505)),
+    _row("ja", 6_953_614, (860, 8354, 1790), (3477, 34387, 6984)),
+    _row("ko", 1_486_752, (213, 3057, 547), (868, 12767, 1973)),
+    _row("ru", 9_543_918, (1252, 13100, 3560), (4683, 33921, 10000)),
+    _row("sw", 131_924, (482, 5092, 910), (1901, 9359, 2687)),
+    _row("te", 518_079, (828, 1606, 854), (3452, 18608, 4119)),
+    _row("th", 542_166, (733, 7573, 1343), (2972, 21293, 4778)),
+    _row("yo", 49_043, (119, 1188, 144), None),
+    _row("zh", 4_934_368, (393, 3928, 994), (1312, 13113, 3187)),
+)
+PAPER_LANGUAGES = tuple(lang.code for lang in LANGUAGES if lang.in_paper)
+SPLITS = ("dev", "train")
+
+
+@dataclass(frozen=True)
+class MiraclExpected:
+    """Pinned counts of one split, asserted after every load."""
+
+    counts: Mapping[str, SplitCounts]
+    passages: Mapping[str, int]
+
+
+def topics_path(language: str, split: str) -> str:
+    return f"miracl/topics/topics.miracl-v1.0-{language}-{split}.tsv"
+
+
+def qrels_path(language: str, split: str) -> str:
+    return f"miracl/qrels/qrels.miracl-v1.0-{language}-{split}.tsv"
+
+
+def corpus_name(language: str) -> str:
+    return f"miracl-corpus-v1.0-{language}"
+
+
+def aggregates(languages: tuple[str, ...]) -> tuple[Aggregate, ...]:
+    """Mean and median over the paper's 15 languages (when all are in the task) and over all."""
+    out = []
+    groups = [(len(PAPER_LANGUAGES), PAPER_LANGUAGES)] if set(PAPER_LANGUAGES) <= set(languages) else []
+    if len(languages) > 1 and set(languages) != set(PAPER_LANGUAGES):
+        groups.append((len(languages), languages))
+    for size, group in groups:
+        for statistic in ("mean", "median"):
+            out.append(Aggregate(f"{statistic}-{size}", tuple(group), statistic, complete=True))
+    return tuple(out)
+
+
+def _spec(name: str, split: str, languages: tuple[str, ...], description: str) -> TaskSpec:
+    table = {lang.code: lang for lang in LANGUAGES}
+    return TaskSpec(
+        name=name,
+        family="miracl",
+        version=VERSION,
+        description=description,
+        languages=languages,
+        settings=(Setting.MONO,),
+        measures=MEASURES,
+        aggregates=aggregates(languages),
+        data_files={lang: (topics_path(lang, split), qrels_path(lang, split)) for lang in languages},
+        loader="xret.tasks.miracl:load_miracl",
+        licence=LICENCE,
+        reference=REFERENCE,
+        expected=MiraclExpected(
+            counts={lang: getattr(table[lang], split) for lang in languages},
+            passages={lang: table[lang].passages for lang in languages},
+        ),
+        ranking=Ranking.TOP_K,
+    )
+
+
+def family() -> list[TaskSpec]:
+    """``miracl/<split>`` over every language of the split, and ``miracl/<lang>/<split>``."""
+    specs = []
+    for split in SPLITS:
+        languages = tuple(lang.code for lang in LANGUAGES if getattr(lang, split) is not None)
+        specs.append(
+            _spec(
+                f"miracl/{split}",
+                split,
+                languages,
+                f"MIRACL {split}: monolingual Wikipedia passage retrieval, {len(languages)} languages "
+                "(needs --corpus-dir)",
+            )
+        )
+        specs.extend(
+            _spec(f"miracl/{code}/{split}", split, (code,), f"MIRACL {split}, {code} only (needs --corpus-dir)")
+            for code in languages
+        )
+    return specs
+
+
+def custom_task(root: Path) -> TaskSpec:
+    """A user's own MIRACL-format task (``miracl:DIR``): ``DIR/{topics,qrels}`` laid out like
+    ``shared/data/miracl`` (dev split), read unpinned; the corpus comes from ``--corpus-dir``."""
+    prefix, suffix = "topics.miracl-v1.0-", "-dev.tsv"
+    found = sorted(p.name[len(prefix) : -len(suffix)] for p in (root / "topics").glob(f"{prefix}*{suffix}"))
+    if not found:
+        raise DataError(f"{root}: no topics/{prefix}<lang>{suffix} files")
+    languages = tuple(found)
+    return TaskSpec(
+        name=f"miracl:{root.name}",
+        family="miracl",
+        version="custom",
+        description=f"MIRACL-format task from {root}",
+        languages=languages,
+        settings=(Setting.MONO,),
+        measures=MEASURES,
+        aggregates=aggregates(languages),
+        data_files={
+            lang: (topics_path(lang, "dev").removeprefix("miracl/"), qrels_path(lang, "dev").removeprefix("miracl/"))
+            for lang in languages
+        },
+        loader="xret.tasks.miracl:load_miracl",
+        licence="unknown",
+        reference=str(root),
+        root=root,
+        ranking=Ranking.TOP_K,
+    )
+
+
+def _lines(path: Path):
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            for number, line in enumerate(handle, 1):
+                yield number, line.rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: cannot read ({err})") from None
+
+
+def read_topics(path: Path) -> dict[str, str]:
+    """``qid<TAB>query`` lines -> {qid: query}, in file order."""
+    topics: dict[str, str] = {}
+    for number, line in _lines(path):
+        fields = line.split("\t")
+        if len(fields) != 2 or not fields[0].strip() or not fields[1].strip():
+            raise DataError(f"{path}:{number}: expected 'qid<TAB>query', found {line[:60]!r}")
+        qid = fields[0].strip()
+        if qid in topics:
+            raise DataError(f"{path}:{number}: query id {qid!r} occurs twice")
+        topics[qid] = fields[1]
+    return topics
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    """TREC qrels ``qid Q0 docid rel`` (tabs or spaces) -> {qid: {docid: rel}}; rel 0 is a judged negative."""
+    qrels: dict[str, dict[str, int]] = {}
+    for number, line in _lines(path):
+        fields = line.split()
+        try:
+            if len(fields) != 4:
+                raise ValueError
+            qid, _, docid, grade = fields[0], fields[1], fields[2], int(fields[3])
+            if grade < 0:
+                raise ValueError
+        except ValueError:
+            raise DataError(f"{path}:{number}: expected 'qid Q0 docid rel' with rel >= 0, found {line[:60]!r}") from None
+        judged = qrels.setdefault(qid, {})
+        if docid in judged:
+            raise DataError(f"{path}:{number}: query {qid!r} judges {docid!r} twice")
+        judged[docid] = grade
+    return qrels
+
+
+def load_miracl(
+    spec: TaskSpec, files: Mapping[str, Path], languages: tuple[str, ...], corpus_dir: Path | None = None
+) -> TaskData:
+    """Topics and qrels of ``languages`` (query ids ``<lang>/<qid>``); with ``corpus_dir``, the
+    shard lists of their corpora too (nothing is read from the corpus here)."""
+    queries: list[Query] = []
+    qrels: dict[str, dict[str, int]] = {}
+    for language in languages:
+        topics_file, qrels_file = (files[p] for p in spec.files_for((language,)))
+        topics = read_topics(topics_file)
+        judged = read_qrels(qrels_file)
+        _check_counts(spec, language, topics, judged)
+        queries.extend(Query(id=f"{language}/{qid}", language=language, text=text) for qid, text in topics.items())
+        qrels.update({f"{language}/{qid}": docs for qid, docs in judged.items()})
+    corpora = {}
+    if corpus_dir is not None:
+        expected: MiraclExpected | None = spec.expected
+        for language in languages:
+            name = corpus_name(language)
+            if not (corpus_dir / name).is_dir():
+                raise DataError(
+                    f"{corpus_dir / name}: no corpus for {language}; expected {CORPUS_HINT} "
+                    "(evaluate the languages you have with --languages)"
+                )
+            corpora[language] = Corpus(
+                name=name,
+                language=language,
+                shards=find_shards(corpus_dir / name),
+                expected_passages=expected.passages[language] if expected else None,
+            )
+    return TaskData(documents=(), queries=tuple(queries), qrels=qrels, checksums={}, corpora=corpora)
+
+
+def _check_counts(spec: TaskSpec, language: str, topics: dict, qrels: dict[str, dict[str, int]]) -> None:
+    expected: MiraclExpected | None = spec.expected
+    if expected is None:
+        return  # a user's own MIRACL-format task: nothing pinned to compare with
+    pinned = expected.counts[language]
+    grades = Counter(grade > 0 for docs in qrels.values() for grade in docs.values())
+    found = SplitCounts(len(topics), grades[True] + grades[False], grades[True])
+    if found != pinned:
+        raise DataError(
+            f"{spec.name}/{language}: {found.topics:,} topics, {found.judgements:,} judgements "
+            f"({found.relevant:,} relevant); the pinned data has {pinned.topics:,}, "
+            f"{pinned.judgements:,} ({pinned.relevant:,})"
+        )
