@@ -28,6 +28,7 @@ def make_record(
     candidate_text: str = "sentence",
     family: str = "lareqa",
     n_queries: int = 2,
+    extra: dict | None = None,
 ) -> ResultRecord:
     """A record whose cells hold the given means; by_language and summary follow as in bench."""
     languages = languages or task_languages
@@ -53,6 +54,7 @@ def make_record(
         summary=summarise(per_language, (Aggregate("macro", tuple(languages)),)),
         provenance={},
         per_query=f"{result_key(task, model, revision, options).rsplit('/', 1)[-1]}.queries.csv.gz",
+        extra=extra or {},
     )
 
 

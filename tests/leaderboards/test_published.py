@@ -56,6 +56,7 @@ def test_every_system_is_labelled():
     assert len(_scores("LaBSE", "hybrid", "miracl").languages) == 15
     assert [s.system.regime for s in reference_for("some-miracl-name", "miracl")][:3] == ["x-x-mono", "x-y", "hybrid"]
     assert reference_for("lareqa:toy", "lareqa") == ()
+    assert reference_for("miracl/train", "miracl") == () and len(reference_for("miracl/sw/dev", "miracl")) == 6
 
 
 def test_mean_and_median_rows_match_the_language_rows():

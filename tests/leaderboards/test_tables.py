@@ -149,6 +149,41 @@ def test_duplicate_records_combine_and_conflicts_refuse():
         collect([(Path("1.json"), a), (Path("3.json"), clash)])
 
 
+MIRACL_18 = ("ar", "bn", "de", "en", "es", "fa", "fi", "fr", "hi", "id", "ja", "ko", "ru", "sw", "te", "th", "yo", "zh")
+PAPER_15 = ("sw", "bn", "hi", "ko", "th", "te", "fi", "ja", "es", "fr", "ru", "zh", "fa", "ar", "id")
+
+
+def _miracl(model: str, **kwargs):
+    # nDCG@10: 0.1 for ten of the paper's languages, 0.6 for five, 0.9 for en, de and yo.
+    values = {lang: 0.1 if i < 10 else 0.6 for i, lang in enumerate(PAPER_15)} | dict.fromkeys(("en", "de", "yo"), 0.9)
+    cells = {("mono", lang, lang): {"nDCG@10": v, "R@100": 1.0 - v} for lang, v in values.items()}
+    return make_record(model, cells, task="miracl/dev", family="miracl", task_languages=MIRACL_18, **kwargs)
+
+
+def test_miracl_headline_is_over_the_papers_15_languages():
+    doc = build_leaderboard(collect([(Path("m.json"), _miracl("m"))]), published=True)
+    table = _table(doc, "MIRACL dev: mean and median")
+    assert [c.heading for c in table.columns[4:]] == [
+        f"MIRACL dev, the paper's 15 languages {m} {s}" for m in ("nDCG@10", "R@100") for s in ("mean", "median")]
+    _, row = _row(table, "m")
+    # mean (10 × 0.1 + 5 × 0.6) / 15; median 0.1; en, de and yo (0.9) are not among the 15
+    assert row[4:] == pytest.approx((4.0 / 15, 0.1, 1 - 4.0 / 15, 0.9))
+    published = [r for r in table.rows if r[0] != "measured"]
+    assert [r[4:] for r in published][2] == (0.4054, 0.4071, 0.7628, 0.7958)  # XLM-R hybrid, Table 12
+    per_language = _table(doc, "m on MIRACL dev, nDCG@10 and R@100")
+    assert [r[0] for r in per_language.rows] == [*MIRACL_18, "Mean", "Median"]  # all 18 measured
+    assert per_language.rows[-2][1] == pytest.approx((4.0 + 2.7) / 18)
+    assert any(t.title.startswith("Table 12") for t in doc.tables)
+
+
+def test_records_not_comparable_with_the_paper_get_no_reference_rows():
+    record = _miracl("m", extra={"comparable_with_published": False,
+                                 "not_comparable_because": ["sw: the corpus has 10 passages, MIRACL v1.0 has 131,924"]})
+    doc = build_leaderboard(collect([(Path("m.json"), record)]), published=True)
+    assert all(row[0] == "measured" for row in _table(doc, "MIRACL dev").rows)
+    assert any("not comparable with published numbers: sw: the corpus has 10 passages" in n for n in doc.notes)
+
+
 def test_names_are_escaped_in_markdown_and_latex():
     cells = lareqa_cells({"de": 0.5, "en": 0.5}, {}, {})
     records = [(Path("s.json"), make_record("<script>alert(1)</script>", cells)),

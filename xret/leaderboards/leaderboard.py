@@ -28,7 +28,7 @@ from xret.leaderboards.published import (
     reference_for,
     reference_task,
 )
-from xret.leaderboards.scores import MEASURED, Collection, Scores, System, system_order
+from xret.leaderboards.scores import MEASURED, Collection, Scores, System, language_statistics, system_order
 from xret.leaderboards.table import Column, Document, Table, best_marks
 from xret.results.summary import SETTING_LABELS
 
@@ -52,15 +52,30 @@ class Evaluation:
     signature: tuple
     label: str
     languages: tuple[str, ...]
+    comparable_with_published: bool
 
     @property
     def key(self) -> tuple:
         return (self.task, self.signature)
 
+    @property
+    def reference(self) -> tuple[Scores, ...]:
+        """The paper's scores for this task, where the evaluation covers all the paper's languages."""
+        paper = reference_for(self.task, self.family)
+        return paper if paper and set(paper[0].languages) <= set(self.languages) else ()
+
+    @property
+    def headline_languages(self) -> tuple[str, ...]:
+        """Headline means run over the paper's languages where it has the task (MIRACL: 15 of 18)."""
+        return self.reference[0].languages if self.reference else self.languages
+
 
 def _evaluations(scores: Sequence[Scores]) -> list[Evaluation]:
-    found = {(s.task, s.signature): Evaluation(s.task, s.family, s.signature, s.task_label, s.languages)
-             for s in scores}
+    found: dict[tuple, Evaluation] = {}
+    for s in scores:
+        key = (s.task, s.signature)
+        comparable = s.comparable_with_published and (key not in found or found[key].comparable_with_published)
+        found[key] = Evaluation(s.task, s.family, s.signature, s.task_label, s.languages, comparable)
 
     def order(e: Evaluation) -> tuple:
         known = _TASK_ORDER.index(e.task) if e.task in _TASK_ORDER else len(_TASK_ORDER)
@@ -87,15 +102,7 @@ def _headline(title: str, specs: Sequence[_Spec], lookup: dict) -> Table:
     )
     rows, sections, previous = [], set(), None
     for system in systems:
-        values = []
-        for spec in specs:
-            scores = lookup.get((system, spec.evaluation.key))
-            if scores is None:
-                values.append(None)
-            elif spec.statistic == "mean":
-                values.append(scores.headline_value(spec.setting, spec.measure))
-            else:
-                values.append(scores.statistic(spec.statistic, spec.setting, spec.measure))
+        values = [_headline_value(lookup.get((system, spec.evaluation.key)), spec) for spec in specs]
         group = (system.source, system.base_model)
         if rows and group != previous:
             sections.add(len(rows))
@@ -113,6 +120,23 @@ def _headline(title: str, specs: Sequence[_Spec], lookup: dict) -> Table:
         marks=best_marks(rows, columns, by_source.values()),
         sections=frozenset(sections),
     )
+
+
+def _headline_value(scores: Scores | None, spec: _Spec) -> float | None:
+    if scores is None:
+        return None
+    if not scores.system.measured:  # as printed: Table 1/2, or the mean / median rows
+        if spec.statistic == "mean":
+            return scores.headline_value(spec.setting, spec.measure)
+        return scores.statistic(spec.statistic, spec.setting, spec.measure)
+    statistics = language_statistics(scores.by_language, spec.evaluation.headline_languages)
+    return statistics.get(spec.statistic, {}).get(spec.setting, {}).get(spec.measure)
+
+
+def _group(e: Evaluation) -> str:
+    if e.headline_languages == e.languages:
+        return e.label
+    return f"{e.label}, the paper's {len(e.headline_languages)} languages"
 
 
 def _published_index(system: System) -> int:
@@ -239,10 +263,10 @@ def build_leaderboard(collection: Collection, published: bool = True) -> Documen
     evaluations = _evaluations(measured)
     lookup: dict[tuple[System, tuple], Scores] = {(s.system, (s.task, s.signature)): s for s in measured}
     notes = list(collection.notes)
-    if published:  # reference rows where an evaluation covers exactly the paper's languages
+    if published:  # reference rows where an evaluation covers the paper's languages, as the paper did
         for e in evaluations:
-            for ref in reference_for(e.task, e.family):
-                if set(ref.languages) == set(e.languages):
+            if e.comparable_with_published:
+                for ref in e.reference:
                     lookup[(ref.system, e.key)] = ref
     lareqa = [e for e in evaluations if e.family == "lareqa"]
     miracl = [e for e in evaluations if e.family == "miracl"]
@@ -251,18 +275,18 @@ def build_leaderboard(collection: Collection, published: bool = True) -> Documen
     tables = []
     if lareqa:
         specs = [
-            _Spec(e, setting, "MAP", "mean", Column(SETTING_LABELS[setting], e.label, 3))
+            _Spec(e, setting, "MAP", "mean", Column(SETTING_LABELS[setting], _group(e), 3))
             for e in lareqa
             for setting in ("mono", "cross", "multi")
         ]
         tables.append(_headline("mAP, macro average over languages (shape of the paper's Table 1)", specs, lookup))
-        specs = [_Spec(e, "multi", "RD", "mean", Column(e.label, "", 0, higher_is_better=False)) for e in lareqa]
+        specs = [_Spec(e, "multi", "RD", "mean", Column(_group(e), "", 0, higher_is_better=False)) for e in lareqa]
         tables.append(
             _headline("Language bias: mean rank distance, Mul., lower is better (shape of Table 2)", specs, lookup)
         )
     if miracl:
         specs = [
-            _Spec(e, "mono", measure, stat, Column(f"{measure} {stat}", e.label, 4))
+            _Spec(e, "mono", measure, stat, Column(f"{measure} {stat}", _group(e), 4))
             for e in miracl
             for measure in ("nDCG@10", "R@100")
             for stat in ("mean", "median")

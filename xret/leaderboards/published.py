@@ -344,8 +344,8 @@ def published_scores() -> tuple[Scores, ...]:
 
 
 def reference_task(task: str, family: str) -> str:
-    """The paper's task a measured task corresponds to: its own name, or MIRACL by family."""
-    return "miracl" if family == "miracl" else task
+    """The paper's task a measured task corresponds to: its own name, or MIRACL (dev) by family."""
+    return "miracl" if family == "miracl" and not task.endswith("/train") else task
 
 
 def reference_for(task: str, family: str) -> tuple[Scores, ...]:

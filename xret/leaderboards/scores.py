@@ -21,13 +21,13 @@ from xret.benchmark.aggregate import summarise
 from xret.errors import DataError
 from xret.results.record import ResultRecord
 from xret.results.store import ResultStore, load_record
-from xret.results.summary import coverage_notes
+from xret.results.summary import comparability_notes, coverage_notes
 from xret.tasks.spec import Aggregate
 
 MEASURED = "measured"
 REGIME_LABELS = {"x-x-mono": "X-X-mono", "x-y": "X-Y", "hybrid": "Hybrid"}
 _REGIME_ORDER = {regime: i for i, regime in enumerate(REGIME_LABELS)}
-TASK_LABELS = {"xquad-r": "XQuAD-R", "mlqa-r": "MLQA-R", "miracl": "MIRACL"}
+TASK_LABELS = {"xquad-r": "XQuAD-R", "mlqa-r": "MLQA-R", "miracl": "MIRACL", "miracl/dev": "MIRACL dev"}
 
 Nested = Mapping[str, Mapping[str, Mapping[str, float]]]
 CellKey = tuple[str, str, str]  # (setting, query language, pool language)
@@ -79,6 +79,8 @@ class Scores:
     """What tells this evaluation of the task apart from the others in view; empty when alone."""
     headline: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     """Published only: the paper's Table 1/2 values, which round the means their own way."""
+    comparable_with_published: bool = True
+    """False where the record says so (e.g. a reduced MIRACL pool, a corpus of the wrong size)."""
     cells: Mapping[CellKey, Mapping[str, float]] = field(default_factory=dict)
     path: Path | None = None
     """The record file (measured scores)."""
@@ -99,21 +101,23 @@ class Scores:
         return printed if printed is not None else self.statistic("mean", setting, measure)
 
 
-def language_statistics(by_language: Nested, languages: Sequence[str]) -> tuple[Nested, dict]:
-    """Mean and median over ``languages``, as ``xret bench`` aggregates, but only where every
-    language has a value: a mean over fewer languages would not be comparable. Also returns the
-    gaps, {(setting, missing languages): [measures]}."""
+def language_statistics(by_language: Nested, languages: Sequence[str]) -> Nested:
+    """Mean and median over ``languages``, as ``xret bench`` aggregates, and only where every one
+    has a value: a mean over fewer languages would not be comparable."""
     languages = tuple(languages)
-    summary = summarise(by_language, (Aggregate("mean", languages), Aggregate("median", languages, "median")))
+    return summarise(by_language, (Aggregate("mean", languages, complete=True),
+                                   Aggregate("median", languages, "median", complete=True)))
+
+
+def _gaps(by_language: Nested, languages: Sequence[str]) -> dict[tuple[str, tuple[str, ...]], list[str]]:
+    """{(setting, languages without a value): [measures]}."""
     gaps: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for setting, measures in by_language.items():
         for measure, values in measures.items():
             missing = tuple(lang for lang in languages if lang not in values)
             if missing:
                 gaps.setdefault((setting, missing), []).append(measure)
-                for statistics in summary.values():
-                    statistics.get(setting, {}).pop(measure, None)
-    return summary, gaps
+    return gaps
 
 
 @dataclass(frozen=True)
@@ -150,11 +154,10 @@ def collect(records: Sequence[tuple[Path, ResultRecord]], tasks: Sequence[str] |
                 "(they differ only in the settings or measures computed)"
             )
         languages = tuple(record.options.get("languages") or record.task["languages"])
-        summary, gaps = language_statistics(by_language, languages)
         notes += [
             f"{system.model} on {task}: {setting} has no value for {', '.join(missing)} "
             f"({', '.join(measures)}); the means there are left blank"
-            for (setting, missing), measures in gaps.items()
+            for (setting, missing), measures in _gaps(by_language, languages).items()
         ]
         scores.append(
             Scores(
@@ -164,29 +167,39 @@ def collect(records: Sequence[tuple[Path, ResultRecord]], tasks: Sequence[str] |
                 signature=sig,
                 languages=languages,
                 by_language=by_language,
-                summary=summary,
+                summary=language_statistics(by_language, languages),
+                comparable_with_published=all(r.extra.get("comparable_with_published", True) for _, r in members),
                 evaluation=evaluations[(task, sig)],
                 cells=cells,
                 path=path,
             )
         )
     scores.sort(key=lambda s: (system_order(s.system), s.task, s.evaluation))
-    notes.extend(coverage_notes([r for _, r in records]))
+    notes += coverage_notes([r for _, r in records]) + comparability_notes([r for _, r in records])
     return Collection(tuple(scores), tuple(dict.fromkeys(notes)))
 
 
+_NOT_SIGNATURE = {"task_version", "languages", "settings", "measures", "prompts"}
+"""Options that do not change a number: what was computed (settings, measures) or belongs to the
+model (prompts); task version and languages are named on their own."""
+
+
 def signature(record: ResultRecord) -> tuple[tuple[str, str], ...]:
-    """The fields two records must share for their numbers to be compared (not the measures or
-    settings computed: those only add or drop columns)."""
+    """The fields two records must share for their numbers to be compared: task version, data
+    (files and, for corpus tasks, the corpus shards found), languages, and every evaluation option
+    (candidate text, ranking and ties; pool, index, depth, …)."""
     options = record.options
     languages = options.get("languages") or record.task["languages"]
-    data = json.dumps(record.task.get("data", {}), sort_keys=True).encode()
+    data = json.dumps([record.task.get("data", {}), record.task.get("corpus", {})], sort_keys=True).encode()
     return (
         ("task version", str(record.task.get("version"))),
         ("data", hashlib.sha256(data).hexdigest()[:8]),
         ("languages", "all" if set(record.task["languages"]) <= set(languages) else ",".join(languages)),
-        ("candidate text", str(options.get("candidate_text", ""))),
-        ("ranking", f"{options.get('ranking', '')}; ties: {options.get('ties', '')}"),
+        *(
+            (key.replace("_", " "), value if isinstance(value, str) else json.dumps(value, sort_keys=True))
+            for key, value in sorted(options.items())
+            if key not in _NOT_SIGNATURE
+        ),
     )
 
 
