@@ -12,7 +12,7 @@ This is what ``scipy.stats.permutation_test(..., permutation_type="samples")`` a
 two agree (exactly, where both enumerate every sign pattern). It is done here as one matrix
 product for all tests because scipy takes seconds per test at 10^4 resamples and one XQuAD-R
 comparison has 135 tests (3 settings, 132 language pairs); Holm needs those 10^4 resamples, since a
-Monte Carlo p-value is never below 1 / (resamples + 1).
+two-sided Monte Carlo p-value is never below 2 / (resamples + 1).
 """
 
 from __future__ import annotations
