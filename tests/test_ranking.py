@@ -116,3 +116,34 @@ def test_task_ranks_equal_a_full_sort_of_every_cell(tmp_path):
             rel = [pool_ids.index(d) for d in data.qrels[data.queries[q].id] if d in pool_ids]
             expected = sorted(oracle_ranks(scores[row : row + 1], np.array([rel]))[0])
             assert sorted(r for r in ranks[row] if r) == expected, cell.label
+
+
+def test_flat_index_uses_an_accelerated_copy_for_the_probe_only():
+    """Where FAISS has GPUs the probe search runs on them; ties are still settled on the CPU copy.
+    A second CPU index stands in for the GPU copy here, recording the depths asked of it."""
+    asked = []
+
+    class Recording:  # a raw FAISS index, as faiss.index_cpu_to_all_gpus returns
+        def __init__(self):
+            import faiss
+
+            self.index = faiss.IndexFlatIP(16)
+
+        def add(self, vectors):
+            self.index.add(vectors)
+
+        def search(self, queries, k):
+            asked.append(k)
+            return self.index.search(queries, k)
+
+    rng = np.random.default_rng(1)
+    vectors = rng.standard_normal((300, 16)).astype(np.float32)
+    vectors[200] = vectors[100]  # a tie at the cut below
+    queries = np.vstack([vectors[100], rng.standard_normal((3, 16)).astype(np.float32)])
+    accelerated = FlatIndex(16, gpu=Recording())
+    exact = ExactIndex(16)
+    accelerated.add(vectors)
+    exact.add(vectors)
+    a, b = accelerated.search(queries, 1), exact.search(queries, 1)
+    assert np.array_equal(a.ids, b.ids) and a.ids[0, 0] == 100
+    assert asked == [2]  # the probe (k + 1); the full ranking of the tied row stayed on the CPU

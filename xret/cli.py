@@ -76,8 +76,8 @@ def _corpus_config(corpus_dir, pool, distractors, seed, index_kind, nlist, nprob
 @click.option("--settings", "-s", multiple=True, help="mono, cross, multi (default: all of the task's).")
 @click.option("--measures", multiple=True, help="Measures, e.g. MAP,R@1,nDCG@10,RD (default: the task's).")
 @click.option("--candidate-text", type=click.Choice(["sentence", "sentence+context"]), default="sentence", show_default=True)
-@click.option("--batch-size", type=int, default=128, show_default=True, help="Most texts per batch.")
-@click.option("--max-tokens", type=int, default=8192, show_default=True, help="Most padded tokens per batch.")
+@click.option("--batch-size", type=int, help="Most texts per batch [default: 128 on CPU, 1024 on GPU].")
+@click.option("--max-tokens", type=int, help="Most padded tokens per batch [default: 8192 on CPU, 131072 on GPU].")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Local copy of the data [env XRET_DATA_DIR].")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Downloads, models, embeddings [env XRET_CACHE_DIR].")
@@ -91,12 +91,11 @@ def bench(model, tasks, languages, settings, measures, candidate_text, batch_siz
           data_dir, cache_dir, results_dir, overwrite, quiet, query_prompt, document_prompt, **corpus) -> None:
     """Evaluate MODEL on tasks; writes one result record per task and prints a summary."""
     from xret import paths
-    from xret.benchmark.engine import BatchPolicy
     from xret.benchmark.runner import BenchConfig, run_bench
     from xret.results.summary import print_summary
     from xret.tasks.spec import CandidateText, Setting
 
-    if batch_size < 1 or max_tokens < 1:
+    if any(v is not None and v < 1 for v in (batch_size, max_tokens)):
         raise XretError("--batch-size and --max-tokens must be positive")
     config = BenchConfig(
         model=model,
@@ -109,7 +108,7 @@ def bench(model, tasks, languages, settings, measures, candidate_text, batch_siz
         query_prompt=query_prompt,
         document_prompt=document_prompt,
         device=device,
-        batch=BatchPolicy(max_texts=batch_size, max_tokens=max_tokens),
+        batch=_batch_policy(batch_size, max_tokens),
         data_dir=paths.data_dir(data_dir),
         cache_dir=paths.cache_dir(cache_dir),
         results_dir=paths.results_dir(results_dir),
@@ -118,6 +117,18 @@ def bench(model, tasks, languages, settings, measures, candidate_text, batch_siz
     )
     outcomes = run_bench(config, log=lambda msg: click.echo(msg, err=True))
     print_summary([o.record for o in outcomes])
+
+
+def _batch_policy(batch_size: int | None, max_tokens: int | None):
+    """None (the device's defaults) unless the user set a limit."""
+    from dataclasses import replace
+
+    from xret.benchmark.engine import BatchPolicy
+
+    if batch_size is None and max_tokens is None:
+        return None
+    limits = {"max_texts": batch_size, "max_tokens": max_tokens}
+    return replace(BatchPolicy(), **{k: v for k, v in limits.items() if v is not None})
 
 
 @cli.command(name="tasks")

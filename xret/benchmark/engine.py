@@ -15,7 +15,7 @@ import numpy as np
 
 from xret.benchmark.cache import EmbeddingCache, text_digests
 from xret.errors import ModelError
-from xret.models.encoder import Encoder
+from xret.models.encoder import Encoder, encode_batches
 from xret.models.spec import ModelSpec, Role
 
 
@@ -29,6 +29,11 @@ class BatchPolicy:
     padding wastes (short texts of 15 tokens in batches of 128 by count alone padded 20 %)."""
     flush_every: int = 2048
     """Texts encoded between cache writes: the most an interruption can lose."""
+
+    @classmethod
+    def for_device(cls, cuda: bool) -> BatchPolicy:
+        """Defaults per device: a GPU wants far larger batches than two CPU cores."""
+        return cls(max_texts=1024, max_tokens=131072) if cuda else cls()
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,9 +150,12 @@ class EmbeddingEngine:
         out: np.ndarray | None = None
         pending: list[int] = []
         bar = _progress(len(texts), f"encode {role}s", self.progress if progress is None else progress)
+        batches = plan_batches(lengths, self.policy)
+        stream = encode_batches(encoder, ([texts[i] for i in b] for b in batches), role)
         try:
-            for batch in plan_batches(lengths, self.policy):
-                vectors = self._checked(encoder.encode([texts[i] for i in batch], role))
+            for i, raw in enumerate(stream):
+                batch = batches[i]
+                vectors = self._checked(raw)
                 if out is None:
                     out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
                 out[batch] = vectors

@@ -61,7 +61,8 @@ class BenchConfig:
     document_prompt: str | None = None
     """Prompt overrides (None: the model spec's own prompts)."""
     device: str | None = None
-    batch: BatchPolicy = field(default_factory=BatchPolicy)
+    batch: BatchPolicy | None = None
+    """None: the device's defaults (BatchPolicy.for_device)."""
     overwrite: bool = False
     progress: bool = True
 
@@ -101,11 +102,13 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
     def load_encoder():
         device = pick_device(config.device)
         used_device.append(device.name)
+        engine.policy = config.batch or BatchPolicy.for_device(device.is_cuda)
         log(f"loading {spec.name} on {device.name} ({device.dtype})")
         return provider.load(spec, device, config.cache_dir)
 
     engine = EmbeddingEngine(
-        spec, load_encoder, EmbeddingCache(config.cache_dir / "embeddings"), config.batch, config.progress
+        spec, load_encoder, EmbeddingCache(config.cache_dir / "embeddings"), config.batch or BatchPolicy(),
+        config.progress,
     )
     store = ResultStore(config.results_dir)
     outcomes = []

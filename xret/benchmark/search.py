@@ -64,22 +64,42 @@ class ExactIndex:
 
 
 _TIED_ROWS = 32
+GPU_MAX_K = 2048
+"""FAISS GPU indexes return at most this many hits per query."""
+
+
+def _gpu_copy(index):
+    """The index replicated on every GPU when FAISS was built with GPU support (faiss-gpu), else None."""
+    import faiss
+
+    if getattr(faiss, "get_num_gpus", lambda: 0)() > 0:
+        return faiss.index_cpu_to_all_gpus(index)
+    return None
 
 
 class FlatIndex:
-    """FAISS exact inner-product search (IndexFlatIP)."""
+    """FAISS exact inner-product search (IndexFlatIP); on GPUs when FAISS has them.
 
-    def __init__(self, dim: int):
+    The CPU index is always kept: it answers the rare full rankings that settle ties and any k
+    beyond what a GPU index returns.
+    """
+
+    def __init__(self, dim: int, gpu=None):
+        """``gpu``: None = use FAISS's GPUs when it has any, False = never, or an index to use."""
         import faiss
 
         self._index = faiss.IndexFlatIP(dim)
+        self._gpu = _gpu_copy(self._index) if gpu is None else (gpu or None)
 
     @property
     def ntotal(self) -> int:
         return self._index.ntotal
 
     def add(self, vectors: np.ndarray) -> None:
-        self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self._index.add(vectors)
+        if self._gpu is not None:
+            self._gpu.add(vectors)
 
     def search(self, queries: np.ndarray, k: int) -> Hits:
         """FAISS keeps *some* of the vectors tied at the k-th score, not the lowest ids; one
@@ -89,7 +109,8 @@ class FlatIndex:
         if k == 0:
             return Hits(np.empty((len(queries), 0), np.float32), np.empty((len(queries), 0), np.int64))
         probe = min(k + 1, self.ntotal)
-        scores, ids = self._index.search(queries, probe)
+        fast = self._gpu if self._gpu is not None and probe <= GPU_MAX_K else self._index
+        scores, ids = fast.search(queries, probe)
         if probe > k:
             tied = np.flatnonzero(scores[:, k] == scores[:, k - 1])
             for start in range(0, len(tied), _TIED_ROWS):  # chunks bound the full rankings' memory

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -50,14 +51,39 @@ class SentenceTransformerEncoder:
         return np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(texts))
 
     def encode(self, texts: Sequence[str], role: Role) -> np.ndarray:
-        vectors = self.model.encode(
-            list(texts),
-            prompt=self.spec.prompt(role),
-            batch_size=len(texts),
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        return next(self.encode_stream([texts], role))
+
+    def encode_stream(self, batches: Iterable[Sequence[str]], role: Role) -> Iterator[np.ndarray]:
+        """Each batch encoded as given, while a worker thread tokenises the next one (fast
+        tokenizers release the GIL); on CUDA the inputs are pinned and copied asynchronously."""
+        import torch
+        from sentence_transformers.util import batch_to_device
+
+        prompt = self.spec.prompt(role)
+        device = self.model.device
+        cuda = device.type == "cuda"
+
+        def prepare(texts: Sequence[str]) -> dict:
+            features = self.model.preprocess(list(texts), prompt=prompt)
+            if cuda:
+                features = {k: v.pin_memory() if torch.is_tensor(v) else v for k, v in features.items()}
+            return features
+
+        batches = iter(batches)
+        with ThreadPoolExecutor(max_workers=1) as worker, torch.inference_mode():
+            first = next(batches, None)
+            ahead = worker.submit(prepare, first) if first is not None else None
+            while ahead is not None:
+                features = ahead.result()
+                following = next(batches, None)
+                ahead = worker.submit(prepare, following) if following is not None else None
+                if cuda:
+                    features = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
+                                for k, v in features.items()}
+                else:
+                    features = batch_to_device(features, device)
+                embeddings = self.model(features)["sentence_embedding"]
+                yield embeddings.float().cpu().numpy()
 
 
 class SentenceTransformerProvider:
