@@ -97,7 +97,7 @@ def test_core_commands_work_without_mteb(tmp_path):
 
 @pytest.mark.parametrize(
     "args",
-    [["bench", "-m", "mteb:some/model", "-t", "xquad-r"]],
+    [["export", "--format", "mteb", "RESULTS", "--out", "OUT"], ["bench", "-m", "mteb:some/model", "-t", "xquad-r"]],
 )
 def test_mteb_entry_points_without_mteb_say_how_to_install_it(tmp_path, args):
     args = [a.replace("RESULTS", str(tmp_path)).replace("OUT", str(tmp_path / "out")) for a in args]
