@@ -77,3 +77,31 @@ def test_shallow_multilingual_run_has_no_full_ranking_map(toy, cache_dir):
     assert "map" not in scores and "mrr" not in scores and "map_at_1000" in scores
     assert scores["main_score"] == scores["recall_at_10"]
 
+
+
+def test_registered_task_metadata_is_honest_about_origin_and_licence():
+    from xret.interop.mteb.metadata import TaskFacts, task_metadata
+    from xret.tasks import get_task
+    from xret.tasks.spec import Setting
+
+    for name, licence in (("xquad-r", "cc-by-sa-4.0"), ("mlqa-r", "cc-by-nc-4.0")):
+        spec = get_task(name)
+        facts = TaskFacts(spec.name, spec.version, spec.description, spec.licence, spec.languages, {"x": "0"})
+        metadata = task_metadata(facts, Setting.MONO, f"xret-{name}-mono", [("en", "en")])
+        assert metadata.license == licence
+        assert metadata.reference == "https://github.com/google-research-datasets/lareqa"
+        assert "roy-etal-2020-lareqa" in metadata.bibtex_citation
+        assert metadata.dataset["path"] == f"xret/{name}" and "LAReQA way" in metadata.description
+
+
+@pytest.mark.realdata
+def test_mlqa_r_cross_lingual_subsets_follow_the_pair_matrix(data_dir, tmp_path):
+    from xret.tasks import get_task
+
+    (cross,) = mteb_tasks("mlqa-r", settings=["cross"], data_dir=data_dir, cache_dir=tmp_path)
+    assert len(cross.metadata.hf_subsets) == 42 and cross._top_k == 6264  # exhaustive: the English pool
+    cross.load_data()
+    pairs = get_task("mlqa-r").expected.pair_queries
+    for subset, splits in cross.dataset.items():
+        query_language, pool_language = subset.split("-")
+        assert len(splits[SPLIT]["queries"]) == pairs[(query_language, pool_language)]

@@ -118,6 +118,7 @@ def run_crosscheck(
     MAP with mteb's own ``map_at_1000``."""
     from pathlib import Path
 
+    from xret import paths
     from xret.interop.mteb import require_mteb
 
     mteb = require_mteb("the mteb cross-check")
@@ -130,7 +131,7 @@ def run_crosscheck(
         tasks=(task,),
         cache_dir=Path(cache_dir),
         results_dir=Path(results_dir),
-        data_dir=Path(data_dir) if data_dir else None,
+        data_dir=paths.data_dir(data_dir),
         languages=tuple(languages) if languages else None,
         overwrite=True,
         progress=False,

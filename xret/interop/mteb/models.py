@@ -84,9 +84,13 @@ def encode_metadata():
         main_score="ndcg_at_10",
     )
     # A subclass carrying the metadata, so prompt look-ups by task name find AbsTaskRetrieval's
-    # default instruction, exactly as for xret's own tasks run through mteb.
-    type("XretEncodeTask", (AbsTaskRetrieval,), {"metadata": metadata, "__module__": __name__})
+    # default instruction, exactly as for xret's own tasks run through mteb. mteb finds it through
+    # __subclasses__ (weak references): keep it alive.
+    _ENCODE_TASK.append(type("XretEncodeTask", (AbsTaskRetrieval,), {"metadata": metadata, "__module__": __name__}))
     return metadata
+
+
+_ENCODE_TASK: list[type] = []
 
 
 def _prompt_type(role: Role):
