@@ -35,7 +35,7 @@ import numpy as np
 
 from xret.benchmark.device import Device
 from xret.errors import ModelError, UnknownNameError
-from xret.interop.mteb.naming import mteb_languages, xret_language
+from xret.interop.mteb.naming import xret_language
 from xret.models.spec import ModelSpec, Role
 from xret.tasks.artifacts import sha256_file
 
