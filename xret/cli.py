@@ -217,6 +217,26 @@ def compare(a, b, results_dir, task, measure, settings, seed, resamples, alpha, 
     run_compare(config, log=lambda msg: click.echo(msg, err=True))
 
 
+# --- export (mteb interoperability: xret.interop.mteb, docs/mteb.md) -------------------------
+
+
+@cli.command(name="export")
+@click.argument("results_dir", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["mteb"]), required=True, help="Target format.")
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path),
+              help="mteb cache root: files go to OUT/results/<model>/<revision>/<task>.json.")
+def export(results_dir, fmt, out) -> None:
+    """Write the result records under RESULTS_DIR in another framework's format (needs xret[mteb])."""
+    from xret.interop.mteb.export import export_results
+
+    report = export_results(results_dir, out)
+    for item in report.files:
+        click.echo(f"{item.path}  ({item.subsets} subsets from {len(item.records)} record(s))")
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"{len(report.files)} mteb result file(s) written and read back with mteb's ResultCache", err=True)
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

@@ -125,3 +125,45 @@ def toy_miracl(
             topics[lang][qid] = docs[relevant[0]]["text"].rsplit(" ", 1)[0] + " ?"
             qrels[lang][qid] = {docs[i]["docid"]: 0 for i in negatives} | {docs[i]["docid"]: 1 for i in relevant}
     return write_miracl_task(root / "task", topics, qrels), corpus_dir
+
+
+def write_lareqa_subset(source: Path, languages, paragraphs: slice, out: Path) -> Path:
+    """A smaller LAReQA-format task: paragraphs ``paragraphs`` (in file order, over all articles)
+    of ``source/<lang>.json`` for each language, written to ``out/<lang>.json``. XQuAD-R files
+    are parallel paragraph by paragraph, so a slice keeps every language's gold."""
+    out.mkdir(parents=True, exist_ok=True)
+    for lang in languages:
+        doc = json.loads((source / f"{lang}.json").read_text(encoding="utf-8"))
+        kept = [p for article in doc["data"] for p in article["paragraphs"]][paragraphs]
+        subset = {"version": doc.get("version", ""), "data": [{"title": "subset", "paragraphs": kept}]}
+        (out / f"{lang}.json").write_text(json.dumps(subset, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
+class HashMtebEncoder:
+    """``HashEncoder`` behind mteb's encoder protocol (needs mteb), for ``--model mteb:xret.testing:HashMtebEncoder``."""
+
+    def __init__(self) -> None:
+        self._hash = HashEncoder()
+
+    @property
+    def mteb_model_meta(self):
+        from mteb.models.model_meta import ModelMeta
+
+        return ModelMeta.create_empty(
+            overwrites={"name": "xret-testing/hash-mteb-encoder", "revision": HashEncoder.revision,
+                        "embed_dim": HashEncoder.dim, "similarity_fn_name": "cosine"}
+        )
+
+    def encode(self, inputs, *, task_metadata=None, hf_split=None, hf_subset=None, prompt_type=None, **kwargs):
+        return self._hash.encode([text for batch in inputs for text in batch["text"]])
+
+    def similarity(self, embeddings1, embeddings2):
+        from mteb.similarity_functions import cos_sim
+
+        return cos_sim(embeddings1, embeddings2)
+
+    def similarity_pairwise(self, embeddings1, embeddings2):
+        from mteb.similarity_functions import pairwise_cos_sim
+
+        return pairwise_cos_sim(embeddings1, embeddings2)

@@ -14,10 +14,17 @@ from xret.models.spec import ModelSpec, Role
 _PYTHON_TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
+MTEB_PREFIX = "mteb:"
+
+
 def model_spec(name: str) -> ModelSpec:
-    """A registered name, a local sentence-transformers folder, ``module:attr``, or a hub id."""
+    """A registered name, a local sentence-transformers folder, ``module:attr``, a hub id, or
+    ``mteb:<mteb model name>[@<folder>]`` / ``mteb:<module>:<attr>`` (xret.interop.mteb.models)."""
     if name in MODELS:
         return MODELS.get(name)
+    if name.startswith(MTEB_PREFIX):
+        source = name[len(MTEB_PREFIX) :]
+        return ModelSpec(name=name, provider="mteb", source=source, display_name=source)
     path = Path(name).expanduser()
     if path.is_dir():
         return _folder_spec(path)

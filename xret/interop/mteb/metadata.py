@@ -1,0 +1,167 @@
+"""mteb metadata for xret tasks and models: ``TaskMetadata`` and ``ModelMeta`` built from plain
+values (a task spec or the ``task`` / ``model`` blocks of a result record), honest about origin.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, get_args
+
+from xret.interop.mteb.naming import (
+    MAIN_SCORE,
+    SPLIT,
+    dataset_revision,
+    mteb_languages,
+    subset_languages,
+    subset_name,
+)
+from xret.tasks.spec import Setting
+
+_LAREQA_BIBTEX = r"""@inproceedings{roy-etal-2020-lareqa,
+  author = {Roy, Uma and Constant, Noah and Al-Rfou, Rami and Barua, Aditya and Phillips, Aaron and Yang, Yinfei},
+  booktitle = {Proceedings of the 2020 Conference on Empirical Methods in Natural Language Processing (EMNLP)},
+  title = {{LAReQA}: Language-Agnostic Answer Retrieval from a Multilingual Pool},
+  year = {2020},
+}"""
+
+# Per registered task: what mteb's metadata asks for and xret's spec does not carry.
+_ORIGIN = {
+    "xquad-r": {
+        "reference": "https://github.com/google-research-datasets/lareqa",
+        "bibtex_citation": _LAREQA_BIBTEX,
+        "sample_creation": "human-translated",
+        "domains": ["Encyclopaedic", "Written"],
+        "annotations_creators": "human-annotated",
+    },
+    "mlqa-r": {
+        "reference": "https://github.com/google-research-datasets/lareqa",
+        "bibtex_citation": _LAREQA_BIBTEX,
+        "sample_creation": "multiple",
+        "domains": ["Encyclopaedic", "Written"],
+        "annotations_creators": "human-annotated",
+    },
+}
+
+_SETTING_TEXT = {
+    Setting.MONO: "monolingual: queries and candidate pool in the same language",
+    Setting.CROSS: "cross-lingual: queries in one language, the pool of another (ordered pairs)",
+    Setting.MULTI: "multilingual: queries in one language, one pool of every language's candidates",
+}
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    """What the metadata of an xret task is built from (a TaskSpec or a record's ``task`` block)."""
+
+    name: str
+    version: str
+    description: str
+    licence: str | None
+    languages: tuple[str, ...]
+    """The languages evaluated (the pool of the multilingual setting)."""
+    checksums: Mapping[str, str]
+
+    @classmethod
+    def from_record(cls, task: Mapping[str, Any], options: Mapping[str, Any]) -> TaskFacts:
+        return cls(
+            name=task["name"],
+            version=str(task["version"]),
+            description=task.get("description") or "",
+            licence=task.get("licence"),
+            languages=tuple(options["languages"]),
+            checksums=dict(task.get("data") or {}),
+        )
+
+
+def mteb_licence(text: str | None) -> str:
+    """``CC BY-NC 4.0 (non-commercial)`` -> ``cc-by-nc-4.0``; ``MIT`` -> ``mit``; else ``not specified``."""
+    if not text:
+        return "not specified"
+    from mteb.types._metadata import Licenses
+
+    known = set(get_args(Licenses))
+    cc = re.search(r"cc[ -]?(by(?:[ -](?:nc|sa|nd))*)[ -]?(\d\.\d)", text, re.IGNORECASE)
+    candidates = [text.strip().lower()]
+    if cc:
+        candidates.insert(0, f"cc-{re.sub(r'[ ]', '-', cc.group(1).lower())}-{cc.group(2)}")
+    return next((c for c in candidates if c in known), "not specified")
+
+
+def task_metadata(
+    facts: TaskFacts, setting: Setting, mteb_name: str, subsets: Sequence[tuple[str, str]]
+):
+    """The ``TaskMetadata`` of one setting of an xret task; ``subsets`` are its (query, pool) cells."""
+    from mteb.abstasks.task_metadata import TaskMetadata
+
+    origin = _ORIGIN.get(facts.name, {})
+    description = (
+        f"xret task {facts.name} (version {facts.version}) evaluated the LAReQA way: "
+        f"{facts.description.rstrip('.') or facts.name}. Setting {_SETTING_TEXT[setting]}. "
+        "Candidates are single sentences; a query's gold is the sentence holding the answer, "
+        "in every language where the question exists. Built in memory by xret from its pinned "
+        "local files; see xret's docs/mteb.md."
+    )
+    return TaskMetadata(
+        name=mteb_name,
+        description=description,
+        dataset={"path": f"xret/{facts.name}", "revision": dataset_revision(facts.version, facts.checksums)},
+        type="Retrieval",
+        category="t2t",
+        modalities=["text"],
+        reference=origin.get("reference"),
+        eval_splits=[SPLIT],
+        eval_langs={
+            subset_name(q, p): subset_languages(q, p, facts.languages) for q, p in subsets
+        },
+        main_score=MAIN_SCORE[setting],
+        domains=origin.get("domains"),
+        task_subtypes=["Question answering"],
+        license=mteb_licence(facts.licence),
+        annotations_creators=origin.get("annotations_creators"),
+        dialect=[],
+        sample_creation=origin.get("sample_creation"),
+        bibtex_citation=origin.get("bibtex_citation", ""),
+    )
+
+
+def mteb_model_name(model: Mapping[str, Any]) -> str:
+    """An ``organization/name`` for an xret model record: hub and mteb names as they are,
+    everything else under ``xret/``."""
+    name = model["name"]
+    if model.get("provider") == "mteb":  # mteb:<name>[@<folder>] keeps mteb's own name
+        name = str(model.get("source") or name).partition("@")[0]
+    hub_like = "/" in name and not name.startswith((".", "/", "~")) and ":" not in name
+    if hub_like and model.get("provider") in ("sentence-transformers", "mteb"):
+        return name
+    return "xret/" + re.sub(r"[^A-Za-z0-9._+-]+", "-", name).strip("-")
+
+
+def model_meta(model: Mapping[str, Any]):
+    """mteb ``ModelMeta`` for the ``model`` block of an xret record (``runner.model_record``)."""
+    from mteb.models.model_meta import ModelMeta
+
+    prompts = {k: v for k, v in (model.get("prompts") or {}).items() if v}
+    languages = model.get("languages")
+    licence = mteb_licence(model.get("licence"))
+    return ModelMeta(
+        loader=None,
+        name=mteb_model_name(model),
+        revision=str(model.get("revision") or "no_revision_available"),
+        release_date=None,
+        languages=mteb_languages(languages) if languages is not None else None,
+        n_parameters=None,
+        memory_usage_mb=None,
+        max_tokens=None,
+        embed_dim=model.get("dim"),
+        license=None if licence == "not specified" else licence,
+        open_weights=None,
+        public_training_code=None,
+        public_training_data=None,
+        framework=[],
+        similarity_fn_name=model.get("similarity") if model.get("similarity") in ("cosine", "dot") else None,
+        use_instructions=bool(prompts),
+        training_datasets=None,
+        adapted_from=model.get("base_model"),
+    )
