@@ -233,3 +233,12 @@ def test_a_folder_that_is_not_a_training_run_is_refused(world, tmp_path):
     with pytest.raises(TrainingError, match="not empty and holds no xret training run"):
         train(config("xret.testing:HashEncoder", world), options(world, out), log=lambda _: None)
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.parametrize("name", [f"{CHECKPOINTS}/run.json", SPEC_FILE])
+def test_a_corrupt_run_or_model_file_is_one_line(world, tmp_path, name):
+    out = tmp_path / "torn"
+    (out / name).parent.mkdir(parents=True, exist_ok=True)
+    (out / name).write_text("{")
+    with pytest.raises(TrainingError, match="unreadable"):
+        train(config("xret.testing:HashEncoder", world), options(world, out), log=lambda _: None)

@@ -216,10 +216,13 @@ def _finished(output: Path, identity: dict) -> dict | None:
     path = output / SPEC_FILE
     if not path.is_file():
         return None
-    stored = json.loads(path.read_text(encoding="utf-8"))
-    training = stored["training"]
-    done = _identity(training["config"], stored["base_model"]["revision"],
-                     _data_files(training["data"]))
+    stored = _read_json(path)
+    try:
+        training = stored["training"]
+        done = _identity(training["config"], stored["base_model"]["revision"],
+                         _data_files(training["data"]))
+    except (KeyError, TypeError, AttributeError) as err:
+        raise TrainingError(f"{path}: not an xret model file ({err!r}); use another --output") from None
     if done != identity:
         raise TrainingError(
             f"{output} already holds a model of another run ({_differences(done, identity)}); "
@@ -233,7 +236,7 @@ def _prepare(output: Path, identity: dict) -> Path | None:
     """Claim ``output`` for this run; the checkpoint to resume from, if any."""
     run_file = output / CHECKPOINTS / RUN_FILE
     if run_file.is_file():
-        stored = json.loads(run_file.read_text(encoding="utf-8"))
+        stored = _read_json(run_file)
         if stored != identity:
             raise TrainingError(
                 f"{output} holds checkpoints of another run ({_differences(stored, identity)}); "
@@ -315,6 +318,13 @@ def _model_file(
         },
         "provenance": environment(),
     }
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise TrainingError(f"{path}: unreadable ({err}); use another --output") from None
 
 
 def _write_json(path: Path, data: dict) -> None:
