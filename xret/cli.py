@@ -237,6 +237,57 @@ def export(results_dir, fmt, out) -> None:
     click.echo(f"{len(report.files)} mteb result file(s) written and read back with mteb's ResultCache", err=True)
 
 
+# --- train (baselines: xret.baselines.train, docs/training.md) ---------------------------------
+
+
+@cli.command()
+@click.option("--base", required=True, help="Model to start from: registered name or sentence-transformers folder.")
+@click.option("--sampling", required=True, help="Batch sampling: x-x-mono, x-y or hybrid.")
+@click.option("--alpha", type=float, help="Hybrid only: probability of a monolingual batch [default: 0.5].")
+@click.option("--data", "sources", multiple=True, required=True,
+              help="Training source (repeatable): squad-it-es, mlqa-dev, or a folder of <language>.json[.gz] SQuAD files.")
+@click.option("--exclude", multiple=True,
+              help="Evaluation task whose question ids are removed from the data (repeatable) [default: xquad-r, mlqa-r].")
+@click.option("--passage", type=click.Choice(["sentence", "paragraph"]), default="sentence", show_default=True,
+              help="Training passage: the answer's sentence or its paragraph.")
+@click.option("--steps", type=int, default=1000, show_default=True)
+@click.option("--batch-size", type=int, default=100, show_default=True, help="Pairs per batch (the paper: 100).")
+@click.option("--lr", type=float, default=3e-5, show_default=True, help="AdamW learning rate (the paper: 3e-5).")
+@click.option("--weight-decay", type=float, default=0.01, show_default=True, help="AdamW weight decay (the paper: 0.01).")
+@click.option("--warmup-ratio", type=float, default=0.1, show_default=True, help="Share of steps of linear warm-up.")
+@click.option("--scale", type=float, default=20.0, show_default=True, help="Loss scale = 1 / temperature.")
+@click.option("--max-seq-length", type=int, default=128, show_default=True, help="Training texts are cut to this many tokens.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path), help="Model folder to write (resumed if it holds this run's checkpoints).")
+@click.option("--save-steps", type=int, default=100, show_default=True, help="Checkpoint every N steps.")
+@click.option("--keep-checkpoints", type=int, default=2, show_default=True)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Local copy of the data [env XRET_DATA_DIR].")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Models and downloads [env XRET_CACHE_DIR].")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def train(base, sampling, alpha, sources, exclude, passage, steps, batch_size, lr, weight_decay, warmup_ratio,
+          scale, max_seq_length, seed, output, save_steps, keep_checkpoints, device, data_dir, cache_dir,
+          quiet) -> None:
+    """Train a baseline from BASE with one batch-sampling regime; writes a model folder for `xret bench`."""
+    from xret import paths
+    from xret.baselines.recipe import DEFAULT_EXCLUDE, TrainConfig
+    from xret.baselines.train import RunOptions
+    from xret.baselines.train import train as run_training
+
+    config = TrainConfig(
+        base=base, sampling=sampling, sources=_split(sources) or (), alpha=alpha,
+        exclude=_split(exclude) or DEFAULT_EXCLUDE, passage_unit=passage, steps=steps, batch_size=batch_size,
+        learning_rate=lr, weight_decay=weight_decay, warmup_ratio=warmup_ratio, seed=seed,
+        max_seq_length=max_seq_length, scale=scale,
+    )
+    options = RunOptions(
+        output=output, cache_dir=paths.cache_dir(cache_dir), data_dir=paths.data_dir(data_dir), device=device,
+        save_steps=save_steps, keep_checkpoints=keep_checkpoints, progress=not quiet,
+    )
+    run_training(config, options, log=lambda msg: click.echo(msg, err=True))
+
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

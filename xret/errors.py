@@ -49,3 +49,7 @@ class MissingPackageError(ModelError):
 
 class SamplingError(XretError):
     """A batch-sampling request that is invalid or that the training data cannot satisfy."""
+
+
+class TrainingError(XretError):
+    """A training request that is invalid, or an output folder that cannot take it."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from xret.errors import UnknownNameError
 from xret.models.catalog import MODELS
 from xret.models.spec import ModelSpec, Role
+from xret.models.trained import trained_fields
 
 
 _PYTHON_TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
@@ -36,16 +37,18 @@ def model_spec(name: str) -> ModelSpec:
 
 
 def _folder_spec(path: Path) -> ModelSpec:
-    """A spec for a local sentence-transformers folder, prompts taken from its own config."""
+    """A spec for a local sentence-transformers folder, prompts taken from its own config; a
+    model trained by ``xret train`` adds its base model, regime and α from its spec file."""
     config_file = path / "config_sentence_transformers.json"
     prompts = json.loads(config_file.read_text()).get("prompts", {}) if config_file.is_file() else {}
+    fields = {"display_name": path.resolve().name, **trained_fields(path)}
     return ModelSpec(
         name=path.resolve().name,
         provider="sentence-transformers",
         source=str(path.resolve()),
-        display_name=path.resolve().name,
         query_prompt=prompts.get("query", ""),
         document_prompt=prompts.get("document", prompts.get("passage", "")),
+        **fields,
     )
 
 

