@@ -210,6 +210,16 @@ def test_same_records_give_byte_identical_output(tmp_path, two_models):
     assert render_markdown(build_leaderboard(shuffled)) == outputs[0][0]
 
 
+def test_other_json_beside_the_records_is_passed_over_but_a_torn_record_is_not(tmp_path, two_models):
+    for record in two_models:
+        store(tmp_path / "results", record)
+    (tmp_path / "results" / "timings.json").write_text('{"stages": {}}', encoding="utf-8")
+    assert len(load_collection_records(tmp_path / "results")) == 2
+    (tmp_path / "results" / "torn.json").write_text('{"schema_version": 1, "ce', encoding="utf-8")
+    with pytest.raises(DataError, match="torn.json: not a readable xret result record"):
+        load_collection_records(tmp_path / "results")
+
+
 def load_collection_records(root):
     from xret.results.store import ResultStore
 

@@ -79,7 +79,18 @@ class ResultStore:
 
     def records(self) -> Iterator[tuple[Path, ResultRecord]]:
         for path in sorted(self.root.rglob("*.json")):
-            yield path, load_record(path)
+            if _is_record(path):
+                yield path, load_record(path)
+
+
+def _is_record(path: Path) -> bool:
+    """Records declare ``schema_version``; other JSON kept beside them (benchmark timings, mteb
+    exports) is passed over. An unreadable file counts, so that ``load_record`` reports it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    return not isinstance(data, dict) or "schema_version" in data
 
 
 def load_record(path: Path) -> ResultRecord:
