@@ -287,7 +287,6 @@ def train(base, sampling, alpha, sources, exclude, passage, steps, batch_size, l
     run_training(config, options, log=lambda msg: click.echo(msg, err=True))
 
 
-
 def main() -> None:
     try:
         cli.main(standalone_mode=False)
