@@ -102,10 +102,12 @@ _TOY_WORDS = {
 
 def toy_miracl(
     root: Path, languages: Sequence[str] = ("sw", "ru", "th"), passages: int = 60, shards: int = 3,
-    queries: int = 8, seed: int = 0,
+    queries: int = 8, seed: int = 0, duplicates: int = 0,
 ) -> tuple[Path, Path]:
     """A small MIRACL-format task and corpus: ``(task dir, corpus dir)``. Every query shares words
-    with its relevant passages; each query also has judged negatives (rel 0)."""
+    with its relevant passages; each query also has judged negatives (rel 0). ``duplicates``:
+    that many relevant passages per language are repeated (title and text) under new, unjudged
+    docids in one more shard, so a relevant and a non-relevant passage tie exactly."""
     rng = np.random.default_rng(seed)
     topics, qrels = {}, {}
     corpus_dir = root / "corpus"
@@ -116,14 +118,20 @@ def toy_miracl(
              "text": " ".join(rng.choice(words, size=int(rng.integers(3, 12)))) + f" n{i}"}
             for i in range(passages)
         ]
-        per_shard = -(-passages // shards)
-        write_corpus(corpus_dir / f"miracl-corpus-v1.0-{lang}", [docs[i : i + per_shard] for i in range(0, passages, per_shard)])
         topics[lang], qrels[lang] = {}, {}
+        first_relevant = []
         for q in range(queries):
             relevant, negatives = np.split(rng.choice(passages, size=4, replace=False), 2)
             qid = str(10 * q + 1)
             topics[lang][qid] = docs[relevant[0]]["text"].rsplit(" ", 1)[0] + " ?"
             qrels[lang][qid] = {docs[i]["docid"]: 0 for i in negatives} | {docs[i]["docid"]: 1 for i in relevant}
+            first_relevant.append(int(relevant[0]))
+        per_shard = -(-passages // shards)
+        layout = [docs[i : i + per_shard] for i in range(0, passages, per_shard)]
+        if duplicates:
+            copies = list(dict.fromkeys(first_relevant))[:duplicates]
+            layout.append([{**docs[i], "docid": f"{docs[i]['docid']}-copy"} for i in copies])
+        write_corpus(corpus_dir / f"miracl-corpus-v1.0-{lang}", layout)
     return write_miracl_task(root / "task", topics, qrels), corpus_dir
 
 

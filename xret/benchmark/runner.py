@@ -23,7 +23,7 @@ from xret.benchmark.search import IndexSpec
 from xret.benchmark.strategies import Job, Stages, Strategy, strategy_for
 from xret.models import model_spec
 from xret.models.providers import get_provider
-from xret.models.spec import ModelSpec
+from xret.models.spec import ModelSpec, recorded_source
 from xret.provenance import environment
 from xret.results.record import ResultRecord
 from xret.results.store import ResultStore, result_key
@@ -75,12 +75,12 @@ class BenchOutcome:
 
 
 def model_record(spec: ModelSpec) -> dict:
-    local = not spec.source.startswith("pkg:") and Path(spec.source).expanduser().exists()
+    """The record's ``model`` block; no machine paths (local folders as ``local:<name>``)."""
     return {
         "name": spec.name,
         "display_name": spec.display_name or spec.name,
         "provider": spec.provider,
-        "source": f"local:{Path(spec.source).name}" if local else spec.source,
+        "source": recorded_source(spec.source),
         "revision": spec.revision,
         "dim": spec.dim,
         "similarity": spec.similarity,

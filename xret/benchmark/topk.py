@@ -26,6 +26,7 @@ from xret.tasks import load_task
 from xret.tasks.artifacts import sha256_file
 from xret.tasks.corpus import Corpus, passage_text
 from xret.tasks.miracl import CORPUS_HINT
+from xret.tasks.records import Query, TaskData
 from xret.tasks.spec import Setting
 
 SEARCH_BLOCK = 1 << 17
@@ -164,18 +165,40 @@ def _extra(found: dict[str, _Found], job: Job) -> dict:
     }
 
 
-def _evaluate_language(job: Job, engine, stage: Stages, data, language: str) -> tuple[CellResult, _Found]:
-    options = job.config.corpus
-    corpus = data.corpora[language]
-    topics = [q for q in data.queries if q.language == language]
-    topic_ids = {q.id for q in topics}
+@dataclass(frozen=True)
+class Judgements:
+    """One language's topics and judgements, as the top-k strategy evaluates them (the mteb
+    adapter builds its subsets from the same value, so both sides score the same queries)."""
+
+    topics: tuple[Query, ...]
+    qrels: dict[str, dict[str, int]]
+    """Query id -> docid -> grade, for every topic (judged negatives included)."""
+    scored: tuple[Query, ...]
+    """The topics with at least one relevant judgement: the ones scored."""
+    judged: dict[str, int]
+    """Every judged docid of the language's topics -> its highest grade (a reduced pool keeps them all)."""
+
+
+def judgements(data: TaskData, language: str) -> Judgements:
+    """Which of a language's topics are scored and which passages are judged: one place for both."""
+    topics = tuple(q for q in data.queries if q.language == language)
     qrels = {q.id: dict(data.qrels.get(q.id, {})) for q in topics}
-    scored = [q for q in topics if any(grade > 0 for grade in qrels[q.id].values())]
-    scored_ids = {q.id for q in scored}
+    scored = tuple(q for q in topics if any(grade > 0 for grade in qrels[q.id].values()))
     judged: dict[str, int] = {}
     for docs in qrels.values():
         for doc, grade in docs.items():
             judged[doc] = max(grade, judged.get(doc, 0))
+    return Judgements(topics, qrels, scored, judged)
+
+
+def _evaluate_language(job: Job, engine, stage: Stages, data, language: str) -> tuple[CellResult, _Found]:
+    options = job.config.corpus
+    corpus = data.corpora[language]
+    language_judgements = judgements(data, language)
+    topics, qrels = language_judgements.topics, language_judgements.qrels
+    scored, judged = language_judgements.scored, language_judgements.judged
+    topic_ids = {q.id for q in topics}
+    scored_ids = {q.id for q in scored}
     with stage("embed"):
         embedded = engine.embed([q.text for q in scored], Role.QUERY)
         queries = embedded.vectors[embedded.index]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from xret.errors import UnknownNameError
 from xret.models.catalog import MODELS
-from xret.models.spec import ModelSpec, Role
+from xret.models.spec import ModelSpec, Role, recorded_source
 from xret.models.trained import trained_fields
 
 
@@ -25,7 +25,8 @@ def model_spec(name: str) -> ModelSpec:
         return MODELS.get(name)
     if name.startswith(MTEB_PREFIX):
         source = name[len(MTEB_PREFIX) :]
-        return ModelSpec(name=name, provider="mteb", source=source, display_name=source)
+        shown = recorded_source(source)  # mteb:<name>@<folder>: the folder's name, not its path
+        return ModelSpec(name=MTEB_PREFIX + shown, provider="mteb", source=source, display_name=shown)
     path = Path(name).expanduser()
     if path.is_dir():
         return _folder_spec(path)

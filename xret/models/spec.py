@@ -6,6 +6,9 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
+
+LOCAL_PREFIX = "local:"
 
 
 class Role(StrEnum):
@@ -59,3 +62,24 @@ class ModelSpec:
             "similarity": self.similarity,
         }
         return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def recorded_source(source: str) -> str:
+    """What a result record (or a model name) says a model was loaded from: never a path of
+    this machine. A local file or folder becomes ``local:<its name>`` (its content is identified
+    by the revision, a content fingerprint), whether it is the whole source (a
+    sentence-transformers folder) or the weights folder of ``<mteb name>@<folder>``. Hub ids,
+    ``pkg:`` folders and ``module:attr`` targets are kept as they are."""
+    if _is_local(source):
+        return LOCAL_PREFIX + Path(source).expanduser().resolve().name
+    name, at, folder = source.partition("@")
+    if at and name and _is_local(folder):
+        return f"{name}@{LOCAL_PREFIX}{Path(folder).expanduser().resolve().name}"
+    return source
+
+
+def _is_local(text: str) -> bool:
+    if not text or text.startswith("pkg:"):
+        return False
+    path = Path(text).expanduser()
+    return path.is_absolute() or text.startswith(("~", "./", "../")) or path.exists()

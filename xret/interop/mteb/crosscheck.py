@@ -12,10 +12,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from xret.benchmark.measures import parse_measure
-from xret.interop.mteb.naming import SPLIT, score_key, subset_name, task_name
+from xret.interop.mteb.naming import SPLIT, record_task_name, score_key, subset_name
 from xret.results.record import ResultRecord
-from xret.tasks.spec import CandidateText, Setting
+from xret.tasks.spec import Setting
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,11 @@ def compare(
     """Compare every measure of ``record`` that has an mteb key present in the scores of the
     matching ``task_results`` (mteb ``TaskResult``s), plus ``extra`` (xret measure, mteb key)
     pairs, e.g. ``("MAP", "map_at_1000")`` where every pool has at most 1000 candidates."""
-    languages = tuple(record.options["languages"])
-    text = CandidateText(record.options.get("candidate_text", CandidateText.SENTENCE))
     by_name = {r.task_name: {s["hf_subset"]: s for s in r.scores.get(SPLIT, [])} for r in task_results}
     rows = []
     for setting in Setting:
         cells = [c for c in record.cells if c.setting == setting and c.n_queries]
-        name = task_name(record.task["name"], setting, languages, tuple(record.task["languages"]), text)
+        name = record_task_name(record.task, record.options, setting)
         subsets = by_name.get(name)
         if not cells or subsets is None:
             continue
@@ -111,21 +111,34 @@ def run_crosscheck(
     results_dir,
     languages: Sequence[str] | None = None,
     data_dir=None,
+    corpus=None,
+    measures: Sequence[str] | None = None,
 ) -> CrossCheck:
     """Evaluate ``model`` on ``task`` with ``xret bench``, then with ``mteb.evaluate`` on the
     adapted tasks, feeding mteb the vectors xret's engine produced (``XretMtebEncoder`` over the
     same cache), and compare cell by cell. Pools of at most 1000 candidates also compare xret's
-    MAP with mteb's own ``map_at_1000``."""
+    MAP with mteb's own ``map_at_1000``.
+
+    Corpus tasks (MIRACL) take xret bench's ``corpus`` options (``CorpusOptions``: corpus
+    directory, title, pool, depth; the index must be flat, mteb searches exactly) and
+    ``measures``; xret's MAP and MRR over its top ``depth`` are compared with mteb's
+    ``map_at_<depth>`` and ``mrr_at_<depth>``."""
     from pathlib import Path
 
     from xret import paths
     from xret.interop.mteb import require_mteb
 
     mteb = require_mteb("the mteb cross-check")
-    from xret.benchmark.runner import BenchConfig, run_bench
+    from xret.benchmark.runner import BenchConfig, CorpusOptions, run_bench
     from xret.interop.mteb.models import XretMtebEncoder
     from xret.interop.mteb.tasks import mteb_tasks
+    from xret.tasks import get_task
+    from xret.tasks.spec import Ranking
 
+    top_k = get_task(task).ranking is Ranking.TOP_K
+    corpus = corpus or CorpusOptions()
+    if top_k and not corpus.index.exact:
+        raise ValueError("the cross-check compares exact searches: use the flat index")
     config = BenchConfig(
         model=model,
         tasks=(task,),
@@ -133,16 +146,48 @@ def run_crosscheck(
         results_dir=Path(results_dir),
         data_dir=paths.data_dir(data_dir),
         languages=tuple(languages) if languages else None,
+        measures=tuple(measures) if measures else None,
+        corpus=corpus,
         overwrite=True,
         progress=False,
     )
     (outcome,) = run_bench(config, log=lambda _: None)
-    tasks = mteb_tasks(task, languages=languages, data_dir=data_dir, cache_dir=cache_dir)
     encoder = XretMtebEncoder(model, cache_dir=cache_dir)
+    if top_k:
+        tasks = mteb_tasks(
+            task, languages=languages, data_dir=data_dir, cache_dir=cache_dir, corpus_dir=corpus.corpus_dir,
+            title=corpus.title, pool=corpus.pool, depth=corpus.depth, max_passages=None,
+        )
+        if not corpus.pool.reduced:
+            _share_corpus_store(encoder, tasks[0].source, Path(cache_dir))
+        extra = [("MAP", f"map_at_{corpus.depth}"), ("MRR", f"mrr_at_{corpus.depth}")]
+    else:
+        tasks = mteb_tasks(task, languages=languages, data_dir=data_dir, cache_dir=cache_dir)
+        largest = max(len(c.pool) for t in tasks for c in t.source.setting_cells(t.setting))
+        extra = [("MAP", "map_at_1000")] if largest <= 1000 else []
+    before = encoder.engine.stats.encoded
     result = mteb.evaluate(
         encoder, tasks, cache=None, overwrite_strategy="always", show_progress_bar=False, co2_tracker=False
     )
-    largest = max(len(c.pool) for t in tasks for c in t.source.setting_cells(t.setting))
-    extra = [("MAP", "map_at_1000")] if largest <= 1000 else []
     rows = compare(outcome.record, result.task_results, extra=extra)
-    return CrossCheck(outcome.record, list(result.task_results), rows, encoder.engine.stats.encoded)
+    return CrossCheck(outcome.record, list(result.task_results), rows, encoder.engine.stats.encoded - before)
+
+
+def _share_corpus_store(encoder, source, cache_dir) -> None:
+    """A full-corpus run keeps its passage vectors in xret's corpus store, not in the text cache
+    that ``XretMtebEncoder`` reads: copy them there (passage text -> the vector xret searched), so
+    mteb ranks exactly those vectors. For cross-checks on small corpora (mteb's own size)."""
+    from xret.benchmark.cache import text_digests
+    from xret.benchmark.corpus_store import corpus_root, encode_corpus
+    from xret.models.spec import Role
+    from xret.tasks.corpus import passage_text, read_shard
+
+    engine = encoder.engine
+    cache = engine.cache.namespace(engine.spec.embedding_namespace(Role.DOCUMENT))
+    for language in source.languages:
+        corpus = source.data.corpora[language]
+        root = corpus_root(cache_dir, engine, corpus, source.title)
+        store = encode_corpus(corpus, engine, root, source.title, log=lambda _: None)  # finished: reads only
+        for index, shard in enumerate(corpus.shards):
+            texts = [passage_text(d, source.title) for d in read_shard(shard, language)]
+            cache.add(text_digests(texts), np.array(store.vectors(index)))

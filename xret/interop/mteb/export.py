@@ -25,10 +25,10 @@ from types import SimpleNamespace
 from xret.errors import DataError
 from xret.interop.mteb import require_mteb
 from xret.interop.mteb.metadata import TaskFacts, model_meta, task_metadata
-from xret.interop.mteb.naming import MAIN_SCORE, SPLIT, score_key, subset_name, task_name
+from xret.interop.mteb.naming import SPLIT, main_score, record_task_name, score_key, subset_name
 from xret.results.record import ResultRecord
 from xret.results.store import ResultStore
-from xret.tasks.spec import CandidateText, Setting
+from xret.tasks.spec import Setting
 
 _TOLERANCE = 1e-6
 """mteb writes scores rounded to 6 decimals."""
@@ -70,15 +70,14 @@ def export_record(record: ResultRecord, notes: list[str] | None = None) -> tuple
     notes = notes if notes is not None else []
     facts = _facts(record)
     meta = model_meta(record.model)
-    text = CandidateText(record.options.get("candidate_text", CandidateText.SENTENCE))
     by_setting: dict[Setting, list] = defaultdict(list)
     for cell in record.cells:
         if cell.n_queries:
             by_setting[Setting(cell.setting)].append(cell)
     results = []
     for setting, cells in by_setting.items():
-        name = task_name(facts.name, setting, facts.languages, tuple(record.task["languages"]), text)
-        main = MAIN_SCORE[setting]
+        name = record_task_name(record.task, record.options, setting)
+        main = main_score(setting, facts.ranking)
         scores = {}
         for cell in cells:
             values = {score_key(m): float(v) for m, v in cell.values.items()}

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 from xret.interop.mteb.naming import (
-    MAIN_SCORE,
     SPLIT,
     dataset_revision,
+    main_score,
     mteb_languages,
+    record_checksums,
     subset_languages,
     subset_name,
 )
@@ -44,6 +45,32 @@ _ORIGIN = {
     },
 }
 
+_MIRACL_BIBTEX = r"""@article{10.1162/tacl_a_00595,
+  author = {Zhang, Xinyu and Thakur, Nandan and Ogundepo, Odunayo and Kamalloo, Ehsan and Alfonso-Hermelo, David and Li, Xiaoguang and Liu, Qun and Rezagholizadeh, Mehdi and Lin, Jimmy},
+  doi = {10.1162/tacl_a_00595},
+  journal = {Transactions of the Association for Computational Linguistics},
+  pages = {1114-1131},
+  title = {{MIRACL}: A Multilingual Retrieval Dataset Covering 18 Diverse Languages},
+  volume = {11},
+  year = {2023},
+}"""
+
+# Per registered task family (its pinned tasks only: a user's own ``miracl:DIR`` gets none of it).
+_FAMILY_ORIGIN = {
+    "miracl": {
+        "reference": "http://miracl.ai",
+        "bibtex_citation": _MIRACL_BIBTEX,
+        "sample_creation": "created",
+        "domains": ["Encyclopaedic", "Written"],
+        "annotations_creators": "expert-annotated",
+        # The in-memory task holds Wikipedia passages (CC BY-SA) with the topics and qrels
+        # (Apache-2.0); mteb's own MIRACLRetrieval declares the same data cc-by-sa-4.0. The
+        # description carries xret's licence text in full.
+        "license": "cc-by-sa-4.0",
+        "task_subtypes": [],
+    },
+}
+
 _SETTING_TEXT = {
     Setting.MONO: "monolingual: queries and candidate pool in the same language",
     Setting.CROSS: "cross-lingual: queries in one language, the pool of another (ordered pairs)",
@@ -62,6 +89,16 @@ class TaskFacts:
     languages: tuple[str, ...]
     """The languages evaluated (the pool of the multilingual setting)."""
     checksums: Mapping[str, str]
+    """Everything read: data files, and for corpus tasks ``<corpus>/<shard>`` (sha256 as found)."""
+    family: str = ""
+    ranking: str = "exhaustive"
+    """``exhaustive`` (LAReQA pools) or ``top-k`` (a corpus: MIRACL)."""
+    passage_text: str = "title+text"
+    """Corpus tasks: what is encoded of a passage, ``title+text`` or ``text``."""
+    pool: Mapping[str, Any] | None = None
+    """Corpus tasks: ``{"kind": "full"}`` or ``{"kind": "reduced", "distractors": N, "seed": S}``."""
+    depth: int | None = None
+    """Corpus tasks: passages retrieved per query."""
 
     @classmethod
     def from_record(cls, task: Mapping[str, Any], options: Mapping[str, Any]) -> TaskFacts:
@@ -71,8 +108,17 @@ class TaskFacts:
             description=task.get("description") or "",
             licence=task.get("licence"),
             languages=tuple(options["languages"]),
-            checksums=dict(task.get("data") or {}),
+            checksums=record_checksums(task),
+            family=task.get("family") or "",
+            ranking=options.get("ranking") or "exhaustive",
+            passage_text=options.get("passage_text") or "title+text",
+            pool=options.get("pool"),
+            depth=options.get("depth"),
         )
+
+    @property
+    def reduced(self) -> bool:
+        return bool(self.pool) and self.pool.get("kind") == "reduced"
 
 
 def mteb_licence(text: str | None) -> str:
@@ -95,14 +141,17 @@ def task_metadata(
     """The ``TaskMetadata`` of one setting of an xret task; ``subsets`` are its (query, pool) cells."""
     from mteb.abstasks.task_metadata import TaskMetadata
 
-    origin = _ORIGIN.get(facts.name, {})
-    description = (
-        f"xret task {facts.name} (version {facts.version}) evaluated the LAReQA way: "
-        f"{facts.description.rstrip('.') or facts.name}. Setting {_SETTING_TEXT[setting]}. "
-        "Candidates are single sentences; a query's gold is the sentence holding the answer, "
-        "in every language where the question exists. Built in memory by xret from its pinned "
-        "local files; see xret's docs/mteb.md."
-    )
+    origin = _origin(facts)
+    if facts.ranking == "top-k":
+        description = _corpus_description(facts)
+    else:
+        description = (
+            f"xret task {facts.name} (version {facts.version}) evaluated the LAReQA way: "
+            f"{facts.description.rstrip('.') or facts.name}. Setting {_SETTING_TEXT[setting]}. "
+            "Candidates are single sentences; a query's gold is the sentence holding the answer, "
+            "in every language where the question exists. Built in memory by xret from its pinned "
+            "local files; see xret's docs/mteb.md."
+        )
     return TaskMetadata(
         name=mteb_name,
         description=description,
@@ -115,15 +164,53 @@ def task_metadata(
         eval_langs={
             subset_name(q, p): subset_languages(q, p, facts.languages) for q, p in subsets
         },
-        main_score=MAIN_SCORE[setting],
+        main_score=main_score(setting, facts.ranking),
         domains=origin.get("domains"),
-        task_subtypes=["Question answering"],
-        license=mteb_licence(facts.licence),
+        task_subtypes=origin.get("task_subtypes", ["Question answering"]),
+        license=origin.get("license") or mteb_licence(facts.licence),
         annotations_creators=origin.get("annotations_creators"),
         dialect=[],
         sample_creation=origin.get("sample_creation"),
         bibtex_citation=origin.get("bibtex_citation", ""),
     )
+
+
+def _origin(facts: TaskFacts) -> dict[str, Any]:
+    if facts.name in _ORIGIN:
+        return _ORIGIN[facts.name]
+    pinned = facts.version != "custom" and ":" not in facts.name  # not lareqa:DIR / miracl:DIR
+    return _FAMILY_ORIGIN.get(facts.family, {}) if pinned else {}
+
+
+def _corpus_description(facts: TaskFacts) -> str:
+    """What an mteb user must know about a corpus task: the pool searched above all."""
+    what = re.sub(r"\s*\(needs --corpus-dir\)", "", facts.description).rstrip(".") or facts.name
+    text = "'title text'" if facts.passage_text == "title+text" else "the text alone (no title)"
+    parts = [
+        f"xret task {facts.name} (version {facts.version}): {what}.",
+        (
+            "One subset per language: its queries (those with a relevant judgement) against passages "
+            "of its own language's corpus, read from the user's local copy (miracl/miracl-corpus is "
+            "not checksum-pinned; the sha256 of every shard read is part of the dataset revision)."
+        ),
+        (
+            f"Passages are encoded as {text}. Qrels as published: judged non-relevant passages (rel 0) "
+            "are kept; judged passages missing from the corpus stay in the qrels."
+        ),
+    ]
+    if facts.reduced:
+        parts.append(
+            f"REDUCED POOL (xret's single-machine mode): per language, every judged passage found "
+            f"in the corpus plus {facts.pool['distractors']:,} distractors sampled with seed "
+            f"{facts.pool['seed']}, not the full corpus. Scores are much higher than on the full "
+            "corpus and NOT comparable with published MIRACL numbers or mteb's MIRACLRetrieval."
+        )
+    else:
+        parts.append("Pool: the full corpus of each language.")
+    if facts.licence:
+        parts.append(f"Licence: {facts.licence}.")
+    parts.append("Built in memory by xret; see xret's docs/mteb.md.")
+    return " ".join(parts)
 
 
 def mteb_model_name(model: Mapping[str, Any]) -> str:

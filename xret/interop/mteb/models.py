@@ -304,10 +304,17 @@ class XretMtebEncoder:
 
     def similarity(self, embeddings1, embeddings2):
         """xret's exact scores: inner products of the engine's vectors (L2-normalised for cosine
-        models), computed as xret computes them, so both sides rank on the same numbers."""
+        models), computed as xret computes them, so both sides rank on the same numbers.
+
+        Each distinct document vector is scored once and its column repeated, as in xret's own
+        rankings, so identical documents tie exactly: a BLAS product gives copies of one vector
+        in other columns other last bits (in ~30% of the rows tried), which would let mteb's
+        ranking of duplicates depend on rounding instead of the tie rule."""
         from xret.benchmark.search import exact_scores
 
-        return exact_scores(_as_numpy(embeddings1), _as_numpy(embeddings2))
+        documents = _as_numpy(embeddings2)
+        distinct, column = np.unique(documents, axis=0, return_inverse=True)
+        return exact_scores(_as_numpy(embeddings1), distinct)[:, column.reshape(-1)]
 
     def similarity_pairwise(self, embeddings1, embeddings2):
         from mteb.similarity_functions import pairwise_cos_sim, pairwise_dot_score

@@ -7,6 +7,10 @@ same keys.
 - One mteb task per (xret task, setting): ``xret-<task>-<setting>``; ``-ctx`` is added when
   candidates are encoded with their paragraph, and a multilingual task over a subset of the
   languages carries them (``xret-xquad-r-multi.de-en-zh``): its pool is a different one.
+  Corpus tasks (MIRACL, one setting, ``mono``) add what changes the documents searched or their
+  text: ``-notitle`` (passages without titles), ``-reduced-<N>-seed<S>`` (a reduced pool, never
+  comparable with the full corpus) and ``-ivf`` / ``-hnsw`` (exported records of approximate
+  searches): ``xret-miracl-dev-reduced-10000-seed0-mono``.
 - One mteb subset (``hf_subset``) per cell: ``<query language>-<pool language>``
   (``en-en``, ``en-de``, ``en-all``), one split, ``test``.
 - Scores: mteb's keys for the measures both compute (``ndcg_at_10``, ``recall_at_1``, …) and,
@@ -22,6 +26,7 @@ import re
 from collections.abc import Mapping
 
 from xret.benchmark.measures import Measure, parse_measure
+from xret.benchmark.pools import PoolSpec
 from xret.errors import XretError
 from xret.tasks.spec import ALL_LANGUAGES, CandidateText, Setting
 
@@ -31,6 +36,13 @@ SPLIT = "test"
 MAIN_SCORE = {Setting.MONO: "map", Setting.CROSS: "map", Setting.MULTI: "recall_at_10"}
 """The paper's headline measure per setting (protocol.md §3.2): MAP for Mo./Cr. (exact in mteb
 because those rankings are exhaustive), R@10 for Mul. (exact at mteb's default depth of 1000)."""
+TOP_K_MAIN_SCORE = "ndcg_at_10"
+"""Corpus tasks (MIRACL, protocol.md §3.3): nDCG@10, as in the paper and mteb's MIRACLRetrieval."""
+
+
+def main_score(setting: Setting, ranking: str = "exhaustive") -> str:
+    """The main score of a setting of a task ranked ``exhaustive`` (LAReQA) or ``top-k`` (MIRACL)."""
+    return TOP_K_MAIN_SCORE if ranking == "top-k" else MAIN_SCORE[setting]
 
 # xret measure name -> mteb key prefix (cutoff measures) or full key.
 _CUTOFF_KEYS = {"nDCG": "ndcg_at", "R": "recall_at", "Hit": "hit_rate_at", "P": "precision_at"}
@@ -51,15 +63,56 @@ def task_name(
     languages: tuple[str, ...],
     all_languages: tuple[str, ...],
     candidate_text: CandidateText = CandidateText.SENTENCE,
+    variant: str = "",
 ) -> str:
-    """The mteb task name of one setting of an xret task."""
+    """The mteb task name of one setting of an xret task (``variant``: see ``corpus_variant``)."""
     name = f"xret-{_slug(task)}"
     if candidate_text is CandidateText.SENTENCE_CONTEXT:
         name += "-ctx"
-    name += f"-{setting}"
+    name += f"{variant}-{setting}"
     if setting is Setting.MULTI and tuple(languages) != tuple(all_languages):
         name += "." + "-".join(languages)
     return name
+
+
+def corpus_variant(passage_text: str = "title+text", pool: Mapping | None = None, index: Mapping | None = None) -> str:
+    """The name part of a corpus task's options (``options.passage_text``, ``options.pool``,
+    ``options.index`` of a record): empty for the defaults (titles, full corpus, exact search)."""
+    part = "-notitle" if passage_text == "text" else ""
+    label = PoolSpec(**pool).label() if pool else ""  # xret's own suffix for reduced-pool results
+    if label:
+        part += f"-{label}"
+    if index and index.get("kind", "flat") != "flat":
+        part += f"-{index['kind']}"
+    return part
+
+
+def record_task_name(task: Mapping, options: Mapping, setting: Setting) -> str:
+    """The mteb task name of one setting of a result record (its ``task`` and ``options``)."""
+    variant = ""
+    if options.get("ranking") == "top-k":
+        variant = corpus_variant(options.get("passage_text", "title+text"), options.get("pool"), options.get("index"))
+    return task_name(
+        task["name"],
+        setting,
+        tuple(options["languages"]),
+        tuple(task["languages"]),
+        CandidateText(options.get("candidate_text", CandidateText.SENTENCE)),
+        variant,
+    )
+
+
+def record_checksums(task: Mapping) -> dict[str, str]:
+    """What a record says was read: its data files and, for corpus tasks, every corpus shard
+    (``<corpus name>/<shard>``, sha256 as found). The dataset revision is a digest of this."""
+    checksums = dict(task.get("data") or {})
+    for corpus in (task.get("corpus") or {}).values():
+        checksums.update(corpus_checksums(corpus["name"], corpus.get("shards") or {}))
+    return checksums
+
+
+def corpus_checksums(corpus_name: str, shards: Mapping[str, str]) -> dict[str, str]:
+    return {f"{corpus_name}/{shard}": digest for shard, digest in shards.items()}
 
 
 def subset_name(query_language: str, pool_language: str) -> str:

@@ -16,10 +16,14 @@ is not the paper's MAP, and rank distance is not computed (an xret measure; use 
 Ties: mteb ranks through pytrec_eval, which orders equal scores by document id, descending;
 xret orders them by candidate order. Document ids here are ``<n>:<xret id>`` with ``n`` counting
 down in candidate order, so both rules give the same ranking (identical candidate texts tie).
+
+Corpus tasks (MIRACL: one task, a subset per language, a corpus read from the user's copy) are
+built by xret.interop.mteb.corpus; ``mteb_tasks`` returns either kind.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,13 +39,16 @@ from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData  # noqa: 
 
 from xret import paths  # noqa: E402
 from xret.benchmark.measures import Measure, evaluate  # noqa: E402
+from xret.benchmark.pools import PoolSpec  # noqa: E402
+from xret.errors import DataError, XretError  # noqa: E402
+from xret.interop.mteb import corpus  # noqa: E402
 from xret.interop.mteb.metadata import TaskFacts, task_metadata  # noqa: E402
 from xret.interop.mteb.naming import SPLIT, subset_name, task_name  # noqa: E402
 from xret.tasks import get_task, load_task  # noqa: E402
 from xret.tasks.lareqa import candidate_text  # noqa: E402
 from xret.tasks.records import TaskData  # noqa: E402
 from xret.tasks.settings import Cell, build_cells  # noqa: E402
-from xret.tasks.spec import CandidateText, Setting, TaskSpec  # noqa: E402
+from xret.tasks.spec import CandidateText, Ranking, Setting, TaskSpec  # noqa: E402
 
 MTEB_DEPTH = 1000
 """mteb's default retrieval depth (``max(AbsTaskRetrieval.k_values)``)."""
@@ -143,20 +150,75 @@ def mteb_tasks(
     data_dir: str | Path | None = None,
     cache_dir: str | Path | None = None,
     multi_depth: int | None = MTEB_DEPTH,
-) -> list[XretRetrievalTask]:
-    """One mteb retrieval task per setting of an xret task, data loaded and verified now.
+    corpus_dir: str | Path | None = None,
+    title: bool = True,
+    pool: str | PoolSpec = "full",
+    distractors: int | None = None,
+    seed: int | None = None,
+    depth: int = corpus.DEPTH,
+    max_passages: int | None = corpus.MAX_PASSAGES,
+) -> list[AbsTaskRetrieval]:
+    """mteb retrieval tasks of an xret task: one per setting, data loaded and verified now.
 
     ``data_dir`` / ``cache_dir`` default to ``$XRET_DATA_DIR`` / ``$XRET_CACHE_DIR`` as in
     ``xret bench``. ``multi_depth=None`` makes the multilingual setting exhaustive too (adds
     ``map``/``mrr``; costs memory: mteb keeps every (query, candidate) score in Python dicts).
+
+    Corpus tasks (``miracl/dev``, ``miracl/<lang>/dev``, ``miracl:DIR``; one task, a subset per
+    language), with xret bench's options: ``corpus_dir`` (default ``$XRET_CORPUS_DIR``),
+    ``title`` (encode ``title text``, or the text alone), ``pool="reduced"`` with
+    ``distractors`` and ``seed`` (xret's reduced pool, not comparable with full-corpus numbers),
+    ``depth`` (passages retrieved per query, default 100) and ``max_passages`` (the largest
+    pool held in memory, default 2,500,000; None: no limit). See xret.interop.mteb.corpus.
     """
     spec = get_task(task) if isinstance(task, str) else task
     chosen = spec.check_languages(tuple(languages) if languages else None)
-    wanted = tuple(Setting.parse(s) if isinstance(s, str) else s for s in settings) if settings else spec.settings
+    wanted = spec.check_settings(tuple(Setting.parse(s) if isinstance(s, str) else s for s in settings or ()))
     text = CandidateText(candidate_text)
+    corpus_options = {"corpus_dir": corpus_dir, "title": title, "pool": pool, "distractors": distractors,
+                      "seed": seed, "depth": depth, "max_passages": max_passages}
+    if spec.ranking is Ranking.TOP_K:
+        if text is not CandidateText.SENTENCE or multi_depth != MTEB_DEPTH:
+            raise XretError(f"{spec.name}: candidate_text and multi_depth apply to LAReQA-format tasks only")
+        return [_corpus_task(spec, chosen, data_dir, cache_dir, **corpus_options)]
+    defaults = inspect.signature(mteb_tasks).parameters  # the signature is the one place of the defaults
+    given = [k for k, v in corpus_options.items() if v != defaults[k].default]
+    if given:
+        raise XretError(f"{spec.name}: {', '.join(given)} apply to corpus tasks (MIRACL) only")
     data = load_task(spec, chosen, paths.data_dir(data_dir), paths.cache_dir(cache_dir))
     source = XretTaskSource(spec, chosen, text, data)
     return [_task_class(source, s, multi_depth if s is Setting.MULTI else None)() for s in wanted]
+
+
+def _corpus_task(
+    spec: TaskSpec,
+    languages: tuple[str, ...],
+    data_dir: str | Path | None,
+    cache_dir: str | Path | None,
+    *,
+    corpus_dir: str | Path | None,
+    title: bool,
+    pool: str | PoolSpec,
+    distractors: int | None,
+    seed: int | None,
+    depth: int,
+    max_passages: int | None,
+) -> AbsTaskRetrieval:
+    from xret.tasks.miracl import CORPUS_HINT
+
+    root = paths.corpus_dir(corpus_dir)
+    if root is None:
+        raise DataError(
+            f"{spec.name} searches a corpus and none was given: pass corpus_dir=DIR (or set "
+            f"XRET_CORPUS_DIR) with {CORPUS_HINT}"
+        )
+    if not isinstance(pool, PoolSpec):
+        pool = PoolSpec.parse(pool, distractors, seed)
+    elif distractors is not None or seed is not None:
+        raise XretError("distractors and seed are part of the PoolSpec given as pool")
+    data = load_task(spec, languages, paths.data_dir(data_dir), paths.cache_dir(cache_dir), root)
+    source = corpus.CorpusTaskSource(spec, languages, data, title, pool, depth, max_passages)
+    return corpus.corpus_task(source)
 
 
 def _task_class(source: XretTaskSource, setting: Setting, depth: int | None) -> type[XretRetrievalTask]:
