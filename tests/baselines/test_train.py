@@ -12,7 +12,7 @@ import pytest
 from xret.baselines.recipe import TrainConfig
 from xret.baselines.train import CHECKPOINTS, RunOptions, train
 from xret.cli import main
-from xret.errors import TrainingError
+from xret.errors import MissingPackageError, TrainingError
 from xret.models import model_spec
 from xret.models.trained import SPEC_FILE
 from xret.results.store import load_record
@@ -242,3 +242,13 @@ def test_a_corrupt_run_or_model_file_is_one_line(world, tmp_path, name):
     (out / name).write_text("{")
     with pytest.raises(TrainingError, match="unreadable"):
         train(config("xret.testing:HashEncoder", world), options(world, out), log=lambda _: None)
+
+
+def test_missing_trainer_packages_are_one_line_naming_the_extra(world, tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "accelerate" else real(name, *a))
+    with pytest.raises(MissingPackageError, match=r"xret train needs the package 'accelerate'.*pip install 'xret\[train\]'"):
+        train(config("xret.testing:HashEncoder", world), options(world, tmp_path / "out"), log=lambda _: None)
+    assert not (tmp_path / "out").exists()

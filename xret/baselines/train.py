@@ -11,6 +11,7 @@ Rerunning a finished run does nothing; a different run into the same folder is r
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -24,7 +25,7 @@ from xret.baselines.recipe import TrainConfig, TrainingData, load_training_data
 from xret.baselines.samplers import PairBatchSampler, SamplerState, Sampling
 from xret.baselines.trainer_feed import FixedBatches, trainer_columns
 from xret.benchmark.device import Device, pick_device
-from xret.errors import ModelError, TrainingError
+from xret.errors import MissingPackageError, ModelError, TrainingError
 from xret.models import model_spec
 from xret.models.providers import get_provider
 from xret.models.providers.st import SentenceTransformerEncoder
@@ -75,6 +76,7 @@ def train(
     ``callbacks`` are extra ``transformers.TrainerCallback``s (tests use one to interrupt a run).
     """
     started = time.perf_counter()
+    _require_training_packages()
     output = options.output
     data = load_training_data(config, options.data_dir, options.cache_dir)
     # Bad settings for this data (one language for X-Y, too large a batch) fail here, before
@@ -141,6 +143,16 @@ def train(
     shutil.rmtree(output / CHECKPOINTS)
     log(f"wrote {output} ({model_file['training']['run']['steps_per_second']} steps/s)")
     return TrainOutcome(output, model_file, skipped=False)
+
+
+TRAINING_PACKAGES = ("accelerate", "datasets")
+"""What sentence-transformers' trainer needs beyond the core install (the ``train`` extra)."""
+
+
+def _require_training_packages() -> None:
+    for package in TRAINING_PACKAGES:
+        if importlib.util.find_spec(package) is None:
+            raise MissingPackageError(package, "xret train", "'xret[train]'")
 
 
 def _trainer(config, options, base, model, columns, device, callbacks):
