@@ -4,14 +4,12 @@ carries the regime, an interrupted run resumes to the same weights, bad input gi
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from xret.baselines.recipe import TrainConfig
 from xret.baselines.train import CHECKPOINTS, RunOptions, train
-from xret.cli import main
 from xret.errors import MissingPackageError, TrainingError
 from xret.models import model_spec
 from xret.models.trained import SPEC_FILE
@@ -174,26 +172,15 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tiny_base, world, tmp_pa
     assert all(expected[name].equal(got[name]) for name in expected)
 
 
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["xret", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    return code, capsys.readouterr().err
-
-
-def test_cli_train_then_bench_groups_the_record_by_regime(tiny_base, world, tmp_path, monkeypatch,
-                                                          capsys):
+def test_cli_train_then_bench_groups_the_record_by_regime(tiny_base, world, tmp_path, monkeypatch, xret_cli):
     monkeypatch.setenv("XRET_CACHE_DIR", str(world["cache"]))
     monkeypatch.setenv("XRET_RESULTS_DIR", str(tmp_path / "results"))
     out = tmp_path / "x-y"
-    code, err = run_cli(monkeypatch, capsys, "train", "--base", str(tiny_base), "--sampling", "x-y",
+    code, _, err = xret_cli("train", "--base", str(tiny_base), "--sampling", "x-y",
                         "--data", str(world["data"]), "--exclude", world["eval"], "--steps", "2",
                         "--batch-size", "4", "--device", "cpu", "-o", str(out), "-q")
     assert code == 0, err
-    code, err = run_cli(monkeypatch, capsys, "bench", "-m", str(out), "-t", world["eval"], "-q")
+    code, _, err = xret_cli("bench", "-m", str(out), "-t", world["eval"], "-q")
     assert code == 0, err
     (path,) = (tmp_path / "results").rglob("*.json")
     model = load_record(path).model
@@ -214,13 +201,12 @@ def test_cli_train_then_bench_groups_the_record_by_regime(tiny_base, world, tmp_
         (["--steps", "0"], "steps must be a positive integer, not 0"),
     ],
 )
-def test_bad_input_gives_one_line_before_any_model_loads(world, tmp_path, monkeypatch, capsys,
-                                                         args, message):
+def test_bad_input_gives_one_line_before_any_model_loads(world, tmp_path, xret_cli, args, message):
     defaults = {"--base": "no-such-model", "--sampling": "hybrid", "--data": str(world["data"]),
                 "--exclude": world["eval"], "--batch-size": "4", "-o": str(tmp_path / "out")}
     given = dict(zip(args[::2], args[1::2]))
     argv = [x for k, v in {**defaults, **given}.items() for x in (k, v.format(**world))]
-    code, err = run_cli(monkeypatch, capsys, "train", *argv)
+    code, _, err = xret_cli("train", *argv)
     assert code == 2 and message in err, err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "out").exists()

@@ -96,13 +96,10 @@ class CorpusTaskSource:
         checksums = dict(self.data.checksums)
         for language in self.languages:
             checksums.update(corpus_checksums(self.data.corpora[language].name, self.shards[language]))
-        return TaskFacts(
-            name=self.spec.name,
-            version=self.spec.version,
-            description=self.spec.description,
-            licence=self.spec.licence,
-            languages=self.languages,
-            checksums=checksums,
+        return TaskFacts.from_spec(
+            self.spec,
+            self.languages,
+            checksums,
             family=self.spec.family,
             ranking=str(self.spec.ranking),
             passage_text=self.passage_text,

@@ -18,7 +18,7 @@ from xret.interop.mteb.naming import (
     subset_languages,
     subset_name,
 )
-from xret.tasks.spec import Setting
+from xret.tasks.spec import Setting, TaskSpec
 
 _LAREQA_BIBTEX = r"""@inproceedings{roy-etal-2020-lareqa,
   author = {Roy, Uma and Constant, Noah and Al-Rfou, Rami and Barua, Aditya and Phillips, Aaron and Yang, Yinfei},
@@ -99,6 +99,12 @@ class TaskFacts:
     """Corpus tasks: ``{"kind": "full"}`` or ``{"kind": "reduced", "distractors": N, "seed": S}``."""
     depth: int | None = None
     """Corpus tasks: passages retrieved per query."""
+
+    @classmethod
+    def from_spec(cls, spec: TaskSpec, languages: tuple[str, ...], checksums: Mapping[str, str], **extra: Any) -> TaskFacts:
+        """The facts of a TaskSpec evaluated on ``languages`` (corpus tasks add their options)."""
+        return cls(name=spec.name, version=spec.version, description=spec.description, licence=spec.licence,
+                   languages=languages, checksums=checksums, **extra)
 
     @classmethod
     def from_record(cls, task: Mapping[str, Any], options: Mapping[str, Any]) -> TaskFacts:

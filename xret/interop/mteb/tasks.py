@@ -73,14 +73,7 @@ class XretTaskSource:
         self.doc_texts = [candidate_text(d, self.candidate_text) for d in self.data.documents]
 
     def facts(self) -> TaskFacts:
-        return TaskFacts(
-            name=self.spec.name,
-            version=self.spec.version,
-            description=self.spec.description,
-            licence=self.spec.licence,
-            languages=self.languages,
-            checksums=self.data.checksums,
-        )
+        return TaskFacts.from_spec(self.spec, self.languages, self.data.checksums)
 
     def setting_cells(self, setting: Setting) -> list[Cell]:
         if setting not in self.cells:
