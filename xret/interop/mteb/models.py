@@ -22,7 +22,6 @@ present. The cross-check uses it to give mteb exactly the vectors xret ranked.
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import re
 from collections.abc import Sequence
@@ -36,6 +35,7 @@ import numpy as np
 from xret.benchmark.device import Device
 from xret.errors import ModelError, UnknownNameError
 from xret.interop.mteb.naming import xret_language
+from xret.models.providers.python import import_target
 from xret.models.spec import ModelSpec, Role
 from xret.tasks.artifacts import sha256_file
 
@@ -151,18 +151,6 @@ def _registry_meta(name: str):
         raise UnknownNameError("mteb model", name, MODEL_REGISTRY) from None
 
 
-def _import(target: str):
-    module_name, _, attr = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as err:
-        raise ModelError(f"cannot import {module_name!r} for model mteb:{target}: {err}") from None
-    try:
-        return module, getattr(module, attr)
-    except AttributeError:
-        raise ModelError(f"module {module_name!r} has no attribute {attr!r}") from None
-
-
 def _meta_of(obj):
     from mteb.models.model_meta import ModelMeta
 
@@ -213,7 +201,7 @@ class MtebProvider:
         require_mteb(f"model mteb:{spec.source}")
         source = MtebSource.parse(spec.source)
         if source.target is not None:
-            module, obj = _import(source.target)
+            module, obj = import_target(source.target, f"mteb:{source.target}")
             meta = _meta_of(obj)
             revision = meta.revision if meta is not None and meta.revision not in _NO_REVISION else None
             if revision is None and getattr(module, "__file__", None):
@@ -250,7 +238,7 @@ class MtebProvider:
 def _load_target(target: str, device: Device):
     from mteb.models.model_meta import ModelMeta
 
-    _, obj = _import(target)
+    _, obj = import_target(target, f"mteb:{target}")
     if isinstance(obj, ModelMeta):
         return obj.load_model(device=device.name)
     if isinstance(obj, type) or (callable(obj) and not hasattr(obj, "encode")):

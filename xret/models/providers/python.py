@@ -18,12 +18,13 @@ from xret.models.spec import ModelSpec, Role
 from xret.tasks.artifacts import sha256_file
 
 
-def _import(source: str):
+def import_target(source: str, model: str | None = None):
+    """``module:attr`` -> (module, attr's value); a failure is one ModelError naming ``model``."""
     module_name, _, attr = source.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:
-        raise ModelError(f"cannot import {module_name!r} for model {source!r}: {err}") from None
+        raise ModelError(f"cannot import {module_name!r} for model {model or repr(source)}: {err}") from None
     try:
         return module, getattr(module, attr)
     except AttributeError:
@@ -49,18 +50,18 @@ class PythonEncoder:
 class PythonProvider:
     def status(self, spec: ModelSpec, cache_dir: Path) -> str:
         try:
-            _import(spec.source)
+            import_target(spec.source)
         except ModelError as err:
             return f"cannot import: {err}"
         return "installed"
 
     def resolve(self, spec: ModelSpec, cache_dir: Path) -> ModelSpec:
-        module, target = _import(spec.source)
+        module, target = import_target(spec.source)
         revision = spec.revision or getattr(target, "revision", None)
         if revision is None and getattr(module, "__file__", None):
             revision = sha256_file(Path(module.__file__))
         return replace(spec, revision=revision or "unversioned", dim=spec.dim or getattr(target, "dim", None))
 
     def load(self, spec: ModelSpec, device: Device, cache_dir: Path) -> PythonEncoder:
-        _, target = _import(spec.source)
+        _, target = import_target(spec.source)
         return PythonEncoder(spec, target() if callable(target) else target)
