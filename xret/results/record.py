@@ -49,8 +49,7 @@ class ResultRecord:
         return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
     @classmethod
-    def from_json(cls, text: str) -> ResultRecord:
-        data = json.loads(text)
+    def from_dict(cls, data: dict[str, Any]) -> ResultRecord:
         version = data.get("schema_version")
         if version != SCHEMA_VERSION:
             raise ValueError(f"result schema version {version}, this xret reads {SCHEMA_VERSION}")

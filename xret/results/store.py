@@ -79,24 +79,28 @@ class ResultStore:
 
     def records(self) -> Iterator[tuple[Path, ResultRecord]]:
         for path in sorted(self.root.rglob("*.json")):
-            if _is_record(path):
-                yield path, load_record(path)
-
-
-def _is_record(path: Path) -> bool:
-    """Records declare ``schema_version``; other JSON kept beside them (benchmark timings, mteb
-    exports) is passed over. An unreadable file counts, so that ``load_record`` reports it."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return True
-    return not isinstance(data, dict) or "schema_version" in data
+            data = _read_json(path)
+            # Records declare schema_version; other JSON kept beside them (benchmark timings,
+            # mteb exports) is passed over.
+            if not isinstance(data, dict) or "schema_version" in data:
+                yield path, _record(path, data)
 
 
 def load_record(path: Path) -> ResultRecord:
+    return _record(path, _read_json(path))
+
+
+def _read_json(path: Path):
     try:
-        return ResultRecord.from_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError, TypeError) as err:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise DataError(f"{path}: not a readable xret result record ({err})") from None
+
+
+def _record(path: Path, data) -> ResultRecord:
+    try:
+        return ResultRecord.from_dict(data)
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise DataError(f"{path}: not a readable xret result record ({err})") from None
 
 
