@@ -60,21 +60,24 @@ def mteb_side(args) -> dict:
 
 
 def implied_mteb_texts(task: str, languages: list[str] | None) -> dict:
-    """Texts mteb's layout sends to the model: every subset (= xret cell) encodes its queries and
-    its pool, against xret's unique texts encoded once."""
+    """Texts mteb's layout sends to the model (every subset = xret cell encodes its queries and
+    its pool) against xret's unique texts encoded once: for ``languages`` and the whole task."""
     from xret.tasks import get_task, load_task
     from xret.tasks.settings import build_cells
     from xret.tasks.spec import Setting
 
     spec = get_task(task)
-    chosen = tuple(languages or spec.languages)
-    data = load_task(spec, chosen, paths.data_dir(), paths.cache_dir())
-    per_setting = {str(s): 0 for s in Setting}
-    for cell in build_cells(data, chosen, tuple(Setting)):
-        per_setting[str(cell.setting)] += len(cell.queries) + len(cell.pool)
-    unique = {q.text for q in data.queries if q.language in chosen}
-    unique |= {d.text for d in data.documents if d.language in chosen}
-    return {**per_setting, "total": sum(per_setting.values()), "xret_unique": len(unique)}
+    data = load_task(spec, spec.languages, paths.data_dir(), paths.cache_dir())
+
+    def count(chosen: tuple[str, ...]) -> dict:
+        per_setting = {str(s): 0 for s in Setting}
+        for cell in build_cells(data, chosen, tuple(Setting)):
+            per_setting[str(cell.setting)] += len(cell.queries) + len(cell.pool)
+        unique = {q.text for q in data.queries if q.language in chosen}
+        unique |= {d.text for d in data.documents if d.language in chosen}
+        return {**per_setting, "total": sum(per_setting.values()), "xret_unique": len(unique)}
+
+    return {"these_languages": count(tuple(languages or spec.languages)), "whole_task": count(spec.languages)}
 
 
 def _languages(args) -> list[str] | None:
@@ -116,8 +119,7 @@ def main() -> None:
         "mteb_peak_rss_mb": mteb["peak_rss_mb"],
     }
     report = {"machine": machine(), "model": args.model, "task": args.task, "languages": args.languages,
-              "summary": summary, "implied_texts": {"these_languages": implied_mteb_texts(args.task, _languages(args)),
-                                                    "whole_task": implied_mteb_texts(args.task, None)},
+              "summary": summary, "implied_texts": implied_mteb_texts(args.task, _languages(args)),
               "xret": xret, "mteb": mteb}
     width = max(map(len, summary))
     for key, value in summary.items():
