@@ -74,6 +74,8 @@ def read_task_file(path: Path) -> TaskSpec:
         raise DataError(f"{path}: cannot read task file ({err})") from None
     try:
         return _spec(path, table)
+    except UnknownNameError as err:
+        raise DataError(f"{path}: {err}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise DataError(f"{path}: not a valid task file ({type(err).__name__}: {err})") from None
 
@@ -81,7 +83,7 @@ def read_task_file(path: Path) -> TaskSpec:
 def _spec(path: Path, table: dict[str, Any]) -> TaskSpec:
     name, kind = _text(table, "name"), _text(table, "format")
     if kind not in FORMATS:
-        raise UnknownNameError(f"task format in {path}", kind, FORMATS)
+        raise UnknownNameError("task format", kind, FORMATS)
     if kind == "trec":
         raise DataError(f"{path}: format 'trec' is not supported yet (use miracl or beir)")
     if kind == "beir":
