@@ -31,6 +31,7 @@ class TaskResult:
     """One task's result: its record, where it is stored, and whether it was already there."""
 
     task: str
+    """The task's name as recorded (``lareqa:DIR`` is recorded as ``lareqa:<folder name>``)."""
     path: Path
     record: ResultRecord
     skipped: bool
@@ -137,9 +138,7 @@ def bench(
         progress=progress,
     )
     outcomes = run_bench(config, log=log or (lambda _: None))
-    results = tuple(
-        TaskResult(task, o.path, o.record, o.skipped) for task, o in zip(names, outcomes)
-    )
+    results = tuple(TaskResult(o.record.task["name"], o.path, o.record, o.skipped) for o in outcomes)
     label = target if isinstance(target, str) else target.name
     return BenchResults(label, results)
 
