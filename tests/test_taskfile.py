@@ -140,3 +140,19 @@ def test_miracl_format_task_file(tmp_path, cache_dir):
     assert spec.ranking == "top-k" and spec.settings == ("mono",)
     data = load_task(spec, ("sw",), None, cache_dir)
     assert data.qrels == {"sw/1": {"d1": 1, "d2": 0}}
+
+
+def test_builtin_lareqa_tasks_are_task_files_of_pinned_data():
+    from xret.tasks.artifacts import pinned
+
+    for name, queries in (("xquad-r", 13_090), ("mlqa-r", 4_199)):
+        spec = get_task(name)
+        assert spec.root is None and spec.pins == {}
+        assert sum(spec.expected.queries.values()) == queries  # the README's counts
+        assert all(pinned(path).sha256 for path in spec.files_for(spec.languages))
+
+
+def test_pinned_data_takes_no_sha256_in_the_file(dirs):
+    path = write_task_file(dirs / "tasks", extra='data = "pinned"')
+    with pytest.raises(DataError, match="pinned in downloads.json, not in the task file"):
+        read_task_file(path)

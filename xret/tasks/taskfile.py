@@ -24,6 +24,7 @@
 
 MIRACL-format languages name ``topics`` and ``qrels`` files instead of ``file`` and pin
 ``counts = { topics, judgements, relevant, passages }``; the corpus comes from ``--corpus-dir``.
+BEIR-format languages name ``corpus``, ``queries`` and ``qrels`` files (no pinned counts).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class _Format:
 
 def _formats() -> dict[str, _Format]:
     from xret.tasks import miracl
-    from xret.tasks.catalog import LAREQA_MEASURES
+    from xret.tasks.lareqa import LAREQA_MEASURES
 
     every = (Setting.MONO, Setting.CROSS, Setting.MULTI)
     return {
@@ -62,7 +63,9 @@ def _formats() -> dict[str, _Format]:
                           Ranking.EXHAUSTIVE),
         "miracl": _Format(("topics", "qrels"), (Setting.MONO,), miracl.MEASURES,
                           "xret.tasks.miracl:load_miracl", Ranking.TOP_K),
-        "beir": _Format(("folder",), every, LAREQA_MEASURES, BEIR_LOADER, Ranking.EXHAUSTIVE),
+        # One BEIR folder per language: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.
+        "beir": _Format(("corpus", "queries", "qrels"), every, LAREQA_MEASURES, BEIR_LOADER,
+                        Ranking.EXHAUSTIVE),
     }
 
 
@@ -113,7 +116,7 @@ def _spec(path: Path, table: dict[str, Any]) -> TaskSpec:
             raise ValueError(f"setting {setting} is not available for format {kind}")
     return TaskSpec(
         name=name,
-        family="lareqa" if kind == "beir" else kind,
+        family=kind,
         version=str(table.get("version", "1")),
         description=table.get("description", f"{kind}-format task from {path.name}"),
         languages=languages,
