@@ -247,7 +247,8 @@ def export(results_dir, fmt, out) -> None:
 
 @cli.command()
 @click.option("--base", required=True, help="Model to start from: registered name or sentence-transformers folder.")
-@click.option("--sampling", required=True, help="Batch sampling: x-x-mono, x-y or hybrid.")
+@click.option("--sampling", required=True,
+              help="Batch sampling: x-x-mono, x-y, hybrid, or a plugin's sampler (xret.samplers).")
 @click.option("--alpha", type=float, help="Hybrid only: probability of a monolingual batch [default: 0.5].")
 @click.option("--data", "sources", multiple=True, required=True,
               help="Training source (repeatable): squad-it-es, mlqa-dev, or a folder of <language>.json[.gz] SQuAD files.")
