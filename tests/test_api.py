@@ -141,8 +141,8 @@ def test_leaderboard_and_compare_from_python(toy, tmp_path):
 
 
 def test_import_xret_stays_light():
-    code = ("import sys, json, xret; assert callable(xret.bench); "
-            "print(json.dumps(sorted(m for m in ('torch', 'pandas', 'faiss') if m in sys.modules)))")
+    code = ("import sys, json, xret; assert callable(xret.bench); print(json.dumps(sorted("
+            "m for m in ('torch', 'pandas', 'faiss') if m in sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []
     with pytest.raises(AttributeError):

@@ -54,7 +54,8 @@ def check_toy_weather(record) -> None:
     assert len(record.cells) == 2 + 2 + 2  # mono en, de; cross en→de, de→en; multi en, de
     for cell in record.cells:
         # sun question: AP 1, RR 1; snow question: gold second, AP 1/2, RR 1/2
-        assert cell.values["MAP"] == pytest.approx(0.75) and cell.values["MRR"] == pytest.approx(0.75)
+        assert cell.values["MAP"] == pytest.approx(0.75)
+        assert cell.values["MRR"] == pytest.approx(0.75)
         # R@1: the sun question finds 1 of its golds at rank 1 (of 2 in the pooled setting)
         r1 = (0.5 + 0.0) / 2 if cell.setting == "multi" else (1.0 + 0.0) / 2
         assert cell.values["R@1"] == pytest.approx(r1)
@@ -80,7 +81,8 @@ def test_a_broken_plugin_is_one_line(plugin, xret_cli):
 
 
 def test_a_plugin_model_may_not_shadow_a_registered_one(plugin, xret_cli):
-    _install_by_hand(plugin / "site", "[xret.models]\nminilm-en = xret.testing:HashEncoder\n", "dup")
+    entry = "[xret.models]\nminilm-en = xret.testing:HashEncoder\n"
+    _install_by_hand(plugin / "site", entry, "dup")
     code, _, err = xret_cli("models")
     assert code == 2 and "model 'minilm-en' is defined twice" in err
 
@@ -90,7 +92,8 @@ def test_pip_installed_example_plugin(tmp_path):
     """The real thing: pip installs the example (no dependencies, no network) into a folder and a
     fresh ``xret`` process finds its task and model there."""
     target, source = tmp_path / "site", tmp_path / "example"  # a copy: the build writes into it
-    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    skip = shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
+    shutil.copytree(EXAMPLE, source, ignore=skip)
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
          "--no-index", "--target", str(target), str(source)],
@@ -101,7 +104,8 @@ def test_pip_installed_example_plugin(tmp_path):
            "XRET_CACHE_DIR": str(tmp_path / "cache"), "XRET_RESULTS_DIR": str(tmp_path / "results")}
     env.pop("XRET_TASK_PATH", None)
     run = subprocess.run(
-        [sys.executable, "-m", "xret", "bench", "-m", "toy-weather-encoder", "-t", "toy-weather", "-q"],
+        [sys.executable, "-m", "xret", "bench", "-m", "toy-weather-encoder", "-t", "toy-weather",
+         "-q"],
         capture_output=True, text=True, env=env, cwd=tmp_path,
     )
     assert run.returncode == 0, run.stderr

@@ -32,7 +32,8 @@ def write_task_file(root: Path, name: str = "toy-file", *, pin: bool = True, cou
         sha = f', sha256 = "{_sha(data / f"{lang}.json")}"' if pin else ""
         lines += [f"[languages.{lang}]", f'file = {{ path = "data/{lang}.json"{sha} }}']
         if counts:
-            lines.append(f"counts = {{ queries = {pinned[lang][0]}, candidates = {pinned[lang][1]} }}")
+            queries, candidates = pinned[lang]
+            lines.append(f"counts = {{ queries = {queries}, candidates = {candidates} }}")
     if counts:
         lines += ["[expected]", "relevant_per_query = { 1 = 1, 2 = 4 }"]
     path = root / f"{name}.toml"
@@ -86,7 +87,8 @@ def test_pins_and_counts_are_verified(dirs, cache_dir, xret_cli):
 def test_mistakes_in_a_task_file_are_one_line(dirs, xret_cli, extra, message):
     path = write_task_file(dirs / "tasks")
     text = path.read_text()
-    path.write_text(text.replace('format = "lareqa"', extra) if "format" in extra else f"{extra}\n{text}")
+    changed = text.replace('format = "lareqa"', extra) if "format" in extra else f"{extra}\n{text}"
+    path.write_text(changed)
     code, _, err = xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")
     assert code == 2 and message in err and str(path) in err and err.count("\n") == 1
 
@@ -98,10 +100,11 @@ def test_counts_for_some_languages_only_are_refused(dirs):
         read_task_file(path)
 
 
-def test_formats_not_available_here_are_refused_clearly(dirs):
+def test_formats_not_available_here_are_refused_clearly(dirs, monkeypatch):
+    monkeypatch.setattr("xret.tasks.taskfile.BEIR_LOADER", "xret.tasks.no_such_beir:load_beir")
     path = write_task_file(dirs / "tasks", counts=False)
     for kind, message in (("trec", "format 'trec' is not supported yet"),
-                          ("beir", "needs xret.tasks.beir:load_beir")):
+                          ("beir", "needs xret.tasks.no_such_beir:load_beir")):
         path.write_text(path.read_text().replace('format = "lareqa"', f'format = "{kind}"'))
         with pytest.raises(DataError, match=message):
             read_task_file(path)
@@ -130,10 +133,12 @@ def test_prompts_policy_sets_the_recorded_prompts(dirs, xret_cli):
 
 
 def test_miracl_format_task_file(tmp_path, cache_dir):
-    root = write_miracl_task(tmp_path / "m", {"sw": {"1": "mji ?"}}, {"sw": {"1": {"d1": 1, "d2": 0}}})
+    qrels = {"sw": {"1": {"d1": 1, "d2": 0}}}
+    root = write_miracl_task(tmp_path / "m", {"sw": {"1": "mji ?"}}, qrels)
     (tmp_path / "m" / "task.toml").write_text(
         'name = "my-miracl"\nformat = "miracl"\n[languages.sw]\n'
-        'topics = "topics/topics.miracl-v1.0-sw-dev.tsv"\nqrels = "qrels/qrels.miracl-v1.0-sw-dev.tsv"\n'
+        'topics = "topics/topics.miracl-v1.0-sw-dev.tsv"\n'
+        'qrels = "qrels/qrels.miracl-v1.0-sw-dev.tsv"\n'
         "counts = { topics = 1, judgements = 2, relevant = 1, passages = 2 }\n"
     )
     spec = read_task_file(root / "task.toml")
@@ -156,3 +161,24 @@ def test_pinned_data_takes_no_sha256_in_the_file(dirs):
     path = write_task_file(dirs / "tasks", extra='data = "pinned"')
     with pytest.raises(DataError, match="pinned in downloads.json, not in the task file"):
         read_task_file(path)
+
+
+def test_beir_format_task_file_loads_like_the_folder_task(tmp_path, cache_dir):
+    beir = pytest.importorskip("xret.tasks.beir", reason="the BEIR loader is not on this branch")
+    for lang in ("en", "de"):
+        folder = tmp_path / "b" / lang
+        (folder / "qrels").mkdir(parents=True)
+        (folder / "corpus.jsonl").write_text(
+            '{"_id": "d1", "title": "", "text": "sun"}\n'
+            '{"_id": "d2", "title": "", "text": "rain"}\n')
+        (folder / "queries.jsonl").write_text('{"_id": "q1", "text": "sun?"}\n')
+        (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    text = 'name = "my-beir"\nformat = "beir"\n'
+    for lang in ("en", "de"):
+        text += (f'[languages.{lang}]\ncorpus = "b/{lang}/corpus.jsonl"\n'
+                 f'queries = "b/{lang}/queries.jsonl"\nqrels = "b/{lang}/qrels/test.tsv"\n')
+    (tmp_path / "t.toml").write_text(text)
+    from_file = load_task(read_task_file(tmp_path / "t.toml"), ("en", "de"), None, cache_dir)
+    from_folder = load_task(beir.custom_task(str(tmp_path / "b")), ("en", "de"), None, cache_dir)
+    assert from_file.qrels == from_folder.qrels and from_file.queries == from_folder.queries
+    assert from_file.documents == from_folder.documents

@@ -137,9 +137,16 @@ def bench(
         overwrite=overwrite,
         progress=progress,
     )
-    outcomes = run_bench(config, log=log or (lambda _: None))
-    results = tuple(TaskResult(o.record.task["name"], o.path, o.record, o.skipped) for o in outcomes)
-    label = target if isinstance(target, str) else target.name
+    return run(config, log=log or (lambda _: None))
+
+
+def run(config: BenchConfig, log=print) -> BenchResults:
+    """Run a complete bench configuration (what ``xret bench`` builds from its options)."""
+    outcomes = run_bench(config, log=log)
+    results = tuple(
+        TaskResult(o.record.task["name"], o.path, o.record, o.skipped) for o in outcomes
+    )
+    label = config.model if isinstance(config.model, str) else config.model.name
     return BenchResults(label, results)
 
 

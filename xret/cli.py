@@ -73,7 +73,8 @@ def _corpus_config(corpus_dir, pool, distractors, seed, index_kind, nlist, nprob
 @click.option("--model", "-m", required=True, help="Registered model name, local sentence-transformers folder, or hub id.")
 @click.option("--task", "-t", "tasks", multiple=True,
               help="Task name (repeatable) [default: the --task-file tasks, else xquad-r].")
-@click.option("--task-file", "task_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--task-file", "task_files", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False),
               help="A task defined in a TOML file (repeatable; see 'Your own task' in the README).")
 @click.option("--languages", "-l", multiple=True, help="Restrict to these languages (comma-separated or repeated).")
 @click.option("--settings", "-s", multiple=True, help="mono, cross, multi (default: all of the task's).")
@@ -90,11 +91,13 @@ def _corpus_config(corpus_dir, pool, distractors, seed, index_kind, nlist, nprob
 @click.option("--query-prompt", help="Override the model's query prompt (e.g. 'Query: ').")
 @click.option("--document-prompt", help="Override the model's document prompt (e.g. 'Passage: ').")
 @_corpus_options
-def bench(model, tasks, task_files, languages, settings, measures, candidate_text, batch_size, max_tokens, device,
-          data_dir, cache_dir, results_dir, overwrite, quiet, query_prompt, document_prompt, **corpus) -> None:
+def bench(model, tasks, task_files, languages, settings, measures, candidate_text, batch_size,
+          max_tokens, device, data_dir, cache_dir, results_dir, overwrite, quiet, query_prompt,
+          document_prompt, **corpus) -> None:
     """Evaluate MODEL on tasks; writes one result record per task and prints a summary."""
     from xret import paths
-    from xret.benchmark.runner import BenchConfig, run_bench
+    from xret.api import run
+    from xret.benchmark.runner import BenchConfig
     from xret.results.summary import print_summary
     from xret.tasks.spec import CandidateText, Setting
     from xret.tasks.taskfile import read_task_file
@@ -120,8 +123,8 @@ def bench(model, tasks, task_files, languages, settings, measures, candidate_tex
         overwrite=overwrite,
         progress=not quiet,
     )
-    outcomes = run_bench(config, log=lambda msg: click.echo(msg, err=True))
-    print_summary([o.record for o in outcomes])
+    results = run(config, log=lambda msg: click.echo(msg, err=True))
+    print_summary([r.record for r in results])
 
 
 def _batch_policy(batch_size: int | None, max_tokens: int | None):

@@ -33,7 +33,8 @@ class EnglishFirst:
         return tuple(Batch(k, "s", Sampling.X_X_MONO, pairs) for k in range(n))
 
 
-SOURCES = {"s": [ParallelItem(str(i), "s", "t", {"en": QAPair(f"q{i}", f"p{i}")}) for i in range(3)]}
+SOURCES = {"s": [ParallelItem(str(i), "s", "t", {"en": QAPair(f"q{i}", f"p{i}")})
+                  for i in range(3)]}
 
 
 def make(sampling, **changes) -> TrainConfig:

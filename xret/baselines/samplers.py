@@ -77,7 +77,8 @@ def parse_sampling(name: Sampling | CustomSampling | str | type) -> Sampling | C
     try:
         return Sampling.parse(name)
     except UnknownNameError:
-        raise UnknownNameError("sampling", str(name), [*(m.value for m in Sampling), *plugins]) from None
+        known = [*(m.value for m in Sampling), *plugins]
+        raise UnknownNameError("sampling", str(name), known) from None
 
 
 def _plugin_samplers() -> dict[str, CustomSampling]:
@@ -86,7 +87,9 @@ def _plugin_samplers() -> dict[str, CustomSampling]:
     found = {}
     for name, value, obj in plugin_objects(SAMPLERS_GROUP):
         if name in {m.value for m in Sampling}:
-            raise PluginError(f"sampling {name!r} is defined twice: built in and by plugin {value!r}")
+            raise PluginError(
+                f"sampling {name!r} is defined twice: built in and by plugin {value!r}"
+            )
         if not isinstance(obj, type):
             raise PluginError(f"plugin sampler {name!r} ({value}) is not a class")
         found[name] = CustomSampling(name, obj)

@@ -159,8 +159,8 @@ def compare_results(config: CompareConfig):
     task = config.task or _common_task(config)
     a = _one_record(config.results_dir, config.a, task)
     b = _one_record(config.results_dir, config.b, task)
-    return compare_records(a, b, measure=config.measure, settings=config.settings, alpha=config.alpha,
-                           resamples=config.resamples, seed=config.seed)
+    return compare_records(a, b, measure=config.measure, settings=config.settings,
+                           alpha=config.alpha, resamples=config.resamples, seed=config.seed)
 
 
 def _common_task(config: CompareConfig) -> str | None:

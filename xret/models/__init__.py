@@ -51,7 +51,9 @@ def model_catalog() -> dict[str, ModelSpec]:
                               f"({found[name].source}) and by plugin {value!r}")
         if isinstance(obj, ModelSpec):
             if obj.name != name:
-                raise PluginError(f"plugin model {name!r} ({value}) gives a spec named {obj.name!r}")
+                raise PluginError(
+                    f"plugin model {name!r} ({value}) gives a spec named {obj.name!r}"
+                )
             found[name] = obj
         else:
             found[name] = ModelSpec(name=name, provider="python", source=value, display_name=name)

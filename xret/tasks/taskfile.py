@@ -110,7 +110,8 @@ def _spec(path: Path, table: dict[str, Any]) -> TaskSpec:
         files[lang] = tuple(paths)
     if data == "pinned" and pins:
         raise ValueError("data = 'pinned' files are pinned in downloads.json, not in the task file")
-    settings = tuple(Setting.parse(s) for s in table.get("settings", [str(s) for s in fmt.settings]))
+    named = table.get("settings", [str(s) for s in fmt.settings])
+    settings = tuple(Setting.parse(s) for s in named)
     for setting in settings:
         if setting not in fmt.settings:
             raise ValueError(f"setting {setting} is not available for format {kind}")
@@ -175,7 +176,9 @@ def _expected(kind: str, languages: Mapping[str, Mapping], task_counts: Mapping)
         return LareqaCounts(
             queries={lang: int(c["queries"]) for lang, c in counts.items()},
             candidates={lang: int(c["candidates"]) for lang, c in counts.items()},
-            relevant_per_query={int(k): int(v) for k, v in task_counts["relevant_per_query"].items()},
+            relevant_per_query={
+                int(k): int(v) for k, v in task_counts["relevant_per_query"].items()
+            },
             pair_queries=None if pairs is None else {
                 (q, p): int(n) for q, row in pairs.items() for p, n in row.items()
             },
