@@ -92,7 +92,7 @@ def _is_sentence_transformer(model: object) -> bool:
 
 def _dim(model: object, st: bool) -> int | None:
     if st:
-        return model.get_sentence_embedding_dimension()
+        return model.get_embedding_dimension()
     dim = getattr(model, "dim", None)
     return dim if isinstance(dim, int) else None
 
