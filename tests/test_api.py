@@ -183,3 +183,10 @@ def test_an_in_memory_sentence_transformer_scores_as_its_saved_folder(toy, tmp_p
         next(model.parameters())[0, 0] += 1.0
     with pytest.warns(UnversionedModelWarning):
         assert object_spec(model).revision != revision
+
+
+@pytest.mark.slow
+def test_heatmap_from_python(toy, tmp_path):
+    _bench(HashEncoder(), toy, tmp_path, name="hash")
+    written = xret.heatmap(["hash"], tmp_path / "results", out=tmp_path / "maps")
+    assert {p.suffix for p in written} == {".png", ".svg"} and all(p.is_file() for p in written)
