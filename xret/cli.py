@@ -71,7 +71,11 @@ def _corpus_config(corpus_dir, pool, distractors, seed, index_kind, nlist, nprob
 
 @cli.command()
 @click.option("--model", "-m", required=True, help="Registered model name, local sentence-transformers folder, or hub id.")
-@click.option("--task", "-t", "tasks", multiple=True, default=("xquad-r",), show_default=True, help="Task name (repeatable).")
+@click.option("--task", "-t", "tasks", multiple=True,
+              help="Task name (repeatable) [default: the --task-file tasks, else xquad-r].")
+@click.option("--task-file", "task_files", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="A task defined in a TOML file (repeatable; see 'Your own task' in the README).")
 @click.option("--languages", "-l", multiple=True, help="Restrict to these languages (comma-separated or repeated).")
 @click.option("--settings", "-s", multiple=True, help="mono, cross, multi (default: all of the task's).")
 @click.option("--measures", multiple=True, help="Measures, e.g. MAP,R@1,nDCG@10,RD (default: the task's).")
@@ -87,19 +91,23 @@ def _corpus_config(corpus_dir, pool, distractors, seed, index_kind, nlist, nprob
 @click.option("--query-prompt", help="Override the model's query prompt (e.g. 'Query: ').")
 @click.option("--document-prompt", help="Override the model's document prompt (e.g. 'Passage: ').")
 @_corpus_options
-def bench(model, tasks, languages, settings, measures, candidate_text, batch_size, max_tokens, device,
-          data_dir, cache_dir, results_dir, overwrite, quiet, query_prompt, document_prompt, **corpus) -> None:
+def bench(model, tasks, task_files, languages, settings, measures, candidate_text, batch_size,
+          max_tokens, device, data_dir, cache_dir, results_dir, overwrite, quiet, query_prompt,
+          document_prompt, **corpus) -> None:
     """Evaluate MODEL on tasks; writes one result record per task and prints a summary."""
     from xret import paths
-    from xret.benchmark.runner import BenchConfig, run_bench
+    from xret.api import run
+    from xret.benchmark.runner import BenchConfig
     from xret.results.summary import print_summary
     from xret.tasks.spec import CandidateText, Setting
+    from xret.tasks.taskfile import read_task_file
 
     if any(v is not None and v < 1 for v in (batch_size, max_tokens)):
         raise XretError("--batch-size and --max-tokens must be positive")
     config = BenchConfig(
         model=model,
-        tasks=_split(tasks) or ("xquad-r",),
+        tasks=_split(tasks) or tuple(read_task_file(f).name for f in task_files) or ("xquad-r",),
+        task_files=task_files,
         languages=_split(languages),
         settings=tuple(Setting.parse(s) for s in _split(settings) or ()) or None,
         measures=_split(measures),
@@ -115,8 +123,8 @@ def bench(model, tasks, languages, settings, measures, candidate_text, batch_siz
         overwrite=overwrite,
         progress=not quiet,
     )
-    outcomes = run_bench(config, log=lambda msg: click.echo(msg, err=True))
-    print_summary([o.record for o in outcomes])
+    results = run(config, log=lambda msg: click.echo(msg, err=True))
+    print_summary([r.record for r in results])
 
 
 def _batch_policy(batch_size: int | None, max_tokens: int | None):
@@ -134,9 +142,9 @@ def _batch_policy(batch_size: int | None, max_tokens: int | None):
 @cli.command(name="tasks")
 def list_tasks() -> None:
     """List the registered tasks."""
-    from xret.tasks import TASKS
+    from xret.tasks.discovery import task_catalog
 
-    for name, spec in TASKS.items():
+    for name, spec in sorted(task_catalog().items()):
         click.echo(f"{name:<16} {len(spec.languages):>2} languages  {spec.description}")
 
 
@@ -145,11 +153,11 @@ def list_tasks() -> None:
 def list_models(cache_dir) -> None:
     """List the registered models and whether each can run here."""
     from xret import paths
-    from xret.models import MODELS
+    from xret.models import model_catalog
     from xret.models.providers import get_provider
 
     root = paths.cache_dir(cache_dir)
-    for name, spec in MODELS.items():
+    for name, spec in sorted(model_catalog().items()):
         langs = "?" if spec.languages is None else str(len(spec.languages))
         status = get_provider(spec.provider).status(spec, root)
         click.echo(f"{name:<14} {spec.dim or '?':>4}d {langs:>3} langs  {status:<28} {spec.display_name}")
@@ -242,7 +250,8 @@ def export(results_dir, fmt, out) -> None:
 
 @cli.command()
 @click.option("--base", required=True, help="Model to start from: registered name or sentence-transformers folder.")
-@click.option("--sampling", required=True, help="Batch sampling: x-x-mono, x-y or hybrid.")
+@click.option("--sampling", required=True,
+              help="Batch sampling: x-x-mono, x-y, hybrid, or a plugin's sampler (xret.samplers).")
 @click.option("--alpha", type=float, help="Hybrid only: probability of a monolingual batch [default: 0.5].")
 @click.option("--data", "sources", multiple=True, required=True,
               help="Training source (repeatable): squad-it-es, mlqa-dev, or a folder of <language>.json[.gz] SQuAD files.")

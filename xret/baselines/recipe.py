@@ -21,7 +21,7 @@ from xret.baselines.data import (
     load_parallel,
     source_files,
 )
-from xret.baselines.samplers import HYBRID_DEFAULT_ALPHA, Sampling
+from xret.baselines.samplers import HYBRID_DEFAULT_ALPHA, CustomSampling, Sampling, parse_sampling
 from xret.errors import DataError, TrainingError, UnknownNameError
 from xret.tasks.artifacts import sha256_file
 
@@ -38,7 +38,8 @@ class TrainConfig:
     the same model. ``alpha`` is the probability of a monolingual batch, for hybrid only."""
 
     base: str
-    sampling: Sampling
+    sampling: Sampling | CustomSampling
+    """A built-in regime, or a sampler class (or a plugin's name for one)."""
     sources: tuple[str, ...]
     alpha: float | None = None
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
@@ -54,7 +55,7 @@ class TrainConfig:
     scale: float = DEFAULT_SCALE
 
     def __post_init__(self) -> None:
-        sampling = Sampling.parse(self.sampling)
+        sampling = parse_sampling(self.sampling)
         object.__setattr__(self, "sampling", sampling)
         object.__setattr__(self, "passage_unit", PassageUnit(self.passage_unit))
         if sampling is Sampling.HYBRID:
@@ -62,7 +63,7 @@ class TrainConfig:
             if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
                 raise TrainingError(f"--alpha must be a number in [0, 1], not {alpha!r}")
             object.__setattr__(self, "alpha", float(alpha))
-        elif self.alpha is not None:
+        elif self.alpha is not None and isinstance(sampling, Sampling):  # a custom one may take α
             raise TrainingError(f"--alpha applies to hybrid sampling only, not to {sampling.value}")
         if not self.sources:
             raise TrainingError("no training data: name at least one source (--data)")

@@ -51,6 +51,66 @@ class Sampling(enum.Enum):
 
 
 @dataclass(frozen=True)
+class CustomSampling:
+    """A sampler class in place of a built-in regime: given directly, or named by a plugin
+    (entry-point group ``xret.samplers``). It is called as ``factory(sources, batch_size=…,
+    alpha=…, state=…)`` like ``PairBatchSampler`` and gives ``batches(n)`` (``Batch``es whose
+    kind is X_X_MONO or X_Y) and ``state``. ``value`` names it in configs and model files."""
+
+    value: str
+    factory: type
+
+
+SAMPLERS_GROUP = "xret.samplers"
+
+
+def parse_sampling(name: Sampling | CustomSampling | str | type) -> Sampling | CustomSampling:
+    """A built-in regime, a sampler class, or the name of a built-in or plugin sampler."""
+    if isinstance(name, (Sampling, CustomSampling)):
+        return name
+    if isinstance(name, type):
+        label = getattr(name, "name", None) or f"{name.__module__}:{name.__qualname__}"
+        return CustomSampling(label, name)
+    plugins = _plugin_samplers()
+    if name in plugins:
+        return plugins[name]
+    try:
+        return Sampling.parse(name)
+    except UnknownNameError:
+        known = [*(m.value for m in Sampling), *plugins]
+        raise UnknownNameError("sampling", str(name), known) from None
+
+
+def _plugin_samplers() -> dict[str, CustomSampling]:
+    from xret.plugins import PluginError, plugin_objects
+
+    found = {}
+    for name, value, obj in plugin_objects(SAMPLERS_GROUP):
+        if name in {m.value for m in Sampling}:
+            raise PluginError(
+                f"sampling {name!r} is defined twice: built in and by plugin {value!r}"
+            )
+        if not isinstance(obj, type):
+            raise PluginError(f"plugin sampler {name!r} ({value}) is not a class")
+        found[name] = CustomSampling(name, obj)
+    return found
+
+
+def make_sampler(
+    sources: Mapping[str, Sequence[ParallelItem]],
+    sampling: Sampling | CustomSampling,
+    *,
+    batch_size: int,
+    alpha: float | None,
+    state: SamplerState,
+):
+    """The batch stream of ``sampling``: the built-in sampler, or the custom class."""
+    if isinstance(sampling, CustomSampling):
+        return sampling.factory(sources, batch_size=batch_size, alpha=alpha, state=state)
+    return PairBatchSampler(sources, sampling, batch_size=batch_size, alpha=alpha, state=state)
+
+
+@dataclass(frozen=True)
 class TrainingPair:
     query_text: str
     query_lang: str

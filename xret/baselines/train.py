@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xret.baselines.recipe import TrainConfig, TrainingData, load_training_data
-from xret.baselines.samplers import PairBatchSampler, SamplerState, Sampling
+from xret.baselines.samplers import SamplerState, Sampling, make_sampler
 from xret.baselines.trainer_feed import FixedBatches, trainer_columns
 from xret.benchmark.device import Device, pick_device
 from xret.errors import MissingPackageError, ModelError, TrainingError
@@ -81,7 +81,7 @@ def train(
     data = load_training_data(config, options.data_dir, options.cache_dir)
     # Bad settings for this data (one language for X-Y, too large a batch) fail here, before
     # anything is written or loaded.
-    sampler = PairBatchSampler(
+    sampler = make_sampler(
         data.items(), config.sampling, batch_size=config.batch_size, alpha=config.alpha,
         state=SamplerState(config.seed),
     )

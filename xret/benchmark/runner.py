@@ -28,7 +28,7 @@ from xret.provenance import environment
 from xret.results.record import ResultRecord
 from xret.results.store import ResultStore, result_key
 from xret.tasks import get_task
-from xret.tasks.spec import CandidateText, Setting
+from xret.tasks.spec import CandidateText, Setting, TaskSpec
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,8 @@ class CorpusOptions:
 
 @dataclass(frozen=True)
 class BenchConfig:
-    model: str
+    model: str | ModelSpec
+    """What --model takes, or a spec (an in-memory model: xret.models.providers.objects)."""
     tasks: tuple[str, ...]
     cache_dir: Path
     results_dir: Path
@@ -65,6 +66,8 @@ class BenchConfig:
     """None: the device's defaults (BatchPolicy.for_device)."""
     overwrite: bool = False
     progress: bool = True
+    task_files: tuple[Path, ...] = ()
+    """Task files (``--task-file``) whose tasks ``tasks`` may name."""
 
 
 @dataclass(frozen=True)
@@ -94,26 +97,35 @@ def model_record(spec: ModelSpec) -> dict:
 
 
 def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[BenchOutcome]:
-    spec = model_spec(config.model)
-    provider = get_provider(spec.provider)
-    spec = _with_prompts(provider.resolve(spec, config.cache_dir), config)
+    model = config.model if isinstance(config.model, ModelSpec) else model_spec(config.model)
+    provider = get_provider(model.provider)
+    resolved = provider.resolve(model, config.cache_dir)
     used_device: list[str] = []
+    engines: dict[ModelSpec, EmbeddingEngine] = {}
 
-    def load_encoder():
-        device = pick_device(config.device)
-        used_device.append(device.name)
-        engine.policy = config.batch or BatchPolicy.for_device(device.is_cuda)
-        log(f"loading {spec.name} on {device.name} ({device.dtype})")
-        return provider.load(spec, device, config.cache_dir)
+    def engine_for(spec: ModelSpec) -> EmbeddingEngine:
+        """One engine per prompt pair (a task's prompts policy may differ from another's)."""
+        if spec in engines:
+            return engines[spec]
 
-    engine = EmbeddingEngine(
-        spec, load_encoder, EmbeddingCache(config.cache_dir / "embeddings"), config.batch or BatchPolicy(),
-        config.progress,
-    )
+        def load_encoder():
+            device = pick_device(config.device)
+            used_device.append(device.name)
+            engine.policy = config.batch or BatchPolicy.for_device(device.is_cuda)
+            log(f"loading {spec.name} on {device.name} ({device.dtype})")
+            return provider.load(spec, device, config.cache_dir)
+
+        engine = EmbeddingEngine(
+            spec, load_encoder, EmbeddingCache(config.cache_dir / "embeddings"),
+            config.batch or BatchPolicy(), config.progress,
+        )
+        return engines.setdefault(spec, engine)
+
     store = ResultStore(config.results_dir)
     outcomes = []
     for name in config.tasks:
-        task = get_task(name)
+        task = get_task(name, config.task_files)
+        spec = _with_prompts(resolved, config, task)
         languages = task.check_languages(config.languages)
         settings = task.check_settings(config.settings)
         measures = parse_measures(config.measures or task.measures)
@@ -132,7 +144,7 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
             log(f"{plan.name}: already done ({store.json_path(key)}); --overwrite to redo")
             continue
         job = Job(config, task, spec, languages, settings, measures, plan.options, log)
-        record, per_query = _bench_task(job, strategy, engine, key)
+        record, per_query = _bench_task(job, strategy, engine_for(spec), key)
         record = replace(record, provenance={**record.provenance, "device": _device(used_device)})
         start = time.perf_counter()
         path = store.write(record, per_query)
@@ -141,13 +153,17 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
     return outcomes
 
 
-def _with_prompts(spec: ModelSpec, config: BenchConfig) -> ModelSpec:
-    """The spec with the user's prompt overrides (they change the embeddings' cache namespace)."""
+def _with_prompts(spec: ModelSpec, config: BenchConfig, task: TaskSpec) -> ModelSpec:
+    """The spec with the prompts used on ``task``: the user's override, else the task's policy,
+    else the model's own (a change of prompt changes the embeddings' cache namespace)."""
     changes = {}
-    if config.query_prompt is not None:
-        changes["query_prompt"] = config.query_prompt
-    if config.document_prompt is not None:
-        changes["document_prompt"] = config.document_prompt
+    for role, override, policy in (
+        ("query_prompt", config.query_prompt, task.prompts.query),
+        ("document_prompt", config.document_prompt, task.prompts.document),
+    ):
+        chosen = override if override is not None else policy
+        if chosen is not None:
+            changes[role] = chosen
     return replace(spec, **changes) if changes else spec
 
 

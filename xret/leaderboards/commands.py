@@ -53,19 +53,32 @@ class CompareConfig:
 
 
 def run_leaderboard(config: LeaderboardConfig, log: Callable[[str], None] = print) -> None:
+    if config.format == "terminal":
+        from xret.leaderboards.leaderboard import build_leaderboard
+
+        collection = load_collection(config.results_dir, config.tasks)
+        _show(build_leaderboard(collection, config.published), "terminal", config.output, log)
+    else:
+        _emit(leaderboard_text(config), config.output, log)
+
+
+def leaderboard_text(config: LeaderboardConfig) -> str:
+    """The leaderboard as CSV, HTML, Markdown or LaTeX text (the CLI and the Python API)."""
     from xret.leaderboards.leaderboard import build_leaderboard, leaderboard_csv
 
     collection = load_collection(config.results_dir, config.tasks)
     if config.format == "csv":
-        _emit(leaderboard_csv(collection, config.published), config.output, log)
-        return
+        return leaderboard_csv(collection, config.published)
     doc = build_leaderboard(collection, config.published)
     if config.format == "html":
         from xret.leaderboards.html import render_html
 
-        _emit(render_html(doc, leaderboard_figures(collection.scores)), config.output, log)
-    else:
-        _show(doc, config.format, config.output, log)
+        return render_html(doc, leaderboard_figures(collection.scores))
+    if config.format == "markdown":
+        return render_markdown(doc)
+    if config.format == "latex":
+        return render_latex(doc)
+    raise XretError(f"format {config.format!r} is not available here")
 
 
 def leaderboard_figures(scores: tuple[Scores, ...]):
@@ -127,21 +140,27 @@ def run_heatmaps(config: HeatmapConfig) -> list[Path]:
 
 
 def run_compare(config: CompareConfig, log: Callable[[str], None] = print) -> None:
-    from xret.leaderboards.compare import compare_records, comparison_document
+    from xret.leaderboards.compare import comparison_document
+
+    doc = comparison_document(compare_results(config))
+    if config.format == "csv":
+        first, second = doc.tables
+        _emit(render_csv(replace(first, rows=first.rows + second.rows, marks=())), config.output, log)
+    else:
+        _show(doc, config.format, config.output, log)
+
+
+def compare_results(config: CompareConfig):
+    """The paired comparison (xret.leaderboards.compare.Comparison) of A against B."""
+    from xret.leaderboards.compare import compare_records
 
     if config.resamples < 1 or not 0 < config.alpha < 1:
         raise XretError("--resamples must be positive and --alpha between 0 and 1")
     task = config.task or _common_task(config)
     a = _one_record(config.results_dir, config.a, task)
     b = _one_record(config.results_dir, config.b, task)
-    comparison = compare_records(a, b, measure=config.measure, settings=config.settings, alpha=config.alpha,
-                                 resamples=config.resamples, seed=config.seed)
-    doc = comparison_document(comparison)
-    if config.format == "csv":
-        first, second = doc.tables
-        _emit(render_csv(replace(first, rows=first.rows + second.rows, marks=())), config.output, log)
-    else:
-        _show(doc, config.format, config.output, log)
+    return compare_records(a, b, measure=config.measure, settings=config.settings,
+                           alpha=config.alpha, resamples=config.resamples, seed=config.seed)
 
 
 def _common_task(config: CompareConfig) -> str | None:

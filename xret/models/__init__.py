@@ -21,8 +21,9 @@ MTEB_PREFIX = "mteb:"
 def model_spec(name: str) -> ModelSpec:
     """A registered name, a local sentence-transformers folder, ``module:attr``, a hub id, or
     ``mteb:<mteb model name>[@<folder>]`` / ``mteb:<module>:<attr>`` (xret.interop.mteb.models)."""
-    if name in MODELS:
-        return MODELS.get(name)
+    known = model_catalog()
+    if name in known:
+        return known[name]
     if name.startswith(MTEB_PREFIX):
         source = name[len(MTEB_PREFIX) :]
         shown = recorded_source(source)  # mteb:<name>@<folder>: the folder's name, not its path
@@ -34,7 +35,29 @@ def model_spec(name: str) -> ModelSpec:
         return ModelSpec(name=name, provider="python", source=name, display_name=name)
     if "/" in name and not name.startswith((".", "/")):
         return ModelSpec(name=name, provider="sentence-transformers", source=name, display_name=name)
-    raise UnknownNameError("model", name, MODELS)
+    raise UnknownNameError("model", name, known)
+
+
+def model_catalog() -> dict[str, ModelSpec]:
+    """The registered models and those of installed plugins (entry-point group ``xret.models``:
+    a ModelSpec, or a ``module:attr`` encoder run by the python provider); a name defined twice
+    fails loudly."""
+    from xret.plugins import MODELS_GROUP, PluginError, plugin_objects
+
+    found = dict(MODELS.items())
+    for name, value, obj in plugin_objects(MODELS_GROUP):
+        if name in found:
+            raise PluginError(f"model {name!r} is defined twice: by {found[name].provider} "
+                              f"({found[name].source}) and by plugin {value!r}")
+        if isinstance(obj, ModelSpec):
+            if obj.name != name:
+                raise PluginError(
+                    f"plugin model {name!r} ({value}) gives a spec named {obj.name!r}"
+                )
+            found[name] = obj
+        else:
+            found[name] = ModelSpec(name=name, provider="python", source=value, display_name=name)
+    return found
 
 
 def _folder_spec(path: Path) -> ModelSpec:
@@ -53,4 +76,4 @@ def _folder_spec(path: Path) -> ModelSpec:
     )
 
 
-__all__ = ["MODELS", "ModelSpec", "Role", "model_spec"]
+__all__ = ["MODELS", "ModelSpec", "Role", "model_catalog", "model_spec"]

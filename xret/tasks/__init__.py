@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from xret.errors import DataError, UnknownNameError
 from xret.tasks.artifacts import locate, pinned, sha256_file
 from xret.tasks.catalog import TASKS
 from xret.tasks.records import TaskData
@@ -15,9 +17,9 @@ CUSTOM_LAREQA = "lareqa:"
 CUSTOM_MIRACL = "miracl:"
 
 
-def get_task(name: str) -> TaskSpec:
-    """A registered task, ``lareqa:DIR`` for a directory of LAReQA-format files, or
-    ``miracl:DIR`` for MIRACL-format topics and qrels."""
+def get_task(name: str, task_files: Iterable[Path] = ()) -> TaskSpec:
+    """A known task (built-in, task file or plugin: xret.tasks.discovery), ``lareqa:DIR`` for a
+    directory of LAReQA-format files, or ``miracl:DIR`` for MIRACL-format topics and qrels."""
     if name.startswith(CUSTOM_LAREQA):
         from xret.tasks.lareqa import custom_task
 
@@ -26,7 +28,12 @@ def get_task(name: str) -> TaskSpec:
         from xret.tasks.miracl import custom_task as custom_miracl
 
         return custom_miracl(Path(name[len(CUSTOM_MIRACL) :]).expanduser())
-    return TASKS.get(name)
+    from xret.tasks.discovery import task_catalog
+
+    catalog = task_catalog(task_files)
+    if name not in catalog:
+        raise UnknownNameError("task", name, catalog)
+    return catalog[name]
 
 
 def load_task(
@@ -39,13 +46,23 @@ def load_task(
     """Locate and verify the task's pinned files for ``languages``, then run its loader."""
     if spec.root is not None:
         files = {path: spec.root / path for path in spec.files_for(languages)}
-        checksums = {path: sha256_file(file) for path, file in files.items()}
+        checksums = {path: _verified(file, spec.pins.get(path)) for path, file in files.items()}
     else:
         artifacts = [pinned(path) for path in spec.files_for(languages)]
         files = {a.path: locate(a, data_dir, cache_dir) for a in artifacts}
         checksums = {a.path: a.sha256 for a in artifacts}
     data = spec.load_function()(spec, files, languages, options)
     return replace(data, checksums=checksums)
+
+
+def _verified(file: Path, pinned_sha: str | None) -> str:
+    """The sha256 of a task's local file; a task file's pin must match it."""
+    if not file.is_file():
+        raise DataError(f"{file}: no such data file")
+    digest = sha256_file(file)
+    if pinned_sha is not None and digest != pinned_sha:
+        raise DataError(f"{file}: sha256 {digest[:12]}… differs from the pinned {pinned_sha[:12]}…")
+    return digest
 
 
 __all__ = ["TASKS", "TaskData", "TaskSpec", "get_task", "load_task"]

@@ -18,6 +18,9 @@ from xret.tasks.records import Document, Query, TaskData
 from xret.tasks.spec import Aggregate, CandidateText, Setting, TaskSpec
 
 
+LAREQA_MEASURES = ("MAP", "MRR", "nDCG@10", "R@1", "R@10", "R@100", "Hit@1", "Hit@10", "RD")
+
+
 @dataclass(frozen=True)
 class LareqaCounts:
     """Pinned counts (LAReQA README, protocol.md §2.1), asserted after every load."""
@@ -81,8 +84,6 @@ def _parse_language(
 
 def custom_task(root: Path) -> TaskSpec:
     """A task from a user's directory of LAReQA-format ``<lang>.json`` files (``lareqa:DIR``)."""
-    from xret.tasks.catalog import LAREQA_MEASURES
-
     languages = tuple(sorted(p.stem for p in root.glob("*.json")))
     if not languages:
         raise DataError(f"{root}: no <language>.json files in the LAReQA format")

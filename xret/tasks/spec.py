@@ -58,6 +58,14 @@ class Aggregate:
 
 
 @dataclass(frozen=True)
+class Prompts:
+    """A task's prompts policy: None keeps the model's own prompt for that role."""
+
+    query: str | None = None
+    document: str | None = None
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     name: str
     family: str
@@ -80,6 +88,9 @@ class TaskSpec:
     root: Path | None = None
     """For a user's own task: the directory its files are read from, unpinned."""
     ranking: Ranking = Ranking.EXHAUSTIVE
+    pins: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """For a task file's local files: path under ``root`` -> sha256, verified on every load."""
+    prompts: Prompts = Prompts()
 
     def check_settings(self, settings: tuple[Setting, ...] | None) -> tuple[Setting, ...]:
         """The requested settings (all of the task's when None); ones it lacks raise."""

