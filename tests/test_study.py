@@ -61,6 +61,10 @@ def test_the_grid_of_a_study_file(tmp_path):
                                                         "seeds": [5]}]), tmp_path / "s.toml")
     ids = [cell.id for cell in study.cells()]
     assert ids == ["m", "m__x-y__seed0", "m__x-y__seed1", "m__hybrid-a0.25__seed5", "m__hybrid-a0.75__seed5"]
+    seeds = parse_study(_minimal(seeds=[0, 1], regime=[{"sampling": "x-y"}, {"sampling": "x-x-mono"}]),
+                        tmp_path / "s.toml")
+    assert [c.id for c in seeds.cells()][1:] == ["m__x-y__seed0", "m__x-x-mono__seed0", "m__x-y__seed1",
+                                                 "m__x-x-mono__seed1"]
     assert study.work == tmp_path / "s-work"
     config = study.train_config(study.cells()[3])
     assert (config.alpha, config.seed, config.sources) == (0.25, 5, ("squad-it-es",))
@@ -167,3 +171,28 @@ def test_run_resumes_after_a_kill_and_reports(world, monkeypatch, xret_cli):
     before = report.read_text()
     code, _, err = xret_cli("study", "report", str(world))
     assert code == 0, err and report.read_text() == before
+
+
+def test_size_plot_reads_parameter_counts_of_the_trained_folders(tmp_path):
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    from xret.results.record import ResultRecord
+    from xret.study.report import Run, figures, parameter_count
+    from xret.study.run import model_dir
+
+    study = parse_study(_minimal(bases=["small", "large"], seeds=[0], include_base=False,
+                                 regime=[{"sampling": "x-y"}, {"sampling": "hybrid"}]), tmp_path / "s.toml")
+    runs = []
+    for width, cell in zip([4, 4, 8, 8], study.cells()):
+        folder = model_dir(study, cell)
+        folder.mkdir(parents=True)
+        save_file({"w": np.zeros((width, width), np.float32), "b": np.zeros(width, np.float32)},
+                  str(folder / "model.safetensors"))
+        summary = {"macro": {s: {"MAP": 0.5 + width / 100} for s in ("mono", "cross", "multi")}}
+        record = ResultRecord(key="k", model={}, task={"name": "t"}, options={}, coverage={}, cells=(),
+                              by_language={}, summary=summary, provenance={})
+        runs.append(Run(cell.base, cell.arm, cell.seed, "t", folder / "r.json", record))
+    assert parameter_count(model_dir(study, study.cells()[2])) == 8 * 8 + 8
+    titles = [title for title, _ in figures(runs, study)]
+    assert "Size — metrics against parameter count" in titles

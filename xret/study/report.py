@@ -434,7 +434,7 @@ def write_report(study: Study) -> list[Path]:
     found = verdicts(runs)
     doc = Document(f"Study {study.name}: X-X-mono, X-Y and hybrid batch sampling",
                    (table1, table2, verdict_table(found), moving_pairs(runs)),
-                   notes=(f"study file: {study.path.name}; records: {len(runs)}", VERDICT_RULE))
+                   notes=(f"study file: {study.path.name}; records: {len(runs)}",))
     study.report.mkdir(parents=True, exist_ok=True)
     drawn = [(title, figure_bytes(fig, "png")) for title, fig in figures(runs, study)]
     written = []

@@ -103,8 +103,12 @@ class Study:
     """The report folder (default: ``<study name>-report`` beside the study file)."""
 
     def cells(self) -> tuple[Cell, ...]:
+        """Untrained bases first, then seed by seed, so that an interrupted study already holds
+        whole seeds of every regime."""
         out = [Cell(base, None, None) for base in self.bases] if self.include_base else []
-        out += [Cell(base, arm, seed) for base in self.bases for arm, seeds in self.arms for seed in seeds]
+        every_seed = sorted({seed for _, seeds in self.arms for seed in seeds})
+        out += [Cell(base, arm, seed) for base in self.bases for seed in every_seed
+                for arm, seeds in self.arms if seed in seeds]
         return tuple(out)
 
     def train_config(self, cell: Cell) -> TrainConfig:
