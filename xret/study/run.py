@@ -1,0 +1,142 @@
+"""``xret study run``: train and bench every cell of a study's grid, skipping what is finished.
+
+Resumable by construction: ``xret train`` resumes a folder from its last checkpoint and skips a
+finished one, ``xret bench`` skips a finished record, and the study's state file (which record
+belongs to which cell) is rewritten atomically after every cell. A rerun after any interruption
+therefore redoes at most the part of one cell that had not reached a checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from xret.errors import DataError
+from xret.study.spec import Cell, Study, StudyError
+
+STATE_FILE = "study-state.json"
+
+
+@dataclass(frozen=True)
+class CellOutcome:
+    cell: Cell
+    records: dict[str, str]
+    """Task -> record path, relative to the study's result store."""
+    seconds: float
+    skipped: bool
+    """True when nothing was trained or benched: the cell was finished before."""
+
+
+def results_dir(study: Study) -> Path:
+    return study.work / "results"
+
+
+def model_dir(study: Study, cell: Cell) -> Path:
+    return study.work / "models" / cell.id
+
+
+def run_study(
+    study: Study,
+    *,
+    cache_dir: Path,
+    data_dir: Path | None,
+    device: str = "auto",
+    log: Callable[[str], None] = print,
+) -> list[CellOutcome]:
+    tasks, contaminated = study.bench_tasks()
+    if contaminated:
+        log(f"not benched, their questions are not removed from training ([train] exclude): "
+            f"{', '.join(contaminated)}")
+    if not tasks:
+        raise StudyError(f"{study.path}: no task to bench: add the evaluation tasks to [train] exclude")
+    state = read_state(study)
+    cells = study.cells()
+    busy: list[float] = []
+    outcomes = []
+    for number, cell in enumerate(cells, 1):
+        start = time.perf_counter()
+        outcome = _run_cell(study, cell, tasks, cache_dir, data_dir, device)
+        outcome = CellOutcome(cell, outcome.records, time.perf_counter() - start, outcome.skipped)
+        state[cell.id] = _state_entry(study, cell, outcome)
+        write_state(study, state)
+        outcomes.append(outcome)
+        if not outcome.skipped:
+            busy.append(outcome.seconds)
+        log(_progress_line(number, len(cells), outcome, busy))
+    return outcomes
+
+
+def _run_cell(study, cell, tasks, cache_dir, data_dir, device) -> CellOutcome:
+    from xret.baselines.train import RunOptions, train
+    from xret.benchmark.runner import BenchConfig, run_bench
+
+    quiet = lambda message: None  # noqa: E731 - the study prints one line per cell instead
+    trained_before = True
+    model = cell.base
+    if cell.arm is not None:
+        options = RunOptions(output=model_dir(study, cell), cache_dir=cache_dir, data_dir=data_dir,
+                             device=device, save_steps=max(1, study.train.get("steps", 1000) // 4),
+                             progress=False)
+        trained = train(study.train_config(cell), options, log=quiet)
+        trained_before, model = trained.skipped, str(trained.output)
+    config = BenchConfig(
+        model=model, tasks=tasks, cache_dir=cache_dir, results_dir=results_dir(study),
+        data_dir=data_dir, settings=study.settings, measures=study.measures, device=device,
+        progress=False,
+    )
+    benched = run_bench(config, log=quiet)
+    records = {o.record.task["name"]: o.path.relative_to(results_dir(study)).as_posix() for o in benched}
+    return CellOutcome(cell, records, 0.0, trained_before and all(o.skipped for o in benched))
+
+
+def _state_entry(study: Study, cell: Cell, outcome: CellOutcome) -> dict:
+    return {
+        "base": cell.base,
+        "sampling": cell.arm.sampling.value if cell.arm else None,
+        "alpha": cell.arm.alpha if cell.arm else None,
+        "seed": cell.seed,
+        "records": outcome.records,
+        "seconds": round(outcome.seconds, 1),
+    }
+
+
+def _progress_line(number: int, total: int, outcome: CellOutcome, busy: list[float]) -> str:
+    done = "already done" if outcome.skipped else f"done in {_duration(outcome.seconds)}"
+    left = total - number
+    eta = f", about {_duration(statistics.fmean(busy) * left)} left" if busy and left else ""
+    return f"[{number}/{total}] {outcome.cell.id}: {done}{eta}"
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def read_state(study: Study) -> dict[str, dict]:
+    path = study.work / STATE_FILE
+    if not path.is_file():
+        return {}
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise DataError(f"{path}: not a readable study state ({err}); delete it to rebuild it") from None
+    if not isinstance(state, dict):
+        raise DataError(f"{path}: not a readable study state; delete it to rebuild it")
+    return state
+
+
+def write_state(study: Study, state: dict) -> None:
+    path = study.work / STATE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(state, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
