@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from xret.errors import DataError, XretError
+from xret.io import atomic_write_text
 from xret.leaderboards.scores import Scores, check_comparable, collect, find_records, load_collection
 from xret.leaderboards.table import Document, print_document, render_csv, render_latex, render_markdown
 from xret.results.record import ResultRecord
@@ -188,6 +189,5 @@ def _emit(text: str, output: Path | None, log: Callable[[str], None]) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    atomic_write_text(output, text)
     log(f"wrote {output}")
