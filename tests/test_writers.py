@@ -14,8 +14,8 @@ import pytest
 
 from xret.benchmark.cache import NamespaceCache
 from xret.errors import OutputError
-from xret.io import atomic_write, atomic_write_text
-from xret.results.store import load_record
+from xret.io import atomic_write, atomic_write_text, inside
+from xret.results.store import load_record, slug
 from xret.testing import write_lareqa_task
 
 from test_lareqa import PARAGRAPHS
@@ -116,6 +116,15 @@ def test_leaderboard_output_under_a_file_fails_in_one_line(tmp_path, xret_cli):
     assert code != 0 and "Traceback" not in err
     reason = "a part of the path is a file, not a folder"
     assert err == f"xret: error: cannot write {output}: {reason}\n"
+
+
+def test_names_that_become_paths_stay_under_the_results_dir(tmp_path):
+    assert {slug(".."), slug("."), slug("/"), slug("...")} == {"x"}
+    assert slug("./my-model") == ".-my-model"  # keys of existing records do not move
+    with pytest.raises(OutputError, match="is not under"):
+        inside(tmp_path / "results", tmp_path / "results" / ".." / "x.json")
+    with pytest.raises(OutputError, match="is not under"):
+        inside(tmp_path / "results", tmp_path / "results" / "/etc/x.json")
 
 
 SLOW_ENCODER = '''

@@ -39,6 +39,14 @@ def output_error(path: Path, err: OSError) -> OutputError:
     return OutputError(f"cannot write {path}: {reason}")
 
 
+def inside(root: Path, path: Path) -> Path:
+    """``path``, refused unless it stays under ``root``: a name taken from a record or an option
+    (``..``, an absolute path) cannot send a file elsewhere."""
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise OutputError(f"refusing to write {path}: it is not under {root}")
+    return path
+
+
 def only_writes_fail(err: OSError) -> bool:
     """Whether an error of mixed reading and writing can only have come from a write."""
     return err.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT)

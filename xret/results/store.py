@@ -15,15 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from xret.errors import DataError
-from xret.io import atomic_write, atomic_write_text, discard
+from xret.io import atomic_write, atomic_write_text, discard, inside
 from xret.results.record import ResultRecord
 
 PER_QUERY_SUFFIX = ".queries.csv.gz"
 
 
 def slug(text: str) -> str:
-    """A file-name-safe form of a model or task name."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
+    """A file-name-safe form of a model or task name (never ``.`` or ``..``)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")
+    return name if name.strip(".") else "x"
 
 
 def revision_tag(revision: str) -> str:
@@ -53,14 +54,14 @@ class ResultStore:
 
     def write(self, record: ResultRecord, per_query) -> Path:
         """Write the per-query table (a pandas DataFrame) and then the record."""
-        per_query_path = self.per_query_path(record.key)
+        per_query_path = inside(self.root, self.per_query_path(record.key))
         atomic_write(
             per_query_path,
             lambda tmp: per_query.to_csv(
                 tmp, index=False, float_format="%.6g", compression={"method": "gzip", "mtime": 0}
             ),
         )
-        path = self.json_path(record.key)
+        path = inside(self.root, self.json_path(record.key))
         try:
             atomic_write_text(path, record.to_json(), kept="result record")
         except BaseException:  # scores without their record are a partial result: none is left
