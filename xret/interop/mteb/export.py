@@ -26,6 +26,7 @@ from xret.errors import DataError, OutputError
 from xret.interop.mteb import require_mteb
 from xret.interop.mteb.metadata import TaskFacts, model_meta, task_metadata
 from xret.interop.mteb.naming import SPLIT, main_score, record_task_name, score_key, subset_name
+from xret.results.duplicates import distinct
 from xret.results.record import ResultRecord
 from xret.results.store import ResultStore, slug
 from xret.tasks.spec import Setting
@@ -117,7 +118,7 @@ def export_results(
     if isinstance(records, Path):
         if not records.is_dir():
             raise DataError(f"{records}: no such results directory")
-        records = [(str(path), record) for path, record in ResultStore(records).records()]
+        records = [(str(path), record) for path, record in distinct(ResultStore(records).records())]
     report = ExportReport()
     groups: dict[tuple[str, str, str], list[tuple[str, ResultRecord, object, object]]] = defaultdict(list)
     for label, record in records:
