@@ -59,3 +59,29 @@ def test_a_task_name_that_leads_out_is_refused_in_one_line(tmp_path, record_path
     assert code != 0 and "Traceback" not in err
     assert "refusing to write" in err and err.count("\n") == 1
     assert not [p for p in tmp_path.rglob("escaped-*")]
+
+
+def test_an_out_that_cannot_be_written_is_one_line(tmp_path, record_path, xret_cli):
+    (tmp_path / "file").write_text("")
+    code, _, err = xret_cli("export", "--format", "mteb", str(tmp_path / "results"), "--out",
+                            str(tmp_path / "file" / "out"))
+    assert code != 0 and "Traceback" not in err
+    assert err == f"xret: error: cannot write {tmp_path / 'file' / 'out'}: a part of the path is " \
+                  "a file, not a folder\n"
+
+
+def test_a_full_disk_while_mteb_writes_leaves_no_partial_file(tmp_path, record_path, xret_cli,
+                                                             monkeypatch):
+    import errno
+
+    from mteb.results import TaskResult
+
+    def full(self, path):
+        path.write_text("{half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(TaskResult, "to_disk", full)
+    code, _, err = xret_cli("export", "--format", "mteb", str(tmp_path / "results"), "--out",
+                            str(tmp_path / "out"))
+    assert code != 0 and err.endswith(".json: no space left on device\n") and err.count("\n") == 1
+    assert not [p for p in (tmp_path / "out").rglob("xret-*.json")]

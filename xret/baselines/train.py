@@ -25,7 +25,7 @@ from xret.baselines.samplers import PairBatchSampler, SamplerState, Sampling
 from xret.baselines.trainer_feed import FixedBatches, trainer_columns
 from xret.benchmark.device import Device, pick_device
 from xret.errors import MissingPackageError, ModelError, TrainingError
-from xret.io import atomic_write_text
+from xret.io import atomic_write_text, output_error
 from xret.models import model_spec
 from xret.models.providers import get_provider
 from xret.models.providers.st import SentenceTransformerEncoder
@@ -125,7 +125,10 @@ def train(
     # The folder is evaluated with the base model's length limit and prompts, not training's.
     model.max_seq_length = eval_max_length
     model.prompts = _prompts(base, document_key="document")
-    model.save(str(output))
+    try:
+        model.save(str(output))
+    except OSError as err:
+        raise output_error(output, err) from None
     _keep_model_kwargs(base_folder, output)
     model_file = _model_file(
         config, base, data, batches, sampler.state.to_dict(),

@@ -262,7 +262,11 @@ def _exclusive(root: Path):
     """One writer per store: a second process would race on the manifest."""
     import fcntl
 
-    with open(root / ".lock", "w") as lock:
+    try:
+        lock_file = open(root / ".lock", "w")
+    except OSError as err:
+        raise output_error(root / ".lock", err) from None
+    with lock_file as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -24,6 +24,7 @@ from types import SimpleNamespace
 
 from xret.errors import DataError, OutputError
 from xret.interop.mteb import require_mteb
+from xret.io import discard, ensure_dir, output_error
 from xret.interop.mteb.metadata import TaskFacts, model_meta, task_metadata
 from xret.interop.mteb.naming import SPLIT, main_score, record_task_name, score_key, subset_name
 from xret.results.duplicates import distinct
@@ -128,12 +129,17 @@ def export_results(
     if not groups:
         report.notes.append("nothing to export")
         return report
+    ensure_dir(out)  # mteb's ResultCache creates it with no error of ours
     cache = ResultCache(out)
     written = []
     for (model, revision, task), entries in sorted(groups.items()):
         meta, result, labels = _merge(entries, report.notes)
         path = _checked_path(cache, meta, task, labels)
-        cache.save_to_cache(result, meta)
+        try:
+            cache.save_to_cache(result, meta)
+        except OSError as err:  # mteb writes in place: what it left of this file goes
+            discard(path)
+            raise output_error(path, err) from None
         written.append((meta, result))
         report.files.append(Exported(path, model, revision, task, len(result.scores[SPLIT]), labels))
         log(f"wrote {path}")
