@@ -153,8 +153,8 @@ def _checked_path(cache, meta, task: str, labels: tuple[str, ...]) -> Path:
     path = cache.get_task_result_path(task, meta)
     folder = (cache.cache_path / "results").resolve()
     if path.resolve().parent.parent.parent != folder:
-        raise OutputError(f"{labels[0]}: refusing to write {path}: not a file of one model, revision "
-                          f"and task under {folder}")
+        raise OutputError(f"{labels[0]}: refusing to write {path}: not a file of one model, "
+                          f"revision and task under {folder}")
     return path
 
 
