@@ -297,8 +297,13 @@ def _terminate(signum, frame) -> None:
 
 def main() -> None:
     import signal
+    import threading
 
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    from xret.io import KEPT
+
+    KEPT.clear()  # what this command keeps, also when it is called twice in one process
+    main_thread = threading.current_thread() is threading.main_thread()  # else signals are not ours
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         cli.main(standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt) as err:
@@ -313,7 +318,8 @@ def main() -> None:
         click.echo(f"xret: error: {err}", err=True)
         sys.exit(err.exit_code)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _interrupted(signal_name: str) -> str:
