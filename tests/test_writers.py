@@ -181,3 +181,27 @@ def test_a_signal_keeps_finished_records_and_flushed_vectors(tmp_path, signum, c
     unique = load_record(record).provenance["encode"]["unique"]
     assert len(NamespaceCache(namespace)) == unique + 1
     assert not [p for p in tmp_path.rglob(".*.tmp")]
+
+
+def test_a_full_disk_while_a_corpus_shard_is_encoded_is_one_line(tmp_path, monkeypatch):
+    from xret.benchmark import corpus_store
+    from xret.benchmark.corpus_store import encode_corpus
+    from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
+    from xret.models.spec import ModelSpec
+    from xret.tasks.corpus import Corpus, find_shards
+    from xret.testing import HashEncoder, write_corpus
+
+    spec = ModelSpec(name="hash", provider="python", source=MODEL, revision="r1", dim=64)
+    write_corpus(tmp_path / "c", [[{"docid": f"{s}{i}", "title": "T", "text": f"passage {s} {i}"}
+                                   for i in range(5)] for s in range(2)])
+    corpus = Corpus(name="c", language="sw", shards=find_shards(tmp_path / "c"))
+    engine = EmbeddingEngine(spec, HashEncoder, None, BatchPolicy(), progress=False)
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(corpus_store.os, "fsync", full)
+    root = tmp_path / "store"
+    with pytest.raises(OutputError, match=f"^cannot write {root}/shard-0000.f32: no space left"):
+        encode_corpus(corpus, engine, root, with_title=True, log=lambda _: None)
+    assert sorted(p.name for p in root.iterdir()) == [".lock"]
