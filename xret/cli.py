@@ -334,18 +334,47 @@ def study_report(study_file) -> None:
         click.echo(str(path))
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where SIGINT would be, so that the same clean-up runs."""
+
+
+def _terminate(signum, frame) -> None:
+    raise _Terminated
+
+
 def main() -> None:
+    import signal
+    import threading
+
+    from xret.io import KEPT
+
+    KEPT.clear()  # what this command keeps, also when it is called twice in one process
+    main_thread = threading.current_thread() is threading.main_thread()  # else signals are not ours
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("xret: aborted", err=True)
-        sys.exit(130)
+    except (click.exceptions.Abort, KeyboardInterrupt) as err:
+        # click turns an interrupt into Abort; the signal is what it was raised from
+        terminated = isinstance(err, _Terminated) or isinstance(err.__cause__, _Terminated)
+        click.echo(_interrupted("SIGTERM" if terminated else "SIGINT"), err=True)
+        sys.exit(143 if terminated else 130)
     except click.ClickException as err:
         err.show()
         sys.exit(err.exit_code)
     except XretError as err:
         click.echo(f"xret: error: {err}", err=True)
         sys.exit(err.exit_code)
-    except KeyboardInterrupt:
-        click.echo("xret: interrupted; finished results and cached embeddings are kept, rerun to resume", err=True)
-        sys.exit(130)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupted(signal_name: str) -> str:
+    from xret.io import KEPT
+
+    kept = sorted(KEPT.items(), reverse=True)  # result records first
+    written = ", ".join(f"{n} {kind}{'s' * (n != 1)}" for kind, n in kept)
+    return (
+        f"xret: interrupted ({signal_name}); finished results and cached embeddings are kept"
+        f"{f' ({written} written by this run)' if written else ''}, rerun to resume"
+    )

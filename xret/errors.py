@@ -53,3 +53,7 @@ class SamplingError(XretError):
 
 class TrainingError(XretError):
     """A training request that is invalid, or an output folder that cannot take it."""
+
+
+class OutputError(XretError):
+    """A file that cannot be written: read-only, disk full, a file in the way, no permission."""

@@ -260,3 +260,34 @@ def test_scores_are_frozen(two_models):
     (scores,) = collect([(Path("a.json"), two_models[0])]).scores
     with pytest.raises(dataclasses.FrozenInstanceError):
         scores.task = "other"  # type: ignore[misc]
+
+
+HOSTILE = "evil\r\n## injected\n\\end{table}\x1b[31m"
+
+
+def test_control_characters_stay_inside_their_cell_in_every_format(two_models):
+    from xret.leaderboards.html import render_html
+
+    cells = lareqa_cells({"de": 0.5, "en": 0.5}, {}, {})
+    records = [(Path("a.json"), make_record(HOSTILE, cells)), (Path("b.json"), two_models[0])]
+    collection = collect(records)
+    doc = build_leaderboard(collection, published=False)
+    markdown, latex = render_markdown(doc), render_latex(doc)
+    for text in (markdown, latex):  # the name stays on one line, whole
+        assert all("evil  " in line for line in text.splitlines() if "injected" in line)
+        assert "\r" not in text and "\x1b" not in text
+    assert r"\textbackslash{}end\{table\}" in latex
+    page = render_html(doc)
+    assert "\r" not in page and "\x1b" not in page and "evil  ## injected" in page
+    for text in (leaderboard_csv(collection, published=False), render_csv(doc.tables[0])):
+        assert "\r" not in text and "\x1b" not in text
+        assert all(line.count(",") == text.splitlines()[0].count(",") for line in text.splitlines())
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(\"http://x\")", "+1+cmd", "-2+cmd", "@SUM(A1)"])
+def test_csv_neutralises_formulas_but_not_negative_numbers(name):
+    from xret.leaderboards.table import Column, Table
+
+    table = Table("t", (Column("model"), Column("delta", digits=3)), ((name, -0.25),))
+    line = render_csv(table).splitlines()[1]
+    assert line.startswith(("'" + name[0], "\"'" + name[0])) and line.endswith(",-0.25")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
 import time
 from collections import Counter
@@ -26,6 +25,7 @@ from xret.baselines.samplers import SamplerState, Sampling, make_sampler
 from xret.baselines.trainer_feed import FixedBatches, trainer_columns
 from xret.benchmark.device import Device, pick_device
 from xret.errors import MissingPackageError, ModelError, TrainingError
+from xret.io import atomic_write_text, output_error
 from xret.models import model_spec
 from xret.models.providers import get_provider
 from xret.models.providers.st import SentenceTransformerEncoder
@@ -125,7 +125,10 @@ def train(
     # The folder is evaluated with the base model's length limit and prompts, not training's.
     model.max_seq_length = eval_max_length
     model.prompts = _prompts(base, document_key="document")
-    model.save(str(output))
+    try:
+        model.save(str(output))
+    except OSError as err:
+        raise output_error(output, err) from None
     _keep_model_kwargs(base_folder, output)
     model_file = _model_file(
         config, base, data, batches, sampler.state.to_dict(),
@@ -203,7 +206,8 @@ def _keep_model_kwargs(base_folder: Path, output: Path) -> None:
     kwargs = json.loads((base_folder / config_name).read_text()).get("model_kwargs")
     if kwargs:
         config = json.loads((output / config_name).read_text())
-        (output / config_name).write_text(json.dumps({**config, "model_kwargs": kwargs}, indent=2))
+        merged = {**config, "model_kwargs": kwargs}
+        atomic_write_text(output / config_name, json.dumps(merged, indent=2))
 
 
 def _prompts(spec: ModelSpec, document_key: str) -> dict[str, str]:
@@ -259,7 +263,6 @@ def _prepare(output: Path, identity: dict) -> Path | None:
         raise TrainingError(
             f"{output} is not empty and holds no xret training run; choose a new or empty --output"
         )
-    run_file.parent.mkdir(parents=True, exist_ok=True)
     _write_json(run_file, identity)
     return None
 
@@ -340,6 +343,4 @@ def _read_json(path: Path) -> dict:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

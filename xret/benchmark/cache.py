@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from xret.io import atomic_write
+
 DIGEST_BYTES = 16
 
 
@@ -54,13 +56,15 @@ class NamespaceCache:
     def add(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
         if not len(keys):
             return
-        self.root.mkdir(parents=True, exist_ok=True)
         name = f"part-{time.time_ns():020d}-{os.getpid()}"
-        tmp = self.root / f".{name}.tmp.npz"
         # Raw bytes, not numpy's "S" strings, which drop trailing NUL bytes of a digest.
         raw = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), DIGEST_BYTES)
-        np.savez(tmp, keys=raw, vectors=vectors)
-        os.replace(tmp, self.root / f"{name}.npz")
+
+        def save(tmp: Path) -> None:
+            with open(tmp, "wb") as handle:  # a handle: given a path, numpy appends ".npz"
+                np.savez(handle, keys=raw, vectors=vectors)
+
+        atomic_write(self.root / f"{name}.npz", save, kept="embedding shard")
         self._remember(list(keys), vectors)
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from xret.benchmark.engine import EmbeddingEngine
 from xret.errors import DataError
+from xret.io import atomic_write, ensure_dir, only_writes_fail, output_error
 from xret.models.spec import Role
 from xret.tasks.artifacts import sha256_file
 from xret.tasks.corpus import Corpus, passage_text, read_shard
@@ -140,7 +141,7 @@ def encode_corpus(
     log: Callable[[str], None] = print,
 ) -> CorpusEmbeddings:
     """Encode every shard of ``corpus`` not yet in ``root``; return the finished embeddings."""
-    root.mkdir(parents=True, exist_ok=True)
+    ensure_dir(root)
     with _exclusive(root):
         layout = [[p.name, p.stat().st_size] for p in corpus.shards]
         manifest = _read_manifest(root) or {
@@ -193,6 +194,10 @@ def _encode_shard(corpus, engine, path: Path, index: int, root: Path, with_title
             raise DataError(f"{path}: changed while it was being encoded; run again")
         os.replace(tmp_vectors, root / f"{stem}.f32")
         os.replace(tmp_ids, root / f"{stem}.ids")
+    except OSError as err:
+        if only_writes_fail(err):
+            raise output_error(root / f"{stem}.f32", err) from None
+        raise
     finally:
         bar.close()
         tmp_vectors.unlink(missing_ok=True)
@@ -243,12 +248,13 @@ def _read_manifest(root: Path) -> dict | None:
 
 
 def _write_manifest(root: Path, manifest: dict) -> None:
-    tmp = root / f".{MANIFEST}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, indent=1, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, root / MANIFEST)
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(manifest, handle, indent=1, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    atomic_write(root / MANIFEST, write, kept="embedding shard")  # one per finished shard
 
 
 @contextmanager
@@ -256,7 +262,11 @@ def _exclusive(root: Path):
     """One writer per store: a second process would race on the manifest."""
     import fcntl
 
-    with open(root / ".lock", "w") as lock:
+    try:
+        lock_file = open(root / ".lock", "w")
+    except OSError as err:
+        raise output_error(root / ".lock", err) from None
+    with lock_file as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from xret.errors import DataError, XretError
+from xret.io import atomic_write_text, inside
 from xret.leaderboards.scores import Scores, check_comparable, collect, find_records, load_collection
 from xret.leaderboards.table import Document, print_document, render_csv, render_latex, render_markdown
 from xret.results.record import ResultRecord
@@ -121,17 +122,20 @@ def run_heatmaps(config: HeatmapConfig) -> list[Path]:
         check_comparable(scores[0], other)
     task = slug(scores[0].task)
     settings = "+".join(config.settings)
+
+    def stem(models: str) -> Path:
+        return inside(config.out, config.out / f"{task}__{models}__{config.measure}__{settings}")
+
     matrices = [cell_matrix(s, config.measure, config.settings) for s in scores]
     limits = color_limits(matrices)
     written = []
     for s, matrix in zip(scores, matrices):
-        stem = config.out / f"{task}__{slug(s.system.model)}__{config.measure}__{settings}"
-        written += save_figure(plot_matrix(matrix, limits), stem)
+        written += save_figure(plot_matrix(matrix, limits), stem(slug(s.system.model)))
     if len(scores) == 2:
         a, b = (s.system.model for s in scores)
         delta = delta_matrix(matrices[0], matrices[1], f"{a} − {b} — {scores[0].task_label}, {config.measure}")
-        stem = config.out / f"{task}__{slug(a)}-minus-{slug(b)}__{config.measure}__{settings}"
-        written += save_figure(plot_matrix(delta, color_limits([delta])), stem)
+        delta_stem = stem(f"{slug(a)}-minus-{slug(b)}")
+        written += save_figure(plot_matrix(delta, color_limits([delta])), delta_stem)
     with_rd = [s for s in scores if "RD" in s.by_language.get("multi", {})]
     if with_rd:
         title = f"Mean rank distance per source language — {with_rd[0].task_label}"
@@ -207,6 +211,5 @@ def _emit(text: str, output: Path | None, log: Callable[[str], None]) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    atomic_write_text(output, text)
     log(f"wrote {output}")

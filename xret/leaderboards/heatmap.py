@@ -17,6 +17,7 @@ from pathlib import Path
 
 from xret.benchmark.measures import parse_measure
 from xret.errors import DataError
+from xret.io import atomic_write_bytes
 from xret.leaderboards.scores import Scores
 from xret.tasks.spec import ALL_LANGUAGES
 
@@ -173,10 +174,8 @@ def figure_bytes(fig, fmt: str) -> bytes:
 
 def save_figure(fig, stem: Path) -> list[Path]:
     """Write ``stem.png`` and ``stem.svg``."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
     for fmt in ("png", "svg"):
         path = stem.parent / f"{stem.name}.{fmt}"  # not with_suffix: names may contain dots
-        path.write_bytes(figure_bytes(fig, fmt))
-        paths.append(path)
+        paths.append(atomic_write_bytes(path, figure_bytes(fig, fmt)))
     return paths

@@ -8,9 +8,14 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
+from html import escape as _html_escape
 
-from xret.leaderboards.table import BEST, LOSS, SECOND, WIN, Document, Table
+from xret.leaderboards.table import BEST, LOSS, SECOND, WIN, Document, Table, one_line
+
+
+def escape(text: str) -> str:
+    """HTML-escaped, quotes included, with control characters (invalid in HTML) as spaces."""
+    return _html_escape(one_line(text))
 
 
 @dataclass(frozen=True)

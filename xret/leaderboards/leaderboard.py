@@ -29,7 +29,7 @@ from xret.leaderboards.published import (
     reference_task,
 )
 from xret.leaderboards.scores import MEASURED, Collection, Scores, System, language_statistics, system_order
-from xret.leaderboards.table import Column, Document, Table, best_marks
+from xret.leaderboards.table import Column, Document, Table, best_marks, csv_text
 from xret.results.summary import SETTING_LABELS
 
 _TASK_ORDER = ("xquad-r", "mlqa-r")
@@ -321,7 +321,8 @@ def leaderboard_csv(collection: Collection, published: bool = True) -> str:
                      "setting", "measure", "language", "value"])
     for s in scores:
         system = s.system
-        head = [system.source, system.base_model, system.regime, system.model, system.revision, s.task, s.evaluation]
+        head = [csv_text(v) for v in (system.source, system.base_model, system.regime, system.model,
+                                      system.revision, s.task, s.evaluation)]
         for setting in sorted(s.by_language):
             for measure in sorted(s.by_language[setting]):
                 values = s.by_language[setting][measure]

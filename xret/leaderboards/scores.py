@@ -19,6 +19,7 @@ from pathlib import Path
 
 from xret.benchmark.aggregate import summarise
 from xret.errors import DataError
+from xret.results.duplicates import distinct
 from xret.results.record import ResultRecord
 from xret.results.store import ResultStore, load_record
 from xret.results.summary import comparability_notes, coverage_notes
@@ -127,7 +128,7 @@ class Collection:
 
 
 def load_collection(results_dir: Path, tasks: Sequence[str] | None = None) -> Collection:
-    records = list(ResultStore(results_dir).records())
+    records = distinct(ResultStore(results_dir).records())
     if not records:
         raise DataError(f"no result records under {results_dir}")
     return collect(records, tasks)
@@ -294,12 +295,12 @@ def find_records(
         return [(path, record)] if task in (None, record.task["name"]) else []
     if results_dir is None or not results_dir.is_dir():
         raise DataError(f"{name_or_path!r} is not a record file and there is no results directory {results_dir}")
-    found = [
+    found = distinct(
         (p, r)
         for p, r in ResultStore(results_dir).records()
         if name_or_path in (r.model["name"], r.model.get("display_name"), r.key)
         and task in (None, r.task["name"])
-    ]
+    )
     if not found:
         where = f" on {task}" if task else ""
         raise DataError(f"no result record of model {name_or_path!r}{where} under {results_dir}")

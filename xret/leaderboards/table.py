@@ -100,6 +100,15 @@ def best_marks(
     return tuple(tuple(row) for row in marks)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """Control characters (newlines, carriage returns, terminal escapes) as spaces: a name from a
+    record stays text on its line and cannot start a heading, a LaTeX line or a table row."""
+    return _CONTROL.sub(" ", text)
+
+
 # --- Markdown -----------------------------------------------------------------------------------
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$&])")
@@ -108,7 +117,7 @@ _MD_MARK = {BEST: "**{}**", SECOND: "_{}_", WIN: "**{}**", LOSS: "_{}_"}
 
 def md_escape(text: str) -> str:
     """Backslash-escape Markdown punctuation, so a name like ``<script>`` or ``50%_{x}`` stays text."""
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", one_line(text))
 
 
 def render_markdown(doc: Document) -> str:
@@ -145,7 +154,7 @@ _TEX_MARK = {BEST: r"\textbf{{{}}}", SECOND: r"\underline{{{}}}", WIN: r"\textbf
 
 
 def tex_escape(text: str) -> str:
-    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in text)
+    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in one_line(text))
 
 
 def _spans(columns: Sequence[Column]) -> list[tuple[str, int, int]]:
@@ -205,13 +214,29 @@ def render_latex(doc: Document) -> str:
 # --- CSV ----------------------------------------------------------------------------------------
 
 
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def csv_text(text: str) -> str:
+    """A text cell on one line that a spreadsheet shows rather than runs: a leading ``=``, ``+``,
+    ``-`` or ``@`` gets a ``'`` before it (numbers are written as numbers, never through here)."""
+    text = one_line(text)
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+def _csv_cell(value: Cell) -> str:
+    if value is None:
+        return ""
+    return repr(value) if isinstance(value, (int, float)) else csv_text(str(value))
+
+
 def render_csv(table: Table) -> str:
     """Header row, then the rows with full-precision numbers (marks are presentation, left out)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([c.heading for c in table.columns])
+    writer.writerow([csv_text(c.heading) for c in table.columns])
     for row in table.rows:
-        writer.writerow(["" if v is None else (repr(v) if isinstance(v, float) else v) for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
     return buffer.getvalue()
 
 
@@ -225,12 +250,15 @@ def rich_table(table: Table):
     from rich.text import Text
 
     # Text objects throughout: names from records must never be read as rich markup.
-    out = RichTable(title=Text(table.title), caption=Text(table.source) if table.source else None)
+    caption = Text(one_line(table.source)) if table.source else None
+    out = RichTable(title=Text(one_line(table.title)), caption=caption)
     for column in table.columns:
-        header = Text(f"{column.group}\n{column.label}" if column.group else column.label)
+        label = one_line(column.label)
+        header = Text(f"{one_line(column.group)}\n{label}" if column.group else label)
         out.add_column(header, justify="right" if column.numeric else "left", no_wrap=not column.numeric)
     for i in range(len(table.rows)):
-        cells = [Text(table.text(i, j), style=_RICH_STYLE.get(table.mark(i, j), "")) for j in range(len(table.columns))]
+        cells = [Text(one_line(table.text(i, j)), style=_RICH_STYLE.get(table.mark(i, j), ""))
+                 for j in range(len(table.columns))]
         last = i + 1 in table.sections or i + 1 == len(table.rows) - table.footer
         out.add_row(*cells, end_section=last and i + 1 < len(table.rows))
     return out
@@ -243,6 +271,6 @@ def print_document(doc: Document, console=None) -> None:
     for table in doc.tables:
         console.print(rich_table(table))
         for note in table.notes:
-            console.print(f"  {note}", markup=False, highlight=False)
+            console.print(f"  {one_line(note)}", markup=False, highlight=False)
     for note in doc.notes:
-        console.print(f"note: {note}", markup=False, highlight=False)
+        console.print(f"note: {one_line(note)}", markup=False, highlight=False)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xret.errors import MissingPackageError, ModelError
+from xret.io import ensure_dir, only_writes_fail, output_error
 from xret.models.e5s1 import Header, read_e5s1
 from xret.models.e5s1_bert import MAX_SEQ_LENGTH, write_sentence_transformer
 from xret.models.manifest import FolderMismatch, verify_manifest, write_manifest
@@ -87,17 +88,18 @@ def build_me5_q4(dest: Path) -> str:
     """Write the sentence-transformers folder at ``dest`` atomically; return its fingerprint."""
     weights, tokenizer = WEIGHTS.locate(), TOKENIZER.locate()
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     staging = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    ensure_dir(staging)
     try:
         model = read_e5s1(weights)
         write_sentence_transformer(staging, model, tokenizer, _readme(model.header))
         fingerprint = write_manifest(staging, RECIPE)
         _swap_into_place(staging, dest)
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(err, OSError) and only_writes_fail(err):
+            raise output_error(dest, err) from None
         raise
     return fingerprint
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
+from xret.io import atomic_write_text
 from xret.tasks.artifacts import sha256_file
 
 
@@ -22,10 +22,7 @@ def _memoised(files: list[Path], root: Path, memo_dir: Path | None, compute) -> 
     if memo.is_file():
         return memo.read_text().strip()
     digest = compute()
-    memo.parent.mkdir(parents=True, exist_ok=True)
-    tmp = memo.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(digest)
-    os.replace(tmp, memo)
+    atomic_write_text(memo, digest)
     return digest
 
 

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from xret.errors import DataError
+from xret.io import atomic_write, atomic_write_text, discard, inside
 from xret.results.record import ResultRecord
 
 PER_QUERY_SUFFIX = ".queries.csv.gz"
 
 
 def slug(text: str) -> str:
-    """A file-name-safe form of a model or task name."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
+    """A file-name-safe form of a model or task name (never ``.`` or ``..``)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")
+    return name if name.strip(".") else "x"
 
 
 def revision_tag(revision: str) -> str:
@@ -36,16 +37,6 @@ def revision_tag(revision: str) -> str:
 def result_key(task: str, model: str, revision: str, options: dict[str, Any]) -> str:
     digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()[:10]
     return f"{slug(model)}/{revision_tag(revision)}/{slug(task)}__{digest}"
-
-
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class ResultStore:
@@ -63,15 +54,19 @@ class ResultStore:
 
     def write(self, record: ResultRecord, per_query) -> Path:
         """Write the per-query table (a pandas DataFrame) and then the record."""
-        per_query_path = self.per_query_path(record.key)
-        _atomic_write(
+        per_query_path = inside(self.root, self.per_query_path(record.key))
+        atomic_write(
             per_query_path,
             lambda tmp: per_query.to_csv(
                 tmp, index=False, float_format="%.6g", compression={"method": "gzip", "mtime": 0}
             ),
         )
-        path = self.json_path(record.key)
-        _atomic_write(path, lambda tmp: tmp.write_text(record.to_json(), encoding="utf-8"))
+        path = inside(self.root, self.json_path(record.key))
+        try:
+            atomic_write_text(path, record.to_json(), kept="result record")
+        except BaseException:  # scores without their record are a partial result: none is left
+            discard(per_query_path)
+            raise
         return path
 
     def load(self, key: str) -> ResultRecord:

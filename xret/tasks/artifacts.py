@@ -11,8 +11,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from functools import cache
@@ -20,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from xret.errors import DataError
+from xret.io import atomic_write, only_writes_fail
 
 MIRROR_ENV = "XRET_DATA_MIRROR"
 _CHUNK = 1 << 20
@@ -89,21 +88,22 @@ def _source_url(artifact: Artifact) -> str:
 
 def _download(artifact: Artifact, dest: Path) -> None:
     url = _source_url(artifact)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
-            shutil.copyfileobj(response, out, _CHUNK)
+
+    def fetch(tmp: Path) -> None:
+        with open(tmp, "wb") as out:  # an error here is the cache's: atomic_write names it
+            try:
+                with urllib.request.urlopen(url, timeout=60) as response:
+                    shutil.copyfileobj(response, out, _CHUNK)
+            except OSError as err:  # urllib.error.URLError included
+                if only_writes_fail(err):
+                    raise
+                raise DataError(
+                    f"cannot download {artifact.path} from {url} ({getattr(err, 'reason', err)}); "
+                    "point --data-dir or XRET_DATA_DIR at a local copy"
+                ) from None
         try:
             _check(artifact, tmp)
         except DataError as err:
             raise DataError(f"download of {url} is corrupt: {err}") from None
-        os.replace(tmp, dest)
-    except (urllib.error.URLError, OSError) as err:
-        raise DataError(
-            f"cannot download {artifact.path} from {url} ({getattr(err, 'reason', err)}); "
-            "point --data-dir or XRET_DATA_DIR at a local copy"
-        ) from None
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    atomic_write(dest, fetch)

@@ -22,12 +22,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 
-from xret.errors import DataError
+from xret.errors import DataError, OutputError
 from xret.interop.mteb import require_mteb
+from xret.io import discard, ensure_dir, output_error
 from xret.interop.mteb.metadata import TaskFacts, model_meta, task_metadata
 from xret.interop.mteb.naming import SPLIT, main_score, record_task_name, score_key, subset_name
+from xret.results.duplicates import distinct
 from xret.results.record import ResultRecord
-from xret.results.store import ResultStore
+from xret.results.store import ResultStore, slug
 from xret.tasks.spec import Setting
 
 _TOLERANCE = 1e-6
@@ -70,6 +72,7 @@ def export_record(record: ResultRecord, notes: list[str] | None = None) -> tuple
     notes = notes if notes is not None else []
     facts = _facts(record)
     meta = model_meta(record.model)
+    meta = meta.model_copy(update={"revision": slug(meta.revision)})  # a folder name: no ../x
     by_setting: dict[Setting, list] = defaultdict(list)
     for cell in record.cells:
         if cell.n_queries:
@@ -116,7 +119,7 @@ def export_results(
     if isinstance(records, Path):
         if not records.is_dir():
             raise DataError(f"{records}: no such results directory")
-        records = [(str(path), record) for path, record in ResultStore(records).records()]
+        records = [(str(path), record) for path, record in distinct(ResultStore(records).records())]
     report = ExportReport()
     groups: dict[tuple[str, str, str], list[tuple[str, ResultRecord, object, object]]] = defaultdict(list)
     for label, record in records:
@@ -126,17 +129,33 @@ def export_results(
     if not groups:
         report.notes.append("nothing to export")
         return report
+    ensure_dir(out)  # mteb's ResultCache creates it with no error of ours
     cache = ResultCache(out)
     written = []
     for (model, revision, task), entries in sorted(groups.items()):
         meta, result, labels = _merge(entries, report.notes)
-        cache.save_to_cache(result, meta)
-        path = cache.get_task_result_path(task, meta)
+        path = _checked_path(cache, meta, task, labels)
+        try:
+            cache.save_to_cache(result, meta)
+        except OSError as err:  # mteb writes in place: what it left of this file goes
+            discard(path)
+            raise output_error(path, err) from None
         written.append((meta, result))
         report.files.append(Exported(path, model, revision, task, len(result.scores[SPLIT]), labels))
         log(f"wrote {path}")
     _validate(cache, written)
     return report
+
+
+def _checked_path(cache, meta, task: str, labels: tuple[str, ...]) -> Path:
+    """Where mteb will write ``task``: refused unless it is OUT/results/<model>/<revision>/<file>
+    (names from a record must not lead elsewhere)."""
+    path = cache.get_task_result_path(task, meta)
+    folder = (cache.cache_path / "results").resolve()
+    if path.resolve().parent.parent.parent != folder:
+        raise OutputError(f"{labels[0]}: refusing to write {path}: not a file of one model, "
+                          f"revision and task under {folder}")
+    return path
 
 
 def _merge(entries, notes: list[str]):

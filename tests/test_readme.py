@@ -1,0 +1,52 @@
+"""Every ``xret`` command in the README works on a fresh clone, against the committed results/
+and in a temporary working directory.
+
+Not run here: ``xret bench`` and ``xret train`` (they run a model on the evaluation or training
+data: the real-data and baseline tests cover them), ``make`` (installs) and ``python -m
+benchmarks.…`` (timing harnesses of many minutes).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NEEDS_A_MODEL = {"bench", "train"}
+SLOW = {"heatmap", "compare", "export"}  # 10-20 s each on the committed records
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    lines = [line.split("#")[0].strip() for block in re.findall(r"```bash\n(.*?)```", text, re.S)
+             for line in block.replace("\\\n", " ").splitlines()]
+    inline = [" ".join(code.split()) for code in re.findall(r"`(xret [^`]+)`", text)]
+    return list(dict.fromkeys(c for c in lines + inline if c.startswith("xret ")))
+
+
+COMMANDS = [c for c in readme_commands() if shlex.split(c)[1] not in NEEDS_A_MODEL]
+
+
+def test_the_readme_has_the_commands_this_test_runs():
+    assert {shlex.split(c)[1] for c in COMMANDS} >= {"tasks", "models", "leaderboard", "heatmap",
+                                                     "compare", "export"}
+
+
+@pytest.mark.parametrize("command", [
+    pytest.param(c, marks=pytest.mark.slow) if shlex.split(c)[1] in SLOW else c for c in COMMANDS])
+def test_a_readme_command_runs(command, tmp_path, monkeypatch, xret_cli):
+    args = shlex.split(command)[1:]
+    if args[0] == "export" and importlib.util.find_spec("mteb") is None:
+        pytest.skip("xret export --format mteb needs the optional mteb extra")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XRET_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("XRET_RESULTS_DIR", str(tmp_path / "xret-results"))
+    (tmp_path / "results").symlink_to(ROOT / "results")
+    (tmp_path / "docs" / "reference").mkdir(parents=True)
+    code, out, err = xret_cli(*args)
+    assert code == 0, err
+    assert out or err
