@@ -1,8 +1,8 @@
 """Every ``xret`` command in the README works on a fresh clone, against the committed results/
 and in a temporary working directory.
 
-Not run here: ``xret bench`` and ``xret train`` (they run a model on the evaluation or training
-data: the real-data and baseline tests cover them), ``make`` (installs) and ``python -m
+Not run here: ``xret bench``, ``xret train`` and ``xret study`` (they run a model on the evaluation
+or training data, or report on a study's records: the real-data, baseline and study tests cover them), ``make`` (installs) and ``python -m
 benchmarks.…`` (timing harnesses of many minutes).
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NEEDS_A_MODEL = {"bench", "train"}
+NEEDS_A_MODEL = {"bench", "train", "study"}
 SLOW = {"heatmap", "compare", "export"}  # 10-20 s each on the committed records
 
 
