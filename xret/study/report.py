@@ -21,6 +21,7 @@ import numpy as np
 
 from xret.baselines.samplers import HYBRID_DEFAULT_ALPHA, Sampling
 from xret.errors import DataError
+from xret.io import atomic_write_bytes, atomic_write_text
 from xret.leaderboards.table import Column, Document, Table, render_markdown
 from xret.results.record import ResultRecord
 from xret.results.store import load_per_query, load_record
@@ -435,18 +436,13 @@ def write_report(study: Study) -> list[Path]:
     doc = Document(f"Study {study.name}: X-X-mono, X-Y and hybrid batch sampling",
                    (table1, table2, verdict_table(found), moving_pairs(runs)),
                    notes=(f"study file: {study.path.name}; records: {len(runs)}",))
-    study.report.mkdir(parents=True, exist_ok=True)
     drawn = [(title, figure_bytes(fig, "png")) for title, fig in figures(runs, study)]
     written = []
     markdown = render_markdown(doc)
     for i, (title, png) in enumerate(drawn):
-        path = study.report / f"figure-{i + 1}.png"
-        path.write_bytes(png)
-        written.append(path)
-        markdown += f"\n![{title}]({path.name})\n"
-    for name, text in (("report.md", markdown),
-                       ("report.html", render_html(doc, [Figure(t, png) for t, png in drawn]))):
-        path = study.report / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
+        written.append(atomic_write_bytes(study.report / f"figure-{i + 1}.png", png))
+        markdown += f"\n![{title}]({written[-1].name})\n"
+    html = render_html(doc, [Figure(t, png) for t, png in drawn])
+    written.append(atomic_write_text(study.report / "report.md", markdown))
+    written.append(atomic_write_text(study.report / "report.html", html))
     return written

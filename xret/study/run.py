@@ -9,7 +9,6 @@ therefore redoes at most the part of one cell that had not reached a checkpoint.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import time
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xret.errors import DataError
+from xret.io import atomic_write_bytes, atomic_write_text
 from xret.study.spec import Cell, Study, StudyError
 
 STATE_FILE = "study-state.json"
@@ -132,11 +132,4 @@ def read_state(study: Study) -> dict[str, dict]:
 
 
 def write_state(study: Study, state: dict) -> None:
-    path = study.work / STATE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(state, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write_text(study.work / STATE_FILE, json.dumps(state, indent=1, sort_keys=True) + "\n")
