@@ -127,7 +127,7 @@ def _text_option(with_title: bool) -> str:
 
 
 def corpus_root(cache_dir: Path, engine: EmbeddingEngine, corpus: Corpus, with_title: bool) -> Path:
-    namespace = engine.spec.embedding_namespace(Role.DOCUMENT)
+    namespace = engine.namespace(Role.DOCUMENT)
     return cache_dir / "corpus" / namespace / corpus_key(corpus, with_title)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from xret.errors import DataError
 from xret.tasks.artifacts import locate, pinned, sha256_file
 from xret.tasks.catalog import TASKS
 from xret.tasks.records import TaskData
@@ -29,6 +30,17 @@ def get_task(name: str) -> TaskSpec:
     return TASKS.get(name)
 
 
+def data_checksums(spec: TaskSpec, languages: tuple[str, ...]) -> dict[str, str]:
+    """sha256 of every data file the task reads for ``languages``: the pins of a registered task
+    (``load_task`` verifies the files against them), a user's own task's files as they are now."""
+    if spec.root is None:
+        return {path: pinned(path).sha256 for path in spec.files_for(languages)}
+    try:
+        return {path: sha256_file(spec.root / path) for path in spec.files_for(languages)}
+    except OSError as err:
+        raise DataError(f"{spec.name}: cannot read {err.filename} ({err.strerror})") from None
+
+
 def load_task(
     spec: TaskSpec,
     languages: tuple[str, ...],
@@ -39,13 +51,10 @@ def load_task(
     """Locate and verify the task's pinned files for ``languages``, then run its loader."""
     if spec.root is not None:
         files = {path: spec.root / path for path in spec.files_for(languages)}
-        checksums = {path: sha256_file(file) for path, file in files.items()}
     else:
-        artifacts = [pinned(path) for path in spec.files_for(languages)]
-        files = {a.path: locate(a, data_dir, cache_dir) for a in artifacts}
-        checksums = {a.path: a.sha256 for a in artifacts}
+        files = {path: locate(pinned(path), data_dir, cache_dir) for path in spec.files_for(languages)}
     data = spec.load_function()(spec, files, languages, options)
-    return replace(data, checksums=checksums)
+    return replace(data, checksums=data_checksums(spec, languages))
 
 
-__all__ = ["TASKS", "TaskData", "TaskSpec", "get_task", "load_task"]
+__all__ = ["TASKS", "TaskData", "TaskSpec", "data_checksums", "get_task", "load_task"]
