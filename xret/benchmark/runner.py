@@ -143,7 +143,11 @@ def result_identity(spec: ModelSpec, dtype: str, task_data: dict[str, str], plan
     """Everything that identifies a result, hashed into its key: the model's vectors (provider,
     source, revision, prompts, length, similarity, dtype), every data file and corpus shard by
     content, and every option that changes a number."""
-    return {"model": spec.identity(dtype), "data": {**task_data, **plan.data}, "options": plan.options}
+    return {
+        "model": spec.identity(dtype),
+        "data": {**task_data, **plan.data},
+        "options": plan.options,
+    }
 
 
 def _with_prompts(spec: ModelSpec, config: BenchConfig) -> ModelSpec:

@@ -97,15 +97,24 @@ def recorded_source(source: str) -> str:
     sentence-transformers folder) or the weights folder of ``<mteb name>@<folder>``. Hub ids,
     ``pkg:`` folders and ``module:attr`` targets are kept as they are."""
     if _is_local(source):
-        return LOCAL_PREFIX + Path(source).expanduser().resolve().name
+        return LOCAL_PREFIX + user_path(source).resolve().name
     name, at, folder = source.partition("@")
     if at and name and _is_local(folder):
-        return f"{name}@{LOCAL_PREFIX}{Path(folder).expanduser().resolve().name}"
+        return f"{name}@{LOCAL_PREFIX}{user_path(folder).resolve().name}"
     return source
+
+
+def user_path(text: str) -> Path:
+    """``text`` as a path with ``~`` expanded; ``~name`` of no known user stays as written (a
+    model name, not a crash)."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        return Path(text)
 
 
 def _is_local(text: str) -> bool:
     if not text or text.startswith("pkg:"):
         return False
-    path = Path(text).expanduser()
+    path = user_path(text)
     return path.is_absolute() or text.startswith(("~", "./", "../")) or path.exists()

@@ -52,7 +52,8 @@ def load_task(
     if spec.root is not None:
         files = {path: spec.root / path for path in spec.files_for(languages)}
     else:
-        files = {path: locate(pinned(path), data_dir, cache_dir) for path in spec.files_for(languages)}
+        paths = spec.files_for(languages)
+        files = {path: locate(pinned(path), data_dir, cache_dir) for path in paths}
     data = spec.load_function()(spec, files, languages, options)
     return replace(data, checksums=data_checksums(spec, languages))
 

@@ -64,12 +64,13 @@ class PythonProvider:
         revision, caveat = spec.revision or getattr(target, "revision", None), ""
         if revision is None:
             revision, caveat = _content_revision(module, spec.source)
+        similarity = getattr(target, "similarity", spec.similarity)
         return replace(
             spec,
             revision=revision,
             caveat=caveat,
             dim=spec.dim or getattr(target, "dim", None),
-            similarity=checked_similarity(getattr(target, "similarity", spec.similarity), spec.name),
+            similarity=checked_similarity(similarity, spec.name),
         )
 
     def load(self, spec: ModelSpec, device: Device, cache_dir: Path) -> PythonEncoder:
@@ -82,7 +83,8 @@ def _content_revision(module, source: str) -> tuple[str, str]:
     attribute name, hashed, so two encoders of one module never share vectors."""
     file = getattr(module, "__file__", None)
     if file is None:
-        return f"unversioned:{source}", f"{source} has no revision and no module file: edits are not seen"
+        caveat = f"{source} has no revision and no module file: edits to it are not seen"
+        return f"unversioned:{source}", caveat
     attr = source.partition(":")[2]
     digest = hashlib.sha256(Path(file).read_bytes() + b"\0" + attr.encode()).hexdigest()
     caveat = (

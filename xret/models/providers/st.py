@@ -14,7 +14,7 @@ import numpy as np
 from xret.benchmark.device import Device
 from xret.errors import MissingPackageError, ModelError
 from xret.models.fingerprint import folder_fingerprint
-from xret.models.spec import ModelSpec, Role, checked_similarity
+from xret.models.spec import ModelSpec, Role, checked_similarity, user_path
 
 PACKAGE_PREFIX = "pkg:"
 
@@ -33,7 +33,7 @@ def local_folder(spec: ModelSpec) -> Path | None:
     """The folder the spec points at, or None for a hub id."""
     if spec.source.startswith(PACKAGE_PREFIX):
         return _package_folder(spec.source, spec)
-    path = Path(spec.source).expanduser()
+    path = user_path(spec.source)
     return path if path.exists() else None
 
 
@@ -141,7 +141,8 @@ def _first_line(err: Exception) -> str:
 
 
 def _hub_snapshot(spec: ModelSpec) -> Path:
-    """The hub model's folder in the local HF cache (downloaded when online); its name is the commit."""
+    """The hub model's folder in the local HF cache (downloaded when online): its name is the
+    commit."""
     try:
         from huggingface_hub import snapshot_download
 
