@@ -21,11 +21,11 @@ from xret.benchmark.pools import reduced_pool
 from xret.benchmark.search import FlatIndex, Hits, IndexSpec, TopK
 from xret.benchmark.strategies import Evaluation, Job, Plan, Stages
 from xret.errors import DataError, XretError
+from xret.models.fingerprint import file_fingerprint
 from xret.models.spec import Role
 from xret.tasks import load_task
 from xret.tasks.artifacts import sha256_file
 from xret.tasks.corpus import Corpus, passage_text
-from xret.models.fingerprint import file_fingerprint
 from xret.tasks.miracl import CORPUS_HINT, corpus_name, corpus_shards
 from xret.tasks.records import Query, TaskData
 from xret.tasks.spec import Setting
