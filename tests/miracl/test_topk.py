@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import statistics
 
 import numpy as np
@@ -167,13 +168,25 @@ def record_path(tmp_path):
     return path
 
 
-def test_changed_corpus_between_runs_is_refused(tmp_path, toy):
+def test_corpus_changed_in_place_between_runs_is_refused(tmp_path, toy):
+    """Same shards, same sizes, other content: the store refuses to mix two corpora (a corpus
+    of another layout, e.g. a truncated copy, has a store of its own: tests/test_identity.py)."""
     task_dir, corpus_dir = toy
-    bench(tmp_path, task_dir, corpus_dir)
     shard = corpus_dir / "miracl-corpus-v1.0-ru" / "docs-1.jsonl.gz"
     lines = gzip.decompress(shard.read_bytes()).decode().splitlines()
-    lines[0] = json.dumps({**json.loads(lines[0]), "text": "changed"}, ensure_ascii=False)
-    shard.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0))
+    shard.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0))  # as edited below
+    size = shard.stat().st_size
+    bench(tmp_path, task_dir, corpus_dir)
+    first = json.loads(lines[0])
+    for seed in range(500):  # shuffled words: an edit that keeps the compressed size
+        words = first["text"].split()
+        random.Random(seed).shuffle(words)
+        edited = json.dumps({**first, "text": " ".join(words)}, ensure_ascii=False)
+        changed = gzip.compress(("\n".join([edited, *lines[1:]]) + "\n").encode(), mtime=0)
+        if len(changed) == size and edited != lines[0]:
+            break
+    assert len(changed) == size
+    shard.write_bytes(changed)
     config = BenchConfig(model=MODEL, tasks=(f"miracl:{task_dir}",), cache_dir=tmp_path / "cache",
                          results_dir=tmp_path / "results", corpus=CorpusOptions(corpus_dir=corpus_dir),
                          overwrite=True, progress=False)

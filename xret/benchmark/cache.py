@@ -1,13 +1,16 @@
 """On-disk embedding cache: (embedding namespace, text digest) -> float32 vector.
 
-A namespace is one model revision + prompt (ModelSpec.embedding_namespace). Each flush writes a
-new shard atomically, so an interrupted run keeps every shard it finished and a rerun encodes
-only what is missing.
+A namespace is one model identity + prompt + dtype (ModelSpec.embedding_namespace). Each flush
+writes a new shard atomically, so an interrupted run keeps every shard it finished and a rerun
+encodes only what is missing. ``producers.json`` names the devices that wrote a namespace's
+vectors (texts and corpus shards alike), so a run that encodes nothing can still say where its
+vectors were computed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from collections.abc import Sequence
@@ -18,6 +21,7 @@ import numpy as np
 from xret.io import atomic_write
 
 DIGEST_BYTES = 16
+PRODUCERS = "producers.json"
 
 
 def text_digests(texts: Sequence[str]) -> list[bytes]:
@@ -74,3 +78,20 @@ class EmbeddingCache:
 
     def namespace(self, name: str) -> NamespaceCache:
         return NamespaceCache(self.root / name)
+
+    def producers(self, name: str) -> list[str]:
+        """Devices that wrote vectors of namespace ``name`` (empty for a cache older than this)."""
+        try:
+            return json.loads((self.root / name / PRODUCERS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+
+    def add_producer(self, name: str, device: str) -> None:
+        known = self.producers(name)
+        if device in known:
+            return
+        folder = self.root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{PRODUCERS}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(sorted([*known, device])), encoding="utf-8")
+        os.replace(tmp, folder / PRODUCERS)

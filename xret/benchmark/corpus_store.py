@@ -118,9 +118,20 @@ class CorpusEmbeddings:
 
 
 def corpus_key(corpus: Corpus, with_title: bool) -> str:
-    """The corpus's identity in the cache (its content is checked against the manifest)."""
-    ident = {"corpus": corpus.name, "passage_text": _text_option(with_title), "format": FORMAT}
+    """The corpus's identity in the cache: name, text option and shard layout (names and sizes),
+    so a truncated copy and the full corpus keep separate stores (the content of finished
+    shards is checked against the manifest)."""
+    ident = {
+        "corpus": corpus.name,
+        "passage_text": _text_option(with_title),
+        "format": FORMAT,
+        "layout": _layout(corpus),
+    }
     return f"{corpus.name}-{hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:12]}"
+
+
+def _layout(corpus: Corpus) -> list[list]:
+    return [[p.name, p.stat().st_size] for p in corpus.shards]
 
 
 def _text_option(with_title: bool) -> str:
@@ -128,7 +139,7 @@ def _text_option(with_title: bool) -> str:
 
 
 def corpus_root(cache_dir: Path, engine: EmbeddingEngine, corpus: Corpus, with_title: bool) -> Path:
-    namespace = engine.spec.embedding_namespace(Role.DOCUMENT)
+    namespace = engine.namespace(Role.DOCUMENT)
     return cache_dir / "corpus" / namespace / corpus_key(corpus, with_title)
 
 
@@ -143,7 +154,7 @@ def encode_corpus(
     """Encode every shard of ``corpus`` not yet in ``root``; return the finished embeddings."""
     ensure_dir(root)
     with _exclusive(root):
-        layout = [[p.name, p.stat().st_size] for p in corpus.shards]
+        layout = _layout(corpus)
         manifest = _read_manifest(root) or {
             "format": FORMAT,
             "corpus": corpus.name,

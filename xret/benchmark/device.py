@@ -1,4 +1,8 @@
-"""The one place that decides where models run and at which precision."""
+"""The one place that decides where models run and at which precision.
+
+The device is decided before any vector is looked up: its dtype is part of every embedding-cache
+namespace and result key, and its name is what the cache records as the vectors' producer.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,9 @@ class Device:
         return self.name.startswith("cuda")
 
 
+CPU = Device("cpu", "float32")
+
+
 def pick_device(requested: str | None = None) -> Device:
     import torch
 
@@ -30,4 +37,4 @@ def pick_device(requested: str | None = None) -> Device:
         return Device(requested, "float16")
     if requested != "cpu":
         raise XretError(f"--device {requested}: expected auto, cpu, cuda or cuda:N")
-    return Device("cpu", "float32")
+    return CPU

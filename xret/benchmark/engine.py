@@ -14,9 +14,13 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from xret.benchmark.cache import EmbeddingCache, text_digests
+from xret.benchmark.device import CPU, Device
 from xret.errors import ModelError
 from xret.models.encoder import Encoder, encode_batches
 from xret.models.spec import ModelSpec, Role
+
+
+UNKNOWN_PRODUCER = "unknown (cached before xret recorded producers)"
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,12 @@ class EmbeddingEngine:
         cache: EmbeddingCache | None,
         policy: BatchPolicy = BatchPolicy(),
         progress: bool = True,
+        device: Device = CPU,
     ):
+        """``device``: where ``load_encoder`` puts the model, decided before any lookup because
+        its dtype is part of the cache namespace."""
         self.spec = spec
+        self.device = device
         self._load_encoder = load_encoder
         self._encoder: Encoder | None = None
         self.cache = cache
@@ -95,6 +103,8 @@ class EmbeddingEngine:
         self.progress = progress
         self.stats = EncodeStats()
         self.load_seconds = 0.0
+        self.producers: list[str] = []
+        """Devices that computed the vectors handed out so far (cached ones as the cache says)."""
 
     @property
     def encoder(self) -> Encoder:
@@ -104,17 +114,26 @@ class EmbeddingEngine:
             self.load_seconds += time.perf_counter() - start
         return self._encoder
 
+    def namespace(self, role: Role) -> str:
+        return self.spec.embedding_namespace(role, self.device.dtype)
+
+    def note_cached(self, role: Role) -> None:
+        """Vectors of ``role`` were taken from the cache (here or in a corpus store)."""
+        known = self.cache.producers(self.namespace(role)) if self.cache else []
+        self.producers.extend(known or [UNKNOWN_PRODUCER])
+
     def embed(self, texts: Sequence[str], role: Role) -> Embedded:
         unique: dict[str, int] = {}
         index = np.fromiter((unique.setdefault(t, len(unique)) for t in texts), np.int64, len(texts))
         distinct = list(unique)
         keys = text_digests(distinct)
-        store = self.cache.namespace(self.spec.embedding_namespace(role)) if self.cache else None
+        store = self.cache.namespace(self.namespace(role)) if self.cache else None
         vectors: np.ndarray | None = None
         found = np.zeros(len(distinct), dtype=bool)
         if store is not None:
             found, cached = store.lookup(keys)
             if found.any():
+                self.note_cached(role)
                 vectors = np.empty((len(distinct), cached.shape[1]), dtype=np.float32)
                 vectors[found] = cached
         missing = np.flatnonzero(~found)
@@ -145,6 +164,9 @@ class EmbeddingEngine:
         self, texts: list[str], role: Role, keys: list[bytes] | None, store, progress: bool | None = None
     ) -> np.ndarray:
         encoder = self.encoder
+        self.producers.append(self.device.name)
+        if self.cache is not None:
+            self.cache.add_producer(self.namespace(role), self.device.name)
         start = time.perf_counter()
         lengths = encoder.token_lengths(texts, role)
         out: np.ndarray | None = None

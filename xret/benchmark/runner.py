@@ -14,20 +14,19 @@ from pathlib import Path
 
 from xret.benchmark.aggregate import by_language, cell_scores, summarise
 from xret.benchmark.cache import EmbeddingCache
-from xret.benchmark.device import pick_device
 from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
 from xret.benchmark.evaluate import CellResult
 from xret.benchmark.measures import parse_measures
 from xret.benchmark.pools import PoolSpec
 from xret.benchmark.search import IndexSpec
-from xret.benchmark.strategies import Job, Stages, Strategy, strategy_for
+from xret.benchmark.strategies import Job, Plan, Stages, Strategy, strategy_for
 from xret.models import model_spec
-from xret.models.providers import get_provider
+from xret.models.providers import device_for, get_provider
 from xret.models.spec import ModelSpec, recorded_source
 from xret.provenance import environment
 from xret.results.record import ResultRecord
 from xret.results.store import ResultStore, result_key
-from xret.tasks import get_task
+from xret.tasks import data_checksums, get_task
 from xret.tasks.spec import CandidateText, Setting, TaskSpec
 
 
@@ -86,6 +85,7 @@ def model_record(spec: ModelSpec) -> dict:
         "source": recorded_source(spec.source),
         "revision": spec.revision,
         "dim": spec.dim,
+        "max_seq_length": spec.max_seq_length,
         "similarity": spec.similarity,
         "prompts": {"query": spec.query_prompt, "document": spec.document_prompt},
         "languages": sorted(spec.languages) if spec.languages is not None else None,
@@ -100,26 +100,23 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
     model = config.model if isinstance(config.model, ModelSpec) else model_spec(config.model)
     provider = get_provider(model.provider)
     resolved = provider.resolve(model, config.cache_dir)
-    used_device: list[str] = []
+    if resolved.caveat:
+        log(f"warning: {resolved.caveat}")
+    device = device_for(provider, config.device)
+    policy = config.batch or BatchPolicy.for_device(device.is_cuda)
+    cache = EmbeddingCache(config.cache_dir / "embeddings")
     engines: dict[ModelSpec, EmbeddingEngine] = {}
 
     def engine_for(spec: ModelSpec) -> EmbeddingEngine:
         """One engine per prompt pair (a task's prompts policy may differ from another's)."""
-        if spec in engines:
-            return engines[spec]
+        if spec not in engines:
 
-        def load_encoder():
-            device = pick_device(config.device)
-            used_device.append(device.name)
-            engine.policy = config.batch or BatchPolicy.for_device(device.is_cuda)
-            log(f"loading {spec.name} on {device.name} ({device.dtype})")
-            return provider.load(spec, device, config.cache_dir)
+            def load_encoder():
+                log(f"loading {spec.name} on {device.name} ({device.dtype})")
+                return provider.load(spec, device, config.cache_dir)
 
-        engine = EmbeddingEngine(
-            spec, load_encoder, EmbeddingCache(config.cache_dir / "embeddings"),
-            config.batch or BatchPolicy(), config.progress,
-        )
-        return engines.setdefault(spec, engine)
+            engines[spec] = EmbeddingEngine(spec, load_encoder, cache, policy, config.progress, device)
+        return engines[spec]
 
     store = ResultStore(config.results_dir)
     outcomes = []
@@ -138,19 +135,30 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
             "prompts": {"query": spec.query_prompt, "document": spec.document_prompt},
         }
         plan = strategy.plan(config, task, measures, options)
-        key = result_key(plan.name, spec.name, spec.revision or "unknown", plan.options)
+        identity = result_identity(spec, device.dtype, data_checksums(task, languages), plan)
+        key = result_key(plan.name, spec.name, spec.revision or "unknown", identity)
         if store.has(key) and not config.overwrite:
             outcomes.append(BenchOutcome(store.json_path(key), store.load(key), skipped=True))
             log(f"{plan.name}: already done ({store.json_path(key)}); --overwrite to redo")
             continue
         job = Job(config, task, spec, languages, settings, measures, plan.options, log)
         record, per_query = _bench_task(job, strategy, engine_for(spec), key)
-        record = replace(record, provenance={**record.provenance, "device": _device(used_device)})
         start = time.perf_counter()
         path = store.write(record, per_query)
         log(f"{plan.name}: wrote {path} in {time.perf_counter() - start:.2f} s")
         outcomes.append(BenchOutcome(path, record, skipped=False))
     return outcomes
+
+
+def result_identity(spec: ModelSpec, dtype: str, task_data: dict[str, str], plan: Plan) -> dict:
+    """Everything that identifies a result, hashed into its key: the model's vectors (provider,
+    source, revision, prompts, length, similarity, dtype), every data file and corpus shard by
+    content, and every option that changes a number."""
+    return {
+        "model": spec.identity(dtype),
+        "data": {**task_data, **plan.data},
+        "options": plan.options,
+    }
 
 
 def _with_prompts(spec: ModelSpec, config: BenchConfig, task: TaskSpec) -> ModelSpec:
@@ -167,14 +175,16 @@ def _with_prompts(spec: ModelSpec, config: BenchConfig, task: TaskSpec) -> Model
     return replace(spec, **changes) if changes else spec
 
 
-def _device(used: list[str]) -> str:
-    return used[0] if used else "none (every embedding was cached)"
+def _producers(devices: list[str]) -> str:
+    """Where a task's vectors were computed: this run's device, or as the cache recorded it."""
+    return ", ".join(sorted(set(devices))) or "none (nothing was embedded)"
 
 
 def _bench_task(job: Job, strategy: Strategy, engine: EmbeddingEngine, key: str):
     stage = Stages()
     before = replace(engine.stats)
     load_before = engine.load_seconds
+    producers_before = len(engine.producers)
     evaluation = strategy.evaluate(job, engine, stage)
     timings = dict(stage.seconds)
     timings["load_model"] = engine.load_seconds - load_before
@@ -208,6 +218,8 @@ def _bench_task(job: Job, strategy: Strategy, engine: EmbeddingEngine, key: str)
         summary=summarise(per_language, task.aggregates),
         provenance={
             **environment(),
+            "device": _producers(engine.producers[producers_before:]),
+            "dtype": engine.device.dtype,
             "timings": timings,
             "encode": encoded.as_dict(),
         },

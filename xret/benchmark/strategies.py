@@ -32,7 +32,9 @@ class Plan:
     name: str
     """The task name in the result key (a reduced pool gets its own)."""
     options: dict[str, Any]
-    """Everything that identifies the result; hashed into its key and recorded."""
+    """Every option that changes a number: hashed into the result key and recorded."""
+    data: dict[str, str] = field(default_factory=dict)
+    """sha256 of data read beyond the task's own files (corpus shards): hashed into the key."""
 
 
 @dataclass(frozen=True)

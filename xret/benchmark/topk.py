@@ -21,11 +21,12 @@ from xret.benchmark.pools import reduced_pool
 from xret.benchmark.search import FlatIndex, Hits, IndexSpec, TopK
 from xret.benchmark.strategies import Evaluation, Job, Plan, Stages
 from xret.errors import DataError, XretError
+from xret.models.fingerprint import file_fingerprint
 from xret.models.spec import Role
 from xret.tasks import load_task
 from xret.tasks.artifacts import sha256_file
 from xret.tasks.corpus import Corpus, passage_text
-from xret.tasks.miracl import CORPUS_HINT
+from xret.tasks.miracl import CORPUS_HINT, corpus_name, corpus_shards
 from xret.tasks.records import Query, TaskData
 from xret.tasks.spec import Setting
 
@@ -61,6 +62,13 @@ class CorpusTopK:
             if m.cutoff is not None and m.cutoff > corpus.depth:
                 raise XretError(f"{task.name}: {m} looks deeper than --depth {corpus.depth}")
         name = f"{task.name}-{corpus.pool.label()}" if corpus.pool.reduced else task.name
+        if corpus.corpus_dir is None:
+            raise DataError(no_corpus_message(task.name))
+        shards = {
+            f"{corpus_name(language)}/{path.name}": file_fingerprint(path, config.cache_dir)
+            for language in options["languages"]
+            for path in corpus_shards(corpus.corpus_dir, language)
+        }
         return Plan(
             name,
             {
@@ -70,12 +78,11 @@ class CorpusTopK:
                 "index": corpus.index.options(),
                 "depth": corpus.depth,
             },
+            data=shards,
         )
 
     def evaluate(self, job: Job, engine, stage: Stages) -> Evaluation:
         config, options = job.config, job.config.corpus
-        if options.corpus_dir is None:
-            raise DataError(no_corpus_message(job.task.name))
         with stage("load_data"):
             data = load_task(job.task, job.languages, config.data_dir, config.cache_dir, options.corpus_dir)
         results, found = [], {}
@@ -217,6 +224,7 @@ def _evaluate_language(job: Job, engine, stage: Stages, data, language: str) -> 
         with stage("embed"):
             root = corpus_root(job.config.cache_dir, engine, corpus, options.title)
             store = encode_corpus(corpus, engine, root, options.title, log=job.log)
+            engine.note_cached(Role.DOCUMENT)  # shards encoded by earlier runs, as the cache says
         hits, index = search(store, queries, k, options.index, stage)
         with stage("search"):
             docids = store.docids_of(hits.ids)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from xret.errors import UnknownNameError
 from xret.models.catalog import MODELS
-from xret.models.spec import ModelSpec, Role, recorded_source
+from xret.models.spec import ModelSpec, Role, recorded_source, user_path
 from xret.models.trained import trained_fields
 
 
@@ -28,7 +28,7 @@ def model_spec(name: str) -> ModelSpec:
         source = name[len(MTEB_PREFIX) :]
         shown = recorded_source(source)  # mteb:<name>@<folder>: the folder's name, not its path
         return ModelSpec(name=MTEB_PREFIX + shown, provider="mteb", source=source, display_name=shown)
-    path = Path(name).expanduser()
+    path = user_path(name)
     if path.is_dir():
         return _folder_spec(path)
     if _PYTHON_TARGET.match(name):

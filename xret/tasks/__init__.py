@@ -36,6 +36,15 @@ def get_task(name: str, task_files: Iterable[Path] = ()) -> TaskSpec:
     return catalog[name]
 
 
+def data_checksums(spec: TaskSpec, languages: tuple[str, ...]) -> dict[str, str]:
+    """sha256 of every data file the task reads for ``languages``: the pins of a registered task
+    (``load_task`` verifies the files against them), a user's own task's files as they are now
+    (checked against a task file's pins where it has them)."""
+    if spec.root is None:
+        return {path: pinned(path).sha256 for path in spec.files_for(languages)}
+    return {path: _verified(spec.root / path, spec.pins.get(path)) for path in spec.files_for(languages)}
+
+
 def load_task(
     spec: TaskSpec,
     languages: tuple[str, ...],
@@ -44,13 +53,12 @@ def load_task(
     options: object = None,
 ) -> TaskData:
     """Locate and verify the task's pinned files for ``languages``, then run its loader."""
+    checksums = data_checksums(spec, languages)  # a task file's pins are checked before loading
     if spec.root is not None:
         files = {path: spec.root / path for path in spec.files_for(languages)}
-        checksums = {path: _verified(file, spec.pins.get(path)) for path, file in files.items()}
     else:
-        artifacts = [pinned(path) for path in spec.files_for(languages)]
-        files = {a.path: locate(a, data_dir, cache_dir) for a in artifacts}
-        checksums = {a.path: a.sha256 for a in artifacts}
+        paths = spec.files_for(languages)
+        files = {path: locate(pinned(path), data_dir, cache_dir) for path in paths}
     data = spec.load_function()(spec, files, languages, options)
     return replace(data, checksums=checksums)
 
@@ -59,10 +67,13 @@ def _verified(file: Path, pinned_sha: str | None) -> str:
     """The sha256 of a task's local file; a task file's pin must match it."""
     if not file.is_file():
         raise DataError(f"{file}: no such data file")
-    digest = sha256_file(file)
+    try:
+        digest = sha256_file(file)
+    except OSError as err:
+        raise DataError(f"{file}: cannot read ({err.strerror})") from None
     if pinned_sha is not None and digest != pinned_sha:
         raise DataError(f"{file}: sha256 {digest[:12]}… differs from the pinned {pinned_sha[:12]}…")
     return digest
 
 
-__all__ = ["TASKS", "TaskData", "TaskSpec", "get_task", "load_task"]
+__all__ = ["TASKS", "TaskData", "TaskSpec", "data_checksums", "get_task", "load_task"]

@@ -251,19 +251,24 @@ def load_miracl(
     if corpus_dir is not None:
         expected: MiraclExpected | None = spec.expected
         for language in languages:
-            name = corpus_name(language)
-            if not (corpus_dir / name).is_dir():
-                raise DataError(
-                    f"{corpus_dir / name}: no corpus for {language}; expected {CORPUS_HINT} "
-                    "(evaluate the languages you have with --languages)"
-                )
             corpora[language] = Corpus(
-                name=name,
+                name=corpus_name(language),
                 language=language,
-                shards=find_shards(corpus_dir / name),
+                shards=corpus_shards(corpus_dir, language),
                 expected_passages=expected.passages[language] if expected else None,
             )
     return TaskData(documents=(), queries=tuple(queries), qrels=qrels, checksums={}, corpora=corpora)
+
+
+def corpus_shards(corpus_dir: Path, language: str) -> tuple[Path, ...]:
+    """The shards of ``language``'s corpus below ``corpus_dir``, in corpus order."""
+    folder = corpus_dir / corpus_name(language)
+    if not folder.is_dir():
+        raise DataError(
+            f"{folder}: no corpus for {language}; expected {CORPUS_HINT} "
+            "(evaluate the languages you have with --languages)"
+        )
+    return find_shards(folder)
 
 
 def _check_counts(spec: TaskSpec, language: str, topics: dict, qrels: dict[str, dict[str, int]]) -> None:

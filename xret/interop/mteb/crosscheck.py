@@ -183,7 +183,7 @@ def _share_corpus_store(encoder, source, cache_dir) -> None:
     from xret.tasks.corpus import passage_text, read_shard
 
     engine = encoder.engine
-    cache = engine.cache.namespace(engine.spec.embedding_namespace(Role.DOCUMENT))
+    cache = engine.cache.namespace(engine.namespace(Role.DOCUMENT))
     for language in source.languages:
         corpus = source.data.corpora[language]
         root = corpus_root(cache_dir, engine, corpus, source.title)

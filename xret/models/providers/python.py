@@ -1,10 +1,12 @@
 """Any Python encoder given as ``module:attr``: a class or factory returning an object with
-``encode(texts, role) -> array`` and optionally ``token_lengths(texts, role)``, ``dim`` and
-``revision``. Without a revision, the module file's sha256 identifies it.
+``encode(texts, role) -> array`` and optionally ``token_lengths(texts, role)``, ``dim``,
+``revision`` and ``similarity`` (``cosine``, the default, or ``dot``). Without a revision, a
+sha256 of the module file and the attribute name identifies it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from collections.abc import Sequence
 from dataclasses import replace
@@ -14,8 +16,7 @@ import numpy as np
 
 from xret.benchmark.device import Device
 from xret.errors import ModelError
-from xret.models.spec import ModelSpec, Role
-from xret.tasks.artifacts import sha256_file
+from xret.models.spec import ModelSpec, Role, checked_similarity
 
 
 def import_target(source: str, model: str | None = None):
@@ -48,6 +49,9 @@ class PythonEncoder:
 
 
 class PythonProvider:
+    fixed_device = Device("encoder-managed", "encoder-managed")
+    """The user's object runs where and at which precision it chooses (it is given no device)."""
+
     def status(self, spec: ModelSpec, cache_dir: Path) -> str:
         try:
             import_target(spec.source)
@@ -57,11 +61,34 @@ class PythonProvider:
 
     def resolve(self, spec: ModelSpec, cache_dir: Path) -> ModelSpec:
         module, target = import_target(spec.source)
-        revision = spec.revision or getattr(target, "revision", None)
-        if revision is None and getattr(module, "__file__", None):
-            revision = sha256_file(Path(module.__file__))
-        return replace(spec, revision=revision or "unversioned", dim=spec.dim or getattr(target, "dim", None))
+        revision, caveat = spec.revision or getattr(target, "revision", None), ""
+        if revision is None:
+            revision, caveat = _content_revision(module, spec.source)
+        similarity = getattr(target, "similarity", spec.similarity)
+        return replace(
+            spec,
+            revision=revision,
+            caveat=caveat,
+            dim=spec.dim or getattr(target, "dim", None),
+            similarity=checked_similarity(similarity, spec.name),
+        )
 
     def load(self, spec: ModelSpec, device: Device, cache_dir: Path) -> PythonEncoder:
         _, target = import_target(spec.source)
         return PythonEncoder(spec, target() if callable(target) else target)
+
+
+def _content_revision(module, source: str) -> tuple[str, str]:
+    """(revision, caveat) of a target without a declared revision: the module file and the
+    attribute name, hashed, so two encoders of one module never share vectors."""
+    file = getattr(module, "__file__", None)
+    if file is None:
+        caveat = f"{source} has no revision and no module file: edits to it are not seen"
+        return f"unversioned:{source}", caveat
+    attr = source.partition(":")[2]
+    digest = hashlib.sha256(Path(file).read_bytes() + b"\0" + attr.encode()).hexdigest()
+    caveat = (
+        f"{source} declares no revision: its vectors are keyed by a hash of {Path(file).name} and "
+        "the attribute name; edits to other files it uses are not seen (set a revision attribute)"
+    )
+    return digest, caveat

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ import numpy as np
 from xret.benchmark.device import Device
 from xret.errors import MissingPackageError, ModelError
 from xret.models.fingerprint import folder_fingerprint
-from xret.models.spec import ModelSpec, Role
+from xret.models.spec import ModelSpec, Role, checked_similarity, user_path
 
 PACKAGE_PREFIX = "pkg:"
 
@@ -31,7 +33,7 @@ def local_folder(spec: ModelSpec) -> Path | None:
     """The folder the spec points at, or None for a hub id."""
     if spec.source.startswith(PACKAGE_PREFIX):
         return _package_folder(spec.source, spec)
-    path = Path(spec.source).expanduser()
+    path = user_path(spec.source)
     return path if path.exists() else None
 
 
@@ -95,14 +97,13 @@ class SentenceTransformerProvider:
         return "installed" if folder is not None else "hub (needs network)"
 
     def resolve(self, spec: ModelSpec, cache_dir: Path) -> ModelSpec:
-        from dataclasses import replace
-
-        if spec.revision is not None:
-            return spec
         folder = local_folder(spec)
         if folder is not None:
-            return replace(spec, revision=folder_fingerprint(folder, cache_dir))
-        return replace(spec, revision=_hub_revision(spec))
+            revision = spec.revision or folder_fingerprint(folder, cache_dir)
+        else:
+            folder = _hub_snapshot(spec)
+            revision = spec.revision or folder.name
+        return replace(spec, revision=revision, similarity=declared_similarity(folder, spec))
 
     def load(self, spec: ModelSpec, device: Device, cache_dir: Path) -> SentenceTransformerEncoder:
         return load_sentence_transformer(spec, local_folder(spec), device)
@@ -139,15 +140,29 @@ def _first_line(err: Exception) -> str:
     return (str(err).strip().splitlines() or [type(err).__name__])[0]
 
 
-def _hub_revision(spec: ModelSpec) -> str:
-    """The commit of the hub model in the local HF cache (or on the hub when online)."""
+def _hub_snapshot(spec: ModelSpec) -> Path:
+    """The hub model's folder in the local HF cache (downloaded when online): its name is the
+    commit."""
     try:
         from huggingface_hub import snapshot_download
 
-        path = snapshot_download(spec.source, local_files_only=_offline())
+        path = snapshot_download(spec.source, revision=spec.revision, local_files_only=_offline())
     except Exception as err:  # huggingface_hub raises many unrelated types for "not found"
         raise ModelError(
             f"model {spec.source!r} is neither a registered name, a local folder, nor in the "
             f"local Hugging Face cache ({_first_line(err)})"
         ) from None
-    return Path(path).name
+    return Path(path)
+
+
+def declared_similarity(folder: Path, spec: ModelSpec) -> str:
+    """The similarity the folder's sentence-transformers config declares (``similarity_fn_name``;
+    absent or null means cosine, as in sentence-transformers), else the spec's."""
+    config = folder / "config_sentence_transformers.json"
+    try:
+        declared = json.loads(config.read_text(encoding="utf-8")).get("similarity_fn_name")
+    except FileNotFoundError:
+        declared = None
+    except (OSError, ValueError, AttributeError) as err:
+        raise ModelError(f"{config}: unreadable ({err})") from None
+    return checked_similarity(declared or spec.similarity, spec.name)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xret.benchmark.device import Device
+from xret.benchmark.device import CPU, Device
 from xret.errors import MissingPackageError
 from xret.models.fingerprint import file_fingerprint
 from xret.models.spec import ModelSpec, Role
@@ -42,6 +42,8 @@ class UseEncoder:
 
 
 class UseProvider:
+    fixed_device = CPU  # numpy, float32
+
     def status(self, spec: ModelSpec, cache_dir: Path) -> str:
         try:
             _weights_file(spec)
