@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from xret.errors import UnknownNameError
+from xret.errors import UnknownNameError, XretError
 
 # xret name -> (pytrec_eval measure family, takes a cutoff)
 _TREC = {
@@ -21,7 +21,9 @@ _TREC = {
     "P": ("P", True),
 }
 _BIAS = {"RD": "rank distance: last minus first rank of a query's relevant candidates"}
-_PATTERN = re.compile(r"^(?P<name>[A-Za-z]+)(?:@(?P<cutoff>\d+))?$")
+_PATTERN = re.compile(r"^(?P<name>[A-Za-z]+)(?:@(?P<cutoff>[0-9]+))?$")
+MAX_CUTOFF = 1_000_000
+"""Larger than any pool xret ranks; trec_eval aborts (SIGABRT) on a cutoff of 0."""
 
 
 @dataclass(frozen=True, order=True)
@@ -55,6 +57,8 @@ def parse_measure(text: str) -> Measure:
         known = [*(f"{k}@k" if c else k for k, (_, c) in _TREC.items()), *_BIAS]
         raise UnknownNameError("measure", text, known)
     cutoff = int(match["cutoff"]) if match["cutoff"] else None
+    if cutoff is not None and not 1 <= cutoff <= MAX_CUTOFF:
+        raise XretError(f"measure {text!r}: the cutoff must be between 1 and {MAX_CUTOFF:,}")
     takes_cutoff = name in _TREC and _TREC[name][1]
     if takes_cutoff != (cutoff is not None):
         form = f"{name}@k" if takes_cutoff else name

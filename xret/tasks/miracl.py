@@ -83,6 +83,8 @@ LANGUAGES: tuple[Language, ...] = (
 )
 PAPER_LANGUAGES = tuple(lang.code for lang in LANGUAGES if lang.in_paper)
 SPLITS = ("dev", "train")
+MAX_GRADE = 2**31 - 1
+"""Relevance grades beyond a C int make pytrec_eval fail inside C."""
 
 
 @dataclass(frozen=True)
@@ -222,10 +224,13 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
             if len(fields) != 4:
                 raise ValueError
             qid, _, docid, grade = fields[0], fields[1], fields[2], int(fields[3])
-            if grade < 0:
+            if not 0 <= grade <= MAX_GRADE:
                 raise ValueError
         except ValueError:
-            raise DataError(f"{path}:{number}: expected 'qid Q0 docid rel' with rel >= 0, found {line[:60]!r}") from None
+            raise DataError(
+                f"{path}:{number}: expected 'qid Q0 docid rel' with 0 <= rel <= {MAX_GRADE}, "
+                f"found {line[:60]!r}"
+            ) from None
         judged = qrels.setdefault(qid, {})
         if docid in judged:
             raise DataError(f"{path}:{number}: query {qid!r} judges {docid!r} twice")
