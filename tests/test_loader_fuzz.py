@@ -59,7 +59,8 @@ def _para(d, i=0):
         (lambda d: _para(d)["qas"][0]["answers"][0].update(answer_start=True),
          "qas[0].answers[0].answer_start: expected an integer, found a boolean"),
         (lambda d: _para(d)["qas"][0].update(answers=[]), "qas[0].answers: no answers"),
-        (lambda d: _para(d)["qas"].__setitem__(0, "q"), "qas[0]: expected an object, found a string"),
+        (lambda d: _para(d)["qas"].__setitem__(0, "q"),
+         "qas[0]: expected an object, found a string"),
         (lambda d: [_para(d, i).update(qas=[]) for i in (0, 1)], "en.json: no questions"),
         (lambda d: d.pop("data"), "top level: missing 'data'"),
     ],
@@ -90,8 +91,10 @@ def test_cross_with_one_language_is_one_line(tmp_path, monkeypatch, xret_cli):
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-3, 40) | st.floats(allow_nan=False) | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    st.none() | st.booleans() | st.integers(-3, 40) | st.floats(allow_nan=False)
+    | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=6,
 )
 
@@ -172,11 +175,13 @@ def qrels_bad(grades) -> bool:
 def test_huge_relevance_grade_is_one_line(tmp_path):
     root = write_miracl_task(tmp_path / "m", {"sw": {"1": "swali"}}, {"sw": {"1": {"d#0": 2**62}}})
     task = get_task(f"miracl:{root}")
-    with pytest.raises(DataError, match=r"qrels.miracl-v1.0-sw-dev.tsv:1: .* 0 <= rel <= 2147483647"):
+    with pytest.raises(DataError, match=r"qrels.miracl-v1.0-sw-dev.tsv:1: .* rel <= 2147483647"):
         load_task(task, task.languages, None, tmp_path / "cache")
 
 
-@pytest.mark.parametrize("text", ["R@0", "nDCG@99999999999999999999", f"R@{MAX_CUTOFF + 1}", "Hit@00"])
+@pytest.mark.parametrize(
+    "text", ["R@0", "nDCG@99999999999999999999", f"R@{MAX_CUTOFF + 1}", "Hit@00"]
+)
 def test_cutoffs_out_of_bounds_are_errors(text):
     with pytest.raises(XretError, match="between 1 and"):
         parse_measure(text)
@@ -188,13 +193,17 @@ def test_zero_cutoff_never_reaches_trec_eval(tmp_path, monkeypatch, xret_cli):
     root = write_lareqa_task(tmp_path / "t", PARAGRAPHS)
     code, _, err = xret_cli("bench", "-m", "xret.testing:HashEncoder", "-t", f"lareqa:{root}", "-q",
                             "--measures", "MAP,R@0")
-    assert code == 2 and err == "xret: error: measure 'R@0': the cutoff must be between 1 and 1,000,000\n"
+    assert code == 2
+    assert err == "xret: error: measure 'R@0': the cutoff must be between 1 and 1,000,000\n"
 
 
 MEASURE_TEXT = st.one_of(
     st.text(max_size=12),
-    st.builds(lambda n, c: f"{n}@{c}", st.sampled_from(["MAP", "R", "nDCG", "Hit", "P", "RD", "mrr"]),
-              st.one_of(st.integers(-2, 2 * MAX_CUTOFF), st.integers(0, 10**30), st.text(max_size=3))),
+    st.builds(
+        lambda n, c: f"{n}@{c}",
+        st.sampled_from(["MAP", "R", "nDCG", "Hit", "P", "RD", "mrr"]),
+        st.one_of(st.integers(-2, 2 * MAX_CUTOFF), st.integers(0, 10**30), st.text(max_size=3)),
+    ),
 )
 
 
@@ -210,4 +219,5 @@ def test_fuzzed_measures_parse_or_fail_in_one_line(text):
     assert parse_measure(str(measure)) == measure
     if measure.is_trec:
         found = evaluate({"q": {"a": 1}}, {"q": {"a": 2.0, "b": 1.0}}, (measure,))
-        assert found["q"][measure] == pytest.approx(1 / measure.cutoff if measure.name == "P" else 1.0)
+        expected = 1 / measure.cutoff if measure.name == "P" else 1.0  # one relevant, ranked first
+        assert found["q"][measure] == pytest.approx(expected)

@@ -42,8 +42,8 @@ class NamespaceCache:
             try:
                 keys, vectors = self._read(shard)
             except _BadShard as err:
-                log.warning("xret: warning: %s: %s; set aside as %s.bad, its texts are encoded again",
-                            shard, err, shard.name)
+                log.warning("xret: warning: %s: %s; set aside as %s.bad, its texts are encoded "
+                            "again", shard, err, shard.name)
                 os.replace(shard, shard.with_name(f"{shard.name}.bad"))
                 continue
             self._remember([row.tobytes() for row in keys], vectors)
@@ -58,7 +58,7 @@ class NamespaceCache:
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
             raise _BadShard(f"unreadable ({type(err).__name__}: {err})") from None
         if keys.dtype != np.uint8 or keys.ndim != 2 or keys.shape[1] != DIGEST_BYTES:
-            raise _BadShard(f"keys of {keys.dtype} {keys.shape}, not ({len(keys)}, {DIGEST_BYTES}) bytes")
+            raise _BadShard(f"keys of {keys.dtype} {keys.shape}, not {DIGEST_BYTES}-byte digests")
         if vectors.dtype.kind != "f" or vectors.ndim != 2:
             raise _BadShard(f"vectors of {vectors.dtype} {vectors.shape}, not a float matrix")
         if len(keys) != len(vectors):

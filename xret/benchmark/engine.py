@@ -101,11 +101,11 @@ def checked_batch(raw, rows: int, width: int | None, model: str) -> np.ndarray:
     try:
         vectors = np.asarray(raw)
     except (ValueError, TypeError) as err:
-        raise ModelError(f"model {model} returned {type(raw).__name__}, not an array ({err})") from None
+        kind = type(raw).__name__
+        raise ModelError(f"model {model} returned {kind}, not an array ({err})") from None
     if vectors.dtype.kind != "f":
-        if vectors.dtype == object:
-            raise ModelError(f"model {model} returned {type(raw).__name__}, not an array of vectors")
-        raise ModelError(f"model {model} returned {vectors.dtype} values, not floating-point vectors")
+        what = type(raw).__name__ if vectors.dtype == object else f"{vectors.dtype} values"
+        raise ModelError(f"model {model} returned {what}, not floating-point vectors")
     if vectors.ndim != 2:
         raise ModelError(
             f"model {model} returned a {vectors.ndim}-dimensional array {vectors.shape}; "

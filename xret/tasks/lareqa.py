@@ -129,7 +129,8 @@ def _parse_document(doc: object, language: str) -> tuple[list[Document], dict[st
             breaks, b_where = _get(paragraph, here, "sentence_breaks", list)
             spans = _spans(breaks, b_where, context)
             if len(spans) != len(sentences):
-                raise _Malformed(here, f"{len(sentences)} sentences but {len(spans)} sentence_breaks")
+                found = f"{len(sentences)} sentences but {len(spans)} sentence_breaks"
+                raise _Malformed(here, found)
             ids = [f"{language}/{p_index}/{s_index}" for s_index in range(len(spans))]
             documents.extend(
                 Document(id=doc_id, language=language, text=sentence, context=context)

@@ -41,7 +41,8 @@ class PythonEncoder:
     def __init__(self, spec: ModelSpec, model):
         if not callable(getattr(model, "encode", None)):
             raise ModelError(
-                f"model {spec.name}: {type(model).__name__} object has no callable encode(texts, role)"
+                f"model {spec.name}: {type(model).__name__} object has no callable "
+                "encode(texts, role)"
             )
         self.spec = spec
         self.model = model
