@@ -63,6 +63,7 @@ def _para(d, i=0):
          "qas[0]: expected an object, found a string"),
         (lambda d: [_para(d, i).update(qas=[]) for i in (0, 1)], "en.json: no questions"),
         (lambda d: d.pop("data"), "top level: missing 'data'"),
+        (lambda d: _para(d)["qas"][0].update(id="q\0x"), "qas[0].id: NUL character"),
     ],
 )
 def test_malformed_lareqa_names_file_and_json_path(tmp_path, edit, message):
@@ -142,7 +143,14 @@ def test_fuzzed_lareqa_loads_or_fails_in_one_line(doc):
     assert {q.id for q in data.queries} == set(data.qrels)
 
 
-MIRACL_LINE = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+CHARS = st.characters(codec="utf-8", exclude_categories=("Cs",))
+TOKEN = st.text(CHARS, min_size=1, max_size=4)
+# Random lines, and lines of the right shape with random fields (NUL and odd spaces included).
+MIRACL_LINE = st.one_of(
+    st.text(CHARS, max_size=30),
+    st.builds(lambda q, t: f"{q}\t{t}", TOKEN, TOKEN),
+    st.builds(lambda q, d, g: f"{q} Q0 {d} {g}", TOKEN, TOKEN, st.integers(-1, 2**64)),
+)
 
 
 @settings(FUZZ, max_examples=30)
@@ -166,6 +174,28 @@ def test_fuzzed_miracl_loads_or_fails_in_one_line(topics, qrels, grades):
     run = {q.id: {"d#0": 1.0} for q in data.queries}
     qrels_in = {q.id: data.qrels.get(q.id, {}) for q in data.queries}
     evaluate(qrels_in, run, (Measure("nDCG", 10), Measure("MAP")))
+
+
+@pytest.mark.parametrize(
+    "qrels, run, message",
+    [
+        ({"a\0b": {"d": 1}, "a\0c": {"d": 1}}, {"a\0b": {"d": 1.0}}, "NUL character"),
+        ({"q": {"d\0": 1, "d\0x": 1}}, {"q": {"d\0": 1.0}}, "NUL character"),
+        ({"q": {"d": 2**62}}, {"q": {"d": 1.0}}, "relevance grade"),
+        ({"q": {"d": 1}}, {"q": {"d": float("nan"), "e": 1.0}}, "non-finite retrieval scores"),
+    ],
+)
+def test_nothing_reaches_trec_eval_that_it_aborts_on_or_misreads(qrels, run, message):
+    """Ids equal up to a NUL abort pytrec_eval (SIGABRT); NaN scores give a wrong MAP."""
+    with pytest.raises(DataError, match=message):
+        evaluate(qrels, run, (Measure("MAP"),))
+
+
+def test_nul_in_miracl_ids_is_one_line(tmp_path):
+    root = write_miracl_task(tmp_path / "m", {"sw": {"1": "swali"}}, {"sw": {"1": {"d\0#0": 1}}})
+    task = get_task(f"miracl:{root}")
+    with pytest.raises(DataError, match=r"qrels.miracl-v1.0-sw-dev.tsv:1: "):
+        load_task(task, task.languages, None, tmp_path / "cache")
 
 
 def qrels_bad(grades) -> bool:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from xret.errors import UnknownNameError, XretError
+from xret.errors import DataError, UnknownNameError, XretError
 
 # xret name -> (pytrec_eval measure family, takes a cutoff)
 _TREC = {
@@ -23,6 +23,8 @@ _TREC = {
 _BIAS = {"RD": "rank distance: last minus first rank of a query's relevant candidates"}
 _PATTERN = re.compile(r"^(?P<name>[A-Za-z]+)(?:@(?P<cutoff>[0-9]+))?$")
 MAX_CUTOFF = 1_000_000
+MAX_GRADE = 2**31 - 1
+"""Relevance grades beyond a C int make pytrec_eval fail inside C."""
 """Larger than any pool xret ranks; trec_eval aborts (SIGABRT) on a cutoff of 0."""
 
 
@@ -95,6 +97,25 @@ def evaluate(
     trec = [m for m in measures if m.is_trec]
     if not trec:
         return {qid: {} for qid in qrels}
+    _check_trec_input(qrels, run)
     evaluator = pytrec_eval.RelevanceEvaluator(dict(qrels), _request(trec))
     found = evaluator.evaluate(dict(run))
     return {qid: {m: found.get(qid, {}).get(m.trec_key, 0.0) for m in trec} for qid in qrels}
+
+
+def _check_trec_input(
+    qrels: Mapping[str, Mapping[str, int]], run: Mapping[str, Mapping[str, float]]
+) -> None:
+    """What pytrec_eval would abort on (ids equal up to a NUL, in C) or score silently wrong
+    (NaN scores, grades beyond a C int): a DataError instead. The loaders refuse such ids with
+    their file and line; this is the last guard."""
+    for table in (qrels, run):
+        if "\0" in "".join(table) or any("\0" in "".join(docs) for docs in table.values()):
+            raise DataError("a query or document id holds a NUL character, where trec_eval cuts it")
+    if any(not 0 <= grade <= MAX_GRADE for docs in qrels.values() for grade in docs.values()):
+        raise DataError(f"a relevance grade lies outside 0..{MAX_GRADE}")
+    import numpy as np
+
+    for qid, docs in run.items():
+        if not np.isfinite(np.fromiter(docs.values(), dtype=np.float64, count=len(docs))).all():
+            raise DataError(f"query {qid!r} has non-finite retrieval scores")

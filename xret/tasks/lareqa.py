@@ -139,7 +139,9 @@ def _parse_document(doc: object, language: str) -> tuple[list[Document], dict[st
             qas, q_where = _get(paragraph, here, "qas", list)
             for k, qa in enumerate(qas):
                 qa_where = f"{q_where}[{k}]"
-                qid, _ = _get(qa, qa_where, "id", str)
+                qid, id_where = _get(qa, qa_where, "id", str)
+                if "\0" in qid:
+                    raise _Malformed(id_where, "NUL character (trec_eval cuts ids there)")
                 question, _ = _get(qa, qa_where, "question", str)
                 answers, an_where = _get(qa, qa_where, "answers", list)
                 if not answers:
