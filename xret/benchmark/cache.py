@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import zipfile
 import time
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 

@@ -250,8 +250,8 @@ def _check_unchanged(corpus: Corpus, root: Path, manifest: dict, layout: list) -
         vectors = root / f"{record['stem']}.f32"
         if not vectors.is_file() or vectors.stat().st_size != expected:
             raise DataError(f"{vectors}: missing or truncated embeddings; delete {root} to encode again")
-        if not (root / f"{record['stem']}.ids").is_file():
-            ids = root / f"{record['stem']}.ids"
+        ids = root / f"{record['stem']}.ids"
+        if not ids.is_file():
             raise DataError(f"{ids}: missing docids; delete {root} to encode again")
 
 

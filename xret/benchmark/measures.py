@@ -23,9 +23,9 @@ _TREC = {
 _BIAS = {"RD": "rank distance: last minus first rank of a query's relevant candidates"}
 _PATTERN = re.compile(r"^(?P<name>[A-Za-z]+)(?:@(?P<cutoff>[0-9]+))?$")
 MAX_CUTOFF = 1_000_000
+"""Deeper than any ranking xret writes; trec_eval aborts (SIGABRT) on a cutoff of 0."""
 MAX_GRADE = 2**31 - 1
 """Relevance grades beyond a C int make pytrec_eval fail inside C."""
-"""Larger than any pool xret ranks; trec_eval aborts (SIGABRT) on a cutoff of 0."""
 
 
 @dataclass(frozen=True, order=True)
@@ -59,12 +59,12 @@ def parse_measure(text: str) -> Measure:
         known = [*(f"{k}@k" if c else k for k, (_, c) in _TREC.items()), *_BIAS]
         raise UnknownNameError("measure", text, known)
     cutoff = int(match["cutoff"]) if match["cutoff"] else None
-    if cutoff is not None and not 1 <= cutoff <= MAX_CUTOFF:
-        raise XretError(f"measure {text!r}: the cutoff must be between 1 and {MAX_CUTOFF:,}")
     takes_cutoff = name in _TREC and _TREC[name][1]
     if takes_cutoff != (cutoff is not None):
         form = f"{name}@k" if takes_cutoff else name
         raise UnknownNameError("measure", text, [form])
+    if cutoff is not None and not 1 <= cutoff <= MAX_CUTOFF:
+        raise XretError(f"measure {text!r}: the cutoff must be between 1 and {MAX_CUTOFF:,}")
     return Measure(name, cutoff)
 
 
