@@ -67,7 +67,8 @@ def _corrupt(root: Path, edit) -> None:
     "edit, message",
     [
         (lambda d: d["data"][0]["paragraphs"][0]["qas"][0]["answers"][0].update(answer_start=10_000), "lies in no sentence"),
-        (lambda d: d["data"][0]["paragraphs"][0].pop("sentence_breaks"), "not in the LAReQA format"),
+        (lambda d: d["data"][0]["paragraphs"][0].pop("sentence_breaks"),
+         r"data\[0\]\.paragraphs\[0\]: missing 'sentence_breaks'"),
         (lambda d: d["data"][0]["paragraphs"][1]["qas"].append(d["data"][0]["paragraphs"][0]["qas"][0]), "occurs twice"),
     ],
 )

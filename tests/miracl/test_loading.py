@@ -94,7 +94,7 @@ def test_malformed_topics_name_file_and_line(tmp_path, content, message):
     [
         ("1\tQ0\t5#1\t1\n1\tQ0\t5#2\n", r"qrels.tsv:2: expected 'qid Q0 docid rel'"),
         ("1 Q0 5#1 1\n1 Q0 5#2 yes\n", r"qrels.tsv:2: expected"),
-        ("1 Q0 5#1 -1\n", r"qrels.tsv:1: expected .* rel >= 0"),
+        ("1 Q0 5#1 -1\n", r"qrels.tsv:1: expected .* 0 <= rel"),
         ("1 Q0 5#1 1\n2 Q0 5#1 0\n1 Q0 5#1 0\n", r"qrels.tsv:3: query '1' judges '5#1' twice"),
     ],
 )

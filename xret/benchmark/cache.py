@@ -2,17 +2,21 @@
 
 A namespace is one model identity + prompt + dtype (ModelSpec.embedding_namespace). Each flush
 writes a new shard atomically, so an interrupted run keeps every shard it finished and a rerun
-encodes only what is missing. ``producers.json`` names the devices that wrote a namespace's
-vectors (texts and corpus shards alike), so a run that encodes nothing can still say where its
-vectors were computed.
+encodes only what is missing. A shard that cannot be read in alignment (torn, keys and rows
+differing, another width, non-finite values) is set aside as ``*.bad`` with a warning; its texts
+are encoded again. ``producers.json`` names the devices that wrote a namespace's vectors (texts
+and corpus shards alike), so a run that encodes nothing can still say where its vectors were
+computed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +26,7 @@ from xret.io import atomic_write
 
 DIGEST_BYTES = 16
 PRODUCERS = "producers.json"
+log = logging.getLogger(__name__)
 
 
 def text_digests(texts: Sequence[str]) -> list[bytes]:
@@ -29,17 +34,47 @@ def text_digests(texts: Sequence[str]) -> list[bytes]:
 
 
 class NamespaceCache:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, width: int | None = None):
+        """``width``: the model's vector width, when known."""
         self.root = root
         self._rows: dict[bytes, int] = {}
         self._blocks: list[np.ndarray] = []
         self._size = 0
-        for shard in sorted(root.glob("part-*.npz")) if root.is_dir() else ():
-            with np.load(shard) as data:
-                self._remember([row.tobytes() for row in data["keys"]], data["vectors"])
+        self._width = width
+        if not root.is_dir():
+            return
+        _remove_orphans(root)
+        for shard in sorted(root.glob("part-*.npz")):
+            try:
+                keys, vectors = self._read(shard)
+            except _BadShard as err:
+                log.warning("xret: warning: %s: %s; set aside as %s.bad, its texts are encoded "
+                            "again", shard, err, shard.name)
+                os.replace(shard, shard.with_name(f"{shard.name}.bad"))
+                continue
+            self._remember([row.tobytes() for row in keys], vectors)
 
     def __len__(self) -> int:
         return len(self._rows)
+
+    def _read(self, shard: Path) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            with np.load(shard) as data:
+                keys, vectors = data["keys"], data["vectors"]
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
+            raise _BadShard(f"unreadable ({type(err).__name__}: {err})") from None
+        if keys.dtype != np.uint8 or keys.ndim != 2 or keys.shape[1] != DIGEST_BYTES:
+            raise _BadShard(f"keys of {keys.dtype} {keys.shape}, not {DIGEST_BYTES}-byte digests")
+        if vectors.dtype.kind != "f" or vectors.ndim != 2:
+            raise _BadShard(f"vectors of {vectors.dtype} {vectors.shape}, not a float matrix")
+        if len(keys) != len(vectors):
+            raise _BadShard(f"{len(keys)} keys for {len(vectors)} rows")
+        if self._width is not None and vectors.shape[1] != self._width:
+            raise _BadShard(f"vectors of width {vectors.shape[1]}, expected {self._width}")
+        if not np.isfinite(vectors).all():
+            raise _BadShard("non-finite vectors")
+        self._width = vectors.shape[1]
+        return keys, vectors
 
     def _remember(self, keys: list[bytes], vectors: np.ndarray) -> None:
         for offset, key in enumerate(keys):
@@ -72,12 +107,34 @@ class NamespaceCache:
         self._remember(list(keys), vectors)
 
 
+class _BadShard(Exception):
+    """A cache shard that cannot be read in alignment; the message says why."""
+
+
+def _remove_orphans(root: Path) -> None:
+    """Temporary shards of processes that died while writing them."""
+    for tmp in root.glob(".part-*.tmp.npz"):
+        pid = tmp.name.removesuffix(".tmp.npz").rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 class EmbeddingCache:
     def __init__(self, root: Path):
         self.root = root
 
-    def namespace(self, name: str) -> NamespaceCache:
-        return NamespaceCache(self.root / name)
+    def namespace(self, name: str, width: int | None = None) -> NamespaceCache:
+        return NamespaceCache(self.root / name, width)
 
     def producers(self, name: str) -> list[str]:
         """Devices that wrote vectors of namespace ``name`` (empty for a cache older than this)."""
@@ -90,8 +147,5 @@ class EmbeddingCache:
         known = self.producers(name)
         if device in known:
             return
-        folder = self.root / name
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{PRODUCERS}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(sorted([*known, device])), encoding="utf-8")
-        os.replace(tmp, folder / PRODUCERS)
+        path = self.root / name / PRODUCERS
+        atomic_write(path, lambda tmp: tmp.write_text(json.dumps(sorted([*known, device])), encoding="utf-8"))

@@ -71,9 +71,29 @@ class CorpusEmbeddings:
         return np.memmap(self.root / f"{record.stem}.f32", dtype=np.float32, mode="r", shape=(record.rows, self.dim))
 
     def docids(self, shard: int) -> Iterator[str]:
-        with open(self.root / f"{self.shards[shard].stem}.ids", encoding="utf-8", newline="\n") as handle:
-            for line in handle:
-                yield line.rstrip("\n")
+        """The docids of a shard's rows; a torn or overlong ids file is a DataError naming it
+        (raised once the file is read to its end: readers take whole shards)."""
+        record = self.shards[shard]
+        path = self.root / f"{record.stem}.ids"
+        count = 0
+        try:
+            with open(path, encoding="utf-8", newline="\n") as handle:
+                for line in handle:
+                    if not line.endswith("\n") or count == record.rows:
+                        break
+                    count += 1
+                    yield line[:-1]
+                else:
+                    if count == record.rows:
+                        return
+        except (OSError, UnicodeDecodeError) as err:
+            raise DataError(
+                f"{path}: unreadable docids ({err}); delete {self.root} to encode again"
+            ) from None
+        raise DataError(
+            f"{path}: docids do not match the {record.rows:,} stored vectors (torn or overlong); "
+            f"delete {self.root} to encode again"
+        )
 
     def blocks(self, rows: int) -> Iterator[tuple[int, np.ndarray]]:
         """(global offset, up to ``rows`` vectors) over the whole corpus, in order."""
@@ -246,6 +266,9 @@ def _check_unchanged(corpus: Corpus, root: Path, manifest: dict, layout: list) -
         vectors = root / f"{record['stem']}.f32"
         if not vectors.is_file() or vectors.stat().st_size != expected:
             raise DataError(f"{vectors}: missing or truncated embeddings; delete {root} to encode again")
+        ids = root / f"{record['stem']}.ids"
+        if not ids.is_file():
+            raise DataError(f"{ids}: missing docids; delete {root} to encode again")
 
 
 def _read_manifest(root: Path) -> dict | None:
@@ -253,9 +276,34 @@ def _read_manifest(root: Path) -> dict | None:
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        _check_manifest(manifest)
+    except (OSError, ValueError, RecursionError) as err:
         raise DataError(f"{path}: unreadable ({err}); delete {root} to encode again") from None
+    return manifest
+
+
+def _check_manifest(manifest: object) -> None:
+    """Raise ValueError unless ``manifest`` has the shape _write_manifest gives it."""
+    if not isinstance(manifest, dict):
+        raise ValueError("not a JSON object")
+    dim = manifest.get("dim")
+    layout, finished = manifest.get("layout"), manifest.get("finished")
+    if dim is not None and (type(dim) is not int or dim < 1):
+        raise ValueError(f"dim {dim!r}")
+    if not isinstance(layout, list) or not all(
+        isinstance(entry, list) and [type(x) for x in entry] == [str, int] for entry in layout
+    ):
+        raise ValueError("layout is not a list of [shard, size]")
+    names = {name for name, _ in layout}
+    types = {"source": str, "size": int, "sha256": str, "rows": int, "stem": str}
+    for record in finished if isinstance(finished, list) else [None]:
+        if not isinstance(record, dict) or set(record) != set(types) or any(
+            type(record[k]) is not kind for k, kind in types.items()
+        ):
+            raise ValueError("finished is not a list of shard records")
+        if record["source"] not in names or record["rows"] < 0 or "/" in record["stem"]:
+            raise ValueError(f"finished shard {record['source']!r} is not one of the layout")
 
 
 def _write_manifest(root: Path, manifest: dict) -> None:

@@ -68,18 +68,61 @@ class EncodeStats:
 def plan_batches(lengths: np.ndarray, policy: BatchPolicy) -> list[np.ndarray]:
     """Positions into ``lengths``, longest first, grouped so each batch fits the token budget."""
     order = np.argsort(-lengths, kind="stable")
-    ordered = lengths[order]
+    # A text costs at least one token: with zero-length texts a batch could otherwise be empty.
+    ordered = np.maximum(lengths[order], 1)
     batches, start = [], 0
     while start < len(order):
-        longest = max(int(ordered[start]), 1)
+        longest = int(ordered[start])
         size = max(1, min(policy.max_texts, policy.max_tokens // longest))
         # Also stop where a text is so much shorter than the longest that padding would exceed the bound.
         too_short = np.flatnonzero(ordered[start : start + size] * policy.max_padding < longest)
         if len(too_short):
-            size = int(too_short[0])
+            size = int(too_short[0])  # >= 1: the longest text is never too short for itself
         batches.append(order[start : start + size])
         start += size
     return batches
+
+
+def checked_lengths(raw, count: int, model: str) -> np.ndarray:
+    """An encoder's token lengths, one non-negative integer per text, or a ModelError."""
+    lengths = np.asarray(raw) if raw is not None else np.empty(0, dtype=object)
+    if lengths.dtype.kind not in "iu" or lengths.ndim != 1 or len(lengths) != count:
+        found = f"{lengths.ndim}-dimensional {lengths.dtype} array of {lengths.size}"
+        raise ModelError(
+            f"model {model} gave {found} token lengths for {count:,} texts; "
+            "expected one integer per text"
+        )
+    if len(lengths) and lengths.min() < 0:
+        raise ModelError(f"model {model} gave a negative token length ({lengths.min()})")
+    return lengths.astype(np.int64)
+
+
+def checked_batch(raw, rows: int, width: int | None, model: str) -> np.ndarray:
+    """One batch of encoder output as a float array of ``rows`` x ``width``, or a ModelError:
+    anything else would be written out of alignment with its texts."""
+    if raw is None:
+        raise ModelError(f"model {model} returned None instead of vectors")
+    try:
+        vectors = np.asarray(raw)
+    except (ValueError, TypeError) as err:
+        kind = type(raw).__name__
+        raise ModelError(f"model {model} returned {kind}, not an array ({err})") from None
+    if vectors.dtype.kind != "f":
+        what = type(raw).__name__ if vectors.dtype == object else f"{vectors.dtype} values"
+        raise ModelError(f"model {model} returned {what}, not floating-point vectors")
+    if vectors.ndim != 2:
+        raise ModelError(
+            f"model {model} returned a {vectors.ndim}-dimensional array {vectors.shape}; "
+            "expected (texts, dim)"
+        )
+    if len(vectors) != rows:
+        raise ModelError(f"model {model} returned {len(vectors):,} rows for {rows:,} texts")
+    if width is not None and vectors.shape[1] != width:
+        raise ModelError(
+            f"model {model} returned vectors of width {vectors.shape[1]}, "
+            f"its other vectors have width {width}"
+        )
+    return vectors
 
 
 class EmbeddingEngine:
@@ -127,7 +170,7 @@ class EmbeddingEngine:
         index = np.fromiter((unique.setdefault(t, len(unique)) for t in texts), np.int64, len(texts))
         distinct = list(unique)
         keys = text_digests(distinct)
-        store = self.cache.namespace(self.namespace(role)) if self.cache else None
+        store = self.cache.namespace(self.namespace(role), self.spec.dim) if self.cache else None
         vectors: np.ndarray | None = None
         found = np.zeros(len(distinct), dtype=bool)
         if store is not None:
@@ -138,7 +181,9 @@ class EmbeddingEngine:
                 vectors[found] = cached
         missing = np.flatnonzero(~found)
         if len(missing):
-            fresh = self._encode([distinct[i] for i in missing], role, [keys[i] for i in missing], store)
+            width = None if vectors is None else vectors.shape[1]
+            todo = [distinct[i] for i in missing]
+            fresh = self._encode(todo, role, [keys[i] for i in missing], store, width=width)
             if vectors is None:
                 vectors = np.empty((len(distinct), fresh.shape[1]), dtype=np.float32)
             vectors[missing] = fresh
@@ -161,14 +206,16 @@ class EmbeddingEngine:
         self.stats.cached += cached
 
     def _encode(
-        self, texts: list[str], role: Role, keys: list[bytes] | None, store, progress: bool | None = None
+        self, texts: list[str], role: Role, keys: list[bytes] | None, store,
+        progress: bool | None = None, width: int | None = None,
     ) -> np.ndarray:
+        """``width``: that of vectors already found for this run (in the cache), if any."""
         encoder = self.encoder
         self.producers.append(self.device.name)
         if self.cache is not None:
             self.cache.add_producer(self.namespace(role), self.device.name)
         start = time.perf_counter()
-        lengths = encoder.token_lengths(texts, role)
+        lengths = checked_lengths(encoder.token_lengths(texts, role), len(texts), self.spec.name)
         out: np.ndarray | None = None
         pending: list[int] = []
         bar = _progress(len(texts), f"encode {role}s", self.progress if progress is None else progress)
@@ -177,7 +224,8 @@ class EmbeddingEngine:
         try:
             for i, raw in enumerate(stream):
                 batch = batches[i]
-                vectors = self._checked(raw)
+                vectors = self._checked(checked_batch(raw, len(batch), width, self.spec.name))
+                width = vectors.shape[1]
                 if out is None:
                     out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
                 out[batch] = vectors

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from xret.errors import UnknownNameError
+from xret.errors import DataError, UnknownNameError, XretError
 
 # xret name -> (pytrec_eval measure family, takes a cutoff)
 _TREC = {
@@ -21,7 +21,11 @@ _TREC = {
     "P": ("P", True),
 }
 _BIAS = {"RD": "rank distance: last minus first rank of a query's relevant candidates"}
-_PATTERN = re.compile(r"^(?P<name>[A-Za-z]+)(?:@(?P<cutoff>\d+))?$")
+_PATTERN = re.compile(r"^(?P<name>[A-Za-z]+)(?:@(?P<cutoff>[0-9]+))?$")
+MAX_CUTOFF = 1_000_000
+"""Deeper than any ranking xret writes; trec_eval aborts (SIGABRT) on a cutoff of 0."""
+MAX_GRADE = 2**31 - 1
+"""Relevance grades beyond a C int make pytrec_eval fail inside C."""
 
 
 @dataclass(frozen=True, order=True)
@@ -59,6 +63,8 @@ def parse_measure(text: str) -> Measure:
     if takes_cutoff != (cutoff is not None):
         form = f"{name}@k" if takes_cutoff else name
         raise UnknownNameError("measure", text, [form])
+    if cutoff is not None and not 1 <= cutoff <= MAX_CUTOFF:
+        raise XretError(f"measure {text!r}: the cutoff must be between 1 and {MAX_CUTOFF:,}")
     return Measure(name, cutoff)
 
 
@@ -91,6 +97,25 @@ def evaluate(
     trec = [m for m in measures if m.is_trec]
     if not trec:
         return {qid: {} for qid in qrels}
+    _check_trec_input(qrels, run)
     evaluator = pytrec_eval.RelevanceEvaluator(dict(qrels), _request(trec))
     found = evaluator.evaluate(dict(run))
     return {qid: {m: found.get(qid, {}).get(m.trec_key, 0.0) for m in trec} for qid in qrels}
+
+
+def _check_trec_input(
+    qrels: Mapping[str, Mapping[str, int]], run: Mapping[str, Mapping[str, float]]
+) -> None:
+    """What pytrec_eval would abort on (ids equal up to a NUL, in C) or score silently wrong
+    (NaN scores, grades beyond a C int): a DataError instead. The loaders refuse such ids with
+    their file and line; this is the last guard."""
+    for table in (qrels, run):
+        if "\0" in "".join(table) or any("\0" in "".join(docs) for docs in table.values()):
+            raise DataError("a query or document id holds a NUL character, where trec_eval cuts it")
+    if any(not 0 <= grade <= MAX_GRADE for docs in qrels.values() for grade in docs.values()):
+        raise DataError(f"a relevance grade lies outside 0..{MAX_GRADE}")
+    import numpy as np
+
+    for qid, docs in run.items():
+        if not np.isfinite(np.fromiter(docs.values(), dtype=np.float64, count=len(docs))).all():
+            raise DataError(f"query {qid!r} has non-finite retrieval scores")

@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from xret.errors import UnknownNameError
+from xret.errors import ModelError, UnknownNameError
 from xret.models.catalog import MODELS
 from xret.models.spec import ModelSpec, Role, recorded_source, user_path
 from xret.models.trained import trained_fields
@@ -64,7 +64,7 @@ def _folder_spec(path: Path) -> ModelSpec:
     """A spec for a local sentence-transformers folder, prompts taken from its own config; a
     model trained by ``xret train`` adds its base model, regime and α from its spec file."""
     config_file = path / "config_sentence_transformers.json"
-    prompts = json.loads(config_file.read_text()).get("prompts", {}) if config_file.is_file() else {}
+    prompts = _prompts(config_file) if config_file.is_file() else {}
     fields = {"display_name": path.resolve().name, **trained_fields(path)}
     return ModelSpec(
         name=path.resolve().name,
@@ -74,6 +74,18 @@ def _folder_spec(path: Path) -> ModelSpec:
         document_prompt=prompts.get("document", prompts.get("passage", "")),
         **fields,
     )
+
+
+def _prompts(config_file: Path) -> dict[str, str]:
+    """The ``prompts`` of a sentence-transformers config: an object of strings, or a ModelError."""
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as err:
+        raise ModelError(f"{config_file}: unreadable ({err})") from None
+    prompts = (config.get("prompts") or {}) if isinstance(config, dict) else None
+    if not isinstance(prompts, dict) or not all(isinstance(v, str) for v in prompts.values()):
+        raise ModelError(f"{config_file}: expected an object whose 'prompts' maps names to strings")
+    return prompts
 
 
 __all__ = ["MODELS", "ModelSpec", "Role", "model_catalog", "model_spec"]

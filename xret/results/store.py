@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from xret.errors import DataError
 from xret.io import atomic_write, atomic_write_text, discard, inside
 from xret.results.record import ResultRecord
@@ -90,6 +92,8 @@ def _read_json(path: Path):
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise DataError(f"{path}: not a readable xret result record ({err})") from None
+    except RecursionError:
+        raise DataError(f"{path}: not a readable xret result record (nested too deeply)") from None
 
 
 def _record(path: Path, data) -> ResultRecord:
@@ -99,14 +103,29 @@ def _record(path: Path, data) -> ResultRecord:
         raise DataError(f"{path}: not a readable xret result record ({err})") from None
 
 
+PER_QUERY_KEYS = ("setting", "query_language", "pool_language", "query_id")
+
+
 def load_per_query(json_path: Path, record: ResultRecord):
-    """The per-query scores of a record as a pandas DataFrame."""
+    """The per-query scores of a record as a pandas DataFrame: the key columns, then one numeric
+    column per measure (blank where a query has no value)."""
     import pandas as pd
 
     if record.per_query is None:
         raise DataError(f"{json_path}: the record has no per-query scores")
     path = json_path.parent / record.per_query
     try:
-        return pd.read_csv(path, dtype={"query_id": str})
-    except (OSError, ValueError) as err:
-        raise DataError(f"{path}: cannot read per-query scores ({err})") from None
+        frame = pd.read_csv(path, dtype={key: str for key in PER_QUERY_KEYS})
+    except (OSError, ValueError, EOFError, zlib.error) as err:  # a torn gzip ends in EOFError
+        why = f"{type(err).__name__}: {err}"
+        raise DataError(f"{path}: cannot read per-query scores ({why})") from None
+    missing = [key for key in PER_QUERY_KEYS if key not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: per-query scores lack the columns {missing}")
+    for column in frame.columns.difference(PER_QUERY_KEYS):
+        values = frame[column]
+        if not pd.api.types.is_numeric_dtype(values) or np.isinf(values).any():
+            raise DataError(f"{path}: per-query column {column!r} holds values that are not scores")
+    if frame[list(PER_QUERY_KEYS)].isna().any().any():
+        raise DataError(f"{path}: per-query scores with blank keys")
+    return frame

@@ -45,40 +45,118 @@ def candidate_text(document: Document, option: CandidateText) -> str:
     return document.text
 
 
-def _read_json(path: Path) -> dict:
+def _read_json(path: Path) -> object:
     try:
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise DataError(f"{path}: cannot read LAReQA JSON ({err})") from None
+    except RecursionError:
+        raise DataError(f"{path}: cannot read LAReQA JSON (nested too deeply)") from None
+
+
+class _Malformed(Exception):
+    """Where in the document (a JSON path) and what is wrong there."""
+
+    def __init__(self, where: str, problem: str):
+        super().__init__(f"{where}: {problem}")
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else {dict: "an object", list: "an array", str: "a string",
+                                          bool: "a boolean"}.get(type(value), "a number")
+
+
+def _get(parent: object, where: str, key: str, kind: type) -> tuple:
+    """(``parent[key]`` checked to be a ``kind``, its JSON path)."""
+    if not isinstance(parent, dict):
+        raise _Malformed(where, f"expected an object, found {_kind(parent)}")
+    path = f"{where}.{key}" if where else key
+    if key not in parent:
+        raise _Malformed(where or "top level", f"missing {key!r}")
+    return _checked(parent[key], path, kind), path
+
+
+def _checked(value: object, where: str, kind: type):
+    # bool is an int to Python, never to a LAReQA file
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        expected = {str: "a string", int: "an integer", list: "an array", dict: "an object"}[kind]
+        raise _Malformed(where, f"expected {expected}, found {_kind(value)}")
+    if kind is str and not value.strip():
+        raise _Malformed(where, "empty text")
+    return value
+
+
+def _spans(breaks: object, where: str, context: str) -> list[tuple[int, int]]:
+    """Sentence spans: non-empty, in order, not overlapping, inside the context."""
+    spans, end = [], 0
+    for i, span in enumerate(_checked(breaks, where, list)):
+        if not isinstance(span, list) or len(span) != 2:
+            raise _Malformed(f"{where}[{i}]", f"expected [start, end], found {_kind(span)}")
+        b, e = (_checked(x, f"{where}[{i}][{j}]", int) for j, x in enumerate(span))
+        if not end <= b < e <= len(context):
+            raise _Malformed(
+                f"{where}[{i}]",
+                f"span [{b}, {e}] is empty, overlaps the one before or leaves the context "
+                f"({len(context)} characters)",
+            )
+        spans.append((b, e))
+        end = e
+    return spans
 
 
 def _parse_language(
     path: Path, language: str
 ) -> tuple[list[Document], dict[str, _Question]]:
+    try:
+        documents, questions = _parse_document(_read_json(path), language)
+    except _Malformed as err:
+        raise DataError(f"{path}: {err}") from None
+    if not questions:
+        raise DataError(f"{path}: no questions")
+    return documents, questions
+
+
+def _parse_document(doc: object, language: str) -> tuple[list[Document], dict[str, _Question]]:
     documents: list[Document] = []
     questions: dict[str, _Question] = {}
-    try:
-        paragraphs = [p for article in _read_json(path)["data"] for p in article["paragraphs"]]
-        for p_index, paragraph in enumerate(paragraphs):
-            context, breaks = paragraph["context"], paragraph["sentence_breaks"]
-            if len(breaks) != len(paragraph["sentences"]):
-                raise DataError(f"{path}: paragraph {p_index} has sentences and breaks of unequal length")
-            ids = [f"{language}/{p_index}/{s_index}" for s_index in range(len(breaks))]
+    articles, where = _get(doc, "", "data", list)
+    p_index = 0  # over all articles: part of the candidate ids
+    for a_index, article in enumerate(articles):
+        paragraphs, a_where = _get(article, f"{where}[{a_index}]", "paragraphs", list)
+        for j, paragraph in enumerate(paragraphs):
+            here = f"{a_where}[{j}]"
+            context, _ = _get(paragraph, here, "context", str)
+            sentences, s_where = _get(paragraph, here, "sentences", list)
+            sentences = [_checked(s, f"{s_where}[{i}]", str) for i, s in enumerate(sentences)]
+            breaks, b_where = _get(paragraph, here, "sentence_breaks", list)
+            spans = _spans(breaks, b_where, context)
+            if len(spans) != len(sentences):
+                found = f"{len(sentences)} sentences but {len(spans)} sentence_breaks"
+                raise _Malformed(here, found)
+            ids = [f"{language}/{p_index}/{s_index}" for s_index in range(len(spans))]
             documents.extend(
                 Document(id=doc_id, language=language, text=sentence, context=context)
-                for doc_id, sentence in zip(ids, paragraph["sentences"])
+                for doc_id, sentence in zip(ids, sentences)
             )
-            for qa in paragraph["qas"]:
-                start = qa["answers"][0]["answer_start"]
-                gold = next((ids[i] for i, (b, e) in enumerate(breaks) if b <= start < e), None)
+            qas, q_where = _get(paragraph, here, "qas", list)
+            for k, qa in enumerate(qas):
+                qa_where = f"{q_where}[{k}]"
+                qid, id_where = _get(qa, qa_where, "id", str)
+                if "\0" in qid:
+                    raise _Malformed(id_where, "NUL character (trec_eval cuts ids there)")
+                question, _ = _get(qa, qa_where, "question", str)
+                answers, an_where = _get(qa, qa_where, "answers", list)
+                if not answers:
+                    raise _Malformed(an_where, "no answers")
+                start, st_where = _get(answers[0], f"{an_where}[0]", "answer_start", int)
+                gold = next((ids[i] for i, (b, e) in enumerate(spans) if b <= start < e), None)
                 if gold is None:
-                    raise DataError(f"{path}: answer of question {qa['id']} lies in no sentence")
-                if qa["id"] in questions:
-                    raise DataError(f"{path}: question id {qa['id']} occurs twice")
-                questions[qa["id"]] = _Question(qa["question"], gold)
-    except (KeyError, IndexError, TypeError) as err:
-        raise DataError(f"{path}: not in the LAReQA format (missing or malformed {err})") from None
+                    raise _Malformed(st_where, f"answer of question {qid!r} lies in no sentence")
+                if qid in questions:
+                    raise _Malformed(qa_where, f"question id {qid!r} occurs twice")
+                questions[qid] = _Question(question, gold)
+            p_index += 1
     return documents, questions
 
 

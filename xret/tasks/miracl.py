@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from xret.benchmark.measures import MAX_GRADE
 from xret.errors import DataError
 from xret.tasks.corpus import Corpus, find_shards
 from xret.tasks.records import Query, TaskData
@@ -204,7 +205,7 @@ def read_topics(path: Path) -> dict[str, str]:
     topics: dict[str, str] = {}
     for number, line in _lines(path):
         fields = line.split("\t")
-        if len(fields) != 2 or not fields[0].strip() or not fields[1].strip():
+        if len(fields) != 2 or not fields[0].strip() or not fields[1].strip() or "\0" in fields[0]:
             raise DataError(f"{path}:{number}: expected 'qid<TAB>query', found {line[:60]!r}")
         qid = fields[0].strip()
         if qid in topics:
@@ -222,10 +223,13 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
             if len(fields) != 4:
                 raise ValueError
             qid, _, docid, grade = fields[0], fields[1], fields[2], int(fields[3])
-            if grade < 0:
+            if not 0 <= grade <= MAX_GRADE or "\0" in qid + docid:  # trec_eval cuts at a NUL
                 raise ValueError
         except ValueError:
-            raise DataError(f"{path}:{number}: expected 'qid Q0 docid rel' with rel >= 0, found {line[:60]!r}") from None
+            raise DataError(
+                f"{path}:{number}: expected 'qid Q0 docid rel' with 0 <= rel <= {MAX_GRADE}, "
+                f"found {line[:60]!r}"
+            ) from None
         judged = qrels.setdefault(qid, {})
         if docid in judged:
             raise DataError(f"{path}:{number}: query {qid!r} judges {docid!r} twice")

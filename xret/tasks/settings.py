@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xret.errors import XretError
 from xret.tasks.records import TaskData
 from xret.tasks.spec import ALL_LANGUAGES, Setting
 
@@ -60,4 +61,9 @@ def build_cells(
                 cells.extend(cell(setting, q_lang, p) for p in languages if p != q_lang)
             else:
                 cells.append(cell(setting, q_lang, ALL_LANGUAGES))
+    if not cells:  # cross alone over one language: nothing to score, not a score of nothing
+        raise XretError(
+            f"the cross setting needs at least two languages (given: {', '.join(languages)}); "
+            "add languages or other settings"
+        )
     return cells

@@ -33,19 +33,35 @@ def import_target(source: str, model: str | None = None):
 
 
 class PythonEncoder:
-    """Adapts a user object to the Encoder protocol (token lengths default to character counts)."""
+    """Adapts a user object to the Encoder protocol (token lengths default to character counts).
+
+    What the user's code raises becomes a ModelError naming the model; what it returns is
+    checked by the engine (xret.benchmark.engine.checked_batch, checked_lengths).
+    """
 
     def __init__(self, spec: ModelSpec, model):
+        if not callable(getattr(model, "encode", None)):
+            raise ModelError(
+                f"model {spec.name}: {type(model).__name__} object has no callable "
+                "encode(texts, role)"
+            )
         self.spec = spec
         self.model = model
 
-    def token_lengths(self, texts: Sequence[str], role: Role) -> np.ndarray:
+    def token_lengths(self, texts: Sequence[str], role: Role):
         if hasattr(self.model, "token_lengths"):
-            return np.asarray(self.model.token_lengths(texts, role), dtype=np.int64)
+            return _user_call(self.spec, "token_lengths", self.model.token_lengths, texts, role)
         return np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
 
-    def encode(self, texts: Sequence[str], role: Role) -> np.ndarray:
-        return np.asarray(self.model.encode(list(texts), role), dtype=np.float32)
+    def encode(self, texts: Sequence[str], role: Role):
+        return _user_call(self.spec, "encode", self.model.encode, list(texts), role)
+
+
+def _user_call(spec: ModelSpec, what: str, function, *args):
+    try:
+        return function(*args)
+    except Exception as err:  # the user's code: any failure is theirs to fix, in one line
+        raise ModelError(f"model {spec.name}: {what} raised {type(err).__name__}: {err}") from None
 
 
 class PythonProvider:
@@ -75,7 +91,8 @@ class PythonProvider:
 
     def load(self, spec: ModelSpec, device: Device, cache_dir: Path) -> PythonEncoder:
         _, target = import_target(spec.source)
-        return PythonEncoder(spec, target() if callable(target) else target)
+        model = _user_call(spec, "creating the encoder", target) if callable(target) else target
+        return PythonEncoder(spec, model)
 
 
 def _content_revision(module, source: str) -> tuple[str, str]:
