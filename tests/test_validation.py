@@ -192,7 +192,7 @@ def test_batches_always_advance_and_cover_every_text_once(
 
 
 def write_shard(tmp_path, name, keys, vectors, spec=SPEC):
-    root = tmp_path / "emb" / spec.embedding_namespace(Role.DOCUMENT)
+    root = tmp_path / "emb" / spec.embedding_namespace(Role.DOCUMENT, "float32")
     root.mkdir(parents=True, exist_ok=True)
     np.savez(root / name, keys=keys, vectors=vectors)
     return root
@@ -259,5 +259,5 @@ def test_orphan_temp_files_of_dead_processes_are_removed(tmp_path):
     orphan.write_bytes(b"half")
     mine = root / f".part-00000000000000000002-{__import__('os').getpid()}.tmp.npz"
     mine.write_bytes(b"being written")
-    cache = EmbeddingCache(tmp_path / "emb").namespace(SPEC.embedding_namespace(Role.DOCUMENT))
+    cache = EmbeddingCache(tmp_path / "emb").namespace(SPEC.embedding_namespace(Role.DOCUMENT, "float32"))
     assert len(cache) == 1 and not orphan.exists() and mine.exists()
