@@ -41,6 +41,48 @@ def test_bench_writes_record_and_per_query_scores(toy, tmp_path, xret_cli):
         assert rows["MAP"].mean() == pytest.approx(cell.values["MAP"], abs=1e-6)
     assert set(record.provenance["timings"]) >= {"load_data", "load_model", "encode", "search", "measures"}
     assert record.provenance["encode"]["encoded"] == record.provenance["encode"]["unique"]
+    # The numbers themselves, against a brute-force evaluation written out here.
+    for cell in record.cells:
+        expected = _brute_force(cell.setting, cell.query_language, cell.pool_language)
+        assert cell.values["MAP"] == pytest.approx(expected["MAP"], abs=1e-12)
+        assert cell.values["R@1"] == pytest.approx(expected["R@1"], abs=1e-12)
+        if cell.setting == "multi":
+            assert cell.values["RD"] == pytest.approx(expected["RD"], abs=1e-12)
+
+
+def _brute_force(setting: str, query_language: str, pool_language: str) -> dict[str, float]:
+    """MAP, R@1 and rank distance of one cell of the toy task, from the hash encoder's vectors by
+    sorting every candidate (ties: candidate order) and the LAReQA gold (same question id)."""
+    import numpy as np
+
+    from xret.testing import HashEncoder
+
+    docs = [(lang, p, i, text) for lang in sorted(PARAGRAPHS) for p, para in enumerate(PARAGRAPHS[lang])
+            for i, text in enumerate(para["sentences"])]
+    gold = {(lang, qid): (p, s) for lang in PARAGRAPHS for p, para in enumerate(PARAGRAPHS[lang])
+            for qid, _, s in para["questions"]}
+    pool = [d for d in docs if pool_language in ("all", d[0])]
+    encoder = HashEncoder()
+
+    def unit(texts):
+        vectors = encoder.encode(texts).astype(np.float64)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    pool_vectors = unit([d[3] for d in pool])
+    ap, r1, rd = [], [], []
+    for p, para in enumerate(PARAGRAPHS[query_language]):
+        for qid, question, _ in para["questions"]:
+            relevant = {(lang, *gold[(lang, qid)]) for lang in PARAGRAPHS if (lang, qid) in gold}
+            hits = [i for i, d in enumerate(pool) if d[:3] in relevant]
+            if not hits:
+                continue
+            scores = pool_vectors @ unit([question])[0]
+            order = sorted(range(len(pool)), key=lambda i: (-scores[i], i))
+            ranks = sorted(order.index(i) + 1 for i in hits)
+            ap.append(np.mean([(k + 1) / rank for k, rank in enumerate(ranks)]))
+            r1.append(sum(rank == 1 for rank in ranks) / len(ranks))
+            rd.append(ranks[-1] - ranks[0])
+    return {"MAP": float(np.mean(ap)), "R@1": float(np.mean(r1)), "RD": float(np.mean(rd))}
 
 
 def test_rerun_skips_and_overwrite_uses_the_cache(toy, tmp_path, xret_cli):

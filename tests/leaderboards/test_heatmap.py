@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,27 @@ def test_images_are_written_and_reproducible(tmp_path, two_models):
     assert figure_bytes(plot_matrix(matrix, (0.0, 1.0)), "svg") == paths[1].read_bytes()
     chart = figure_bytes(plot_rank_distance([a, b], "RD"), "png")
     assert chart.startswith(b"\x89PNG")
+
+
+def test_heatmap_shows_every_value_and_marks_blanks():
+    matrix = Matrix("t", "MAP", ("de", "en"), ("de", "en", "all"), ((0.5, None, 0.25), (0.1, 0.9, None)))
+    ax = plot_matrix(matrix, (0.0, 1.0)).axes[0]
+    assert sorted(t.get_text() for t in ax.texts) == ["0.10", "0.25", "0.50", "0.90"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["de", "en", "all"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["de", "en"]
+    assert any(p.get_hatch() == "///" for p in ax.patches)  # blank cells are hatched, not coloured
+    image = ax.images[0].get_array()
+    assert image.mask.tolist() == [[False, True, False], [False, False, True]]
+    delta = Matrix("d", "MAP", ("de",), ("de",), ((-0.25,),), delta=True)
+    assert [t.get_text() for t in plot_matrix(delta, (-0.5, 0.5)).axes[0].texts] == ["-0.25"]
+
+
+def test_rank_distance_bars_are_the_values(two_models):
+    a, b = (_scores(r) for r in two_models)
+    ax = plot_rank_distance([a, b], "RD").axes[0]
+    heights = [bar.get_height() for bar in ax.patches]
+    expected = [a.value("multi", "RD", lang) for lang in a.languages]
+    expected += [b.value("multi", "RD", lang) for lang in a.languages]
+    assert heights == pytest.approx([math.nan if v is None else v for v in expected], nan_ok=True)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert [label.split(" (")[0] for label in labels] == [a.system.model, b.system.model]
