@@ -13,11 +13,13 @@ from xret.tasks.spec import TaskSpec
 
 CUSTOM_LAREQA = "lareqa:"
 CUSTOM_MIRACL = "miracl:"
+CUSTOM_BEIR = "beir:"
 
 
 def get_task(name: str) -> TaskSpec:
-    """A registered task, ``lareqa:DIR`` for a directory of LAReQA-format files, or
-    ``miracl:DIR`` for MIRACL-format topics and qrels."""
+    """A registered task, ``lareqa:DIR`` for a directory of LAReQA-format files,
+    ``miracl:DIR`` for MIRACL-format topics and qrels, or ``beir:DIR[@SPLIT]`` for one BEIR
+    folder per language."""
     if name.startswith(CUSTOM_LAREQA):
         from xret.tasks.lareqa import custom_task
 
@@ -26,6 +28,10 @@ def get_task(name: str) -> TaskSpec:
         from xret.tasks.miracl import custom_task as custom_miracl
 
         return custom_miracl(Path(name[len(CUSTOM_MIRACL) :]).expanduser())
+    if name.startswith(CUSTOM_BEIR):
+        from xret.tasks.beir import custom_task as custom_beir
+
+        return custom_beir(name[len(CUSTOM_BEIR) :])
     return TASKS.get(name)
 
 
