@@ -145,5 +145,5 @@ def test_real_tasks_give_the_same_values_through_beir(data_dir, tmp_path, task, 
     convert(task, tmp_path / task, data_dir=data_dir, cache_dir=tmp_path / "cache")
     via_lareqa, via_beir = _bench(tmp_path, task, f"beir:{tmp_path / task}", data_dir=data_dir,
                                   languages=languages)
-    assert len(via_beir.cells) == len(via_lareqa.cells) == (28 if languages else 56)
+    assert len(via_beir.cells) == len(via_lareqa.cells) == (20 if languages else 56)
     assert_same_cells(via_lareqa, via_beir)

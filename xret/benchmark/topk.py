@@ -21,6 +21,7 @@ from xret.benchmark.pools import reduced_pool
 from xret.benchmark.search import FlatIndex, Hits, IndexSpec, TopK
 from xret.benchmark.strategies import Evaluation, Job, Plan, Stages
 from xret.errors import DataError, XretError
+from xret.results.runs import cell_name
 from xret.models.spec import Role
 from xret.tasks import load_task
 from xret.tasks.artifacts import sha256_file
@@ -226,6 +227,11 @@ def _evaluate_language(job: Job, engine, stage: Stages, data, language: str) -> 
         query_ids = tuple(q.id for q in scored)
         per_query = evaluate({q: qrels[q] for q in query_ids}, ranked_run(query_ids, docids), job.measures)
         values = {m: np.array([per_query[q][m] for q in query_ids], dtype=np.float64) for m in job.measures}
+    if job.runs is not None:
+        with stage("runs"):
+            scores = [row[ids >= 0] for row, ids in zip(hits.scores, hits.ids)]
+            job.runs.write_cell(cell_name(Setting.MONO, language, language), zip(query_ids, docids, scores),
+                                {q: qrels[q] for q in query_ids})
     result = CellResult(
         setting=Setting.MONO,
         query_language=language,
