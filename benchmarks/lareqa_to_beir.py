@@ -1,6 +1,6 @@
 """Convert a LAReQA-format task (XQuAD-R, MLQA-R, ``lareqa:DIR``) to BEIR folders, one per language.
 
-    python -m benchmarks.lareqa_to_beir xquad-r /tmp/xquad-r-beir   # then: -t beir:/tmp/xquad-r-beir
+    python -m benchmarks.lareqa_to_beir xquad-r /tmp/xquad-r-beir   # -t beir:/tmp/xquad-r-beir
 
 The candidates, their order, the queries and every gold are those the LAReQA loader produces, so
 ``xret bench`` gives the same values through both paths (tests/test_beir.py checks it). Each
@@ -50,7 +50,9 @@ def write_beir(data: TaskData, root: Path) -> None:
                         out.write(f"{_local(q.id)}\t{_local(doc)}\t{grade}\n")
 
 
-def convert(task: str, out: Path, data_dir: Path | None = None, cache_dir: Path | None = None) -> None:
+def convert(
+    task: str, out: Path, data_dir: Path | None = None, cache_dir: Path | None = None
+) -> None:
     spec = get_task(task)
     data = load_task(spec, spec.languages, paths.data_dir(data_dir), paths.cache_dir(cache_dir))
     write_beir(data, out)

@@ -39,7 +39,8 @@ def assert_same_cells(a, b) -> None:
         assert (cell.n_queries, cell.excluded) == (other.n_queries, other.excluded), key
         assert cell.values.keys() == other.values.keys()
         for measure, value in cell.values.items():
-            assert other.values[measure] == pytest.approx(value, abs=1e-6, nan_ok=True), (key, measure)
+            expected = pytest.approx(value, abs=1e-6, nan_ok=True)
+            assert other.values[measure] == expected, (key, measure)
 
 
 def _bench(tmp_path: Path, *tasks: str, **options):
@@ -53,11 +54,14 @@ def test_loads_languages_shared_query_ids_and_every_file(toy, tmp_path):
     task = get_task(f"beir:{beir}")
     assert task.languages == ("de", "en") and task.name == "beir:beir"
     data = load_task(task, task.languages, None, tmp_path / "cache")
-    assert [d.id for d in data.documents] == ["de/0/0", "de/0/1", "en/0/0", "en/0/1", "en/1/0", "en/1/1"]
+    assert [d.id for d in data.documents] == [
+        "de/0/0", "de/0/1", "en/0/0", "en/0/1", "en/1/0", "en/1/1"]
     assert data.qrels["en/q1"] == {"en/0/0": 1, "de/0/0": 1}  # gold in German via the shared id
     assert data.qrels["en/q3"] == {"en/1/0": 1}
     assert set(data.checksums) == {
-        f"{lang}/{name}" for lang in ("de", "en") for name in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv")
+        f"{lang}/{name}"
+        for lang in ("de", "en")
+        for name in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv")
     }
 
 
@@ -97,20 +101,20 @@ def test_split_suffix_reads_that_qrels_file(toy, tmp_path):
     assert load_task(task, task.languages, None, tmp_path / "cache").queries == ()
 
 
-_QRELS = "en/qrels/test.tsv"
+_CORPUS, _QRELS = "en/corpus.jsonl", "en/qrels/test.tsv"
 
 
 @pytest.mark.parametrize(
     ("path", "edit", "message"),
     [
-        ("en/corpus.jsonl", lambda t: t + "{\n", r"en/corpus.jsonl:5: not JSON"),
-        ("en/corpus.jsonl", lambda t: t + '{"_id": "x"}\n', r"en/corpus.jsonl:5: field 'text' is missing"),
-        ("en/corpus.jsonl", lambda t: t + '{"_id": "a b", "text": ""}\n', r":5: field '_id' is 'a b'"),
-        ("en/corpus.jsonl", lambda t: t + '{"_id": "0/0", "text": ""}\n', r":5: _id '0/0' occurs twice"),
+        (_CORPUS, lambda t: t + "{\n", r"en/corpus.jsonl:5: not JSON"),
+        (_CORPUS, lambda t: t + '{"_id": "x"}\n', r"en/corpus.jsonl:5: field 'text' is missing"),
+        (_CORPUS, lambda t: t + '{"_id": "a b", "text": ""}\n', r":5: field '_id' is 'a b'"),
+        (_CORPUS, lambda t: t + '{"_id": "0/0", "text": ""}\n', r":5: _id '0/0' occurs twice"),
         ("en/queries.jsonl", lambda t: t + "[]\n", r"en/queries.jsonl:4: not a JSON object"),
         (_QRELS, lambda t: t.split("\n", 1)[1], r"test.tsv:1: expected the header"),
-        (_QRELS, lambda t: t + "q1\t0/0\n", r"test.tsv:5: expected query-id<TAB>corpus-id<TAB>integer"),
-        (_QRELS, lambda t: t + "q9\t0/0\t1\n", r"test.tsv:5: query-id 'q9' is not in queries.jsonl"),
+        (_QRELS, lambda t: t + "q1\t0/0\n", r"test.tsv:5: expected query-id<TAB>corpus-id<TAB>int"),
+        (_QRELS, lambda t: t + "q9\t0/0\t1\n", r"test.tsv:5: query-id 'q9' is not in queries"),
         (_QRELS, lambda t: t + "q1\tz\t1\n", r"test.tsv:5: corpus-id 'z' is not in corpus.jsonl"),
         (_QRELS, lambda t: t + "q1\t0/1\t2\n", r"test.tsv:5: score 2: only 0 and 1 are supported"),
         (_QRELS, lambda t: t + "q1\t0/0\t0\n", r"test.tsv:5: \(q1, 0/0\) judged twice"),
@@ -138,7 +142,8 @@ def test_missing_folders_and_files_are_one_line_errors(toy, tmp_path, xret_cli):
 
 @pytest.mark.slow
 @pytest.mark.realdata
-@pytest.mark.parametrize(("task", "languages"), [("xquad-r", ("ar", "en", "th", "zh")), ("mlqa-r", None)])
+@pytest.mark.parametrize(
+    ("task", "languages"), [("xquad-r", ("ar", "en", "th", "zh")), ("mlqa-r", None)])
 def test_real_tasks_give_the_same_values_through_beir(data_dir, tmp_path, task, languages):
     """XQuAD-R on four languages (scripts: Arabic, Latin, Thai, Han) and all of MLQA-R, whose
     questions exist in only some languages: every cell of both records agrees to 1e-6."""

@@ -14,7 +14,8 @@ from xret.testing import toy_miracl, write_lareqa_task
 
 from test_lareqa import PARAGRAPHS
 
-ir_measures = pytest.importorskip("ir_measures", reason="test extra not installed: pip install -e '.[test]'")
+ir_measures = pytest.importorskip(
+    "ir_measures", reason="test extra not installed: pip install -e '.[test]'")
 
 MODEL = "xret.testing:HashEncoder"
 # xret measure name -> ir-measures' (RD has no TREC counterpart).
@@ -62,7 +63,8 @@ def test_lareqa_runs_rescore_to_the_record_ties_included(tmp_path):
     task = f"lareqa:{write_lareqa_task(tmp_path / 'toy', PARAGRAPHS)}"
     outcome = _bench(tmp_path, task, save_run=True, corpus=CorpusOptions(depth=1))
     folder = runs_dir(outcome.path)
-    assert sorted(p.name for p in folder.iterdir())[:2] == ["cross__de__en.qrels", "cross__de__en.run"]
+    names = sorted(p.name for p in folder.iterdir())
+    assert names[:2] == ["cross__de__en.qrels", "cross__de__en.run"]
     assert len(list(folder.iterdir())) == 2 * len(outcome.record.cells)
     assert rescored_difference(outcome.record, folder) <= 1e-6
     # Depth 1, yet every list reaches its last relevant candidate (MAP is exact) and no further.
@@ -77,8 +79,9 @@ def test_lareqa_runs_rescore_to_the_record_ties_included(tmp_path):
 def test_miracl_runs_rescore_to_the_record(tmp_path):
     task_dir, corpus_dir = toy_miracl(tmp_path / "data", languages=("sw", "th"), passages=60,
                                       queries=6, duplicates=2)
-    outcome = _bench(tmp_path, f"miracl:{task_dir}", save_run=True, measures=("MAP", "nDCG@10", "R@20"),
-                     corpus=CorpusOptions(corpus_dir=corpus_dir, depth=20))
+    corpus = CorpusOptions(corpus_dir=corpus_dir, depth=20)
+    outcome = _bench(tmp_path, f"miracl:{task_dir}", save_run=True,
+                     measures=("MAP", "nDCG@10", "R@20"), corpus=corpus)
     folder = runs_dir(outcome.path)
     assert {p.name for p in folder.iterdir()} == {
         f"mono__{lang}__{lang}.{ext}" for lang in ("sw", "th") for ext in ("run", "qrels")}
@@ -104,11 +107,13 @@ def test_staged_runs_replace_the_old_ones_only_on_success(tmp_path):
         assert runs.tag == "mymodel"
         runs.write_cell("mono__en__en", [("q", ["a", "b", "a"], [0.5, 0.5, 0.1])], {"q": {"b": 1}})
     lines = (runs_dir(record) / "mono__en__en.run").read_text().splitlines()
-    assert [line.split()[2] for line in lines] == ["a", "b"]  # the repeated docid keeps its first place
+    # The repeated docid keeps its first place.
+    assert [line.split()[2] for line in lines] == ["a", "b"]
     with pytest.raises(KeyboardInterrupt), staged_runs(record, "m", True) as runs:
         runs.write_cell("mono__de__de", [], {})
         raise KeyboardInterrupt
-    assert sorted(p.name for p in runs_dir(record).iterdir()) == ["mono__en__en.qrels", "mono__en__en.run"]
+    names = sorted(p.name for p in runs_dir(record).iterdir())
+    assert names == ["mono__en__en.qrels", "mono__en__en.run"]
     assert [p.name for p in record.parent.iterdir()] == ["task__abc.runs"]  # no staging left
     with staged_runs(record, "m", False) as runs:
         assert runs is None
@@ -123,7 +128,8 @@ def test_strictly_decreasing_moves_ties_down_by_one_single_precision_ulp():
 
 @pytest.mark.slow
 @pytest.mark.realdata
-@pytest.mark.parametrize(("task", "languages"), [("xquad-r", ("de", "en")), ("mlqa-r", ("ar", "de"))])
+@pytest.mark.parametrize(
+    ("task", "languages"), [("xquad-r", ("de", "en")), ("mlqa-r", ("ar", "de"))])
 def test_real_runs_through_beir_rescore_to_the_record(data_dir, tmp_path, task, languages):
     """Two languages each (all three settings): the hash encoder ranks gold deep, so the runs
     reach ~5M lines; every cell and TREC measure agrees with the record to 1e-6."""

@@ -92,8 +92,8 @@ def _corpus_config(corpus_dir, pool, distractors, seed, index_kind, nlist, nprob
 @click.option("--document-prompt", help="Override the model's document prompt (e.g. 'Passage: ').")
 @_corpus_options
 def bench(model, tasks, languages, settings, measures, candidate_text, batch_size, max_tokens, device,
-          data_dir, cache_dir, results_dir, overwrite, save_run, quiet, query_prompt, document_prompt,
-          **corpus) -> None:
+          data_dir, cache_dir, results_dir, overwrite, save_run, quiet, query_prompt,
+          document_prompt, **corpus) -> None:
     """Evaluate MODEL on tasks; writes one result record per task and prints a summary."""
     from xret import paths
     from xret.benchmark.runner import BenchConfig, run_bench

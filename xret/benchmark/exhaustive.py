@@ -33,7 +33,8 @@ def _candidates(config, task) -> tuple[dict[str, str], Callable[[Document], str]
 
 
 def _ranked(
-    data: TaskData, cell: Cell, ranks: np.ndarray, queries: Embedded, documents: Embedded, depth: int
+    data: TaskData, cell: Cell, ranks: np.ndarray, queries: Embedded, documents: Embedded,
+    depth: int,
 ) -> Iterator[tuple[str, list[str], np.ndarray]]:
     """Each scored query's ranking of the pool, best first (ties: candidate order), down to
     ``depth`` or to its last relevant candidate if deeper: every measure, MAP included, is then
@@ -50,17 +51,15 @@ def _ranked(
             docids = [data.documents[i].id for i in cell.pool[top]]
             qid = data.queries[query].id
             if any(data.qrels[qid].get(docids[r - 1], 0) <= 0 for r in relevant):
-                raise AssertionError(f"{cell.label}: the run of {qid} disagrees with its measured ranks")
+                raise AssertionError(f"{cell.label}: the run of {qid} disagrees with its ranks")
             yield qid, docids, scores[row, top]
 
 
 def _pool_qrels(data: TaskData, cell: Cell) -> dict[str, dict[str, int]]:
     """The judgements of the cell's scored queries restricted to its pool (what was measured)."""
     in_pool = {data.documents[i].id for i in cell.pool}
-    return {
-        data.queries[q].id: {d: g for d, g in data.qrels[data.queries[q].id].items() if d in in_pool}
-        for q in cell.queries
-    }
+    ids = [data.queries[q].id for q in cell.queries]
+    return {qid: {d: g for d, g in data.qrels[qid].items() if d in in_pool} for qid in ids}
 
 
 class Exhaustive:

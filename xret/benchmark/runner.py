@@ -139,7 +139,8 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
         with staged_runs(store.json_path(key), spec.name, config.save_run) as runs:
             job = Job(config, task, spec, languages, settings, measures, plan.options, log, runs)
             record, per_query = _bench_task(job, strategy, engine, key)
-            record = replace(record, provenance={**record.provenance, "device": _device(used_device)})
+            device = _device(used_device)
+            record = replace(record, provenance={**record.provenance, "device": device})
             start = time.perf_counter()
             path = store.write(record, per_query)
         log(f"{plan.name}: wrote {path} in {time.perf_counter() - start:.2f} s")

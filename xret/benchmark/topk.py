@@ -230,8 +230,8 @@ def _evaluate_language(job: Job, engine, stage: Stages, data, language: str) -> 
     if job.runs is not None:
         with stage("runs"):
             scores = [row[ids >= 0] for row, ids in zip(hits.scores, hits.ids)]
-            job.runs.write_cell(cell_name(Setting.MONO, language, language), zip(query_ids, docids, scores),
-                                {q: qrels[q] for q in query_ids})
+            name = cell_name(Setting.MONO, language, language)
+            job.runs.write_cell(name, zip(query_ids, docids, scores), {q: qrels[q] for q in query_ids})
     result = CellResult(
         setting=Setting.MONO,
         query_language=language,

@@ -35,7 +35,8 @@ def strictly_decreasing(scores: Sequence[float]) -> list[float]:
     ulp below the score above it."""
     out: list[np.float32] = []
     for score in np.asarray(scores, dtype=np.float32):
-        out.append(score if not out or score < out[-1] else np.nextafter(out[-1], np.float32(-np.inf)))
+        below = np.nextafter(out[-1], np.float32(-np.inf)) if out else score
+        out.append(score if not out or score < out[-1] else below)
     return [float(score) for score in out]  # exact: every float32 is a float
 
 

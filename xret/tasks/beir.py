@@ -79,7 +79,8 @@ def _records(path: Path, fields: tuple[str, ...]) -> Iterator[tuple[int, dict[st
             raise DataError(f"{path}:{number}: not a JSON object")
         for name in ("_id", *fields):
             value = obj.get(name, "" if name == "title" else None)
-            if not isinstance(value, str) or (name == "_id" and (not value or _SPACE.search(value))):
+            bad_id = name == "_id" and (not value or _SPACE.search(value))
+            if not isinstance(value, str) or bad_id:
                 found = "missing" if value is None else repr(value)[:40]
                 raise DataError(f"{path}:{number}: field {name!r} is {found}")
         yield number, obj
