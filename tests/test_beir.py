@@ -73,6 +73,18 @@ def test_same_values_as_the_lareqa_path(toy, tmp_path):
     assert_same_cells(via_lareqa, via_beir)
 
 
+def test_without_shared_query_ids_cross_cells_score_nothing(toy, tmp_path):
+    _, beir = toy
+    for name in ("queries.jsonl", "qrels/test.tsv"):
+        path = beir / "de" / name
+        path.write_text(path.read_text().replace("q1", "x1").replace("q2", "x2"))
+    (record,) = _bench(tmp_path, f"beir:{beir}")
+    cells = _cells(record)
+    assert cells[("cross", "de", "en")].n_queries == 0 and cells[("cross", "de", "en")].excluded == 2
+    assert cells[("cross", "en", "de")].excluded == 3
+    assert cells[("multi", "de", "all")].n_queries == 2
+
+
 def test_title_is_encoded_unless_no_title(toy, tmp_path):
     _, beir = toy
     rows = [json.loads(line) for line in (beir / "en" / "corpus.jsonl").read_text().splitlines()]
