@@ -14,10 +14,10 @@ from xret.benchmark.evaluate import QUERY_CHUNK, measure_cell, task_ranks
 from xret.benchmark.search import exact_scores
 from xret.benchmark.strategies import Evaluation, Job, Plan, Stages
 from xret.models.spec import Role
+from xret.results.runs import cell_name
 from xret.tasks import load_task
 from xret.tasks.corpus import passage_text
 from xret.tasks.lareqa import candidate_text
-from xret.results.runs import cell_name
 from xret.tasks.records import Document, TaskData
 from xret.tasks.settings import Cell, build_cells
 

@@ -35,8 +35,9 @@ def strictly_decreasing(scores: Sequence[float]) -> list[float]:
     ulp below the score above it."""
     out: list[np.float32] = []
     for score in np.asarray(scores, dtype=np.float32):
-        below = np.nextafter(out[-1], np.float32(-np.inf)) if out else score
-        out.append(score if not out or score < out[-1] else below)
+        if out and score >= out[-1]:
+            score = np.nextafter(out[-1], np.float32(-np.inf))
+        out.append(score)
     return [float(score) for score in out]  # exact: every float32 is a float
 
 
