@@ -38,7 +38,8 @@ _CORPUS_OPTIONS = (
     click.option("--hnsw-m", "m", type=int, help="HNSW links per node [32]."),
     click.option("--ef-construction", type=int, help="HNSW build beam [200]."),
     click.option("--ef-search", type=int, help="HNSW search beam [256, at least --depth]."),
-    click.option("--depth", type=int, default=100, show_default=True, help="Hits kept per query (k)."),
+    click.option("--depth", type=int, default=100, show_default=True,
+                 help="Hits kept per query (k); also the depth of --save-run runs."),
     click.option("--title/--no-title", default=True, show_default=True, help="Encode passages as 'title text' or text only."),
 )
 
@@ -87,12 +88,15 @@ def _corpus_config(corpus_dir, pool, distractors, seed, index_kind, nlist, nprob
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Downloads, models, embeddings [env XRET_CACHE_DIR].")
 @click.option("--results-dir", type=click.Path(path_type=Path), help="Where records go [env XRET_RESULTS_DIR].")
 @click.option("--overwrite", is_flag=True, help="Redo results that already exist.")
+@click.option("--save-run", is_flag=True,
+              help="Also write each cell's TREC run (top --depth, deeper to the last relevant) "
+                   "and qrels beside the record, in <record>.runs/.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @click.option("--query-prompt", help="Override the model's query prompt (e.g. 'Query: ').")
 @click.option("--document-prompt", help="Override the model's document prompt (e.g. 'Passage: ').")
 @_corpus_options
 def bench(model, tasks, task_files, languages, settings, measures, candidate_text, batch_size,
-          max_tokens, device, data_dir, cache_dir, results_dir, overwrite, quiet, query_prompt,
+          max_tokens, device, data_dir, cache_dir, results_dir, overwrite, save_run, quiet, query_prompt,
           document_prompt, **corpus) -> None:
     """Evaluate MODEL on tasks; writes one result record per task and prints a summary."""
     from xret import paths
@@ -122,6 +126,7 @@ def bench(model, tasks, task_files, languages, settings, measures, candidate_tex
         results_dir=paths.results_dir(results_dir),
         overwrite=overwrite,
         progress=not quiet,
+        save_run=save_run,
     )
     results = run(config, log=lambda msg: click.echo(msg, err=True))
     print_summary([r.record for r in results])

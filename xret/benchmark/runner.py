@@ -25,6 +25,7 @@ from xret.models.providers import device_for, get_provider
 from xret.models.spec import ModelSpec, recorded_source
 from xret.provenance import environment
 from xret.results.record import ResultRecord
+from xret.results.runs import runs_dir, staged_runs
 from xret.results.store import ResultStore, result_key
 from xret.tasks import data_checksums, get_task
 from xret.tasks.spec import CandidateText, Setting, TaskSpec
@@ -67,6 +68,8 @@ class BenchConfig:
     progress: bool = True
     task_files: tuple[Path, ...] = ()
     """Task files (``--task-file``) whose tasks ``tasks`` may name."""
+    save_run: bool = False
+    """Write each cell's TREC run and qrels beside the record (xret.results.runs)."""
 
 
 @dataclass(frozen=True)
@@ -140,11 +143,14 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
         if store.has(key) and not config.overwrite:
             outcomes.append(BenchOutcome(store.json_path(key), store.load(key), skipped=True))
             log(f"{plan.name}: already done ({store.json_path(key)}); --overwrite to redo")
+            if config.save_run and not runs_dir(store.json_path(key)).is_dir():
+                log(f"{plan.name}: no runs were saved with it; --overwrite --save-run writes them")
             continue
-        job = Job(config, task, spec, languages, settings, measures, plan.options, log)
-        record, per_query = _bench_task(job, strategy, engine_for(spec), key)
-        start = time.perf_counter()
-        path = store.write(record, per_query)
+        with staged_runs(store.json_path(key), spec.name, config.save_run) as runs:
+            job = Job(config, task, spec, languages, settings, measures, plan.options, log, runs)
+            record, per_query = _bench_task(job, strategy, engine_for(spec), key)
+            start = time.perf_counter()
+            path = store.write(record, per_query)
         log(f"{plan.name}: wrote {path} in {time.perf_counter() - start:.2f} s")
         outcomes.append(BenchOutcome(path, record, skipped=False))
     return outcomes

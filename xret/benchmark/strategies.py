@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from xret.benchmark.engine import EmbeddingEngine
     from xret.benchmark.runner import BenchConfig
     from xret.models.spec import ModelSpec
+    from xret.results.runs import RunWriter
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class Job:
     measures: tuple[Measure, ...]
     options: dict[str, Any]
     log: Callable[[str], None]
+    runs: RunWriter | None = None
+    """Where the strategy writes each cell's TREC run (``--save-run``); None: no runs."""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from xret.benchmark.strategies import Evaluation, Job, Plan, Stages
 from xret.errors import DataError, XretError
 from xret.models.fingerprint import file_fingerprint
 from xret.models.spec import Role
+from xret.results.runs import cell_name
 from xret.tasks import load_task
 from xret.tasks.artifacts import sha256_file
 from xret.tasks.corpus import Corpus, passage_text
@@ -234,6 +235,11 @@ def _evaluate_language(job: Job, engine, stage: Stages, data, language: str) -> 
         query_ids = tuple(q.id for q in scored)
         per_query = evaluate({q: qrels[q] for q in query_ids}, ranked_run(query_ids, docids), job.measures)
         values = {m: np.array([per_query[q][m] for q in query_ids], dtype=np.float64) for m in job.measures}
+    if job.runs is not None:
+        with stage("runs"):
+            scores = [row[ids >= 0] for row, ids in zip(hits.scores, hits.ids)]
+            name = cell_name(Setting.MONO, language, language)
+            job.runs.write_cell(name, zip(query_ids, docids, scores), {q: qrels[q] for q in query_ids})
     result = CellResult(
         setting=Setting.MONO,
         query_language=language,

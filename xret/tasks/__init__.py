@@ -15,11 +15,13 @@ from xret.tasks.spec import TaskSpec
 
 CUSTOM_LAREQA = "lareqa:"
 CUSTOM_MIRACL = "miracl:"
+CUSTOM_BEIR = "beir:"
 
 
 def get_task(name: str, task_files: Iterable[Path] = ()) -> TaskSpec:
     """A known task (built-in, task file or plugin: xret.tasks.discovery), ``lareqa:DIR`` for a
-    directory of LAReQA-format files, or ``miracl:DIR`` for MIRACL-format topics and qrels."""
+    directory of LAReQA-format files, ``miracl:DIR`` for MIRACL-format topics and qrels, or
+    ``beir:DIR[@SPLIT]`` for one BEIR folder per language."""
     if name.startswith(CUSTOM_LAREQA):
         from xret.tasks.lareqa import custom_task
 
@@ -28,6 +30,10 @@ def get_task(name: str, task_files: Iterable[Path] = ()) -> TaskSpec:
         from xret.tasks.miracl import custom_task as custom_miracl
 
         return custom_miracl(Path(name[len(CUSTOM_MIRACL) :]).expanduser())
+    if name.startswith(CUSTOM_BEIR):
+        from xret.tasks.beir import custom_task as custom_beir
+
+        return custom_beir(name[len(CUSTOM_BEIR) :])
     from xret.tasks.discovery import task_catalog
 
     catalog = task_catalog(task_files)
