@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -31,6 +30,7 @@ import numpy as np
 from xret.benchmark.engine import EmbeddingEngine
 from xret.errors import DataError
 from xret.models.spec import Role
+from xret.progress import progress as show_progress
 from xret.tasks.artifacts import sha256_file
 from xret.tasks.corpus import Corpus, passage_text, read_shard
 
@@ -176,7 +176,7 @@ def _encode_shard(corpus, engine, path: Path, index: int, root: Path, with_title
     tmp_vectors = root / f".{stem}.f32.{os.getpid()}.tmp"
     tmp_ids = root / f".{stem}.ids.{os.getpid()}.tmp"
     rows, dim = 0, None
-    bar = _progress(f"encode {corpus.name}/{path.name}", engine.progress)
+    bar = show_progress(None, f"encode {corpus.name}/{path.name}", "passage", engine.progress)
     try:
         with open(tmp_vectors, "wb") as vectors_out, open(tmp_ids, "w", encoding="utf-8", newline="\n") as ids_out:
             for documents in _chunks(read_shard(path, corpus.language), block):
@@ -265,9 +265,3 @@ def _exclusive(root: Path):
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _progress(desc: str, enabled: bool):
-    from tqdm.auto import tqdm
-
-    return tqdm(desc=desc, unit="passage", disable=not enabled or None, file=sys.stderr, leave=False)

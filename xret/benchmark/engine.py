@@ -6,7 +6,6 @@ warm cache never loads the model.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -17,6 +16,7 @@ from xret.benchmark.cache import EmbeddingCache, text_digests
 from xret.errors import ModelError
 from xret.models.encoder import Encoder, encode_batches
 from xret.models.spec import ModelSpec, Role
+from xret.progress import progress as show_progress
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,8 @@ class EmbeddingEngine:
         lengths = encoder.token_lengths(texts, role)
         out: np.ndarray | None = None
         pending: list[int] = []
-        bar = _progress(len(texts), f"encode {role}s", self.progress if progress is None else progress)
+        enabled = self.progress if progress is None else progress
+        bar = show_progress(len(texts), f"encode {role} texts", "text", enabled)
         batches = plan_batches(lengths, self.policy)
         stream = encode_batches(encoder, ([texts[i] for i in b] for b in batches), role)
         try:
@@ -188,9 +189,3 @@ class EmbeddingEngine:
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             vectors = vectors / np.maximum(norms, 1e-12)
         return vectors
-
-
-def _progress(total: int, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="text", disable=not enabled or None, file=sys.stderr, leave=False)

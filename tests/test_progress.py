@@ -1,0 +1,96 @@
+"""Progress for a log file (periodic lines) and a terminal (a bar that stays), stage timings."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from xret.errors import XretError
+from xret.progress import LogLines, duration, interval, progress, stage_lines
+from xret.testing import write_lareqa_task
+
+from test_lareqa import PARAGRAPHS
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_log_lines_every_interval_with_rate_and_eta(capsys):
+    clock = Clock()
+    bar = LogLines(200, "encode query texts", "text", 10.0, clock)
+    bar.update(10)
+    clock.now += 9.9
+    bar.update(40)
+    assert capsys.readouterr().err == ""  # not yet 10 s
+    clock.now += 0.1
+    bar.update(50)
+    assert capsys.readouterr().err == "encode query texts: 100/200 texts (50 %), 10 texts/s, ETA 10.0 s\n"
+    clock.now += 5
+    bar.update(100)
+    bar.close()
+    assert capsys.readouterr().err == "encode query texts: 200/200 texts (100 %), 13 texts/s, 15.0 s in all\n"
+
+
+def test_unknown_total_and_short_stages(capsys):
+    clock = Clock()
+    quick = LogLines(5, "quick", "text", 10.0, clock)
+    quick.update(5)
+    quick.close()
+    assert capsys.readouterr().err == ""  # a stage shorter than the interval prints nothing
+    shard = LogLines(None, "encode docs-0.jsonl.gz", "passage", 10.0, clock)
+    clock.now += 20
+    shard.update(30)
+    assert capsys.readouterr().err == "encode docs-0.jsonl.gz: 30 passages, 1.5 passages/s\n"
+
+
+def test_terminal_bar_stays_and_quiet_is_silent(monkeypatch, capsys):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    bar = progress(3, "encode", "text")
+    assert bar.leave
+    bar.close()
+    silent = progress(3, "encode", "text", enabled=False)
+    silent.update(3)
+    silent.close()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert isinstance(progress(3, "encode", "text"), LogLines)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_bad_interval_is_a_one_line_error(monkeypatch, value):
+    monkeypatch.setenv("XRET_PROGRESS_INTERVAL", value)
+    with pytest.raises(XretError, match="XRET_PROGRESS_INTERVAL"):
+        interval()
+
+
+def test_durations_and_stage_lines():
+    assert [duration(s) for s in (4.24, 423, 7500)] == ["4.2 s", "7 min 03 s", "2 h 05 min"]
+    lines = stage_lines("xquad-r", {"load_data": 1.0, "encode": 420.0}, 423.4)
+    assert lines == [
+        "xquad-r: time per stage",
+        "  load_data         1.0 s",
+        "  encode       7 min 00 s",
+        "  rest              2.4 s",
+        "  total        7 min 03 s",
+    ]
+
+
+def test_bench_log_has_progress_lines_and_stage_times(tmp_path, monkeypatch, xret_cli):
+    monkeypatch.setenv("XRET_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("XRET_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setenv("XRET_PROGRESS_INTERVAL", "1e-9")  # a line per batch
+    toy = f"lareqa:{write_lareqa_task(tmp_path / 'toy', PARAGRAPHS)}"
+    code, _, err = xret_cli("bench", "-m", "xret.testing:HashEncoder", "-t", toy, "--batch-size", "2")
+    assert code == 0, err
+    lines = err.splitlines()
+    assert any(line.startswith("encode document texts: 2/") and "ETA" in line for line in lines)
+    assert any(line.startswith("encode query texts: ") and "in all" in line for line in lines)
+    timed = lines[lines.index("lareqa:toy: time per stage") + 1 :]
+    stages = [line.split()[0] for line in timed]
+    assert stages[0] == "load_data" and stages[-2:] == ["rest", "total"]
+    assert {"load_model", "encode", "search", "measures", "write"} <= set(stages)
