@@ -12,6 +12,8 @@ from xret.testing import write_lareqa_task
 
 from test_lareqa import PARAGRAPHS
 
+MODEL = "xret.testing:HashEncoder"
+
 
 class Clock:
     def __init__(self) -> None:
@@ -30,11 +32,13 @@ def test_log_lines_every_interval_with_rate_and_eta(capsys):
     assert capsys.readouterr().err == ""  # not yet 10 s
     clock.now += 0.1
     bar.update(50)
-    assert capsys.readouterr().err == "encode query texts: 100/200 texts (50 %), 10 texts/s, ETA 10.0 s\n"
+    line = "encode query texts: 100/200 texts (50 %), 10 texts/s, ETA 10.0 s\n"
+    assert capsys.readouterr().err == line
     clock.now += 5
     bar.update(100)
     bar.close()
-    assert capsys.readouterr().err == "encode query texts: 200/200 texts (100 %), 13 texts/s, 15.0 s in all\n"
+    line = "encode query texts: 200/200 texts (100 %), 13 texts/s, 15.0 s in all\n"
+    assert capsys.readouterr().err == line
 
 
 def test_unknown_total_and_short_stages(capsys):
@@ -85,7 +89,7 @@ def test_bench_log_has_progress_lines_and_stage_times(tmp_path, monkeypatch, xre
     monkeypatch.setenv("XRET_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.setenv("XRET_PROGRESS_INTERVAL", "1e-9")  # a line per batch
     toy = f"lareqa:{write_lareqa_task(tmp_path / 'toy', PARAGRAPHS)}"
-    code, _, err = xret_cli("bench", "-m", "xret.testing:HashEncoder", "-t", toy, "--batch-size", "2")
+    code, _, err = xret_cli("bench", "-m", MODEL, "-t", toy, "--batch-size", "2")
     assert code == 0, err
     lines = err.splitlines()
     assert any(line.startswith("encode document texts: 2/") and "ETA" in line for line in lines)

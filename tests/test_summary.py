@@ -25,7 +25,8 @@ def test_summary_fits_80_columns_in_a_log(capsys):
         _record("xquad-r", "xret.testing:HashEncoder"),
         _record("xquad-r", "a-sentence-transformers-model-with-a-very-long-name"),
         _record("lareqa:my-own-lareqa-format-data", "me5-small-q4"),
-        _record("miracl/sw/dev", "me5-small-q4", options={"ranking": "top-k", "measures": ["nDCG@10"]},
+        _record("miracl/sw/dev", "me5-small-q4",
+                options={"ranking": "top-k", "measures": ["nDCG@10"]},
                 summary={"mean-1": {"mono": {"nDCG@10": 0.5}}}),
     ]
     print_summary(records)

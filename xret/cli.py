@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from xret import __version__
 from xret.errors import XretError
@@ -92,7 +93,9 @@ def bench(model, tasks, languages, settings, measures, candidate_text, batch_siz
     """Evaluate MODEL on tasks; writes one result record per task and prints a summary."""
     from xret import paths
     from xret.benchmark.runner import BenchConfig, run_bench
+    from xret.benchmark.strategies import check_flags
     from xret.results.summary import print_summary
+    from xret.tasks import get_task
     from xret.tasks.spec import CandidateText, Setting
 
     if any(v is not None and v < 1 for v in (batch_size, max_tokens)):
@@ -115,8 +118,19 @@ def bench(model, tasks, languages, settings, measures, candidate_text, batch_siz
         overwrite=overwrite,
         progress=not quiet,
     )
-    outcomes = run_bench(config, log=lambda msg: click.echo(msg, err=True))
+    log = lambda msg: click.echo(msg, err=True)  # noqa: E731
+    check_flags([get_task(name) for name in config.tasks], _given_flags(), warn=log)
+    outcomes = run_bench(config, log=log)
     print_summary([o.record for o in outcomes])
+
+
+def _given_flags() -> list[str]:
+    """The options of the running command that the user set, spelled as in ``--help``."""
+    ctx = click.get_current_context()
+    return [
+        "/".join(p.opts + p.secondary_opts) for p in ctx.command.params
+        if ctx.get_parameter_source(p.name) not in (None, ParameterSource.DEFAULT)
+    ]
 
 
 def _batch_policy(batch_size: int | None, max_tokens: int | None):

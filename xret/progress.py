@@ -31,7 +31,8 @@ def progress(total: int | None, desc: str, unit: str, enabled: bool = True) -> P
     if sys.stderr.isatty():
         from tqdm import tqdm
 
-        return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=True, dynamic_ncols=True)
+        return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=True,
+                    dynamic_ncols=True)
     return LogLines(total, desc, unit, interval())
 
 
@@ -109,4 +110,5 @@ def stage_lines(name: str, seconds: dict[str, float], total: float) -> list[str]
     what no stage measured (assembling the record, per-query tables)."""
     rows = {**seconds, "rest": max(0.0, total - sum(seconds.values())), "total": total}
     width = max(map(len, rows))
-    return [f"{name}: time per stage"] + [f"  {k:<{width}}  {duration(v):>12}" for k, v in rows.items()]
+    lines = [f"  {stage:<{width}}  {duration(s):>12}" for stage, s in rows.items()]
+    return [f"{name}: time per stage", *lines]

@@ -14,6 +14,8 @@ from xret.tasks.settings import build_cells
 
 
 class Exhaustive:
+    flags = ("--candidate-text",)
+
     def plan(self, config, task, measures, options: dict) -> Plan:
         return Plan(task.name, {**options, "candidate_text": str(config.candidate_text)})
 

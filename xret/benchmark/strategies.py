@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from xret.benchmark.evaluate import CellResult
 from xret.benchmark.measures import Measure
+from xret.errors import XretError
 from xret.tasks.spec import Ranking, Setting, TaskSpec
 
 if TYPE_CHECKING:
@@ -78,6 +79,9 @@ class Stages:
 
 
 class Strategy(Protocol):
+    flags: tuple[str, ...]
+    """The command-line options only this family reads (``xret bench --help`` spelling)."""
+
     def plan(self, config: BenchConfig, task: TaskSpec, measures: tuple[Measure, ...], options: dict) -> Plan: ...
 
     def evaluate(self, job: Job, engine: EmbeddingEngine, stage: Stages) -> Evaluation: ...
@@ -92,3 +96,20 @@ _STRATEGIES = {
 def strategy_for(ranking: Ranking) -> Strategy:
     module, _, attr = _STRATEGIES[ranking].partition(":")
     return getattr(importlib.import_module(module), attr)()
+
+
+def check_flags(tasks: Sequence[TaskSpec], given: Collection[str], warn: Callable[[str], None]):
+    """Options are never silently ignored: one of ``given`` (the options the user set) that only
+    other families read is refused when no task reads it, and warned about when some do."""
+    reads = {ranking: strategy_for(ranking).flags for ranking in Ranking}
+    for flag in sorted(set(given) & {f for flags in reads.values() for f in flags}):
+        ignoring = [t for t in tasks if flag not in reads[t.ranking]]
+        if not ignoring:
+            continue
+        by_ranking: dict[Ranking, list[str]] = {}
+        for task in ignoring:
+            by_ranking.setdefault(task.ranking, []).append(task.name)
+        where = "; ".join(f"{', '.join(n)} ({kind} ranking)" for kind, n in by_ranking.items())
+        if len(ignoring) == len(tasks):
+            raise XretError(f"{flag} does not apply to {where}")
+        warn(f"xret: warning: {flag} does not apply to {where}; used for the other tasks")

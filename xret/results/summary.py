@@ -105,7 +105,8 @@ def print_summary(records: Sequence[ResultRecord]) -> None:
     if tables:
         tables[-1] = (*tables[-1][:3], LEGEND)
     if corpus:
-        tables.append(("monolingual corpus retrieval", corpus_header(corpus), corpus_rows(corpus), None))
+        header, rows = corpus_header(corpus), corpus_rows(corpus)
+        tables.append(("monolingual corpus retrieval", header, rows, None))
     for title, header, rows, legend in tables:
         # No column rules, collapsed padding (two spaces between columns); long names wrap.
         table = Table(title=title, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False,
