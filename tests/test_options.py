@@ -21,7 +21,7 @@ def toys(tmp_path, monkeypatch):
     monkeypatch.setenv("XRET_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.delenv("XRET_CORPUS_DIR", raising=False)
     lareqa = write_lareqa_task(tmp_path / "toy", PARAGRAPHS)
-    task_dir, corpus_dir = toy_miracl(tmp_path / "miracl", languages=("sw",), passages=12, queries=2)
+    task_dir, corpus_dir = toy_miracl(tmp_path / "miracl", ("sw",), passages=12, queries=2)
     return f"lareqa:{lareqa}", f"miracl:{task_dir}", corpus_dir
 
 

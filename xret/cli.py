@@ -118,10 +118,13 @@ def bench(model, tasks, languages, settings, measures, candidate_text, batch_siz
         overwrite=overwrite,
         progress=not quiet,
     )
-    log = lambda msg: click.echo(msg, err=True)  # noqa: E731
-    check_flags([get_task(name) for name in config.tasks], _given_flags(), warn=log)
-    outcomes = run_bench(config, log=log)
+    check_flags([get_task(name) for name in config.tasks], _given_flags(), warn=_log)
+    outcomes = run_bench(config, log=_log)
     print_summary([o.record for o in outcomes])
+
+
+def _log(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def _given_flags() -> list[str]:
@@ -146,12 +149,17 @@ def _batch_policy(batch_size: int | None, max_tokens: int | None):
 
 
 @cli.command(name="tasks")
-def list_tasks() -> None:
-    """List the registered tasks."""
-    from xret.tasks import TASKS
+@click.option("--data-dir", type=click.Path(path_type=Path), help="[env XRET_DATA_DIR]")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="[env XRET_CACHE_DIR]")
+@click.option("--corpus-dir", type=click.Path(path_type=Path), help="[env XRET_CORPUS_DIR]")
+def list_tasks(data_dir, cache_dir, corpus_dir) -> None:
+    """List the tasks by family, the forms for your own data, and which data is here."""
+    from xret import paths
+    from xret.tasks import FORMS, TASKS
+    from xret.tasks.listing import Places, render
 
-    for name, spec in TASKS.items():
-        click.echo(f"{name:<16} {len(spec.languages):>2} languages  {spec.description}")
+    places = Places(paths.data_dir(data_dir), paths.cache_dir(cache_dir), paths.corpus_dir(corpus_dir))
+    click.echo(render([spec for _, spec in TASKS.items()], FORMS, places))
 
 
 @cli.command(name="models")

@@ -13,6 +13,13 @@ from xret.tasks.spec import TaskSpec
 
 CUSTOM_LAREQA = "lareqa:"
 CUSTOM_MIRACL = "miracl:"
+FORMS = (
+    (f"{CUSTOM_LAREQA}DIR", "DIR/<language>.json files in the LAReQA (SQuAD-like) format; "
+     "ranked like xquad-r, all three settings"),
+    (f"{CUSTOM_MIRACL}DIR", "DIR/topics and DIR/qrels laid out like MIRACL's dev split; "
+     "the corpus comes from --corpus-dir"),
+)
+"""How a user names a task of their own data (``xret tasks`` lists them)."""
 
 
 def get_task(name: str) -> TaskSpec:
@@ -48,4 +55,4 @@ def load_task(
     return replace(data, checksums=checksums)
 
 
-__all__ = ["TASKS", "TaskData", "TaskSpec", "get_task", "load_task"]
+__all__ = ["FORMS", "TASKS", "TaskData", "TaskSpec", "get_task", "load_task"]
