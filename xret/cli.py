@@ -84,7 +84,7 @@ def _corpus_config(corpus_dir, pool, distractors, seed, index_kind, nlist, nprob
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Downloads, models, embeddings [env XRET_CACHE_DIR].")
 @click.option("--results-dir", type=click.Path(path_type=Path), help="Where records go [env XRET_RESULTS_DIR].")
 @click.option("--overwrite", is_flag=True, help="Redo results that already exist.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars or progress lines.")
 @click.option("--query-prompt", help="Override the model's query prompt (e.g. 'Query: ').")
 @click.option("--document-prompt", help="Override the model's document prompt (e.g. 'Passage: ').")
 @_corpus_options
