@@ -6,9 +6,13 @@ import sys
 
 import pytest
 
+from xret.benchmark.corpus_store import encode_corpus
+from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
 from xret.errors import XretError
+from xret.models.spec import ModelSpec
 from xret.progress import LogLines, duration, interval, progress, stage_lines
-from xret.testing import write_lareqa_task
+from xret.tasks.corpus import Corpus, find_shards
+from xret.testing import HashEncoder, write_corpus, write_lareqa_task
 
 from test_lareqa import PARAGRAPHS
 
@@ -98,3 +102,18 @@ def test_bench_log_has_progress_lines_and_stage_times(tmp_path, monkeypatch, xre
     stages = [line.split()[0] for line in timed]
     assert stages[0] == "load_data" and stages[-2:] == ["rest", "total"]
     assert {"load_model", "encode", "search", "measures", "write"} <= set(stages)
+
+
+def test_a_corpus_shard_reports_per_batch_not_per_block(tmp_path, monkeypatch, capsys):
+    # A block is 8,192 passages: at 15 passages/s, progress per block is a line per 9 minutes.
+    monkeypatch.setenv("XRET_PROGRESS_INTERVAL", "1e-9")
+    name = "miracl-corpus-v1.0-sw"
+    write_corpus(tmp_path / name, [[{"docid": f"{i}#0", "title": "T", "text": f"passage {i}"}
+                                    for i in range(10)]])
+    corpus = Corpus(name=name, language="sw", shards=find_shards(tmp_path / name))
+    spec = ModelSpec(name="hash", provider="python", source=MODEL, revision="r1", dim=64)
+    engine = EmbeddingEngine(spec, HashEncoder, None, BatchPolicy(max_texts=4), progress=True)
+    encode_corpus(corpus, engine, tmp_path / "store", with_title=True, log=lambda _: None)
+    lines = capsys.readouterr().err.splitlines()
+    assert all(line.startswith(f"encode {name}/docs-0.jsonl.gz: ") for line in lines)
+    assert [line.split(": ")[1].split()[0] for line in lines] == ["4", "8", "10", "10"]

@@ -180,12 +180,12 @@ def _encode_shard(corpus, engine, path: Path, index: int, root: Path, with_title
     try:
         with open(tmp_vectors, "wb") as vectors_out, open(tmp_ids, "w", encoding="utf-8", newline="\n") as ids_out:
             for documents in _chunks(read_shard(path, corpus.language), block):
-                vectors = engine.encode_uncached([passage_text(d, with_title) for d in documents], Role.DOCUMENT)
+                texts = [passage_text(d, with_title) for d in documents]
+                vectors = engine.encode_uncached(texts, Role.DOCUMENT, bar)
                 dim = vectors.shape[1]
                 vectors_out.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
                 ids_out.write("".join(f"{d.id}\n" for d in documents))
                 rows += len(documents)
-                bar.update(len(documents))
             for handle in (vectors_out, ids_out):
                 handle.flush()
                 os.fsync(handle.fileno())

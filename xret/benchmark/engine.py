@@ -16,6 +16,7 @@ from xret.benchmark.cache import EmbeddingCache, text_digests
 from xret.errors import ModelError
 from xret.models.encoder import Encoder, encode_batches
 from xret.models.spec import ModelSpec, Role
+from xret.progress import Progress
 from xret.progress import progress as show_progress
 
 
@@ -128,9 +129,12 @@ class EmbeddingEngine:
         self._count(len(texts), len(distinct), int(found.sum()))
         return Embedded(vectors=vectors, index=index)
 
-    def encode_uncached(self, texts: Sequence[str], role: Role, progress: bool = False) -> np.ndarray:
+    def encode_uncached(
+        self, texts: Sequence[str], role: Role, progress: Progress | None = None
+    ) -> np.ndarray:
         """Vectors for ``texts`` in input order, bypassing the text cache: for corpora streamed
-        shard by shard, which keep their own store (xret.benchmark.corpus_store)."""
+        shard by shard, which keep their own store (xret.benchmark.corpus_store). ``progress``:
+        the caller's (a shard's), advanced per batch, so that a log hears of it every few seconds."""
         self._count(len(texts), len(texts), 0)
         if not texts:
             return np.empty((0, self.spec.dim or 0), dtype=np.float32)
@@ -142,15 +146,17 @@ class EmbeddingEngine:
         self.stats.cached += cached
 
     def _encode(
-        self, texts: list[str], role: Role, keys: list[bytes] | None, store, progress: bool | None = None
+        self, texts: list[str], role: Role, keys: list[bytes] | None, store,
+        outer: Progress | None = None,
     ) -> np.ndarray:
         encoder = self.encoder
         start = time.perf_counter()
         lengths = encoder.token_lengths(texts, role)
         out: np.ndarray | None = None
         pending: list[int] = []
-        enabled = self.progress if progress is None else progress
-        bar = show_progress(len(texts), f"encode {role} texts", "text", enabled)
+        bar = outer
+        if bar is None:
+            bar = show_progress(len(texts), f"encode {role} texts", "text", self.progress)
         batches = plan_batches(lengths, self.policy)
         stream = encode_batches(encoder, ([texts[i] for i in b] for b in batches), role)
         try:
@@ -172,7 +178,8 @@ class EmbeddingEngine:
             # Whatever finished is kept, also when the run is interrupted.
             if store is not None and pending and out is not None:
                 store.add([keys[i] for i in pending], out[pending])
-            bar.close()
+            if outer is None:
+                bar.close()
             self.stats.seconds += time.perf_counter() - start
         return out
 
