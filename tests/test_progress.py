@@ -45,6 +45,14 @@ def test_log_lines_every_interval_with_rate_and_eta(capsys):
     assert capsys.readouterr().err == line
 
 
+def test_eta_follows_the_work_when_texts_differ_in_cost(capsys):
+    clock = Clock()
+    bar = LogLines(200, "encode", "text", 10.0, clock, work=1000.0)
+    clock.now += 10
+    bar.update(100, 800.0)  # the long half, longest first: 80 % of the work in 10 s
+    assert capsys.readouterr().err.endswith(", ETA 2.5 s\n")  # not the 10 s the count suggests
+
+
 def test_unknown_total_and_short_stages(capsys):
     clock = Clock()
     quick = LogLines(5, "quick", "text", 10.0, clock)
@@ -60,7 +68,7 @@ def test_unknown_total_and_short_stages(capsys):
 def test_terminal_bar_stays_and_quiet_is_silent(monkeypatch, capsys):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     bar = progress(3, "encode", "text")
-    assert bar.leave
+    assert bar.bar.leave
     bar.close()
     silent = progress(3, "encode", "text", enabled=False)
     silent.update(3)

@@ -19,21 +19,25 @@ DEFAULT_INTERVAL = 10.0
 
 
 class Progress(Protocol):
-    def update(self, n: int) -> None: ...
+    def update(self, n: int, work: float = 0.0) -> None: ...
 
     def close(self) -> None: ...
 
 
-def progress(total: int | None, desc: str, unit: str, enabled: bool = True) -> Progress:
-    """A bar on a terminal, periodic lines otherwise, nothing when disabled (``--quiet``)."""
+def progress(
+    total: int | None, desc: str, unit: str, enabled: bool = True, work: float | None = None
+) -> Progress:
+    """A bar on a terminal, periodic lines otherwise, nothing when disabled (``--quiet``).
+    ``work``: the stage's total of what its time is proportional to (padded tokens, when texts
+    are encoded longest first), so that the lines' ETA does not price a long text as a short one."""
     if not enabled:
         return _Silent()
     if sys.stderr.isatty():
         from tqdm import tqdm
 
-        return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=True,
-                    dynamic_ncols=True)
-    return LogLines(total, desc, unit, interval())
+        return _Bar(tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=True,
+                         dynamic_ncols=True))
+    return LogLines(total, desc, unit, interval(), work=work)
 
 
 def interval() -> float:
@@ -50,26 +54,43 @@ def interval() -> float:
 
 
 class _Silent:
-    def update(self, n: int) -> None:
+    def update(self, n: int, work: float = 0.0) -> None:
         pass
 
     def close(self) -> None:
         pass
 
 
+class _Bar:
+    """A tqdm bar as a Progress (its own ETA, from a smoothed rate of items)."""
+
+    def __init__(self, bar) -> None:
+        self.bar = bar
+
+    def update(self, n: int, work: float = 0.0) -> None:
+        self.bar.update(n)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 class LogLines:
     """One line every ``every`` seconds while the stage runs, and a last one when a stage that
     printed any ends; a stage shorter than ``every`` prints nothing."""
 
-    def __init__(self, total: int | None, desc: str, unit: str, every: float, clock=time.monotonic):
+    def __init__(
+        self, total: int | None, desc: str, unit: str, every: float, clock=time.monotonic,
+        work: float | None = None,
+    ):
         self.total, self.desc, self.unit, self.every = total, desc, unit, every
         self._clock = clock
         self._start = self._last = clock()
-        self.done = 0
+        self.done, self.work, self.work_done = 0, work, 0.0
         self._printed = False
 
-    def update(self, n: int) -> None:
+    def update(self, n: int, work: float = 0.0) -> None:
         self.done += n
+        self.work_done += work
         if self._clock() - self._last >= self.every:
             self._emit()
 
@@ -89,6 +110,8 @@ class LogLines:
         parts = [f"{self.desc}: {count}", f"{rate:,.{0 if rate >= 10 else 1}f} {self.unit}s/s"]
         if final:
             parts.append(f"{duration(elapsed)} in all")
+        elif self.work and self.work_done > 0:
+            parts.append(f"ETA {duration(elapsed * (self.work - self.work_done) / self.work_done)}")
         elif self.total and rate > 0:
             parts.append(f"ETA {duration((self.total - self.done) / rate)}")
         print(", ".join(parts), file=sys.stderr, flush=True)

@@ -154,10 +154,12 @@ class EmbeddingEngine:
         lengths = encoder.token_lengths(texts, role)
         out: np.ndarray | None = None
         pending: list[int] = []
-        bar = outer
-        if bar is None:
-            bar = show_progress(len(texts), f"encode {role} texts", "text", self.progress)
         batches = plan_batches(lengths, self.policy)
+        padded = [int(lengths[b].max()) * len(b) for b in batches]
+        bar = outer
+        if bar is None:  # its ETA counts padded tokens: batches run longest first
+            desc = f"encode {role} texts"
+            bar = show_progress(len(texts), desc, "text", self.progress, work=sum(padded))
         stream = encode_batches(encoder, ([texts[i] for i in b] for b in batches), role)
         try:
             for i, raw in enumerate(stream):
@@ -169,8 +171,8 @@ class EmbeddingEngine:
                 pending.extend(batch.tolist())
                 self.stats.encoded += len(batch)
                 self.stats.tokens += int(lengths[batch].sum())
-                self.stats.padded_tokens += int(lengths[batch].max()) * len(batch)
-                bar.update(len(batch))
+                self.stats.padded_tokens += padded[i]
+                bar.update(len(batch), padded[i])
                 if store is not None and len(pending) >= self.policy.flush_every:
                     store.add([keys[i] for i in pending], out[pending])
                     pending = []
