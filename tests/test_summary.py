@@ -43,3 +43,9 @@ def test_summary_fits_80_columns_in_a_log(capsys):
     )
     assert "monolingual corpus retrieval" in out and "0.5000" in out
     assert "RD rank distance" in out
+
+
+def test_settings_that_were_not_run_get_no_column(capsys):
+    print_summary([_record("xquad-r", "m", summary={"macro": {"mono": {"MAP": 0.79, "R@1": 0.7}}})])
+    header = capsys.readouterr().out.splitlines()[1:3]
+    assert header[0].split() == ["MAP", "R@1"] and header[1].split() == ["model", "Mo.", "Mo."]

@@ -89,6 +89,12 @@ def comparability_notes(records: Sequence[ResultRecord]) -> list[str]:
     ]
 
 
+def _filled(header: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """Without the columns no row has a value for (settings that were not run)."""
+    keep = [j for j in range(len(header)) if j == 0 or any(row[j] for row in rows)]
+    return [header[j] for j in keep], [[row[j] for j in keep] for row in rows]
+
+
 def print_summary(records: Sequence[ResultRecord]) -> None:
     from rich import box
     from rich.console import Console
@@ -101,7 +107,8 @@ def print_summary(records: Sequence[ResultRecord]) -> None:
     tables = []
     for task in dict.fromkeys(r.task["name"] for r in pooled):
         rows = headline_rows([r for r in pooled if r.task["name"] == task])
-        tables.append((f"{task}: macro average over languages", headline_header(), rows, None))
+        header, rows = _filled(headline_header(), rows)
+        tables.append((f"{task}: macro average over languages", header, rows, None))
     if tables:
         tables[-1] = (*tables[-1][:3], LEGEND)
     if corpus:
@@ -109,14 +116,14 @@ def print_summary(records: Sequence[ResultRecord]) -> None:
         tables.append(("monolingual corpus retrieval", header, rows, None))
     for title, header, rows, legend in tables:
         # No column rules, collapsed padding (two spaces between columns); long names wrap.
-        table = Table(title=title, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False,
-                      show_edge=False)
+        table = Table(box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False, show_edge=False)
         for column in header:
             text = column in ("task", "model", "over")
             table.add_column(column, justify="left" if text else "right", no_wrap=not text,
                              overflow="fold")
         for row in rows:
             table.add_row(*row)
+        console.print(f"[bold]{title}[/bold]")  # a title of its own: a narrow table would wrap it
         console.print(table)
         if legend:
             console.print(legend)
