@@ -13,6 +13,7 @@ from xret.testing import toy_miracl, write_lareqa_task
 from test_lareqa import PARAGRAPHS
 
 MODEL = "xret.testing:HashEncoder"
+LAREQA = "lareqa:toy (lareqa family, exhaustive ranking)"
 
 
 @pytest.fixture
@@ -28,11 +29,11 @@ def toys(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "family, args, message",
     [
-        (0, ["--index", "hnsw"], "--index does not apply to lareqa:toy (exhaustive ranking)"),
-        (0, ["--no-title"], "--title/--no-title does not apply to lareqa:toy (exhaustive ranking)"),
-        (0, ["--pool", "full"], "--pool does not apply to lareqa:toy (exhaustive ranking)"),
+        (0, ["--index", "hnsw"], f"--index does not apply to {LAREQA}"),
+        (0, ["--no-title"], f"--title/--no-title does not apply to {LAREQA}"),
+        (0, ["--pool", "full"], f"--pool does not apply to {LAREQA}"),
         (1, ["--candidate-text", "sentence+context"],
-         "--candidate-text does not apply to miracl:task (top-k ranking)"),
+         "--candidate-text does not apply to miracl:task (miracl family, top-k ranking)"),
     ],
 )
 def test_an_option_no_task_reads_is_refused(toys, xret_cli, family, args, message):
@@ -49,8 +50,7 @@ def test_an_option_some_tasks_ignore_is_warned_about(toys, monkeypatch, xret_cli
     assert code == 0, err
     warnings = [line for line in err.splitlines() if "warning" in line]
     assert warnings == [
-        "xret: warning: --depth does not apply to lareqa:toy (exhaustive ranking); "
-        "used for the other tasks"
+        f"xret: warning: --depth does not apply to {LAREQA}; used for the other tasks"
     ]
     assert "lareqa:toy: macro average" in out and "monolingual corpus retrieval" in out
 
@@ -60,7 +60,10 @@ def test_every_family_option_is_declared_by_a_family():
         return {"/".join(p.opts + p.secondary_opts) for p in params}
 
     corpus = spelled(click.command()(cli._corpus_options(lambda **_: None)).params)
-    reads = {ranking: set(strategy_for(ranking).flags) for ranking in Ranking}
-    assert reads[Ranking.TOP_K] == corpus
-    assert reads[Ranking.EXHAUSTIVE] == {"--candidate-text"}
+    declared = {
+        family: set(flags)
+        for ranking in Ranking
+        for family, flags in strategy_for(ranking).flags.items()
+    }
+    assert declared == {"miracl": corpus, "lareqa": {"--candidate-text"}}
     assert corpus | {"--candidate-text"} <= spelled(cli.bench.params)

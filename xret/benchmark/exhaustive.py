@@ -14,7 +14,7 @@ from xret.tasks.settings import build_cells
 
 
 class Exhaustive:
-    flags = ("--candidate-text",)
+    flags = {"lareqa": ("--candidate-text",)}
 
     def plan(self, config, task, measures, options: dict) -> Plan:
         return Plan(task.name, {**options, "candidate_text": str(config.candidate_text)})

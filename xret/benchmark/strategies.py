@@ -79,8 +79,9 @@ class Stages:
 
 
 class Strategy(Protocol):
-    flags: tuple[str, ...]
-    """The command-line options only this family reads (``xret bench --help`` spelling)."""
+    flags: Mapping[str, tuple[str, ...]]
+    """Task family -> the command-line options that only its tasks read (as ``--help`` spells
+    them): the one place that says which options apply to which tasks."""
 
     def plan(self, config: BenchConfig, task: TaskSpec, measures: tuple[Measure, ...], options: dict) -> Plan: ...
 
@@ -101,15 +102,16 @@ def strategy_for(ranking: Ranking) -> Strategy:
 def check_flags(tasks: Sequence[TaskSpec], given: Collection[str], warn: Callable[[str], None]):
     """Options are never silently ignored: one of ``given`` (the options the user set) that only
     other families read is refused when no task reads it, and warned about when some do."""
-    reads = {ranking: strategy_for(ranking).flags for ranking in Ranking}
-    for flag in sorted(set(given) & {f for flags in reads.values() for f in flags}):
-        ignoring = [t for t in tasks if flag not in reads[t.ranking]]
+    declared = [strategy_for(ranking).flags for ranking in Ranking]
+    specific = {flag for flags in declared for family in flags.values() for flag in family}
+    for flag in sorted(set(given) & specific):
+        ignoring = [t for t in tasks if flag not in strategy_for(t.ranking).flags.get(t.family, ())]
         if not ignoring:
             continue
-        by_ranking: dict[Ranking, list[str]] = {}
+        kinds: dict[str, list[str]] = {}
         for task in ignoring:
-            by_ranking.setdefault(task.ranking, []).append(task.name)
-        where = "; ".join(f"{', '.join(n)} ({kind} ranking)" for kind, n in by_ranking.items())
+            kinds.setdefault(f"{task.family} family, {task.ranking} ranking", []).append(task.name)
+        where = "; ".join(f"{', '.join(names)} ({kind})" for kind, names in kinds.items())
         if len(ignoring) == len(tasks):
             raise XretError(f"{flag} does not apply to {where}")
         warn(f"xret: warning: {flag} does not apply to {where}; used for the other tasks")
