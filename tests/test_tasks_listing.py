@@ -6,6 +6,11 @@ from __future__ import annotations
 import pytest
 
 from xret.tasks import FORMS, TASKS
+from xret.tasks.lareqa import custom_task
+from xret.tasks.listing import Places, data_status
+from xret.testing import write_lareqa_task
+
+from test_lareqa import PARAGRAPHS
 
 
 def _block(out: str, name: str) -> str:
@@ -56,3 +61,11 @@ def test_without_a_corpus_dir_the_listing_says_how_to_give_one(here, xret_cli):
     code, out, _ = xret_cli("tasks", *options)
     assert code == 0
     assert "corpora: none given (--corpus-dir or XRET_CORPUS_DIR)" in _block(out, "miracl/train")
+
+
+def test_a_users_own_task_is_looked_up_under_its_folder_only(tmp_path):
+    spec = custom_task(write_lareqa_task(tmp_path / "mine", PARAGRAPHS))
+    places = Places(tmp_path / "data", tmp_path / "cache", None)
+    assert data_status([spec], places) == f"data: here ({tmp_path / 'mine'})"
+    (tmp_path / "mine" / "de.json").unlink()
+    assert data_status([spec], places) == f"data: 1 of {len(spec.languages)} files missing"

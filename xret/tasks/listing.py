@@ -60,19 +60,27 @@ def entries(specs: Iterable[TaskSpec]) -> dict[str, list[Entry]]:
 
 
 def data_status(specs: Sequence[TaskSpec], places: Places) -> str:
-    """Where the pinned files of ``specs`` are, or what a run would download."""
-    paths = list(dict.fromkeys(p for s in specs for p in s.files_for(s.languages)))
-    found = {path: places.find(path) for path in paths}
-    missing = [path for path, root in found.items() if root is None]
+    """Where the files of ``specs`` are, or what a run would download. A user's own task (one
+    with a ``root``) is read from there only."""
+    found: dict[tuple[Path | None, str], Path | None] = {}
+    for spec in specs:
+        for path in spec.files_for(spec.languages):
+            if spec.root is None:
+                found[None, path] = places.find(path)
+            else:
+                found[spec.root, path] = spec.root if (spec.root / path).is_file() else None
+    missing = [key for key, root in found.items() if root is None]
     roots = sorted({str(root) for root in found.values() if root is not None})
     if not missing:
         status = f"data: here ({', '.join(roots)})"
+    elif any(root is not None for root, _ in missing):
+        status = f"data: {len(missing)} of {len(found)} files missing"
     else:
-        size = sum(pinned(path).size for path in missing) / 1e6
+        size = sum(pinned(path).size for _, path in missing) / 1e6
         fetch = f"downloaded on first use ({size:,.1f} MB)"
         status = (
-            f"data: not here, {fetch}" if len(missing) == len(paths)
-            else f"data: {len(paths) - len(missing)} of {len(paths)} files here, the rest {fetch}"
+            f"data: not here, {fetch}" if len(missing) == len(found)
+            else f"data: {len(found) - len(missing)} of {len(found)} files here, the rest {fetch}"
         )
     if any(s.ranking is Ranking.TOP_K for s in specs):
         status += f"; {corpus_status(specs, places.corpus_dir)}"
