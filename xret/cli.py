@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from xret import __version__
 from xret.errors import XretError
@@ -91,7 +92,7 @@ def _corpus_config(corpus_dir, pool, distractors, seed, index_kind, nlist, nprob
 @click.option("--save-run", is_flag=True,
               help="Also write each cell's TREC run (top --depth, deeper to the last relevant) "
                    "and qrels beside the record, in <record>.runs/.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars or progress lines.")
 @click.option("--query-prompt", help="Override the model's query prompt (e.g. 'Query: ').")
 @click.option("--document-prompt", help="Override the model's document prompt (e.g. 'Passage: ').")
 @_corpus_options
@@ -102,7 +103,9 @@ def bench(model, tasks, task_files, languages, settings, measures, candidate_tex
     from xret import paths
     from xret.api import run
     from xret.benchmark.runner import BenchConfig
+    from xret.benchmark.strategies import check_flags
     from xret.results.summary import print_summary
+    from xret.tasks import get_task
     from xret.tasks.spec import CandidateText, Setting
     from xret.tasks.taskfile import read_task_file
 
@@ -128,8 +131,24 @@ def bench(model, tasks, task_files, languages, settings, measures, candidate_tex
         progress=not quiet,
         save_run=save_run,
     )
-    results = run(config, log=lambda msg: click.echo(msg, err=True))
+    # With --save-run, --depth also sets how deep every task's saved runs go.
+    given = [flag for flag in _given_flags() if not (save_run and flag == "--depth")]
+    check_flags([get_task(name, config.task_files) for name in config.tasks], given, warn=_log)
+    results = run(config, log=_log)
     print_summary([r.record for r in results])
+
+
+def _log(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _given_flags() -> list[str]:
+    """The options of the running command that the user set, spelled as in ``--help``."""
+    ctx = click.get_current_context()
+    return [
+        "/".join(p.opts + p.secondary_opts) for p in ctx.command.params
+        if ctx.get_parameter_source(p.name) not in (None, ParameterSource.DEFAULT)
+    ]
 
 
 def _batch_policy(batch_size: int | None, max_tokens: int | None):
@@ -145,12 +164,18 @@ def _batch_policy(batch_size: int | None, max_tokens: int | None):
 
 
 @cli.command(name="tasks")
-def list_tasks() -> None:
-    """List the registered tasks."""
+@click.option("--data-dir", type=click.Path(path_type=Path), help="[env XRET_DATA_DIR]")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="[env XRET_CACHE_DIR]")
+@click.option("--corpus-dir", type=click.Path(path_type=Path), help="[env XRET_CORPUS_DIR]")
+def list_tasks(data_dir, cache_dir, corpus_dir) -> None:
+    """List the tasks by family, the forms for your own data, and which data is here."""
+    from xret import paths
+    from xret.tasks import FORMS
     from xret.tasks.discovery import task_catalog
+    from xret.tasks.listing import Places, render
 
-    for name, spec in sorted(task_catalog().items()):
-        click.echo(f"{name:<16} {len(spec.languages):>2} languages  {spec.description}")
+    places = Places(paths.data_dir(data_dir), paths.cache_dir(cache_dir), paths.corpus_dir(corpus_dir))
+    click.echo(render(list(task_catalog().values()), FORMS, places))
 
 
 @cli.command(name="models")

@@ -59,4 +59,5 @@ def test_mistakes_give_one_line(toy, xret_cli, args, message):
 
 def test_tasks_lists_the_miracl_family(xret_cli):
     code, out, _ = xret_cli("tasks")
-    assert code == 0 and "miracl/dev" in out and "miracl/yo/dev" in out and "miracl/sw/train" in out
+    assert code == 0 and "miracl/dev" in out
+    assert "miracl/<lang>/dev" in out and "miracl/<lang>/train" in out

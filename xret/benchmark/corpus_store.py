@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -32,6 +31,7 @@ from xret.benchmark.engine import EmbeddingEngine
 from xret.errors import DataError
 from xret.io import atomic_write, ensure_dir, only_writes_fail, output_error
 from xret.models.spec import Role
+from xret.progress import progress as show_progress
 from xret.tasks.artifacts import sha256_file
 from xret.tasks.corpus import Corpus, passage_text, read_shard
 
@@ -208,16 +208,16 @@ def _encode_shard(corpus, engine, path: Path, index: int, root: Path, with_title
     tmp_vectors = root / f".{stem}.f32.{os.getpid()}.tmp"
     tmp_ids = root / f".{stem}.ids.{os.getpid()}.tmp"
     rows, dim = 0, None
-    bar = _progress(f"encode {corpus.name}/{path.name}", engine.progress)
+    bar = show_progress(None, f"encode {corpus.name}/{path.name}", "passage", engine.progress)
     try:
         with open(tmp_vectors, "wb") as vectors_out, open(tmp_ids, "w", encoding="utf-8", newline="\n") as ids_out:
             for documents in _chunks(read_shard(path, corpus.language), block):
-                vectors = engine.encode_uncached([passage_text(d, with_title) for d in documents], Role.DOCUMENT)
+                texts = [passage_text(d, with_title) for d in documents]
+                vectors = engine.encode_uncached(texts, Role.DOCUMENT, bar)
                 dim = vectors.shape[1]
                 vectors_out.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
                 ids_out.write("".join(f"{d.id}\n" for d in documents))
                 rows += len(documents)
-                bar.update(len(documents))
             for handle in (vectors_out, ids_out):
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -334,9 +334,3 @@ def _exclusive(root: Path):
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _progress(desc: str, enabled: bool):
-    from tqdm.auto import tqdm
-
-    return tqdm(desc=desc, unit="passage", disable=not enabled or None, file=sys.stderr, leave=False)

@@ -6,7 +6,6 @@ warm cache never loads the model.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -18,6 +17,8 @@ from xret.benchmark.device import CPU, Device
 from xret.errors import ModelError
 from xret.models.encoder import Encoder, encode_batches
 from xret.models.spec import ModelSpec, Role
+from xret.progress import Progress
+from xret.progress import progress as show_progress
 
 
 UNKNOWN_PRODUCER = "unknown (cached before xret recorded producers)"
@@ -192,9 +193,12 @@ class EmbeddingEngine:
         self._count(len(texts), len(distinct), int(found.sum()))
         return Embedded(vectors=vectors, index=index)
 
-    def encode_uncached(self, texts: Sequence[str], role: Role, progress: bool = False) -> np.ndarray:
+    def encode_uncached(
+        self, texts: Sequence[str], role: Role, progress: Progress | None = None
+    ) -> np.ndarray:
         """Vectors for ``texts`` in input order, bypassing the text cache: for corpora streamed
-        shard by shard, which keep their own store (xret.benchmark.corpus_store)."""
+        shard by shard, which keep their own store (xret.benchmark.corpus_store). ``progress``:
+        the caller's (a shard's), advanced per batch, so that a log hears of it every few seconds."""
         self._count(len(texts), len(texts), 0)
         if not texts:
             return np.empty((0, self.spec.dim or 0), dtype=np.float32)
@@ -207,7 +211,7 @@ class EmbeddingEngine:
 
     def _encode(
         self, texts: list[str], role: Role, keys: list[bytes] | None, store,
-        progress: bool | None = None, width: int | None = None,
+        outer: Progress | None = None, width: int | None = None,
     ) -> np.ndarray:
         """``width``: that of vectors already found for this run (in the cache), if any."""
         encoder = self.encoder
@@ -218,8 +222,12 @@ class EmbeddingEngine:
         lengths = checked_lengths(encoder.token_lengths(texts, role), len(texts), self.spec.name)
         out: np.ndarray | None = None
         pending: list[int] = []
-        bar = _progress(len(texts), f"encode {role}s", self.progress if progress is None else progress)
         batches = plan_batches(lengths, self.policy)
+        padded = [int(lengths[b].max()) * len(b) for b in batches]
+        bar = outer
+        if bar is None:  # its ETA counts padded tokens: batches run longest first
+            desc = f"encode {role} texts"
+            bar = show_progress(len(texts), desc, "text", self.progress, work=sum(padded))
         stream = encode_batches(encoder, ([texts[i] for i in b] for b in batches), role)
         try:
             for i, raw in enumerate(stream):
@@ -232,8 +240,8 @@ class EmbeddingEngine:
                 pending.extend(batch.tolist())
                 self.stats.encoded += len(batch)
                 self.stats.tokens += int(lengths[batch].sum())
-                self.stats.padded_tokens += int(lengths[batch].max()) * len(batch)
-                bar.update(len(batch))
+                self.stats.padded_tokens += padded[i]
+                bar.update(len(batch), padded[i])
                 if store is not None and len(pending) >= self.policy.flush_every:
                     store.add([keys[i] for i in pending], out[pending])
                     pending = []
@@ -241,7 +249,8 @@ class EmbeddingEngine:
             # Whatever finished is kept, also when the run is interrupted.
             if store is not None and pending and out is not None:
                 store.add([keys[i] for i in pending], out[pending])
-            bar.close()
+            if outer is None:
+                bar.close()
             self.stats.seconds += time.perf_counter() - start
         return out
 
@@ -258,9 +267,3 @@ class EmbeddingEngine:
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             vectors = vectors / np.maximum(norms, 1e-12)
         return vectors
-
-
-def _progress(total: int, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="text", disable=not enabled or None, file=sys.stderr, leave=False)

@@ -63,6 +63,10 @@ def _pool_qrels(data: TaskData, cell: Cell) -> dict[str, dict[str, int]]:
 
 
 class Exhaustive:
+    # --depth is not theirs: exhaustive measures are exact at any depth (with --save-run it sets
+    # how deep the saved runs go, for every family: the CLI says so).
+    flags = {"lareqa": ("--candidate-text",), "beir": ("--title/--no-title",)}
+
     def plan(self, config, task, measures, options: dict) -> Plan:
         return Plan(task.name, {**options, **_candidates(config, task)[0]})
 

@@ -23,6 +23,7 @@ from xret.benchmark.strategies import Job, Plan, Stages, Strategy, strategy_for
 from xret.models import model_spec
 from xret.models.providers import device_for, get_provider
 from xret.models.spec import ModelSpec, recorded_source
+from xret.progress import stage_lines
 from xret.provenance import environment
 from xret.results.record import ResultRecord
 from xret.results.runs import runs_dir, staged_runs
@@ -148,10 +149,14 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
             continue
         with staged_runs(store.json_path(key), spec.name, config.save_run) as runs:
             job = Job(config, task, spec, languages, settings, measures, plan.options, log, runs)
-            record, per_query = _bench_task(job, strategy, engine_for(spec), key)
             start = time.perf_counter()
+            record, per_query = _bench_task(job, strategy, engine_for(spec), key)
+            writing = time.perf_counter()
             path = store.write(record, per_query)
-        log(f"{plan.name}: wrote {path} in {time.perf_counter() - start:.2f} s")
+        log(f"{plan.name}: wrote {path}")
+        timings = {**record.provenance["timings"], "write": time.perf_counter() - writing}
+        for line in stage_lines(plan.name, timings, time.perf_counter() - start):
+            log(line)
         outcomes.append(BenchOutcome(path, record, skipped=False))
     return outcomes
 
@@ -192,11 +197,17 @@ def _bench_task(job: Job, strategy: Strategy, engine: EmbeddingEngine, key: str)
     load_before = engine.load_seconds
     producers_before = len(engine.producers)
     evaluation = strategy.evaluate(job, engine, stage)
-    timings = dict(stage.seconds)
-    timings["load_model"] = engine.load_seconds - load_before
+    load_model = engine.load_seconds - load_before
     encoded = engine.stats.minus(before)
-    timings["encode"] = encoded.seconds
-    timings["embed_other"] = max(0.0, timings.pop("embed", 0.0) - timings["load_model"] - timings["encode"])
+    embed = {
+        "load_model": load_model,
+        "encode": encoded.seconds,
+        "embed_other": max(0.0, stage.seconds.get("embed", 0.0) - load_model - encoded.seconds),
+    }
+    timings = {}
+    for name, seconds in stage.seconds.items():  # in the order the stages ran
+        timings.update(embed if name == "embed" else {name: seconds})
+    timings.update(embed)
     cells_out = cell_scores(evaluation.results)
     per_language = by_language(cells_out)
     task, spec = job.task, job.model

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from xret.benchmark.evaluate import CellResult
 from xret.benchmark.measures import Measure
+from xret.errors import XretError
 from xret.tasks.spec import Ranking, Setting, TaskSpec
 
 if TYPE_CHECKING:
@@ -83,6 +84,10 @@ class Stages:
 
 
 class Strategy(Protocol):
+    flags: Mapping[str, tuple[str, ...]]
+    """Task family -> the command-line options that only its tasks read (as ``--help`` spells
+    them): the one place that says which options apply to which tasks."""
+
     def plan(self, config: BenchConfig, task: TaskSpec, measures: tuple[Measure, ...], options: dict) -> Plan: ...
 
     def evaluate(self, job: Job, engine: EmbeddingEngine, stage: Stages) -> Evaluation: ...
@@ -97,3 +102,21 @@ _STRATEGIES = {
 def strategy_for(ranking: Ranking) -> Strategy:
     module, _, attr = _STRATEGIES[ranking].partition(":")
     return getattr(importlib.import_module(module), attr)()
+
+
+def check_flags(tasks: Sequence[TaskSpec], given: Collection[str], warn: Callable[[str], None]):
+    """Options are never silently ignored: one of ``given`` (the options the user set) that only
+    other families read is refused when no task reads it, and warned about when some do."""
+    declared = [strategy_for(ranking).flags for ranking in Ranking]
+    specific = {flag for flags in declared for family in flags.values() for flag in family}
+    for flag in sorted(set(given) & specific):
+        ignoring = [t for t in tasks if flag not in strategy_for(t.ranking).flags.get(t.family, ())]
+        if not ignoring:
+            continue
+        kinds: dict[str, list[str]] = {}
+        for task in ignoring:
+            kinds.setdefault(f"{task.family} family, {task.ranking} ranking", []).append(task.name)
+        where = "; ".join(f"{', '.join(names)} ({kind})" for kind, names in kinds.items())
+        if len(ignoring) == len(tasks):
+            raise XretError(f"{flag} does not apply to {where}")
+        warn(f"xret: warning: {flag} does not apply to {where}; used for the other tasks")

@@ -55,6 +55,13 @@ def no_corpus_message(task: str) -> str:
 
 
 class CorpusTopK:
+    flags = {
+        "miracl": (
+            "--corpus-dir", "--pool", "--distractors", "--seed", "--index", "--nlist", "--nprobe",
+            "--hnsw-m", "--ef-construction", "--ef-search", "--depth", "--title/--no-title",
+        ),
+    }
+
     def plan(self, config, task, measures, options: dict) -> Plan:
         corpus = config.corpus
         for m in measures:

@@ -26,15 +26,20 @@ def headline_rows(records: Sequence[ResultRecord], aggregate: str = "macro") -> 
     rows = []
     for r in records:
         summary = r.summary.get(aggregate, {})
-        rows.append(
-            [r.task["name"], r.model["name"]]
-            + [_fmt(m, summary.get(s, {}).get(m)) for s, m in HEADLINE]
-        )
+        rows.append([r.model["name"]] + [_fmt(m, summary.get(s, {}).get(m)) for s, m in HEADLINE])
     return rows
 
 
 def headline_header() -> list[str]:
-    return ["task", "model"] + [f"{SETTING_LABELS[s]} {m}" for s, m in HEADLINE]
+    """Two short lines per column (measure over setting): with one table per task and no task
+    column, a 24-character model name and the seven numbers fit 80 columns."""
+    return ["model"] + [f"{m}\n{SETTING_LABELS[s]}" for s, m in HEADLINE]
+
+
+LEGEND = (
+    "Mo. monolingual, Cr. cross-lingual, Mul. multilingual pool; "
+    "RD rank distance (lower: less language bias)"
+)
 
 
 def coverage_notes(records: Sequence[ResultRecord]) -> list[str]:
@@ -84,24 +89,43 @@ def comparability_notes(records: Sequence[ResultRecord]) -> list[str]:
     ]
 
 
+def _filled(header: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """Without the columns no row has a value for (settings that were not run)."""
+    keep = [j for j in range(len(header)) if j == 0 or any(row[j] for row in rows)]
+    return [header[j] for j in keep], [[row[j] for j in keep] for row in rows]
+
+
 def print_summary(records: Sequence[ResultRecord]) -> None:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=None if sys.stdout.isatty() else 200)
+    # A log file or pipe gets the 80 columns any reader has; a terminal its own width.
+    console = Console(width=None if sys.stdout.isatty() else 80)
     pooled = [r for r in records if not is_corpus_record(r)]
     corpus = [r for r in records if is_corpus_record(r)]
     tables = []
-    if pooled or not records:
-        tables.append(("macro average over languages", headline_header(), headline_rows(pooled)))
+    for task in dict.fromkeys(r.task["name"] for r in pooled):
+        rows = headline_rows([r for r in pooled if r.task["name"] == task])
+        header, rows = _filled(headline_header(), rows)
+        tables.append((f"{task}: macro average over languages", header, rows, None))
+    if tables:
+        tables[-1] = (*tables[-1][:3], LEGEND)
     if corpus:
-        tables.append(("monolingual corpus retrieval", corpus_header(corpus), corpus_rows(corpus)))
-    for title, header, rows in tables:
-        table = Table(title=title)
+        header, rows = corpus_header(corpus), corpus_rows(corpus)
+        tables.append(("monolingual corpus retrieval", header, rows, None))
+    for title, header, rows, legend in tables:
+        # No column rules, collapsed padding (two spaces between columns); long names wrap.
+        table = Table(box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False, show_edge=False)
         for column in header:
-            table.add_column(column, justify="left" if column in ("task", "model", "over") else "right", no_wrap=True)
+            text = column in ("task", "model", "over")
+            table.add_column(column, justify="left" if text else "right", no_wrap=not text,
+                             overflow="fold")
         for row in rows:
             table.add_row(*row)
+        console.print(f"[bold]{title}[/bold]")  # a title of its own: a narrow table would wrap it
         console.print(table)
+        if legend:
+            console.print(legend)
     for note in coverage_notes(records) + comparability_notes(corpus):
         console.print(f"[yellow]note:[/yellow] {note}")

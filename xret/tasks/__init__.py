@@ -16,6 +16,17 @@ from xret.tasks.spec import TaskSpec
 CUSTOM_LAREQA = "lareqa:"
 CUSTOM_MIRACL = "miracl:"
 CUSTOM_BEIR = "beir:"
+FORMS = (
+    (f"{CUSTOM_LAREQA}DIR", "DIR/<language>.json files in the LAReQA (SQuAD-like) format; "
+     "ranked like xquad-r, all three settings"),
+    (f"{CUSTOM_MIRACL}DIR", "DIR/topics and DIR/qrels laid out like MIRACL's dev split; "
+     "the corpus comes from --corpus-dir"),
+    (f"{CUSTOM_BEIR}DIR[@SPLIT]", "DIR/<language>/ BEIR folders (corpus.jsonl, queries.jsonl, "
+     "qrels/<split>.tsv); shared query ids give the cross-lingual gold"),
+    ("--task-file FILE.toml", "a task defined as data (format, languages, files, pins, measures); "
+     "also found in $XRET_TASK_PATH and in plugins"),
+)
+"""How a user names a task of their own data (``xret tasks`` lists them)."""
 
 
 def get_task(name: str, task_files: Iterable[Path] = ()) -> TaskSpec:
@@ -83,3 +94,4 @@ def _verified(file: Path, pinned_sha: str | None) -> str:
 
 
 __all__ = ["TASKS", "TaskData", "TaskSpec", "data_checksums", "get_task", "load_task"]
+__all__ = ["FORMS", "TASKS", "TaskData", "TaskSpec", "get_task", "load_task"]

@@ -1,0 +1,127 @@
+"""Progress for a log file (periodic lines) and a terminal (a bar that stays), stage timings."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from xret.benchmark.corpus_store import encode_corpus
+from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
+from xret.errors import XretError
+from xret.models.spec import ModelSpec
+from xret.progress import LogLines, duration, interval, progress, stage_lines
+from xret.tasks.corpus import Corpus, find_shards
+from xret.testing import HashEncoder, write_corpus, write_lareqa_task
+
+from test_lareqa import PARAGRAPHS
+
+MODEL = "xret.testing:HashEncoder"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_log_lines_every_interval_with_rate_and_eta(capsys):
+    clock = Clock()
+    bar = LogLines(200, "encode query texts", "text", 10.0, clock)
+    bar.update(10)
+    clock.now += 9.9
+    bar.update(40)
+    assert capsys.readouterr().err == ""  # not yet 10 s
+    clock.now += 0.1
+    bar.update(50)
+    line = "encode query texts: 100/200 texts (50 %), 10 texts/s, ETA 10.0 s\n"
+    assert capsys.readouterr().err == line
+    clock.now += 5
+    bar.update(100)
+    bar.close()
+    line = "encode query texts: 200/200 texts (100 %), 13 texts/s, 15.0 s in all\n"
+    assert capsys.readouterr().err == line
+
+
+def test_eta_follows_the_work_when_texts_differ_in_cost(capsys):
+    clock = Clock()
+    bar = LogLines(200, "encode", "text", 10.0, clock, work=1000.0)
+    clock.now += 10
+    bar.update(100, 800.0)  # the long half, longest first: 80 % of the work in 10 s
+    assert capsys.readouterr().err.endswith(", ETA 2.5 s\n")  # not the 10 s the count suggests
+
+
+def test_unknown_total_and_short_stages(capsys):
+    clock = Clock()
+    quick = LogLines(5, "quick", "text", 10.0, clock)
+    quick.update(5)
+    quick.close()
+    assert capsys.readouterr().err == ""  # a stage shorter than the interval prints nothing
+    shard = LogLines(None, "encode docs-0.jsonl.gz", "passage", 10.0, clock)
+    clock.now += 20
+    shard.update(30)
+    assert capsys.readouterr().err == "encode docs-0.jsonl.gz: 30 passages, 1.5 passages/s\n"
+
+
+def test_terminal_bar_stays_and_quiet_is_silent(monkeypatch, capsys):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    bar = progress(3, "encode", "text")
+    assert bar.bar.leave
+    bar.close()
+    silent = progress(3, "encode", "text", enabled=False)
+    silent.update(3)
+    silent.close()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert isinstance(progress(3, "encode", "text"), LogLines)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_bad_interval_is_a_one_line_error(monkeypatch, value):
+    monkeypatch.setenv("XRET_PROGRESS_INTERVAL", value)
+    with pytest.raises(XretError, match="XRET_PROGRESS_INTERVAL"):
+        interval()
+
+
+def test_durations_and_stage_lines():
+    assert [duration(s) for s in (4.24, 423, 7500)] == ["4.2 s", "7 min 03 s", "2 h 05 min"]
+    lines = stage_lines("xquad-r", {"load_data": 1.0, "encode": 420.0}, 423.4)
+    assert lines == [
+        "xquad-r: time per stage",
+        "  load_data         1.0 s",
+        "  encode       7 min 00 s",
+        "  rest              2.4 s",
+        "  total        7 min 03 s",
+    ]
+
+
+def test_bench_log_has_progress_lines_and_stage_times(tmp_path, monkeypatch, xret_cli):
+    monkeypatch.setenv("XRET_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("XRET_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setenv("XRET_PROGRESS_INTERVAL", "1e-9")  # a line per batch
+    toy = f"lareqa:{write_lareqa_task(tmp_path / 'toy', PARAGRAPHS)}"
+    code, _, err = xret_cli("bench", "-m", MODEL, "-t", toy, "--batch-size", "2")
+    assert code == 0, err
+    lines = err.splitlines()
+    assert any(line.startswith("encode document texts: 2/") and "ETA" in line for line in lines)
+    assert any(line.startswith("encode query texts: ") and "in all" in line for line in lines)
+    timed = lines[lines.index("lareqa:toy: time per stage") + 1 :]
+    stages = [line.split()[0] for line in timed]
+    assert stages[0] == "load_data" and stages[-2:] == ["rest", "total"]
+    assert {"load_model", "encode", "search", "measures", "write"} <= set(stages)
+
+
+def test_a_corpus_shard_reports_per_batch_not_per_block(tmp_path, monkeypatch, capsys):
+    # A block is 8,192 passages: at 15 passages/s, progress per block is a line per 9 minutes.
+    monkeypatch.setenv("XRET_PROGRESS_INTERVAL", "1e-9")
+    name = "miracl-corpus-v1.0-sw"
+    write_corpus(tmp_path / name, [[{"docid": f"{i}#0", "title": "T", "text": f"passage {i}"}
+                                    for i in range(10)]])
+    corpus = Corpus(name=name, language="sw", shards=find_shards(tmp_path / name))
+    spec = ModelSpec(name="hash", provider="python", source=MODEL, revision="r1", dim=64)
+    engine = EmbeddingEngine(spec, HashEncoder, None, BatchPolicy(max_texts=4), progress=True)
+    encode_corpus(corpus, engine, tmp_path / "store", with_title=True, log=lambda _: None)
+    lines = capsys.readouterr().err.splitlines()
+    assert all(line.startswith(f"encode {name}/docs-0.jsonl.gz: ") for line in lines)
+    assert [line.split(": ")[1].split()[0] for line in lines] == ["4", "8", "10", "10"]

@@ -1,0 +1,51 @@
+"""The table ``xret bench`` prints: readable in 80 columns when written to a log or a pipe."""
+
+from __future__ import annotations
+
+from xret.results.record import ResultRecord
+from xret.results.summary import print_summary
+
+MACRO = {
+    "mono": {"MAP": 0.80012, "R@1": 0.7},
+    "cross": {"MAP": 0.64, "R@1": 0.5},
+    "multi": {"MAP": 0.298, "R@10": 0.61, "RD": 947.84},
+}
+
+
+def _record(task: str, model: str, **changes) -> ResultRecord:
+    fields = dict(
+        key=f"{model}/{task}", model={"name": model}, task={"name": task}, options={}, coverage={},
+        cells=(), by_language={}, summary={"macro": MACRO}, provenance={},
+    )
+    return ResultRecord(**{**fields, **changes})
+
+
+def test_summary_fits_80_columns_in_a_log(capsys):
+    records = [
+        _record("xquad-r", "xret.testing:HashEncoder"),
+        _record("xquad-r", "a-sentence-transformers-model-with-a-very-long-name"),
+        _record("lareqa:my-own-lareqa-format-data", "me5-small-q4"),
+        _record("miracl/sw/dev", "me5-small-q4",
+                options={"ranking": "top-k", "measures": ["nDCG@10"]},
+                summary={"mean-1": {"mono": {"nDCG@10": 0.5}}}),
+    ]
+    print_summary(records)
+    out = capsys.readouterr().out  # captured: not a terminal
+    assert max(map(len, out.splitlines())) <= 80
+    lines = out.splitlines()
+    assert "xquad-r: macro average over languages" in out
+    assert "lareqa:my-own-lareqa-format-data: macro average over languages" in out
+    # Both xquad-r models under one header, numbers unabridged; the long name wraps.
+    row = next(line for line in lines if line.startswith("xret.testing:HashEncoder"))
+    assert row.split()[1:] == ["0.8001", "0.6400", "0.2980", "0.7000", "0.5000", "0.6100", "947.8"]
+    assert "a-sentence-transformers-model-with-a-very-long-name" in "".join(
+        line.split("  ")[0] for line in lines
+    )
+    assert "monolingual corpus retrieval" in out and "0.5000" in out
+    assert "RD rank distance" in out
+
+
+def test_settings_that_were_not_run_get_no_column(capsys):
+    print_summary([_record("xquad-r", "m", summary={"macro": {"mono": {"MAP": 0.79, "R@1": 0.7}}})])
+    header = capsys.readouterr().out.splitlines()[1:3]
+    assert header[0].split() == ["MAP", "R@1"] and header[1].split() == ["model", "Mo.", "Mo."]

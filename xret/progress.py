@@ -1,0 +1,137 @@
+"""Progress of long stages, for a person at a terminal and for a log file alike.
+
+On a terminal: a tqdm bar that stays visible when the stage ends. Otherwise (CI, ``nohup``, a log
+file) a bar's carriage returns are noise or nothing, so a plain line goes to stderr every
+``$XRET_PROGRESS_INTERVAL`` seconds (10 by default) with done/total, rate and ETA.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Protocol
+
+from xret.errors import XretError
+
+INTERVAL_ENV = "XRET_PROGRESS_INTERVAL"
+DEFAULT_INTERVAL = 10.0
+
+
+class Progress(Protocol):
+    def update(self, n: int, work: float = 0.0) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def progress(
+    total: int | None, desc: str, unit: str, enabled: bool = True, work: float | None = None
+) -> Progress:
+    """A bar on a terminal, periodic lines otherwise, nothing when disabled (``--quiet``).
+    ``work``: the stage's total of what its time is proportional to (padded tokens, when texts
+    are encoded longest first), so that the lines' ETA does not price a long text as a short one."""
+    if not enabled:
+        return _Silent()
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        return _Bar(tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=True,
+                         dynamic_ncols=True))
+    return LogLines(total, desc, unit, interval(), work=work)
+
+
+def interval() -> float:
+    value = os.environ.get(INTERVAL_ENV)
+    if not value:
+        return DEFAULT_INTERVAL
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise XretError(f"{INTERVAL_ENV}={value!r}: expected a positive number of seconds")
+    return seconds
+
+
+class _Silent:
+    def update(self, n: int, work: float = 0.0) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _Bar:
+    """A tqdm bar as a Progress (its own ETA, from a smoothed rate of items)."""
+
+    def __init__(self, bar) -> None:
+        self.bar = bar
+
+    def update(self, n: int, work: float = 0.0) -> None:
+        self.bar.update(n)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+class LogLines:
+    """One line every ``every`` seconds while the stage runs, and a last one when a stage that
+    printed any ends; a stage shorter than ``every`` prints nothing."""
+
+    def __init__(
+        self, total: int | None, desc: str, unit: str, every: float, clock=time.monotonic,
+        work: float | None = None,
+    ):
+        self.total, self.desc, self.unit, self.every = total, desc, unit, every
+        self._clock = clock
+        self._start = self._last = clock()
+        self.done, self.work, self.work_done = 0, work, 0.0
+        self._printed = False
+
+    def update(self, n: int, work: float = 0.0) -> None:
+        self.done += n
+        self.work_done += work
+        if self._clock() - self._last >= self.every:
+            self._emit()
+
+    def close(self) -> None:
+        if self._printed:
+            self._emit(final=True)
+
+    def _emit(self, final: bool = False) -> None:
+        now = self._clock()
+        self._last, self._printed = now, True
+        elapsed = now - self._start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        count = f"{self.done:,}" if self.total is None else f"{self.done:,}/{self.total:,}"
+        count += f" {self.unit}s"
+        if self.total:
+            count += f" ({100 * self.done / self.total:.0f} %)"
+        parts = [f"{self.desc}: {count}", f"{rate:,.{0 if rate >= 10 else 1}f} {self.unit}s/s"]
+        if final:
+            parts.append(f"{duration(elapsed)} in all")
+        elif self.work and self.work_done > 0:
+            parts.append(f"ETA {duration(elapsed * (self.work - self.work_done) / self.work_done)}")
+        elif self.total and rate > 0:
+            parts.append(f"ETA {duration((self.total - self.done) / rate)}")
+        print(", ".join(parts), file=sys.stderr, flush=True)
+
+
+def duration(seconds: float) -> str:
+    """``4.2 s``, ``7 min 03 s``, ``2 h 05 min``: as precise as a person needs."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def stage_lines(name: str, seconds: dict[str, float], total: float) -> list[str]:
+    """The time of every stage of a task and the total (wall clock), one per line; ``rest`` is
+    what no stage measured (assembling the record, per-query tables)."""
+    rows = {**seconds, "rest": max(0.0, total - sum(seconds.values())), "total": total}
+    width = max(map(len, rows))
+    lines = [f"  {stage:<{width}}  {duration(s):>12}" for stage, s in rows.items()]
+    return [f"{name}: time per stage", *lines]
