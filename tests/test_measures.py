@@ -104,3 +104,25 @@ def test_rank_distance_random_expectation_exact():
     spreads = [max(c) - min(c) for c in combinations(range(1, n + 1), k)]
     assert np.mean(spreads) == pytest.approx((k - 1) * (n + 1) / (k + 1))
     assert rank_distance(np.array(list(combinations(range(1, n + 1), k)))).mean() == pytest.approx(np.mean(spreads))
+
+
+def test_padded_qrels_refuse_a_measure_that_needs_the_whole_run(monkeypatch):
+    """bpref, infAP or graded nDCG depend on more than where relevant documents rank: scoring
+    them through placeholder documents would be wrong, so the exhaustive path refuses them."""
+    import numpy as np
+
+    from xret.benchmark import measures as m
+    from xret.benchmark.evaluate import measure_ranks
+
+    monkeypatch.setitem(m.FAMILIES, "bpref", m.Family("bpref", rank_based=False))
+    with pytest.raises(ValueError, match="bpref depend on more than the ranks"):
+        measure_ranks(np.array([[1, 3]]), [m.Measure("MAP"), m.Measure("bpref")])
+    assert measure_ranks(np.array([[1, 3]]), [m.Measure("MAP")])[m.Measure("MAP")] == pytest.approx([(1 + 2 / 3) / 2])
+
+
+def test_a_family_declares_its_display_and_direction():
+    from xret.benchmark.measures import measure_digits, parse_measure
+
+    assert (measure_digits("RD"), measure_digits("nDCG@10")) == (1, 4)
+    assert not parse_measure("RD").higher_is_better and parse_measure("R@5").higher_is_better
+    assert parse_measure("RD").family.multilingual_only and not parse_measure("MAP").family.multilingual_only

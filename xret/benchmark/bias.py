@@ -17,3 +17,8 @@ def rank_distance(ranks: np.ndarray) -> np.ndarray:
     last = np.where(present, ranks, 0).max(axis=1)
     first = np.where(present, ranks, np.iinfo(np.int64).max).min(axis=1)
     return (last - first).astype(np.float64)
+
+
+HAND_WRITTEN = {"RD": rank_distance}
+"""Measures trec_eval lacks (xret.benchmark.measures.FAMILIES with ``trec=None``): name ->
+function of a cell's (queries, m) relevant ranks giving one value per query."""

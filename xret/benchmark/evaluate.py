@@ -8,18 +8,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xret.benchmark.bias import rank_distance
+from xret.benchmark.bias import HAND_WRITTEN
 from xret.benchmark.engine import Embedded
 from xret.benchmark.measures import Measure, evaluate
 from xret.benchmark.ranking import PAD, relevant_ranks
 from xret.benchmark.search import exact_scores
 from xret.tasks.records import TaskData
 from xret.tasks.settings import Cell
-from xret.tasks.spec import Setting
+from xret.tasks.spec import ALL_LANGUAGES, Setting
 
 QUERY_CHUNK = 128
 EVAL_CHUNK = 256  # queries per pytrec_eval call: bounds the memory of deep runs
 _FILLER = "\x1f"  # prefix of placeholder ids; no real document id starts with it
+MEMO_LIMIT = 200_000
+"""Rank patterns remembered per process (a few MB): a long-lived process (a notebook, a study)
+starts over when it is reached instead of growing without bound."""
 _fillers: list[str] = []
 _filler_scores: list[float] = []
 _memo: dict[tuple[tuple[Measure, ...], tuple[int, ...]], tuple[float, ...]] = {}
@@ -76,7 +79,13 @@ def measure_ranks(ranks: np.ndarray, measures: Sequence[Measure]) -> dict[Measur
     evaluated by pytrec_eval once per process (single-relevant queries repeat patterns a lot).
     """
     trec = tuple(m for m in measures if m.is_trec)
+    unfit = [str(m) for m in trec if not m.family.rank_based]
+    if unfit:
+        raise ValueError(f"{', '.join(unfit)} depend on more than the ranks of relevant documents: "
+                         "padded qrels would score them wrong")
     patterns = [tuple(sorted(int(r) for r in row if r > 0)) for row in ranks]
+    if len(_memo) > MEMO_LIMIT:
+        _memo.clear()
     missing = list(dict.fromkeys(p for p in patterns if (trec, p) not in _memo))
     for start in range(0, len(missing), EVAL_CHUNK):
         chunk = missing[start : start + EVAL_CHUNK]
@@ -138,8 +147,9 @@ def task_ranks(data: TaskData, cells: Sequence[Cell], queries: Embedded, documen
 
 def measure_cell(data: TaskData, cell: Cell, ranks: np.ndarray, measures: Sequence[Measure]) -> CellResult:
     values = measure_ranks(ranks, measures)
-    if any(m.name == "RD" for m in measures) and cell.pool_language == "all":
-        values[Measure("RD")] = rank_distance(ranks)
+    for m in measures:
+        if not m.is_trec and (cell.pool_language == ALL_LANGUAGES or not m.family.multilingual_only):
+            values[m] = HAND_WRITTEN[m.name](ranks)
     return CellResult(
         setting=cell.setting,
         query_language=cell.query_language,

@@ -11,16 +11,37 @@ from dataclasses import dataclass
 
 from xret.errors import DataError, UnknownNameError, XretError
 
-# xret name -> (pytrec_eval measure family, takes a cutoff)
-_TREC = {
-    "MAP": ("map", False),
-    "MRR": ("recip_rank", False),
-    "R": ("recall", True),
-    "Hit": ("success", True),
-    "nDCG": ("ndcg_cut", True),
-    "P": ("P", True),
+@dataclass(frozen=True)
+class Family:
+    """What a measure name means, declared once: who computes it, how it is shown, which way is
+    better. Adding a measure touches this table only."""
+
+    trec: str | None
+    """The pytrec_eval measure family; None for a measure written by hand here."""
+    cutoff: bool = False
+    """Takes ``@k``."""
+    rank_based: bool = True
+    """Its value depends only on where a query's relevant documents rank. Exhaustive cells are
+    scored through qrels padded with placeholder documents (xret.benchmark.evaluate.rank_run),
+    which is right for these measures only; bpref, infAP or graded nDCG would need the real run."""
+    digits: int = 4
+    """Decimals shown in tables."""
+    higher_is_better: bool = True
+    multilingual_only: bool = False
+    """Defined on the multilingual pool only (rank distance)."""
+    about: str = ""
+
+
+FAMILIES: dict[str, Family] = {
+    "MAP": Family("map"),
+    "MRR": Family("recip_rank"),
+    "R": Family("recall", cutoff=True),
+    "Hit": Family("success", cutoff=True),
+    "nDCG": Family("ndcg_cut", cutoff=True),
+    "P": Family("P", cutoff=True),
+    "RD": Family(None, digits=1, higher_is_better=False, multilingual_only=True,
+                 about="rank distance: last minus first rank of a query's relevant candidates"),
 }
-_BIAS = {"RD": "rank distance: last minus first rank of a query's relevant candidates"}
 _PATTERN = re.compile(r"^(?P<name>[A-Za-z]+)(?:@(?P<cutoff>[0-9]+))?$")
 MAX_CUTOFF = 1_000_000
 """Deeper than any ranking xret writes; trec_eval aborts (SIGABRT) on a cutoff of 0."""
@@ -37,29 +58,42 @@ class Measure:
         return self.name if self.cutoff is None else f"{self.name}@{self.cutoff}"
 
     @property
+    def family(self) -> Family:
+        return FAMILIES[self.name]
+
+    @property
     def is_trec(self) -> bool:
-        return self.name in _TREC
+        return self.family.trec is not None
 
     @property
     def trec_key(self) -> str:
         """The key of this measure in pytrec_eval's output."""
-        family, _ = _TREC[self.name]
+        family = self.family.trec
         return family if self.cutoff is None else f"{family}_{self.cutoff}"
 
     @property
     def higher_is_better(self) -> bool:
-        return self.name not in _BIAS
+        return self.family.higher_is_better
+
+    @property
+    def digits(self) -> int:
+        return self.family.digits
+
+
+def measure_digits(text: str) -> int:
+    """Decimals a table shows for the measure named ``text``."""
+    return parse_measure(text).digits
 
 
 def parse_measure(text: str) -> Measure:
     match = _PATTERN.match(text.strip())
-    names = {k.lower(): k for k in (*_TREC, *_BIAS)}
+    names = {k.lower(): k for k in FAMILIES}
     name = names.get(match["name"].lower()) if match else None
     if name is None:
-        known = [*(f"{k}@k" if c else k for k, (_, c) in _TREC.items()), *_BIAS]
+        known = [f"{k}@k" if f.cutoff else k for k, f in FAMILIES.items()]
         raise UnknownNameError("measure", text, known)
     cutoff = int(match["cutoff"]) if match["cutoff"] else None
-    takes_cutoff = name in _TREC and _TREC[name][1]
+    takes_cutoff = FAMILIES[name].cutoff
     if takes_cutoff != (cutoff is not None):
         form = f"{name}@k" if takes_cutoff else name
         raise UnknownNameError("measure", text, [form])
@@ -76,7 +110,7 @@ def _request(measures: Sequence[Measure]) -> set[str]:
     """pytrec_eval's request strings, e.g. {'map', 'recall.1,10'}."""
     cutoffs: dict[str, set[int]] = {}
     for m in measures:
-        family, _ = _TREC[m.name]
+        family = m.family.trec
         cutoffs.setdefault(family, set())
         if m.cutoff is not None:
             cutoffs[family].add(m.cutoff)

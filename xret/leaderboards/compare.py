@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xret.benchmark.measures import parse_measure
+from xret.benchmark.measures import measure_digits, parse_measure
 from xret.errors import DataError
 from xret.leaderboards.scores import check_comparable, collect
 from xret.leaderboards.significance import holm, paired_tests
@@ -187,7 +187,7 @@ def _name(record: ResultRecord) -> str:
 
 
 def comparison_document(c: Comparison) -> Document:
-    digits = 1 if c.measure == "RD" else 4
+    digits = measure_digits(c.measure)
     columns = (
         Column("setting"), Column("query"), Column("pool"), Column("n", digits=0),
         Column("A", c.measure, digits), Column("B", c.measure, digits), Column("A − B", c.measure, digits),

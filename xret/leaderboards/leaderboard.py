@@ -14,7 +14,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from xret.benchmark.measures import parse_measure
+from xret.benchmark.measures import measure_digits, parse_measure
 from xret.leaderboards.published import (
     BACKBONES,
     MAP_BLOCKS,
@@ -146,8 +146,6 @@ def _published_index(system: System) -> int:
     return BACKBONES.index(system.base_model) * len(REGIMES) + REGIMES.index(system.regime)
 
 
-def _digits(measure: str) -> int:
-    return 1 if measure == "RD" else 4
 
 
 def _better(measure: str) -> bool:
@@ -202,7 +200,7 @@ def _language_table(
 def _block_table(title: str, members: Sequence[Scores], blocks, footers) -> Table:
     columns = [
         (m, setting, measure, Column(_member_label(m, members), _block_label(blocks, setting, measure),
-                                     _digits(measure), _better(measure)))
+                                     measure_digits(measure), _better(measure)))
         for setting, measure in blocks
         for m in members
     ]
@@ -224,7 +222,7 @@ def _paper_table(table: PaperTable) -> Table:
     for setting, measure, backbone, regime in table.columns:
         scores = published[(backbone, regime)]
         group = backbone if len(table.backbones) > 1 else _block_label(table.blocks, setting, measure)
-        columns.append((scores, setting, measure, Column(scores.system.regime_label, group, _digits(measure),
+        columns.append((scores, setting, measure, Column(scores.system.regime_label, group, measure_digits(measure),
                                                          _better(measure))))
     footers = ("mean", "median") if table.task == "miracl" else ("mean",)
     return _language_table(table.title, SOURCE, columns, footers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from xret.benchmark.measures import measure_digits
 from xret.results.record import ResultRecord
 
 # (setting, measure) columns in the paper's order: mAP per setting, R@1 / R@10, rank distance.
@@ -19,7 +20,7 @@ SETTING_LABELS = {"mono": "Mo.", "cross": "Cr.", "multi": "Mul."}
 def _fmt(measure: str, value: float | None) -> str:
     if value is None:
         return ""
-    return f"{value:.1f}" if measure == "RD" else f"{value:.4f}"
+    return f"{value:.{measure_digits(measure)}f}"
 
 
 def headline_rows(records: Sequence[ResultRecord], aggregate: str = "macro") -> list[list[str]]:
