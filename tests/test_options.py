@@ -72,5 +72,6 @@ def test_every_family_option_is_declared_by_a_family():
         for ranking in Ranking
         for family, flags in strategy_for(ranking).flags.items()
     }
-    assert declared == {"miracl": corpus, "lareqa": {"--candidate-text"}, "beir": {"--title/--no-title"}}
+    assert declared == {"miracl": corpus, "trec": corpus - {"--corpus-dir"},
+                        "lareqa": {"--candidate-text"}, "beir": {"--title/--no-title"}}
     assert corpus | {"--candidate-text"} <= spelled(cli.bench.params)

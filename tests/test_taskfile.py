@@ -103,7 +103,7 @@ def test_counts_for_some_languages_only_are_refused(dirs):
 def test_formats_not_available_here_are_refused_clearly(dirs, monkeypatch):
     monkeypatch.setattr("xret.tasks.taskfile.BEIR_LOADER", "xret.tasks.no_such_beir:load_beir")
     path = write_task_file(dirs / "tasks", counts=False)
-    for kind, message in (("trec", "format 'trec' is not supported yet"),
+    for kind, message in (("trek", "unknown task format 'trek'"),
                           ("beir", "needs xret.tasks.no_such_beir:load_beir")):
         path.write_text(path.read_text().replace('format = "lareqa"', f'format = "{kind}"'))
         with pytest.raises(DataError, match=message):
@@ -182,3 +182,54 @@ def test_beir_format_task_file_loads_like_the_folder_task(tmp_path, cache_dir):
     from_folder = load_task(beir.custom_task(str(tmp_path / "b")), ("en", "de"), None, cache_dir)
     assert from_file.qrels == from_folder.qrels and from_file.queries == from_folder.queries
     assert from_file.documents == from_folder.documents
+
+
+def _trec_task_file(root: Path, task_dir: Path, corpus_dir: Path, languages=("sw", "ru")) -> Path:
+    lines = ['name = "toy-trec"', 'format = "trec"']
+    for lang in languages:
+        lines += [f"[languages.{lang}]",
+                  f'topics = "{task_dir}/topics/topics.miracl-v1.0-{lang}-dev.tsv"',
+                  f'qrels = "{task_dir}/qrels/qrels.miracl-v1.0-{lang}-dev.tsv"',
+                  f'corpus = "{corpus_dir}/miracl-corpus-v1.0-{lang}"']
+    path = root / "toy-trec.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_trec_format_task_file_names_its_own_corpus(dirs, xret_cli):
+    """TREC topics, qrels and a corpus folder per language, searched top-k: the same numbers as
+    the same files read as a MIRACL-format task with --corpus-dir."""
+    from xret.testing import toy_miracl
+
+    task_dir, corpus_dir = toy_miracl(dirs / "toy", languages=("sw", "ru"), passages=30, queries=4)
+    path = _trec_task_file(dirs, task_dir, corpus_dir)
+    code, _, err = xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q", "--no-title")
+    assert code == 0, err
+    code, _, err = xret_cli("bench", "-m", MODEL, "-t", f"miracl:{task_dir}", "--corpus-dir",
+                            str(corpus_dir), "-q", "--no-title")
+    assert code == 0, err
+    by_task = {r.task["name"]: r for r in map(load_record, (dirs / "results").rglob("*.json"))}
+    trec, miracl = by_task["toy-trec"], by_task["miracl:task"]
+    cells = {(c.setting, c.query_language): c.values for c in trec.cells}
+    assert cells == {(c.setting, c.query_language): c.values for c in miracl.cells}
+    assert len(cells) == 2 and all(v["nDCG@10"] > 0 for v in cells.values())
+    assert set(trec.task["corpus"]) == {"sw", "ru"}
+    # the corpus is the task file's: --corpus-dir does not apply to it
+    code, _, err = xret_cli("bench", "-m", MODEL, "--task-file", str(path), "--corpus-dir", str(corpus_dir))
+    assert code == 2 and "--corpus-dir does not apply to toy-trec" in err
+
+
+def test_a_trec_corpus_edited_in_place_is_a_new_result(dirs, xret_cli):
+    from xret.testing import toy_miracl
+
+    task_dir, corpus_dir = toy_miracl(dirs / "toy", languages=("sw",), passages=30, queries=4)
+    path = _trec_task_file(dirs, task_dir, corpus_dir, languages=("sw",))
+    assert xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")[0] == 0
+    shard = sorted((corpus_dir / "miracl-corpus-v1.0-sw").iterdir())[-1]
+    import gzip
+
+    lines = gzip.decompress(shard.read_bytes()).decode().splitlines()
+    shard.write_bytes(gzip.compress(("\n".join(lines[:-1]) + "\n").encode(), mtime=0))
+    code, _, err = xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")
+    assert code == 0 and "already done" not in err, err
+    assert len(list((dirs / "results").rglob("*.json"))) == 2

@@ -27,7 +27,7 @@ from xret.results.runs import cell_name
 from xret.tasks import load_task
 from xret.tasks.artifacts import sha256_file
 from xret.tasks.corpus import Corpus, passage_text
-from xret.tasks.miracl import CORPUS_HINT, corpus_name, corpus_shards
+from xret.tasks.miracl import CORPUS_HINT, task_corpus
 from xret.tasks.records import Query, TaskData
 from xret.tasks.spec import Setting
 
@@ -55,12 +55,10 @@ def no_corpus_message(task: str) -> str:
 
 
 class CorpusTopK:
-    flags = {
-        "miracl": (
-            "--corpus-dir", "--pool", "--distractors", "--seed", "--index", "--nlist", "--nprobe",
-            "--hnsw-m", "--ef-construction", "--ef-search", "--depth", "--title/--no-title",
-        ),
-    }
+    _SEARCH = ("--pool", "--distractors", "--seed", "--index", "--nlist", "--nprobe", "--hnsw-m",
+               "--ef-construction", "--ef-search", "--depth", "--title/--no-title")
+    # A trec-format task file names its own corpus folders: --corpus-dir is MIRACL's only.
+    flags = {"miracl": ("--corpus-dir", *_SEARCH), "trec": _SEARCH}
 
     def plan(self, config, task, measures, options: dict) -> Plan:
         corpus = config.corpus
@@ -70,13 +68,13 @@ class CorpusTopK:
             if m.cutoff is not None and m.cutoff > corpus.depth:
                 raise XretError(f"{task.name}: {m} looks deeper than --depth {corpus.depth}")
         name = f"{task.name}-{corpus.pool.label()}" if corpus.pool.reduced else task.name
-        if corpus.corpus_dir is None:
+        if corpus.corpus_dir is None and not task.corpora:
             raise DataError(no_corpus_message(task.name))
-        shards = {
-            f"{corpus_name(language)}/{path.name}": file_fingerprint(path, config.cache_dir)
-            for language in options["languages"]
-            for path in corpus_shards(corpus.corpus_dir, language)
-        }
+        shards = {}
+        for language in options["languages"]:
+            corpus_label, paths = task_corpus(task, corpus.corpus_dir, language)
+            for path in paths:
+                shards[f"{corpus_label}/{path.name}"] = file_fingerprint(path, config.cache_dir)
         return Plan(
             name,
             {

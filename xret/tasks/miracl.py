@@ -252,16 +252,28 @@ def load_miracl(
         queries.extend(Query(id=f"{language}/{qid}", language=language, text=text) for qid, text in topics.items())
         qrels.update({f"{language}/{qid}": docs for qid, docs in judged.items()})
     corpora = {}
-    if corpus_dir is not None:
+    if corpus_dir is not None or spec.corpora:
         expected: MiraclExpected | None = spec.expected
         for language in languages:
+            name, shards = task_corpus(spec, corpus_dir, language)
             corpora[language] = Corpus(
-                name=corpus_name(language),
+                name=name,
                 language=language,
-                shards=corpus_shards(corpus_dir, language),
+                shards=shards,
                 expected_passages=expected.passages[language] if expected else None,
             )
     return TaskData(documents=(), queries=tuple(queries), qrels=qrels, checksums={}, corpora=corpora)
+
+
+def task_corpus(spec: TaskSpec, corpus_dir: Path | None, language: str) -> tuple[str, tuple[Path, ...]]:
+    """(name, shards) of ``language``'s corpus: the folder a task file names (format trec), else
+    MIRACL's layout below ``corpus_dir``."""
+    if language in spec.corpora:
+        folder = spec.root / spec.corpora[language]
+        return folder.name, find_shards(folder)
+    if corpus_dir is None:
+        raise DataError(f"{spec.name}: no corpus for {language}: pass --corpus-dir DIR with {CORPUS_HINT}")
+    return corpus_name(language), corpus_shards(corpus_dir, language)
 
 
 def corpus_shards(corpus_dir: Path, language: str) -> tuple[Path, ...]:

@@ -91,6 +91,10 @@ class TaskSpec:
     pins: Mapping[str, str] = field(default_factory=dict, compare=False)
     """For a task file's local files: path under ``root`` -> sha256, verified on every load."""
     prompts: Prompts = Prompts()
+    corpora: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """Language -> corpus folder under ``root`` (``docs-<i>.jsonl[.gz]`` shards) of a task that
+    names its own corpus (task files of format ``trec``); empty: MIRACL's layout under
+    ``--corpus-dir``. The shards are identified by content in the result key either way."""
 
     def check_settings(self, settings: tuple[Setting, ...] | None) -> tuple[Setting, ...]:
         """The requested settings (all of the task's when None); ones it lacks raise."""

@@ -3,7 +3,7 @@
 ::
 
     name = "toy-qa"                      # the name given to --task
-    format = "lareqa"                    # lareqa, miracl or beir (trec: not yet)
+    format = "lareqa"                    # lareqa, miracl, beir or trec
     version = "1"                        # bump when data or policy change
     description = "…"
     licence = "CC0-1.0"
@@ -25,6 +25,10 @@
 MIRACL-format languages name ``topics`` and ``qrels`` files instead of ``file`` and pin
 ``counts = { topics, judgements, relevant, passages }``; the corpus comes from ``--corpus-dir``.
 BEIR-format languages name ``corpus``, ``queries`` and ``qrels`` files (no pinned counts).
+TREC-format languages name ``topics`` (``qid<TAB>text``) and ``qrels`` (TREC's four columns) files
+and a ``corpus`` folder of ``docs-<i>.jsonl[.gz]`` shards (``{"docid", "title", "text"}`` lines),
+all relative to the task file; they are searched top-k like MIRACL, one monolingual cell per
+language.
 """
 
 from __future__ import annotations
@@ -63,6 +67,9 @@ def _formats() -> dict[str, _Format]:
                           Ranking.EXHAUSTIVE),
         "miracl": _Format(("topics", "qrels"), (Setting.MONO,), miracl.MEASURES,
                           "xret.tasks.miracl:load_miracl", Ranking.TOP_K),
+        # MIRACL's files are TREC topics and qrels; a trec task also names its corpus folder.
+        "trec": _Format(("topics", "qrels"), (Setting.MONO,), miracl.MEASURES,
+                        "xret.tasks.miracl:load_miracl", Ranking.TOP_K),
         # One BEIR folder per language: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.
         "beir": _Format(("corpus", "queries", "qrels"), every, LAREQA_MEASURES, BEIR_LOADER,
                         Ranking.EXHAUSTIVE),
@@ -87,8 +94,6 @@ def _spec(path: Path, table: dict[str, Any]) -> TaskSpec:
     name, kind = _text(table, "name"), _text(table, "format")
     if kind not in FORMATS:
         raise UnknownNameError("task format", kind, FORMATS)
-    if kind == "trec":
-        raise DataError(f"{path}: format 'trec' is not supported yet (use miracl or beir)")
     if kind == "beir":
         _require_beir(path)
     fmt = _formats()[kind]
@@ -108,6 +113,9 @@ def _spec(path: Path, table: dict[str, Any]) -> TaskSpec:
             if sha is not None:
                 pins[file_path] = sha
         files[lang] = tuple(paths)
+    corpora = {lang: _text(entry, "corpus") for lang, entry in languages_table.items()} if kind == "trec" else {}
+    if corpora and data != "local":
+        raise ValueError("a trec task's corpus folders are local: data = 'local'")
     if data == "pinned" and pins:
         raise ValueError("data = 'pinned' files are pinned in downloads.json, not in the task file")
     named = table.get("settings", [str(s) for s in fmt.settings])
@@ -133,6 +141,7 @@ def _spec(path: Path, table: dict[str, Any]) -> TaskSpec:
         ranking=fmt.ranking,
         pins=pins,
         prompts=_prompts(table.get("prompts", "model")),
+        corpora=corpora,
     )
 
 
