@@ -72,8 +72,9 @@ def run_study(
 
 
 def _run_cell(study, cell, tasks, cache_dir, data_dir, device) -> CellOutcome:
+    from xret.api import run
     from xret.baselines.train import RunOptions, train
-    from xret.benchmark.runner import BenchConfig, run_bench
+    from xret.benchmark.runner import BenchConfig
 
     quiet = lambda message: None  # noqa: E731 - the study prints one line per cell instead
     trained_before = True
@@ -89,9 +90,9 @@ def _run_cell(study, cell, tasks, cache_dir, data_dir, device) -> CellOutcome:
         data_dir=data_dir, settings=study.settings, measures=study.measures, device=device,
         progress=False,
     )
-    benched = run_bench(config, log=quiet)
-    records = {o.record.task["name"]: o.path.relative_to(results_dir(study)).as_posix() for o in benched}
-    return CellOutcome(cell, records, 0.0, trained_before and all(o.skipped for o in benched))
+    benched = run(config, log=quiet)
+    records = {r.task: r.path.relative_to(results_dir(study)).as_posix() for r in benched}
+    return CellOutcome(cell, records, 0.0, trained_before and all(r.skipped for r in benched))
 
 
 def _state_entry(study: Study, cell: Cell, outcome: CellOutcome) -> dict:
