@@ -86,9 +86,14 @@ def _corpus_config(corpus_dir, pool, distractors, seed, index_kind, nlist, nprob
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @click.option("--query-prompt", help="Override the model's query prompt (e.g. 'Query: ').")
 @click.option("--document-prompt", help="Override the model's document prompt (e.g. 'Passage: ').")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", metavar="[ADDRESS]",
+              help="Encode and search on Ray: a local runtime, or a cluster (auto, ray://host:port).")
+@click.option("--ray-workers", type=int, help="Ray: encoding actors [one per GPU, else per --ray-cpus CPUs; local: 1].")
+@click.option("--ray-cpus", type=int, default=1, show_default=True, help="Ray: CPUs per CPU actor.")
 @_corpus_options
 def bench(model, tasks, languages, settings, measures, candidate_text, batch_size, max_tokens, device,
-          data_dir, cache_dir, results_dir, overwrite, quiet, query_prompt, document_prompt, **corpus) -> None:
+          data_dir, cache_dir, results_dir, overwrite, quiet, query_prompt, document_prompt,
+          ray_address, ray_workers, ray_cpus, **corpus) -> None:
     """Evaluate MODEL on tasks; writes one result record per task and prints a summary."""
     from xret import paths
     from xret.benchmark.runner import BenchConfig, run_bench
@@ -114,9 +119,20 @@ def bench(model, tasks, languages, settings, measures, candidate_text, batch_siz
         results_dir=paths.results_dir(results_dir),
         overwrite=overwrite,
         progress=not quiet,
+        cluster=_cluster(ray_address, ray_workers, ray_cpus),
     )
     outcomes = run_bench(config, log=lambda msg: click.echo(msg, err=True))
     print_summary([o.record for o in outcomes])
+
+
+def _cluster(address: str | None, workers: int | None, cpus: int):
+    from xret.cluster.runtime import ClusterOptions
+
+    if address is None:
+        if workers is not None or cpus != 1:
+            raise XretError("--ray-workers and --ray-cpus apply with --ray only")
+        return None
+    return ClusterOptions(address=address, workers=workers, cpus=cpus)
 
 
 def _batch_policy(batch_size: int | None, max_tokens: int | None):

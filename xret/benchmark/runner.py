@@ -21,6 +21,7 @@ from xret.benchmark.measures import parse_measures
 from xret.benchmark.pools import PoolSpec
 from xret.benchmark.search import IndexSpec
 from xret.benchmark.strategies import Job, Stages, Strategy, strategy_for
+from xret.cluster.runtime import ClusterOptions
 from xret.models import model_spec
 from xret.models.providers import get_provider
 from xret.models.spec import ModelSpec, recorded_source
@@ -65,6 +66,8 @@ class BenchConfig:
     """None: the device's defaults (BatchPolicy.for_device)."""
     overwrite: bool = False
     progress: bool = True
+    cluster: ClusterOptions | None = None
+    """Encode and search on Ray (xret.cluster); None: in this process."""
 
 
 @dataclass(frozen=True)
@@ -106,10 +109,14 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
         log(f"loading {spec.name} on {device.name} ({device.dtype})")
         return provider.load(spec, device, config.cache_dir)
 
-    engine = EmbeddingEngine(
-        spec, load_encoder, EmbeddingCache(config.cache_dir / "embeddings"), config.batch or BatchPolicy(),
-        config.progress,
-    )
+    cache = EmbeddingCache(config.cache_dir / "embeddings")
+    if config.cluster is not None:
+        from xret.cluster.encode import engine_for
+
+        engine = engine_for(spec, config.cluster, config.device, config.cache_dir, config.batch, cache,
+                            config.progress)
+    else:
+        engine = EmbeddingEngine(spec, load_encoder, cache, config.batch or BatchPolicy(), config.progress)
     store = ResultStore(config.results_dir)
     outcomes = []
     for name in config.tasks:
@@ -133,7 +140,8 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
             continue
         job = Job(config, task, spec, languages, settings, measures, plan.options, log)
         record, per_query = _bench_task(job, strategy, engine, key)
-        record = replace(record, provenance={**record.provenance, "device": _device(used_device)})
+        placement = engine.provenance() if config.cluster is not None else _in_process(used_device)
+        record = replace(record, provenance={**record.provenance, **placement})
         start = time.perf_counter()
         path = store.write(record, per_query)
         log(f"{plan.name}: wrote {path} in {time.perf_counter() - start:.2f} s")
@@ -151,8 +159,9 @@ def _with_prompts(spec: ModelSpec, config: BenchConfig) -> ModelSpec:
     return replace(spec, **changes) if changes else spec
 
 
-def _device(used: list[str]) -> str:
-    return used[0] if used else "none (every embedding was cached)"
+def _in_process(used: list[str]) -> dict:
+    device = used[0] if used else "none (every embedding was cached)"
+    return {"engine": "in-process", "workers": 1, "devices": used[:1], "device": device}
 
 
 def _bench_task(job: Job, strategy: Strategy, engine: EmbeddingEngine, key: str):
