@@ -20,6 +20,8 @@ class Device:
 
 
 def pick_device(requested: str | None = None) -> Device:
+    if requested == "cpu":  # decided without importing torch (seconds), e.g. on Ray CPU actors
+        return Device("cpu", "float32")
     import torch
 
     if requested is None or requested == "auto":

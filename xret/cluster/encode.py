@@ -42,6 +42,8 @@ class ActorConfig:
     device: str | None
     cache_dir: Path
     batch: BatchPolicy | None
+    gpus: bool = False
+    """Whether the actor was given a GPU: what ``auto`` means on it."""
 
 
 class EncodeActor:
@@ -51,7 +53,8 @@ class EncodeActor:
         from xret.benchmark.device import pick_device
         from xret.models.providers import get_provider
 
-        device = pick_device(config.device)
+        device = pick_device(config.device if config.device not in (None, "auto") else
+                             "cuda" if config.gpus else "cpu")
         provider = get_provider(config.spec.provider)
         self.where = f"{socket.gethostname()}:{device.name}"
         self.engine = EmbeddingEngine(
@@ -93,7 +96,6 @@ class RayEngine(EmbeddingEngine):
         self.cluster = cluster
         self.devices: set[str] = set()
         self._placement: Placement | None = None
-        self._actors: list | None = None
 
     @staticmethod
     def _no_local_model():
@@ -121,12 +123,10 @@ class RayEngine(EmbeddingEngine):
         return distributed_exact(self._pool(), source, queries, k)
 
     def _pool(self):
-        if self._actors is None:
-            ray, placement = ray_module(), self.placement
-            resources = {"num_gpus": 1} if placement.gpus else {"num_cpus": self.cluster.cpus}
-            actor = ray.remote(max_restarts=-1, max_task_retries=-1, **resources)(EncodeActor)
-            self._actors = [actor.remote(self.actor) for _ in range(placement.workers)]
-        return ray_module().util.ActorPool(self._actors)
+        placement = self.placement
+        resources = {"num_gpus": 1} if placement.gpus else {"num_cpus": self.cluster.cpus}
+        config = replace(self.actor, gpus=placement.gpus)
+        return ray_module().util.ActorPool(_actors(config, resources, placement.workers))
 
     def _encode(self, texts, role, keys, store, progress=None) -> np.ndarray:
         start = time.perf_counter()
@@ -158,6 +158,30 @@ class RayEngine(EmbeddingEngine):
         if out is None or done != len(texts):
             raise ModelError(f"Ray returned {done:,} of {len(texts):,} vectors")
         return out
+
+
+_LIVE: dict[tuple, list] = {}
+"""The process's one actor pool: a later engine with the same model and placement in the same
+Ray job (the Python API, the tests) reuses its loaded models; any other replaces it, so that
+two pools never compete for the cluster's resources."""
+
+
+def _actors(config: ActorConfig, resources: dict, workers: int) -> list:
+    ray = ray_module()
+    context = ray.get_runtime_context()
+    key = (config, tuple(sorted(resources.items())), workers, context.get_job_id(), context.get_node_id())
+    if key not in _LIVE:
+        release()
+        actor = ray.remote(max_restarts=-1, max_task_retries=-1, **resources)(EncodeActor)
+        _LIVE[key] = [actor.remote(config) for _ in range(workers)]
+    return _LIVE[key]
+
+
+def release() -> None:
+    """End the process's actor pool (its models and resources), e.g. before another driver runs."""
+    ray = ray_module()
+    for actor in _LIVE.pop(next(iter(_LIVE), None), []):
+        ray.kill(actor)
 
 
 def _chunk_size(texts: int, workers: int, most: int) -> int:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from xret.benchmark import topk
 from xret.benchmark.search import FlatIndex, Hits, TopK
-from xret.benchmark.topk import SEARCH_BLOCK
 from xret.cluster.runtime import ray_module
 
 
@@ -23,7 +23,7 @@ def search_part(offset: int, vectors: np.ndarray, queries: np.ndarray, k: int) -
 
 
 def distributed_exact(pool, source, queries: np.ndarray, k: int) -> Hits:
-    """Top k of ``queries`` over ``source`` (blocks of ``SEARCH_BLOCK`` rows) on an ActorPool.
+    """Top k of ``queries`` over ``source`` (blocks of ``topk.SEARCH_BLOCK`` rows) on an ActorPool.
 
     A part is read from the source (a memory map) only when an actor is free to take it.
     """
@@ -31,7 +31,7 @@ def distributed_exact(pool, source, queries: np.ndarray, k: int) -> Hits:
     merged = TopK(len(queries), k)
     parts = pool.map_unordered(
         lambda actor, part: actor.search.remote(part[0], np.ascontiguousarray(part[1]), shared, k),
-        source.blocks(SEARCH_BLOCK),
+        source.blocks(topk.SEARCH_BLOCK),
     )
     for offset, hits in parts:
         merged.push(hits, offset)
