@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from xret.cluster.encode import release
 from xret.testing import KILL_SWITCH
 
 
@@ -24,4 +25,5 @@ def ray_runtime(kill_switch):
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
              runtime_env={"env_vars": {KILL_SWITCH: str(kill_switch)}})
     yield ray
+    release()
     ray.shutdown()

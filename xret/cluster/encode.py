@@ -196,6 +196,7 @@ def engine_for(
     spec: ModelSpec, cluster: ClusterOptions, device: str | None, cache_dir: Path,
     batch: BatchPolicy | None, cache: EmbeddingCache, progress: bool,
 ) -> RayEngine:
+    ray_module()  # a missing Ray fails the run before any work
     actor = ActorConfig(spec=spec, device=device, cache_dir=cache_dir, batch=batch)
     return RayEngine(spec, actor, cluster, cache, batch or BatchPolicy(), progress)
 
