@@ -20,7 +20,7 @@ from xret.cluster.search import distributed_exact
 from xret.models.spec import Role
 from xret.results.store import load_record
 from xret.tasks.corpus import Corpus
-from xret.testing import HashEncoder, toy_miracl
+from xret.testing import HashEncoder, toy_miracl, write_lareqa_subset
 
 from ray_helpers import assert_same_numbers, corpus_of, hash_engine, toy_lareqa
 
@@ -153,3 +153,15 @@ def test_text_cache_filled_by_ray_serves_an_in_process_rerun(ray_runtime, tmp_pa
     again = local.embed(texts, Role.QUERY)
     assert local.stats.cached == 25 and local.stats.encoded == 0
     np.testing.assert_array_equal(again.vectors[again.index], spread.vectors[spread.index])
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("task", ["xquad-r", "mlqa-r"])
+def test_real_tasks_same_numbers_on_ray(ray_runtime, task, data_dir, tmp_path, monkeypatch, xret_cli):
+    """Paragraphs 0-29 of every language of the real task, all settings, all measures."""
+    languages = sorted(p.stem for p in (data_dir / task).glob("*.json"))
+    subset = write_lareqa_subset(data_dir / task, languages, slice(0, 30), tmp_path / task)
+    args = ("-m", MODEL, "-t", f"lareqa:{subset}")
+    alone = bench(xret_cli, monkeypatch, tmp_path / "alone", *args)
+    spread = bench(xret_cli, monkeypatch, tmp_path / "ray", *args, "--ray", "--ray-workers", "2")
+    assert_same_numbers(spread, alone)
