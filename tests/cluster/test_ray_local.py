@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,7 +16,9 @@ from xret.benchmark import topk
 from xret.benchmark.corpus_store import encode_corpus
 from xret.benchmark.engine import EmbeddingEngine
 from xret.benchmark.search import exact_scores
-from xret.cluster.encode import release
+from xret.cluster import ClusterOptions
+from xret.cluster.encode import engine_for, release
+from xret.errors import ModelError
 from xret.cluster.search import distributed_exact
 from xret.models.spec import Role
 from xret.results.store import load_record
@@ -165,3 +168,12 @@ def test_real_tasks_same_numbers_on_ray(ray_runtime, task, data_dir, tmp_path, m
     alone = bench(xret_cli, monkeypatch, tmp_path / "alone", *args)
     spread = bench(xret_cli, monkeypatch, tmp_path / "ray", *args, "--ray", "--ray-workers", "2")
     assert_same_numbers(spread, alone)
+
+
+def test_an_actors_model_error_is_one_line_on_the_driver(ray_runtime, tmp_path):
+    engine = hash_engine(tmp_path, workers=1)
+    wrong = engine_for(replace(engine.spec, dim=65), ClusterOptions(workers=1), "cpu", tmp_path, None,
+                       None, progress=False)
+    with pytest.raises(ModelError) as caught:
+        wrong.embed(["a text"], Role.QUERY)
+    assert str(caught.value) == "model xret.testing:HashEncoder returned 64-dimensional vectors, its spec says 65"

@@ -26,7 +26,7 @@ import numpy as np
 from xret.benchmark.cache import EmbeddingCache
 from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
 from xret.cluster.runtime import ClusterOptions, Placement, connect, ray_module
-from xret.errors import ModelError
+from xret.errors import ModelError, XretError
 from xret.models.spec import ModelSpec, Role
 
 CHUNKS_PER_WORKER = 4
@@ -150,6 +150,8 @@ class RayEngine(EmbeddingEngine):
                 if store is not None:
                     store.add([keys[i] for i in rows], vectors)
         except Exception as err:
+            if isinstance(getattr(err, "cause", None), XretError):  # the actor's own one-line error
+                raise ModelError(str(err.cause)) from None
             if type(err).__module__.startswith("ray"):
                 raise ModelError(f"Ray encoding failed: {_first_line(err)}") from None
             raise
