@@ -5,7 +5,8 @@ Not a test: it measures, writes JSON under benchmarks/results/, and prints a sum
     # the measurement (idle machine; ~25 min per configuration at 20k passages with me5-small-q4)
     python benchmarks/ray_scale.py --model me5-small-q4 --passages 20000 --shards 4
     # a check of the script itself (seconds)
-    python benchmarks/ray_scale.py --model xret.testing:HashEncoder --passages 300 --out ray_scale_check.json
+    python benchmarks/ray_scale.py --model xret.testing:HashEncoder --passages 300 \
+        --out ray_scale_check_hash.json
 
 Each configuration encodes the same corpus (benchmarks/miracl_scale.py's generator: passages
 from the real MIRACL topics' words of 18 languages) into its own fresh corpus store with
@@ -37,6 +38,7 @@ sys.path.insert(0, str(ROOT))  # the checkout's xret, not an installed one
 
 from benchmarks.miracl_scale import _write, generate_corpus, machine  # noqa: E402
 
+
 def _engine(spec, config: str, args, cache: Path):
     """The engine of one configuration (name ``in-process`` or ``ray-<workers>x<cpus>``)."""
     from xret.benchmark.cache import EmbeddingCache
@@ -49,11 +51,23 @@ def _engine(spec, config: str, args, cache: Path):
     policy = BatchPolicy(args.batch_size, args.max_tokens)
     if config == "in-process":
         provider = get_provider(spec.provider)
-        return EmbeddingEngine(spec, lambda: provider.load(spec, pick_device(args.device), cache),
-                               None, policy, progress=False)
+        return EmbeddingEngine(
+            spec,
+            lambda: provider.load(spec, pick_device(args.device), cache),
+            None,
+            policy,
+            progress=False,
+        )
     workers, cpus = (int(n) for n in config.removeprefix("ray-").split("x"))
-    return engine_for(spec, ClusterOptions(workers=workers, cpus=cpus), args.device, cache, policy,
-                      EmbeddingCache(cache / "embeddings"), progress=False)
+    return engine_for(
+        spec,
+        ClusterOptions(workers=workers, cpus=cpus),
+        args.device,
+        cache,
+        policy,
+        EmbeddingCache(cache / "embeddings"),
+        progress=False,
+    )
 
 
 def run(args) -> dict:
@@ -101,7 +115,8 @@ def run(args) -> dict:
         release()
     ray.shutdown()
     return {
-        "what": "encode_corpus of a generated MIRACL-format corpus (title + text): in-process vs Ray",
+        "what": "encode_corpus of a generated MIRACL-format corpus (title + text), in-process "
+        "and on Ray",
         "model": {"name": spec.name, "revision": spec.revision, "device": args.device},
         "corpus": {"passages": args.passages, "shards": args.shards, **generated},
         "batch_policy": {"max_texts": args.batch_size, "max_tokens": args.max_tokens},
@@ -137,8 +152,12 @@ def main() -> None:
     parser.add_argument("--model", default="me5-small-q4", help="any xret model name")
     parser.add_argument("--passages", type=int, default=20_000)
     parser.add_argument("--shards", type=int, default=4)
-    parser.add_argument("--configs", nargs="+", default=["in-process", "ray-1x<C>", "ray-1x1", "ray-2x1"],
-                        help="in-process and/or ray-<workers>x<cpus per worker> (<C>: all cores)")
+    parser.add_argument(
+        "--configs",
+        nargs="+",
+        default=["in-process", "ray-1x<C>", "ray-1x1", "ray-2x1"],
+        help="in-process and/or ray-<workers>x<cpus per worker> (<C>: all cores)",
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--max-tokens", type=int, default=8192)
@@ -149,8 +168,12 @@ def main() -> None:
     args = parser.parse_args()
     before = machine()
     result = run(args)
-    result = {"machine": before, "load_average_after": [round(x, 2) for x in os.getloadavg()],
-              "command": " ".join(sys.argv[1:]), **result}
+    result = {
+        "machine": before,
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "command": " ".join(sys.argv[1:]),
+        **result,
+    }
     path = _write(args.out, result)
     print({k: v for k, v in result.items() if k not in ("machine", "corpus")})
     print(f"wrote {path}")

@@ -87,8 +87,9 @@ def _corpus_config(corpus_dir, pool, distractors, seed, index_kind, nlist, nprob
 @click.option("--query-prompt", help="Override the model's query prompt (e.g. 'Query: ').")
 @click.option("--document-prompt", help="Override the model's document prompt (e.g. 'Passage: ').")
 @click.option("--ray", "ray_address", is_flag=False, flag_value="local", metavar="[ADDRESS]",
-              help="Encode and search on Ray: a local runtime, or a cluster (auto, ray://host:port).")
-@click.option("--ray-workers", type=int, help="Ray: encoding actors [one per GPU, else per --ray-cpus CPUs; local: 1].")
+              help="Encode and search on Ray: a local runtime, or a cluster (auto, ray://H:P).")
+@click.option("--ray-workers", type=int,
+              help="Ray: encoding actors [one per GPU, else per --ray-cpus CPUs; local: 1].")
 @click.option("--ray-cpus", type=int, default=1, show_default=True, help="Ray: CPUs per CPU actor.")
 @_corpus_options
 def bench(model, tasks, languages, settings, measures, candidate_text, batch_size, max_tokens, device,

@@ -22,8 +22,13 @@ def kill_switch(tmp_path_factory) -> Path:
 def ray_runtime(kill_switch):
     """A local runtime; the kill switch folder reaches every worker through its environment."""
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
-             runtime_env={"env_vars": {KILL_SWITCH: str(kill_switch)}})
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+        runtime_env={"env_vars": {KILL_SWITCH: str(kill_switch)}},
+    )
     yield ray
     release()
     ray.shutdown()

@@ -24,10 +24,16 @@ WORDS = "river city port market school hill lake road king song".split()
 def numbers(value, path: str = "") -> dict[str, float | str]:
     """Every leaf of a record section by its path (numbers as floats, the rest as text)."""
     if isinstance(value, dict):
-        return {k: v for key, item in value.items() for k, v in numbers(item, f"{path}/{key}").items()}
+        return {
+            k: v for key, item in value.items() for k, v in numbers(item, f"{path}/{key}").items()
+        }
     if isinstance(value, list):
-        return {k: v for i, item in enumerate(value) for k, v in numbers(item, f"{path}/{i}").items()}
-    return {path: float(value) if isinstance(value, int | float) and value is not None else str(value)}
+        return {
+            k: v for i, item in enumerate(value) for k, v in numbers(item, f"{path}/{i}").items()
+        }
+    return {
+        path: float(value) if isinstance(value, int | float) and value is not None else str(value)
+    }
 
 
 def assert_same_numbers(ours: Path, theirs: Path) -> None:
@@ -38,7 +44,9 @@ def assert_same_numbers(ours: Path, theirs: Path) -> None:
         assert left.keys() == right.keys(), section
         for key, value in left.items():
             if isinstance(value, float):
-                assert abs(value - right[key]) <= 1e-6 or (np.isnan(value) and np.isnan(right[key])), key
+                assert abs(value - right[key]) <= 1e-6 or (
+                    np.isnan(value) and np.isnan(right[key])
+                ), key
             else:
                 assert value == right[key], key
     scores = [pd.read_csv(p.with_name(r.per_query)) for p, r in ((ours, a), (theirs, b))]
@@ -49,20 +57,36 @@ def hash_engine(cache_dir: Path, workers: int, model: str = "xret.testing:HashEn
     """A RayEngine over a hash encoder (the runtime must be up; it is joined, not started)."""
     spec = model_spec(model)
     spec = get_provider(spec.provider).resolve(spec, cache_dir)
-    return engine_for(spec, ClusterOptions(workers=workers), "cpu", cache_dir, None,
-                      EmbeddingCache(cache_dir / "embeddings"), progress=False)
+    return engine_for(
+        spec,
+        ClusterOptions(workers=workers),
+        "cpu",
+        cache_dir,
+        None,
+        EmbeddingCache(cache_dir / "embeddings"),
+        progress=False,
+    )
 
 
 def toy_lareqa(root: Path, languages=("en", "de", "fr"), paragraphs: int = 5) -> Path:
     """A parallel LAReQA-format task: every language has the same paragraphs and questions."""
     rng = np.random.default_rng(0)
     shared = [[" ".join(rng.choice(WORDS, size=5)) for _ in range(3)] for _ in range(paragraphs)]
-    return write_lareqa_task(root, {
-        lang: [{"sentences": [f"{s} {lang}" for s in sentences],
-                "questions": [(f"q{p}-{i}", f"{sentences[i].split()[0]} {lang} ?", i) for i in range(2)]}
-               for p, sentences in enumerate(shared)]
-        for lang in languages
-    })
+    return write_lareqa_task(
+        root,
+        {
+            lang: [
+                {
+                    "sentences": [f"{s} {lang}" for s in sentences],
+                    "questions": [
+                        (f"q{p}-{i}", f"{sentences[i].split()[0]} {lang} ?", i) for i in range(2)
+                    ],
+                }
+                for p, sentences in enumerate(shared)
+            ]
+            for lang in languages
+        },
+    )
 
 
 def corpus_of(directory: Path) -> Corpus:

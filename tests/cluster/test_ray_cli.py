@@ -1,4 +1,4 @@
-"""``--ray`` mistakes are one line, and nothing imports Ray unless a run asks for it (no runtime here)."""
+"""``--ray`` mistakes are one line; nothing imports Ray unless a run asks (no runtime here)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,12 @@ def test_missing_ray_is_one_line_before_any_work(toy, tmp_path, monkeypatch, xre
 
 
 def test_help_does_not_import_ray():
-    code = "import sys; from xret.cli import cli; cli.main(['bench', '--help'], standalone_mode=False); " \
-           "print(json.dumps('ray' in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)
+    code = (
+        "import sys; from xret.cli import cli; "
+        "cli.main(['bench', '--help'], standalone_mode=False); "
+        "print(json.dumps('ray' in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True
+    )
     assert json.loads(out.stdout.strip().splitlines()[-1]) is False

@@ -44,8 +44,20 @@ def bench(xret_cli, monkeypatch, root, *args):
 def test_lareqa_same_numbers_on_ray(ray_runtime, tmp_path, monkeypatch, xret_cli):
     task = f"lareqa:{toy_lareqa(tmp_path / 'toy')}"
     alone = bench(xret_cli, monkeypatch, tmp_path / "alone", "-m", MODEL, "-t", task)
-    spread = bench(xret_cli, monkeypatch, tmp_path / "ray", "-m", MODEL, "-t", task, "--ray",
-                   "--ray-workers", "2", "--batch-size", "3")
+    spread = bench(
+        xret_cli,
+        monkeypatch,
+        tmp_path / "ray",
+        "-m",
+        MODEL,
+        "-t",
+        task,
+        "--ray",
+        "--ray-workers",
+        "2",
+        "--batch-size",
+        "3",
+    )
     assert_same_numbers(spread, alone)
     ray_record, local = load_record(spread).provenance, load_record(alone).provenance
     assert (ray_record["engine"], ray_record["workers"], ray_record["device"]) == ("ray", 2, "cpu")
@@ -56,8 +68,18 @@ def test_lareqa_same_numbers_on_ray(ray_runtime, tmp_path, monkeypatch, xret_cli
 
 def test_miracl_same_ranks_on_ray_ties_included(ray_runtime, tmp_path, monkeypatch, xret_cli):
     task_dir, corpus_dir = toy_miracl(tmp_path / "toy", passages=40, queries=4, duplicates=2)
-    args = ("-m", MODEL, "-t", f"miracl:{task_dir}", "--corpus-dir", str(corpus_dir), "--depth", "30",
-            "--measures", "nDCG@10,R@30")
+    args = (
+        "-m",
+        MODEL,
+        "-t",
+        f"miracl:{task_dir}",
+        "--corpus-dir",
+        str(corpus_dir),
+        "--depth",
+        "30",
+        "--measures",
+        "nDCG@10,R@30",
+    )
     monkeypatch.setattr(topk, "SEARCH_BLOCK", 7)  # many parts per shard, merged on the driver
     alone = bench(xret_cli, monkeypatch, tmp_path / "alone", *args)
     spread = bench(xret_cli, monkeypatch, tmp_path / "ray", *args, "--ray", "--ray-workers", "2")
@@ -99,7 +121,9 @@ def test_actor_killed_mid_shard_finishes_with_the_same_vectors(ray_runtime, kill
     (kill_switch / "armed").touch()
     store = encode_corpus(corpus, engine, tmp_path / "ray-store", True, log=lambda _: None)
     assert (kill_switch / "fired").exists(), "no actor was killed"
-    expected = encode_corpus(corpus, _in_process(tmp_path), tmp_path / "local", True, log=lambda _: None)
+    expected = encode_corpus(
+        corpus, _in_process(tmp_path), tmp_path / "local", True, log=lambda _: None
+    )
     assert store.rows == expected.rows == 36
     for shard in range(3):
         np.testing.assert_allclose(store.vectors(shard), expected.vectors(shard), atol=1e-6)
@@ -134,15 +158,22 @@ def test_killed_driver_resumes_from_finished_shards(ray_runtime, tmp_path):
     address = ray_runtime.get_runtime_context().gcs_address
     release()  # the driver below needs a CPU for its actor
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.dirname(__file__), *sys.path])}
-    run = subprocess.run([sys.executable, "-c", DRIVER, str(corpus.shards[0].parent), str(root), address],
-                         env=env, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", DRIVER, str(corpus.shards[0].parent), str(root), address],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == -signal.SIGKILL, run.stderr[-2000:]
     messages = []
     engine = hash_engine(tmp_path / "cache", workers=1)
     store = encode_corpus(corpus, engine, root, True, log=messages.append)
     assert messages[0] == f"{corpus.name}: 1 of 4 shards already encoded in {root}"
     assert engine.stats.encoded == sum(r.rows for r in store.shards[1:])  # shard 0 not again
-    expected = encode_corpus(corpus, _in_process(tmp_path), tmp_path / "local", True, log=lambda _: None)
+    expected = encode_corpus(
+        corpus, _in_process(tmp_path), tmp_path / "local", True, log=lambda _: None
+    )
     for shard in range(4):
         np.testing.assert_allclose(store.vectors(shard), expected.vectors(shard), atol=1e-6)
     assert list(store.docids(3)) == list(expected.docids(3))
@@ -160,7 +191,9 @@ def test_text_cache_filled_by_ray_serves_an_in_process_rerun(ray_runtime, tmp_pa
 
 @pytest.mark.realdata
 @pytest.mark.parametrize("task", ["xquad-r", "mlqa-r"])
-def test_real_tasks_same_numbers_on_ray(ray_runtime, task, data_dir, tmp_path, monkeypatch, xret_cli):
+def test_real_tasks_same_numbers_on_ray(
+    ray_runtime, task, data_dir, tmp_path, monkeypatch, xret_cli
+):
     """Paragraphs 0-29 of every language of the real task, all settings, all measures."""
     languages = sorted(p.stem for p in (data_dir / task).glob("*.json"))
     subset = write_lareqa_subset(data_dir / task, languages, slice(0, 30), tmp_path / task)
@@ -172,8 +205,18 @@ def test_real_tasks_same_numbers_on_ray(ray_runtime, task, data_dir, tmp_path, m
 
 def test_an_actors_model_error_is_one_line_on_the_driver(ray_runtime, tmp_path):
     engine = hash_engine(tmp_path, workers=1)
-    wrong = engine_for(replace(engine.spec, dim=65), ClusterOptions(workers=1), "cpu", tmp_path, None,
-                       None, progress=False)
+    wrong = engine_for(
+        replace(engine.spec, dim=65),
+        ClusterOptions(workers=1),
+        "cpu",
+        tmp_path,
+        None,
+        None,
+        progress=False,
+    )
     with pytest.raises(ModelError) as caught:
         wrong.embed(["a text"], Role.QUERY)
-    assert str(caught.value) == "model xret.testing:HashEncoder returned 64-dimensional vectors, its spec says 65"
+    assert (
+        str(caught.value)
+        == "model xret.testing:HashEncoder returned 64-dimensional vectors, its spec says 65"
+    )

@@ -21,7 +21,9 @@ def cluster():
     ray = pytest.importorskip("ray")
     from ray.cluster_utils import Cluster
 
-    nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+    nodes = Cluster(
+        initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False}
+    )
     for _ in range(2):
         nodes.add_node(num_cpus=1)
     nodes.wait_for_nodes()
@@ -40,10 +42,24 @@ def bench(xret_cli, monkeypatch, root, *args):
 
 
 def test_two_nodes_give_the_same_numbers(cluster, tmp_path, monkeypatch, xret_cli):
-    task_dir, corpus_dir = toy_miracl(tmp_path / "toy", languages=("sw", "ru"), passages=30, duplicates=1)
+    task_dir, corpus_dir = toy_miracl(
+        tmp_path / "toy", languages=("sw", "ru"), passages=30, duplicates=1
+    )
     lareqa = f"lareqa:{toy_lareqa(tmp_path / 'lareqa')}"
-    args = ("-m", MODEL, "-t", lareqa, "-t", f"miracl:{task_dir}", "--corpus-dir", str(corpus_dir),
-            "--depth", "25", "--measures", "nDCG@10,R@20")
+    args = (
+        "-m",
+        MODEL,
+        "-t",
+        lareqa,
+        "-t",
+        f"miracl:{task_dir}",
+        "--corpus-dir",
+        str(corpus_dir),
+        "--depth",
+        "25",
+        "--measures",
+        "nDCG@10,R@20",
+    )
     monkeypatch.setattr(topk, "SEARCH_BLOCK", 8)
     alone = bench(xret_cli, monkeypatch, tmp_path / "alone", *args)
     # The same command with the cluster's address; the driver (this process) joins it.

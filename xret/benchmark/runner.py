@@ -113,10 +113,11 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
     if config.cluster is not None:
         from xret.cluster.encode import engine_for
 
-        engine = engine_for(spec, config.cluster, config.device, config.cache_dir, config.batch, cache,
-                            config.progress)
+        engine = engine_for(spec, config.cluster, config.device, config.cache_dir, config.batch,
+                            cache, config.progress)
     else:
-        engine = EmbeddingEngine(spec, load_encoder, cache, config.batch or BatchPolicy(), config.progress)
+        policy = config.batch or BatchPolicy()
+        engine = EmbeddingEngine(spec, load_encoder, cache, policy, config.progress)
     store = ResultStore(config.results_dir)
     outcomes = []
     for name in config.tasks:

@@ -203,7 +203,7 @@ def _evaluate_language(job: Job, engine, stage: Stages, data, language: str) -> 
         embedded = engine.embed([q.text for q in scored], Role.QUERY)
         queries = embedded.vectors[embedded.index]
     k = options.depth
-    exact = getattr(engine, "exact_search", local_exact)  # a distributed engine searches on its workers
+    exact = getattr(engine, "exact_search", local_exact)  # a distributed engine: on its workers
     if options.pool.reduced:
         with stage("load_data"):
             pool = reduced_pool(corpus.passages(), set(judged), options.pool)

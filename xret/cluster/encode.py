@@ -47,14 +47,20 @@ class ActorConfig:
 
 
 class EncodeActor:
-    """One model per actor, loaded in the constructor; ``__call__`` encodes one chunk."""
+    """One model per actor, loaded once (on its first chunk); ``encode`` encodes one chunk,
+    ``search`` searches one part of a corpus."""
 
     def __init__(self, config: ActorConfig):
         from xret.benchmark.device import pick_device
         from xret.models.providers import get_provider
 
-        device = pick_device(config.device if config.device not in (None, "auto") else
-                             "cuda" if config.gpus else "cpu")
+        device = pick_device(
+            config.device
+            if config.device not in (None, "auto")
+            else "cuda"
+            if config.gpus
+            else "cpu"
+        )
         provider = get_provider(config.spec.provider)
         self.where = f"{socket.gethostname()}:{device.name}"
         self.engine = EmbeddingEngine(
@@ -80,7 +86,7 @@ class EncodeActor:
 
 
 class RayEngine(EmbeddingEngine):
-    """The embedding engine with its encoding on Ray; caching and deduplication stay on the driver."""
+    """The embedding engine with its encoding on Ray; cache and deduplication stay on the driver."""
 
     def __init__(
         self,
@@ -113,7 +119,7 @@ class RayEngine(EmbeddingEngine):
             "engine": "ray",
             "workers": self.placement.workers,
             "devices": devices,
-            "device": ", ".join(sorted({d.rsplit(":", 1)[-1] for d in devices}))
+            "device": ", ".join(sorted({d.split(":", 1)[1] for d in devices}))
             or "none (every embedding was cached)",
         }
 
@@ -136,7 +142,8 @@ class RayEngine(EmbeddingEngine):
         done = 0
         try:
             pending = self._pool().map_unordered(
-                lambda actor, rows: actor.encode.remote(rows, [texts[i] for i in rows], role), chunks
+                lambda actor, rows: actor.encode.remote(rows, [texts[i] for i in rows], role),
+                chunks,
             )
             for rows, vectors, tokens, padded, where in pending:
                 if out is None:
@@ -171,7 +178,13 @@ two pools never compete for the cluster's resources."""
 def _actors(config: ActorConfig, resources: dict, workers: int) -> list:
     ray = ray_module()
     context = ray.get_runtime_context()
-    key = (config, tuple(sorted(resources.items())), workers, context.get_job_id(), context.get_node_id())
+    key = (
+        config,
+        tuple(sorted(resources.items())),
+        workers,
+        context.get_job_id(),
+        context.get_node_id(),
+    )
     if key not in _LIVE:
         release()
         actor = ray.remote(max_restarts=-1, max_task_retries=-1, **resources)(EncodeActor)
@@ -195,10 +208,14 @@ def _first_line(err: Exception) -> str:
 
 
 def engine_for(
-    spec: ModelSpec, cluster: ClusterOptions, device: str | None, cache_dir: Path,
-    batch: BatchPolicy | None, cache: EmbeddingCache, progress: bool,
+    spec: ModelSpec,
+    cluster: ClusterOptions,
+    device: str | None,
+    cache_dir: Path,
+    batch: BatchPolicy | None,
+    cache: EmbeddingCache,
+    progress: bool,
 ) -> RayEngine:
     ray_module()  # a missing Ray fails the run before any work
     actor = ActorConfig(spec=spec, device=device, cache_dir=cache_dir, batch=batch)
     return RayEngine(spec, actor, cluster, cache, batch or BatchPolicy(), progress)
-
