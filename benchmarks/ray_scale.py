@@ -75,6 +75,7 @@ def run(args) -> dict:
 
     from xret import paths
     from xret.benchmark.corpus_store import encode_corpus
+    from xret.benchmark.device import pick_device
     from xret.cluster.encode import release
     from xret.models import model_spec
     from xret.models.providers import get_provider
@@ -86,7 +87,10 @@ def run(args) -> dict:
     corpus = Corpus(name="bench-corpus", language="xx", shards=find_shards(corpus_dir))
     cache = work / "cache"
     spec = model_spec(args.model)
-    spec = get_provider(spec.provider).resolve(spec, cache)
+    provider = get_provider(spec.provider)
+    spec = provider.resolve(spec, cache)
+    # A model built on first use (me5-small-q4) is built here, so no configuration pays for it.
+    provider.load(spec, pick_device(args.device), cache)
     cores = os.cpu_count() or 1
     configs = [c.replace("<C>", str(cores)) for c in args.configs]
     start = time.perf_counter()
