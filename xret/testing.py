@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +35,26 @@ class HashEncoder:
 
     def token_lengths(self, texts: Sequence[str], role=None) -> np.ndarray:
         return np.array([len(_WORD.findall(t)) + 2 for t in texts], dtype=np.int64)
+
+
+KILL_SWITCH = "XRET_TEST_KILL_SWITCH"
+"""A folder: while ``armed`` exists in it, the next ``KilledOnceHashEncoder.encode`` kills its process."""
+
+
+class KilledOnceHashEncoder(HashEncoder):
+    """``HashEncoder`` whose process dies in the first ``encode`` after ``$XRET_TEST_KILL_SWITCH/armed``
+    appears, once (the file is renamed ``fired``): fault injection for distributed runs."""
+
+    def encode(self, texts: Sequence[str], role=None) -> np.ndarray:
+        switch = os.environ.get(KILL_SWITCH)
+        if switch:
+            try:
+                os.rename(Path(switch) / "armed", Path(switch) / "fired")
+            except FileNotFoundError:
+                pass
+            else:
+                os._exit(1)
+        return super().encode(texts, role)
 
 
 def write_lareqa_task(root: Path, paragraphs: dict[str, list[dict]]) -> Path:

@@ -27,6 +27,8 @@ CPU = Device("cpu", "float32")
 
 
 def pick_device(requested: str | None = None) -> Device:
+    if requested == "cpu":  # decided without importing torch (seconds), e.g. on Ray CPU actors
+        return Device("cpu", "float32")
     import torch
 
     if requested is None or requested == "auto":

@@ -158,6 +158,10 @@ class EmbeddingEngine:
             self.load_seconds += time.perf_counter() - start
         return self._encoder
 
+    def placement_facts(self) -> dict:
+        """How this engine computes vectors, for the record's provenance."""
+        return {"engine": "in-process", "workers": 1}
+
     def namespace(self, role: Role) -> str:
         return self.spec.embedding_namespace(role, self.device.dtype)
 

@@ -20,6 +20,7 @@ from xret.benchmark.measures import parse_measures
 from xret.benchmark.pools import PoolSpec
 from xret.benchmark.search import IndexSpec
 from xret.benchmark.strategies import Job, Plan, Stages, Strategy, strategy_for
+from xret.cluster.runtime import ClusterOptions
 from xret.models import model_spec
 from xret.models.providers import device_for, get_provider
 from xret.models.spec import ModelSpec, recorded_source
@@ -71,6 +72,8 @@ class BenchConfig:
     """Task files (``--task-file``) whose tasks ``tasks`` may name."""
     save_run: bool = False
     """Write each cell's TREC run and qrels beside the record (xret.results.runs)."""
+    cluster: ClusterOptions | None = None
+    """Encode and search on Ray (xret.cluster); None: in this process."""
 
 
 @dataclass(frozen=True)
@@ -106,20 +109,30 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
     resolved = provider.resolve(model, config.cache_dir)
     if resolved.caveat:
         log(f"warning: {resolved.caveat}")
-    device = device_for(provider, config.device)
+    if config.cluster is None:
+        device = device_for(provider, config.device)
+    else:
+        from xret.cluster.encode import cluster_device, ray_engine
+
+        device = cluster_device(config.cluster, provider, config.device)
     policy = config.batch or BatchPolicy.for_device(device.is_cuda)
     cache = EmbeddingCache(config.cache_dir / "embeddings")
     engines: dict[ModelSpec, EmbeddingEngine] = {}
 
     def engine_for(spec: ModelSpec) -> EmbeddingEngine:
         """One engine per prompt pair (a task's prompts policy may differ from another's)."""
-        if spec not in engines:
+        if spec in engines:
+            return engines[spec]
+        if config.cluster is not None:
+            engines[spec] = ray_engine(spec, config.cluster, device, config.cache_dir, policy, cache,
+                                       config.progress)
+            return engines[spec]
 
-            def load_encoder():
-                log(f"loading {spec.name} on {device.name} ({device.dtype})")
-                return provider.load(spec, device, config.cache_dir)
+        def load_encoder():
+            log(f"loading {spec.name} on {device.name} ({device.dtype})")
+            return provider.load(spec, device, config.cache_dir)
 
-            engines[spec] = EmbeddingEngine(spec, load_encoder, cache, policy, config.progress, device)
+        engines[spec] = EmbeddingEngine(spec, load_encoder, cache, policy, config.progress, device)
         return engines[spec]
 
     store = ResultStore(config.results_dir)
@@ -235,6 +248,7 @@ def _bench_task(job: Job, strategy: Strategy, engine: EmbeddingEngine, key: str)
         summary=summarise(per_language, task.aggregates),
         provenance={
             **environment(),
+            **engine.placement_facts(),
             "device": _producers(engine.producers[producers_before:]),
             "dtype": engine.device.dtype,
             "timings": timings,

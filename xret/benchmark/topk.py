@@ -216,6 +216,7 @@ def _evaluate_language(job: Job, engine, stage: Stages, data, language: str) -> 
         embedded = engine.embed([q.text for q in scored], Role.QUERY)
         queries = embedded.vectors[embedded.index]
     k = options.depth
+    exact = getattr(engine, "exact_search", local_exact)  # a distributed engine: on its workers
     if options.pool.reduced:
         with stage("load_data"):
             pool = reduced_pool(corpus.passages(), set(judged), options.pool)
@@ -223,7 +224,7 @@ def _evaluate_language(job: Job, engine, stage: Stages, data, language: str) -> 
         with stage("embed"):
             vectors = engine.embed([passage_text(d, options.title) for d in pool.documents], Role.DOCUMENT)
         source = _InMemory(vectors.vectors[vectors.index])
-        hits, index = search(source, queries, k, options.index, stage)
+        hits, index = search(source, queries, k, options.index, stage, exact)
         docids = [[pool.documents[i].id for i in row if i >= 0] for row in hits.ids]
         present, passages, size = set(pool.judged_found), pool.passages_seen, len(pool.documents)
     else:
@@ -231,7 +232,7 @@ def _evaluate_language(job: Job, engine, stage: Stages, data, language: str) -> 
             root = corpus_root(job.config.cache_dir, engine, corpus, options.title)
             store = encode_corpus(corpus, engine, root, options.title, log=job.log)
             engine.note_cached(Role.DOCUMENT)  # shards encoded by earlier runs, as the cache says
-        hits, index = search(store, queries, k, options.index, stage)
+        hits, index = search(store, queries, k, options.index, stage, exact)
         with stage("search"):
             docids = store.docids_of(hits.ids)
             present = {d for shard in range(len(store.shards)) for d in store.docids(shard) if d in judged}
@@ -295,11 +296,23 @@ class _InMemory:
         return self._vectors[chosen]
 
 
-def search(source, queries: np.ndarray, k: int, spec: IndexSpec, stage: Stages) -> tuple[Hits, dict]:
+def local_exact(source, queries: np.ndarray, k: int) -> Hits:
+    """Flat search block by block, merged exactly (memory: one block)."""
+    merged = TopK(len(queries), k)
+    for offset, block in source.blocks(SEARCH_BLOCK):
+        flat = FlatIndex(source.dim)
+        flat.add(block)
+        merged.push(flat.search(queries, k), offset)
+    return merged.result()
+
+
+def search(
+    source, queries: np.ndarray, k: int, spec: IndexSpec, stage: Stages, exact=local_exact
+) -> tuple[Hits, dict]:
     """Top k of ``queries`` over a vector source; returns the hits and the parameters used.
 
-    Flat: block by block, exact, merged (memory: one block). IVF/HNSW: one index over the
-    whole source, built block by block (memory: the index).
+    Flat: ``exact`` (``local_exact``, or the engine's own, e.g. on Ray workers). IVF/HNSW: one
+    index over the whole source, built block by block (memory: the index).
     """
     params = spec.resolved(source.rows, k)
     if source.rows == 0 or len(queries) == 0:
@@ -307,12 +320,7 @@ def search(source, queries: np.ndarray, k: int, spec: IndexSpec, stage: Stages) 
         return Hits(scores=empty.astype(np.float32), ids=empty.astype(np.int64)), params
     if spec.exact:
         with stage("search"):
-            merged = TopK(len(queries), k)
-            for offset, block in source.blocks(SEARCH_BLOCK):
-                flat = FlatIndex(source.dim)
-                flat.add(block)
-                merged.push(flat.search(queries, k), offset)
-            return merged.result(), params
+            return exact(source, queries, k), params
     if spec.kind == "ivf" and params["nlist"] > source.rows:
         raise XretError(f"--nlist {params['nlist']} exceeds the {source.rows:,} vectors to index")
     with stage("index"):
