@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from xret import __version__
+from xret.benchmark.device import PRECISIONS
 from xret.errors import XretError
 
 
@@ -79,6 +80,8 @@ def _corpus_config(corpus_dir, pool, distractors, seed, index_kind, nlist, nprob
 @click.option("--batch-size", type=int, help="Most texts per batch [default: 128 on CPU, 1024 on GPU].")
 @click.option("--max-tokens", type=int, help="Most padded tokens per batch [default: 8192 on CPU, 131072 on GPU].")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
+              help="auto: fp32 on CPU, fp16 on CUDA; bf16: fast on CPUs with bf16 units and GPUs.")
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Local copy of the data [env XRET_DATA_DIR].")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Downloads, models, embeddings [env XRET_CACHE_DIR].")
 @click.option("--results-dir", type=click.Path(path_type=Path), help="Where records go [env XRET_RESULTS_DIR].")
@@ -88,7 +91,7 @@ def _corpus_config(corpus_dir, pool, distractors, seed, index_kind, nlist, nprob
 @click.option("--document-prompt", help="Override the model's document prompt (e.g. 'Passage: ').")
 @_corpus_options
 def bench(model, tasks, languages, settings, measures, candidate_text, batch_size, max_tokens, device,
-          data_dir, cache_dir, results_dir, overwrite, quiet, query_prompt, document_prompt, **corpus) -> None:
+          precision, data_dir, cache_dir, results_dir, overwrite, quiet, query_prompt, document_prompt, **corpus) -> None:
     """Evaluate MODEL on tasks; writes one result record per task and prints a summary."""
     from xret import paths
     from xret.benchmark.runner import BenchConfig, run_bench
@@ -108,6 +111,7 @@ def bench(model, tasks, languages, settings, measures, candidate_text, batch_siz
         query_prompt=query_prompt,
         document_prompt=document_prompt,
         device=device,
+        precision=precision,
         batch=_batch_policy(batch_size, max_tokens),
         data_dir=paths.data_dir(data_dir),
         cache_dir=paths.cache_dir(cache_dir),

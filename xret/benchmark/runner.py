@@ -61,6 +61,8 @@ class BenchConfig:
     document_prompt: str | None = None
     """Prompt overrides (None: the model spec's own prompts)."""
     device: str | None = None
+    precision: str | None = None
+    """auto (None), fp32, bf16 or fp16: resolved with the device (xret.benchmark.device)."""
     batch: BatchPolicy | None = None
     """None: the device's defaults (BatchPolicy.for_device)."""
     overwrite: bool = False
@@ -100,10 +102,10 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
     used_device: list[str] = []
 
     def load_encoder():
-        device = pick_device(config.device)
+        device = pick_device(config.device, config.precision)
         used_device.append(device.name)
         engine.policy = config.batch or BatchPolicy.for_device(device.is_cuda)
-        log(f"loading {spec.name} on {device.name} ({device.dtype})")
+        log(f"loading {spec.name} on {device.name} ({device.precision})")
         return provider.load(spec, device, config.cache_dir)
 
     engine = EmbeddingEngine(
