@@ -308,6 +308,11 @@ def main(argv: list[str] | None = None) -> None:
 
     if not args.cpu and not torch.cuda.is_available():
         fail("no CUDA device (torch.cuda.is_available() is False); --cpu runs the smoke check")
+    import sentence_transformers
+
+    if not hasattr(sentence_transformers.SentenceTransformer, "preprocess"):
+        fail(f"sentence-transformers {sentence_transformers.__version__} has no "
+             "SentenceTransformer.preprocess, which xret's provider uses; install 6.x")
     device_name, archs, sizes, words = (
         ("cpu", (TINY,), SMOKE, 500) if args.cpu else ("cuda", ARCHS, FULL, 30000))
     precisions = ("fp32",) if args.cpu else ("fp32", "fp16", "bf16")

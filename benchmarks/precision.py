@@ -3,6 +3,7 @@ protocol, per cell and macro.
 
     python -m benchmarks.precision [--model me5-small-q4] [--tasks xquad-r mlqa-r]
         [--languages en,de,zh] [--precisions fp32 bf16-autocast bf16-weights] [--out FILE]
+        [--paragraphs N] [--work DIR]
 
 Each precision runs ``xret bench`` (in this process, one after the other) with its own empty
 embedding cache and results folder under ``--work`` (default: a temporary folder), sharing one
@@ -10,7 +11,9 @@ built model folder. With a kept ``--work`` folder, precisions can run as separat
 last call with all of them collects their finished records. The JSON keeps, per task:
 every precision's macro summary, encode stats (texts, tokens, seconds → tokens/s) and end-to-end
 time, and each non-fp32 precision's per-cell and macro deltas against fp32 (MAP, R@1, RD).
-MAP deltas do not depend on the CPU's speed; the times do (the machine is described: CPU flags,
+``--paragraphs N`` runs each task on its first N paragraphs (a LAReQA-format subset; the
+languages stay parallel) where the machine cannot afford the whole. MAP deltas do not depend on
+the CPU's speed; the times do (the machine is described: CPU flags,
 the kernels torch uses, load average before and after).
 """
 
@@ -93,6 +96,7 @@ def main() -> None:
                         default=["fp32", "bf16-autocast", "bf16-weights"])
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/precision-cpu.json"))
     parser.add_argument("--work", type=Path, help="keep embeddings and records here (resumable)")
+    parser.add_argument("--paragraphs", type=int, help="only each task's first N paragraphs")
     args = parser.parse_args()
     args.languages = tuple(args.languages.split(",")) if args.languages else None
     model_cache = paths.cache_dir()
@@ -101,6 +105,8 @@ def main() -> None:
               "model": args.model, "tasks": args.tasks, "languages": args.languages, "runs": {}}
     with tempfile.TemporaryDirectory(prefix="xret-precision-") as tmp:
         work = args.work or Path(tmp)
+        if args.paragraphs:
+            args.tasks = [subset(task, args, work) for task in args.tasks]
         for precision in args.precisions:
             report["runs"][precision] = run_precision(args, precision, model_cache, work)
     report["machine"]["load_after"] = os.getloadavg()
@@ -116,6 +122,17 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     print(table(report))
+
+
+def subset(task: str, args, work: Path) -> str:
+    """``lareqa:<folder>`` holding the first ``--paragraphs`` paragraphs of ``task``'s files."""
+    from xret.tasks import get_task
+    from xret.testing import write_lareqa_subset
+
+    languages = args.languages or get_task(task).languages
+    out = work / f"{task}-first-{args.paragraphs}"
+    write_lareqa_subset(paths.data_dir() / task, languages, slice(args.paragraphs), out)
+    return f"lareqa:{out}"
 
 
 def table(report: dict) -> str:
