@@ -1,6 +1,7 @@
 """Performance harness (not a timed test): ``xret bench`` end to end against a bare encode.
 
     python -m benchmarks.perf [--model me5-small-q4] [--task xquad-r] [--repeat 1] [--out FILE]
+        [--precision auto|fp32|bf16]
 
 Runs, as separate processes on the same machine, interleaved ``--repeat`` times:
   1. ``xret bench`` with a cold embedding cache (the built model folder is reused, as a user's
@@ -9,7 +10,11 @@ Runs, as separate processes on the same machine, interleaved ``--repeat`` times:
   2. the reference: a bare ``SentenceTransformer.encode`` of the same unique texts
      (benchmarks/bare_encode.py, batch 64);
 then once a warm rerun (``--overwrite`` with every embedding cached) and ``xret --help``.
-Prints a short table and writes JSON (medians; every run kept) with the machine described.
+Prints a short table and writes JSON (medians; every run kept) with the machine described: its
+CPU flags, torch's vector ISA, and the kernels a Linear layer ran at the chosen precision (oneDNN's
+own report: e.g. ``brg_matmul:avx512_core_amx``, or none where ATen's fallback ran). ``xret bench``
+runs at ``--precision``; the bare reference always runs fp32. The bf16 target (≤ 0.35× the bare
+fp32 encode) applies only where the CPU has bf16 matrix units; the JSON says whether it does.
 """
 
 from __future__ import annotations
@@ -37,6 +42,31 @@ def machine() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 2**20, 1),
             "platform": f"{platform.system()} {platform.machine()}", "python": platform.python_version(),
             "gpu": _gpu()}
+
+
+def kernels(precision: str) -> dict:
+    """What a Linear layer ran here at ``precision`` (as ``xret bench`` would), from oneDNN's
+    verbose log in a child process: its ISA line and the implementations it executed."""
+    from xret.benchmark.device import cpu_flags, cpu_kernels
+
+    probe = ("import torch\n"
+             "from xret.benchmark.device import pick_device\n"
+             f"device = pick_device('cpu', {precision!r})\n"
+             "layer = torch.nn.Linear(384, 1536)\n"
+             "x = torch.randn(64, 384)\n"
+             "if device.mode == 'weights':\n"
+             "    layer, x = layer.to(device.torch_dtype()), x.to(device.torch_dtype())\n"
+             "with torch.inference_mode(), device.autocast():\n"
+             "    layer(x)\n")
+    env = {**os.environ, "ONEDNN_VERBOSE": "1", "DNNL_VERBOSE": "1"}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                         timeout=300).stdout.splitlines()
+    isa = next((ln.split(",")[-1] for ln in out if ",info,cpu,isa:" in ln), None)
+    ran = sorted({ln.split(",")[5] for ln in out if ",exec," in ln and len(ln.split(",")) > 5})
+    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "amx_fp16")
+    return {**cpu_kernels(), "precision": precision,
+            "cpu_flags": [f for f in wanted if f in set(cpu_flags())],
+            "onednn_isa": isa, "onednn_kernels_ran": ran or "none (ATen's own kernels ran)"}
 
 
 def _gpu() -> str | None:
@@ -85,7 +115,8 @@ def cold_cache(cache: Path, shared: Path) -> Path:
 
 def xret_bench(args, env: dict, results: Path, overwrite: bool) -> dict:
     cmd = [sys.executable, "-m", "xret", "bench", "-m", args.model, "-t", args.task, "-q",
-           "--results-dir", str(results)] + (["--overwrite"] if overwrite else [])
+           "--precision", args.precision, "--results-dir", str(results)]
+    cmd += ["--overwrite"] if overwrite else []
     if args.languages:
         cmd += ["-l", args.languages]
     measured = run(cmd, env)
@@ -115,7 +146,14 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64, help="of the bare reference")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--precision", default="auto", help="of xret bench: auto, fp32, bf16")
+    parser.add_argument("--kernels-only", action="store_true",
+                        help="print the machine and kernel report and stop")
     args = parser.parse_args()
+    probe = kernels(args.precision)
+    if args.kernels_only:
+        print(json.dumps({"machine": machine(), "kernels": probe}, indent=1))
+        return
 
     shared_cache = paths.cache_dir()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
@@ -146,12 +184,16 @@ def main() -> None:
         "bare_tokens_per_s": reference[-1]["tokens"] / bare_encode,
         "warm_rerun_wall": warm["wall"],
         "help_median": statistics.median(helps),
+        "precision": args.precision,
+        "bf16_target_applies": args.precision == "bf16" and probe["bf16_units"],
     }
-    report = {"machine": machine(), "model": args.model, "task": args.task, "languages": args.languages,
+    report = {"machine": machine(), "kernels": probe, "model": args.model, "task": args.task, "languages": args.languages,
               "summary": summary, "xret_cold": cold, "bare": reference, "xret_warm": warm, "help": helps}
     width = max(map(len, summary))
     for key, value in summary.items():
-        print(f"{key:<{width}}  {value:10.3f}")
+        shown = f"{value:10.3f}" if isinstance(value, float) else value
+        print(f"{key:<{width}}  {shown}")
+    print(f"kernels: {probe['torch_cpu_capability']}, oneDNN ran {probe['onednn_kernels_ran']}")
     stages = cold[-1]["stages"]
     print("xret stages (s): " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
     if args.out:

@@ -9,6 +9,7 @@ import click
 from click.core import ParameterSource
 
 from xret import __version__
+from xret.benchmark.device import PRECISIONS
 from xret.errors import XretError
 
 
@@ -85,6 +86,8 @@ def _corpus_config(corpus_dir, pool, distractors, seed, index_kind, nlist, nprob
 @click.option("--batch-size", type=int, help="Most texts per batch [default: 128 on CPU, 1024 on GPU].")
 @click.option("--max-tokens", type=int, help="Most padded tokens per batch [default: 8192 on CPU, 131072 on GPU].")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
+              help="auto: fp32 on CPU, fp16 on CUDA; bf16: fast on CPUs with bf16 units and GPUs.")
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Local copy of the data [env XRET_DATA_DIR].")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Downloads, models, embeddings [env XRET_CACHE_DIR].")
 @click.option("--results-dir", type=click.Path(path_type=Path), help="Where records go [env XRET_RESULTS_DIR].")
@@ -102,8 +105,8 @@ def _corpus_config(corpus_dir, pool, distractors, seed, index_kind, nlist, nprob
 @click.option("--ray-cpus", type=int, default=1, show_default=True, help="Ray: CPUs per CPU actor.")
 @_corpus_options
 def bench(model, tasks, task_files, languages, settings, measures, candidate_text, batch_size,
-          max_tokens, device, data_dir, cache_dir, results_dir, overwrite, save_run, quiet, query_prompt,
-          document_prompt, ray_address, ray_workers, ray_cpus, **corpus) -> None:
+          max_tokens, device, precision, data_dir, cache_dir, results_dir, overwrite, save_run, quiet,
+          query_prompt, document_prompt, ray_address, ray_workers, ray_cpus, **corpus) -> None:
     """Evaluate MODEL on tasks; writes one result record per task and prints a summary."""
     from xret import paths
     from xret.api import run
@@ -128,6 +131,7 @@ def bench(model, tasks, task_files, languages, settings, measures, candidate_tex
         query_prompt=query_prompt,
         document_prompt=document_prompt,
         device=device,
+        precision=precision,
         batch=_batch_policy(batch_size, max_tokens),
         data_dir=paths.data_dir(data_dir),
         cache_dir=paths.cache_dir(cache_dir),

@@ -142,7 +142,7 @@ def test_store_location_depends_on_model_prompt_and_title(tmp_path):
     e = engine(RecordingEncoder())
     with_title, without = corpus_root(tmp_path, e, corpus, True), corpus_root(tmp_path, e, corpus, False)
     assert with_title != without and with_title.parent == without.parent
-    assert with_title.parent.name == SPEC.embedding_namespace(Role.DOCUMENT, e.device.dtype)
+    assert with_title.parent.name == SPEC.embedding_namespace(Role.DOCUMENT, e.device.key)
     other_prompt = EmbeddingEngine(replace(SPEC, document_prompt=""), None, None)
     assert corpus_root(tmp_path, other_prompt, corpus, True) != with_title
 

@@ -163,7 +163,7 @@ class EmbeddingEngine:
         return {"engine": "in-process", "workers": 1}
 
     def namespace(self, role: Role) -> str:
-        return self.spec.embedding_namespace(role, self.device.dtype)
+        return self.spec.embedding_namespace(role, self.device.key)
 
     def note_cached(self, role: Role) -> None:
         """Vectors of ``role`` were taken from the cache (here or in a corpus store)."""

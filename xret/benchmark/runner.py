@@ -64,6 +64,8 @@ class BenchConfig:
     document_prompt: str | None = None
     """Prompt overrides (None: the model spec's own prompts)."""
     device: str | None = None
+    precision: str | None = None
+    """auto (None), fp32, bf16 or fp16: resolved with the device (xret.benchmark.device)."""
     batch: BatchPolicy | None = None
     """None: the device's defaults (BatchPolicy.for_device)."""
     overwrite: bool = False
@@ -110,11 +112,11 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
     if resolved.caveat:
         log(f"warning: {resolved.caveat}")
     if config.cluster is None:
-        device = device_for(provider, config.device)
+        device = device_for(provider, config.device, config.precision)
     else:
         from xret.cluster.encode import cluster_device, ray_engine
 
-        device = cluster_device(config.cluster, provider, config.device)
+        device = cluster_device(config.cluster, provider, config.device, config.precision)
     policy = config.batch or BatchPolicy.for_device(device.is_cuda)
     cache = EmbeddingCache(config.cache_dir / "embeddings")
     engines: dict[ModelSpec, EmbeddingEngine] = {}
@@ -129,7 +131,7 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
             return engines[spec]
 
         def load_encoder():
-            log(f"loading {spec.name} on {device.name} ({device.dtype})")
+            log(f"loading {spec.name} on {device.name} ({device.precision})")
             return provider.load(spec, device, config.cache_dir)
 
         engines[spec] = EmbeddingEngine(spec, load_encoder, cache, policy, config.progress, device)
@@ -152,7 +154,7 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
             "prompts": {"query": spec.query_prompt, "document": spec.document_prompt},
         }
         plan = strategy.plan(config, task, measures, options)
-        identity = result_identity(spec, device.dtype, data_checksums(task, languages), plan)
+        identity = result_identity(spec, device.key, data_checksums(task, languages), plan)
         key = result_key(plan.name, spec.name, spec.revision or "unknown", identity)
         if store.has(key) and not config.overwrite:
             outcomes.append(BenchOutcome(store.json_path(key), store.load(key), skipped=True))
@@ -174,12 +176,12 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
     return outcomes
 
 
-def result_identity(spec: ModelSpec, dtype: str, task_data: dict[str, str], plan: Plan) -> dict:
+def result_identity(spec: ModelSpec, precision: str, task_data: dict[str, str], plan: Plan) -> dict:
     """Everything that identifies a result, hashed into its key: the model's vectors (provider,
     source, revision, prompts, length, similarity, dtype), every data file and corpus shard by
     content, and every option that changes a number."""
     return {
-        "model": spec.identity(dtype),
+        "model": spec.identity(precision),
         "data": {**task_data, **plan.data},
         "options": plan.options,
     }
@@ -251,6 +253,7 @@ def _bench_task(job: Job, strategy: Strategy, engine: EmbeddingEngine, key: str)
             **engine.placement_facts(),
             "device": _producers(engine.producers[producers_before:]),
             "dtype": engine.device.dtype,
+            "precision": engine.device.precision,
             "timings": timings,
             "encode": encoded.as_dict(),
         },

@@ -24,10 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from xret.benchmark.cache import EmbeddingCache
-from xret.benchmark.device import Device, pick_device
+from xret.benchmark.device import Device, cuda_device, pick_device
 from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
 from xret.cluster.runtime import ClusterOptions, Placement, connect, ray_module
 from xret.errors import ModelError, XretError
+from xret.models.providers import device_for
 from xret.models.spec import ModelSpec, Role
 
 CHUNKS_PER_WORKER = 4
@@ -198,20 +199,21 @@ def _first_line(err: Exception) -> str:
     return next((line for line in str(err).splitlines() if line.strip()), type(err).__name__)
 
 
-def cluster_device(cluster: ClusterOptions, provider, requested: str | None) -> Device:
-    """The device (and dtype) the actors run on, decided once on the driver: a provider with a
-    runtime of its own says where it runs; ``auto`` is a GPU when the cluster has GPUs (the
-    driver itself may have none), else the CPU; an explicit device is taken as given."""
-    fixed = getattr(provider, "fixed_device", None)
-    if fixed is not None:
-        return fixed
+def cluster_device(
+    cluster: ClusterOptions, provider, requested: str | None, precision: str | None
+) -> Device:
+    """The device and precision the actors run on, decided once on the driver: a provider with
+    a runtime of its own says where it runs; ``auto`` is a GPU when the cluster has GPUs (the
+    driver itself may have none), else the CPU; the precision follows pick_device's rule."""
+    if getattr(provider, "fixed_device", None) is not None:
+        return device_for(provider, requested, precision)
     if requested in (None, "auto"):
         requested = "cuda" if connect(cluster).gpus else "cpu"
     if requested == "cpu":
-        return pick_device("cpu")
+        return pick_device("cpu", precision)
     if not requested.startswith("cuda"):
         raise XretError(f"--device {requested}: expected auto, cpu, cuda or cuda:N")
-    return Device(requested, "float16")  # as pick_device decides for CUDA
+    return cuda_device(requested, precision)
 
 
 def ray_engine(

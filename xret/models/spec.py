@@ -56,7 +56,8 @@ class ModelSpec:
         return None if self.languages is None else language in self.languages
 
     def identity(self, dtype: str) -> dict:
-        """Everything that can change this model's vectors, run at ``dtype``: the model part of
+        """Everything that can change this model's vectors, run at ``dtype`` (the precision as
+        ``Device.key`` gives it: bf16 autocast and bf16 weights differ): the model part of
         every result key. Pooling is in the weights the revision identifies; normalisation
         follows the similarity (cosine: normalised, dot: as the model returns them)."""
         return {**self._vector_identity(dtype), "prompts": {r.value: self.prompt(r) for r in Role}}

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from xret.benchmark.device import Device, pick_device
+from xret.errors import XretError
 from xret.models.encoder import Encoder
 from xret.models.spec import ModelSpec
 
@@ -43,9 +44,14 @@ def get_provider(name: str) -> Provider:
     return getattr(importlib.import_module(module), attr)()
 
 
-def device_for(provider: Provider, requested: str | None) -> Device:
+def device_for(provider: Provider, requested: str | None, precision: str | None = None) -> Device:
     """Where and at which precision ``provider``'s encoders run: pick_device decides for torch
     models; a provider with a runtime of its own (C, numpy, a user's object) declares where it
-    runs as ``fixed_device``."""
+    runs as ``fixed_device``, and a --precision it cannot honour is refused, never ignored."""
     fixed = getattr(provider, "fixed_device", None)
-    return fixed if fixed is not None else pick_device(requested)
+    if fixed is None:
+        return pick_device(requested, precision)
+    if precision not in (None, "auto", fixed.precision):
+        raise XretError(f"--precision {precision}: this model runs on a runtime of its own "
+                        f"({fixed.name}, {fixed.precision}); leave --precision at auto")
+    return fixed

@@ -38,9 +38,11 @@ def local_folder(spec: ModelSpec) -> Path | None:
 
 
 class SentenceTransformerEncoder:
-    def __init__(self, spec: ModelSpec, model):
+    def __init__(self, spec: ModelSpec, model, device: Device):
         self.spec = spec
         self.model = model
+        self.device = device
+        """Where and at which precision (xret.benchmark.device) the forward passes run."""
 
     def token_lengths(self, texts: Sequence[str], role: Role) -> np.ndarray:
         prompt = self.spec.prompt(role)
@@ -84,7 +86,8 @@ class SentenceTransformerEncoder:
                                 for k, v in features.items()}
                 else:
                     features = batch_to_device(features, device)
-                embeddings = self.model(features)["sentence_embedding"]
+                with self.device.autocast():
+                    embeddings = self.model(features)["sentence_embedding"]
                 yield embeddings.float().cpu().numpy()
 
 
@@ -124,10 +127,10 @@ def load_sentence_transformer(spec: ModelSpec, folder: Path | None, device: Devi
         raise ModelError(f"cannot load sentence-transformers model {spec.source!r}: {_first_line(err)}") from None
     if spec.max_seq_length:
         model.max_seq_length = spec.max_seq_length
-    if device.dtype == "float16":
-        model.half()
+    if device.mode == "weights" and device.dtype != "float32":
+        model.to(device.torch_dtype())
     model.eval()
-    return SentenceTransformerEncoder(spec, model)
+    return SentenceTransformerEncoder(spec, model, device)
 
 
 def _offline() -> bool:
