@@ -135,4 +135,38 @@ def test_cli_rejects_fp16_on_cpu_in_one_line(xret_cli, tmp_path):
                               "--cache-dir", str(tmp_path / "c"),
                               "--results-dir", str(tmp_path / "r"))
     assert code != 0 and err.strip().splitlines() == [
-        "xret: error: --precision fp16 needs a CUDA device; on a CPU use bf16 or fp32"]
+        "xret: error: --precision fp16: this model chooses its own device and precision; "
+        "leave --precision at auto"]  # a module:attr encoder: never silently ignored
+    with pytest.raises(XretError, match="--precision fp16 needs a CUDA device; on a CPU use bf16 or fp32"):
+        pick_device("cpu", "fp16")
+
+
+def test_precision_is_part_of_every_key():
+    """bf16 autocast and bf16 weights give different vectors than fp32 and than each other, so
+    their cache namespaces and result identities differ; fp32 and fp16 keys read as before."""
+    from xret.models.spec import ModelSpec, Role
+
+    spec = ModelSpec(name="m", provider="sentence-transformers", source="m", revision="r")
+    devices = [Device("cpu", "float32"), Device("cpu", "bfloat16", "autocast"),
+               Device("cpu", "bfloat16", "weights"), Device("cuda", "float16")]
+    assert [d.key for d in devices] == ["float32", "bfloat16-autocast", "bfloat16", "float16"]
+    assert len({spec.embedding_namespace(Role.QUERY, d.key) for d in devices}) == 4
+    assert len({str(spec.identity(d.key)) for d in devices}) == 4
+
+
+@pytest.mark.slow
+def test_a_bf16_run_after_an_fp32_run_is_a_new_result(xret_cli, tmp_path):
+    from xret.results.store import load_record
+    from xret.testing import tiny_sentence_transformer, write_lareqa_task
+
+    model = tiny_sentence_transformer(tmp_path / "tiny")
+    task = write_lareqa_task(tmp_path / "task", {"en": [
+        {"sentences": ["Cats purr.", "Dogs bark."], "questions": [("q0", "Who purrs?", 0)]}]})
+    common = ("bench", "-m", str(model), "-t", f"lareqa:{task}", "-q", "--cache-dir", str(tmp_path / "c"),
+              "--results-dir", str(tmp_path / "r"), "--device", "cpu")
+    assert xret_cli(*common)[0] == 0
+    code, _, err = xret_cli(*common, "--precision", "bf16")
+    assert code == 0 and "already done" not in err, err
+    records = [load_record(p) for p in (tmp_path / "r").rglob("*.json")]
+    assert sorted(r.provenance["precision"] for r in records) == ["bf16-autocast", "fp32"]
+    assert all(r.provenance["encode"]["encoded"] > 0 for r in records)  # no vectors shared
