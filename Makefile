@@ -18,7 +18,7 @@ export HF_DATASETS_OFFLINE ?= 1
 MODEL ?= me5-small-q4
 TASKS ?= xquad-r
 
-.PHONY: install bench test test-fast clean
+.PHONY: install bench lint test test-fast clean
 
 install: $(VENV)/.installed
 	@echo "xret is installed in $(VENV): '. $(BIN)/activate' then 'xret --help', or run $(BIN)/xret"
@@ -39,6 +39,13 @@ $(VENV)/.installed: pyproject.toml
 
 bench: install
 	$(BIN)/xret bench --model $(MODEL) $(foreach t,$(TASKS),--task $(t))
+
+# Style: ruff (pinned in the test extra; rules and line length in pyproject.toml).
+LINT_PATHS := xret tests benchmarks examples
+
+lint: install
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 test: install
 	$(BIN)/python -m pytest

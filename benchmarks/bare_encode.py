@@ -29,16 +29,28 @@ def unique_texts(task_name: str, languages: tuple[str, ...] | None) -> dict[Role
     task = get_task(task_name)
     data = load_task(task, task.check_languages(languages), paths.data_dir(), paths.cache_dir())
     docs = [candidate_text(d, CandidateText.SENTENCE) for d in data.documents]
-    return {Role.DOCUMENT: list(dict.fromkeys(docs)), Role.QUERY: list(dict.fromkeys(q.text for q in data.queries))}
+    return {
+        Role.DOCUMENT: list(dict.fromkeys(docs)),
+        Role.QUERY: list(dict.fromkeys(q.text for q in data.queries)),
+    }
 
 
 def padded_tokens(model, texts: list[str], prompt: str, batch_size: int) -> tuple[int, int]:
-    """Real and padded tokens of sentence-transformers' batching: longest text (in characters) first."""
-    lengths = np.array([len(ids) for ids in model.tokenizer(
-        [prompt + t for t in texts], truncation=True, max_length=model.max_seq_length)["input_ids"]])
+    """Real and padded tokens of sentence-transformers' batching: longest text (in characters)
+    first."""
+    lengths = np.array(
+        [
+            len(ids)
+            for ids in model.tokenizer(
+                [prompt + t for t in texts], truncation=True, max_length=model.max_seq_length
+            )["input_ids"]
+        ]
+    )
     order = np.argsort([-len(t) for t in texts], kind="stable")
-    padded = sum(int(lengths[order[i : i + batch_size]].max()) * len(order[i : i + batch_size])
-                 for i in range(0, len(order), batch_size))
+    padded = sum(
+        int(lengths[order[i : i + batch_size]].max()) * len(order[i : i + batch_size])
+        for i in range(0, len(order), batch_size)
+    )
     return int(lengths.sum()), padded
 
 
@@ -58,18 +70,32 @@ def main() -> None:
     from xret.benchmark.device import pick_device
 
     encoder = provider.load(spec, pick_device("cpu"), paths.cache_dir())
-    assert isinstance(encoder, SentenceTransformerEncoder), "the reference needs a sentence-transformers model"
+    assert isinstance(encoder, SentenceTransformerEncoder), (
+        "the reference needs a sentence-transformers model"
+    )
     load_seconds = time.perf_counter() - start
     texts = unique_texts(args.task, languages)
-    report = {"model": spec.name, "task": args.task, "batch_size": args.batch_size, "load_model": load_seconds}
+    report = {
+        "model": spec.name,
+        "task": args.task,
+        "batch_size": args.batch_size,
+        "load_model": load_seconds,
+    }
     total = {"texts": 0, "tokens": 0, "padded_tokens": 0, "encode": 0.0}
     for role, items in texts.items():
         prompt = spec.prompt(role)
         real, padded = padded_tokens(encoder.model, items, prompt, args.batch_size)
         start = time.perf_counter()
-        encoder.model.encode(items, prompt=prompt, batch_size=args.batch_size, show_progress_bar=False)
+        encoder.model.encode(
+            items, prompt=prompt, batch_size=args.batch_size, show_progress_bar=False
+        )
         seconds = time.perf_counter() - start
-        for key, value in (("texts", len(items)), ("tokens", real), ("padded_tokens", padded), ("encode", seconds)):
+        for key, value in (
+            ("texts", len(items)),
+            ("tokens", real),
+            ("padded_tokens", padded),
+            ("encode", seconds),
+        ):
             total[key] += value
     report.update(total)
     print(json.dumps(report))

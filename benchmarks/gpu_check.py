@@ -110,13 +110,26 @@ def build_model(arch: Arch, words: int, folder: Path) -> Path:
     tok = Tokenizer(WordLevel(vocab, unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]",
-                                        cls_token="[CLS]", sep_token="[SEP]", model_max_length=512)
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        pad_token="[PAD]",
+        unk_token="[UNK]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        model_max_length=512,
+    )
     config = AutoConfig.for_model(
-        arch.model_type, vocab_size=arch.vocab, hidden_size=arch.hidden,
-        num_hidden_layers=arch.layers, num_attention_heads=arch.heads,
-        intermediate_size=arch.intermediate, max_position_embeddings=514, pad_token_id=0)
+        arch.model_type,
+        vocab_size=arch.vocab,
+        hidden_size=arch.hidden,
+        num_hidden_layers=arch.layers,
+        num_attention_heads=arch.heads,
+        intermediate_size=arch.intermediate,
+        max_position_embeddings=514,
+        pad_token_id=0,
+    )
     torch.manual_seed(0)
     hf = folder / "hf"
     AutoModel.from_config(config, add_pooling_layer=False).save_pretrained(hf)
@@ -124,7 +137,8 @@ def build_model(arch: Arch, words: int, folder: Path) -> Path:
     transformer = models.Transformer(str(hf), max_seq_length=128)
     pooling = models.Pooling(arch.hidden, pooling_mode="mean")
     SentenceTransformer(modules=[transformer, pooling, models.Normalize()], device="cpu").save(
-        str(folder / "st"))
+        str(folder / "st")
+    )
     return folder / "st"
 
 
@@ -136,8 +150,9 @@ def timed(fn, sync):
     return out, time.perf_counter() - start
 
 
-def encode_section(arch: Arch, folder: Path, device_name: str, precisions, sizes: Sizes,
-                   words: int) -> dict:
+def encode_section(
+    arch: Arch, folder: Path, device_name: str, precisions, sizes: Sizes, words: int
+) -> dict:
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -147,40 +162,55 @@ def encode_section(arch: Arch, folder: Path, device_name: str, precisions, sizes
     from xret.models.spec import ModelSpec, Role
 
     questions, candidates = synthetic_task(sizes, words)
-    spec = ModelSpec(name=arch.name, provider="st", source=str(folder), revision="random-seed-0",
-                     dim=arch.hidden)
+    spec = ModelSpec(
+        name=arch.name, provider="st", source=str(folder), revision="random-seed-0", dim=arch.hidden
+    )
     sync = torch.cuda.synchronize if device_name.startswith("cuda") else (lambda: None)
     peak = bf16_peak(device_name)
     out, vectors = {}, {}
     for precision in precisions:
         device = pick_device(device_name, precision)
         encoder = load_sentence_transformer(spec, folder, device)
-        engine = EmbeddingEngine(spec, lambda e=encoder: e, None,
-                                 BatchPolicy.for_device(device.is_cuda), progress=False)
+        engine = EmbeddingEngine(
+            spec, lambda e=encoder: e, None, BatchPolicy.for_device(device.is_cuda), progress=False
+        )
         engine.encode_uncached(candidates[:64], Role.DOCUMENT)  # warm-up: kernels, allocator
         before = replace(engine.stats)
-        (docs, queries), seconds = timed(lambda: (
-            engine.encode_uncached(candidates, Role.DOCUMENT),
-            engine.encode_uncached(questions, Role.QUERY)), sync)
+        (docs, queries), seconds = timed(
+            lambda: (
+                engine.encode_uncached(candidates, Role.DOCUMENT),
+                engine.encode_uncached(questions, Role.QUERY),
+            ),
+            sync,
+        )
         stats = engine.stats.minus(before)
         vectors[precision] = (docs, queries)
-        row = {"device": device.precision, "texts": stats.encoded, "tokens": stats.tokens,
-               "padded_tokens": stats.padded_tokens}
+        row = {
+            "device": device.precision,
+            "texts": stats.encoded,
+            "tokens": stats.tokens,
+            "padded_tokens": stats.padded_tokens,
+        }
         row["xret_engine"] = rates(arch, stats.tokens, stats.encoded, seconds, peak)
-        del encoder, engine
+        encoder = engine = None  # frees the model (the timed lambda reads engine: no del)
 
         plain = SentenceTransformer(str(folder), device=device_name)
         if device.dtype != "float32":
             plain.to(device.torch_dtype())
         texts = candidates + questions
         plain.encode(texts[:64], batch_size=256)
-        _, seconds = timed(lambda: plain.encode(texts, batch_size=256, convert_to_numpy=True,
-                                                normalize_embeddings=True), sync)
+        _, seconds = timed(
+            lambda: plain.encode(
+                texts, batch_size=256, convert_to_numpy=True, normalize_embeddings=True
+            ),
+            sync,
+        )
         plain_rates = rates(arch, stats.tokens, stats.encoded, seconds, peak)
         row["sentence_transformers_encode"] = plain_rates
-        row["engine_speedup"] = (row["sentence_transformers_encode"]["seconds"]
-                                 / row["xret_engine"]["seconds"])
-        del plain
+        row["engine_speedup"] = (
+            row["sentence_transformers_encode"]["seconds"] / row["xret_engine"]["seconds"]
+        )
+        plain = None  # frees the model (the timed lambda reads plain: no del)
         if device_name.startswith("cuda"):
             torch.cuda.empty_cache()
         out[precision] = row
@@ -192,16 +222,25 @@ def encode_section(arch: Arch, folder: Path, device_name: str, precisions, sizes
 def rates(arch: Arch, tokens: int, texts: int, seconds: float, peak: float | None) -> dict:
     flops = tokens * arch.matmul_flops_per_token(tokens / max(texts, 1))
     tflops = flops / seconds / 1e12
-    return {"seconds": seconds, "tokens_per_s": tokens / seconds, "texts_per_s": texts / seconds,
-            "useful_tflops": tflops, "fraction_of_bf16_peak": tflops / peak if peak else None}
+    return {
+        "seconds": seconds,
+        "tokens_per_s": tokens / seconds,
+        "texts_per_s": texts / seconds,
+        "useful_tflops": tflops,
+        "fraction_of_bf16_peak": tflops / peak if peak else None,
+    }
 
 
 def agreement(base, other) -> dict:
     """Cosine of each vector with its fp32 twin, and MAP (AP = 1/rank of the one gold)."""
     cos = np.concatenate([np.sum(a * b, axis=1) for a, b in zip(base, other)])
-    return {"cosine_min": float(cos.min()), "cosine_mean": float(cos.mean()),
-            "MAP": mean_ap(*other), "MAP_fp32": mean_ap(*base),
-            "MAP_delta": mean_ap(*other) - mean_ap(*base)}
+    return {
+        "cosine_min": float(cos.min()),
+        "cosine_mean": float(cos.mean()),
+        "MAP": mean_ap(*other),
+        "MAP_fp32": mean_ap(*base),
+        "MAP_delta": mean_ap(*other) - mean_ap(*base),
+    }
 
 
 def mean_ap(docs: np.ndarray, queries: np.ndarray) -> float:
@@ -219,8 +258,9 @@ def search_section(device_name: str, precisions, sizes: Sizes) -> dict:
     device = torch.device(device_name)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     gen = torch.Generator(device="cpu").manual_seed(0)
-    corpus = torch.nn.functional.normalize(torch.randn(sizes.search_vectors, sizes.search_dim,
-                                                       generator=gen), dim=1)
+    corpus = torch.nn.functional.normalize(
+        torch.randn(sizes.search_vectors, sizes.search_dim, generator=gen), dim=1
+    )
     gold = torch.randperm(sizes.search_vectors, generator=gen)[: sizes.search_queries]
     noisy = corpus[gold] + 0.08 * torch.randn(len(gold), sizes.search_dim, generator=gen)
     queries = torch.nn.functional.normalize(noisy, dim=1)
@@ -232,12 +272,16 @@ def search_section(device_name: str, precisions, sizes: Sizes) -> dict:
         ids, seconds = timed(lambda: topk(q, c, sizes.k), sync)
         ids = ids.cpu()
         reference = ids if reference is None else reference
-        overlap = np.mean([len(np.intersect1d(a, b)) / sizes.k
-                           for a, b in zip(ids.numpy(), reference.numpy())])
-        out[f"torch_{precision}"] = {"seconds": seconds, "queries_per_s": len(gold) / seconds,
-                                     "recall_of_fp32_topk": float(overlap),
-                                     "gold_at_1": float((ids[:, 0] == gold).float().mean())}
-        del c, q
+        overlap = np.mean(
+            [len(np.intersect1d(a, b)) / sizes.k for a, b in zip(ids.numpy(), reference.numpy())]
+        )
+        out[f"torch_{precision}"] = {
+            "seconds": seconds,
+            "queries_per_s": len(gold) / seconds,
+            "recall_of_fp32_topk": float(overlap),
+            "gold_at_1": float((ids[:, 0] == gold).float().mean()),
+        }
+        c = q = None  # frees the device copies (the timed lambda reads them: no del)
     out["faiss_gpu"] = faiss_flat(corpus.numpy(), queries.numpy(), gold.numpy(), sizes.k)
     return out
 
@@ -245,8 +289,10 @@ def search_section(device_name: str, precisions, sizes: Sizes) -> dict:
 def topk(queries, corpus, k: int, chunk: int = 1024):
     import torch
 
-    parts = [torch.topk(queries[s : s + chunk] @ corpus.T, k, dim=1).indices
-             for s in range(0, len(queries), chunk)]
+    parts = [
+        torch.topk(queries[s : s + chunk] @ corpus.T, k, dim=1).indices
+        for s in range(0, len(queries), chunk)
+    ]
     return torch.cat(parts)
 
 
@@ -266,8 +312,12 @@ def faiss_flat(corpus: np.ndarray, queries: np.ndarray, gold: np.ndarray, k: int
     start = time.perf_counter()
     hits = index.search(queries, k)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "queries_per_s": len(queries) / seconds,
-            "gold_at_1": float((hits.ids[:, 0] == gold).mean()), "faiss": faiss.__version__}
+    return {
+        "seconds": seconds,
+        "queries_per_s": len(queries) / seconds,
+        "gold_at_1": float((hits.ids[:, 0] == gold).mean()),
+        "faiss": faiss.__version__,
+    }
 
 
 def bf16_peak(device_name: str) -> float | None:
@@ -286,22 +336,31 @@ def machine(device_name: str) -> dict:
 
     from xret.benchmark.device import cpu_kernels
 
-    info = {"python": platform.python_version(), "torch": torch.__version__,
-            "transformers": transformers.__version__,
-            "sentence_transformers": sentence_transformers.__version__, "cpu": cpu_kernels()}
+    info = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "sentence_transformers": sentence_transformers.__version__,
+        "cpu": cpu_kernels(),
+    }
     if device_name.startswith("cuda"):
         props = torch.cuda.get_device_properties(0)
-        info["gpu"] = {"name": props.name, "memory_gb": round(props.total_memory / 2**30, 1),
-                       "capability": f"{props.major}.{props.minor}", "cuda": torch.version.cuda,
-                       "bf16": torch.cuda.is_bf16_supported(),
-                       "bf16_peak_tflops": bf16_peak(device_name)}
+        info["gpu"] = {
+            "name": props.name,
+            "memory_gb": round(props.total_memory / 2**30, 1),
+            "capability": f"{props.major}.{props.minor}",
+            "cuda": torch.version.cuda,
+            "bf16": torch.cuda.is_bf16_supported(),
+            "bf16_peak_tflops": bf16_peak(device_name),
+        }
     return info
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cpu", action="store_true",
-                        help="smoke run: tiny model and sizes, fp32 only, on the CPU")
+    parser.add_argument(
+        "--cpu", action="store_true", help="smoke run: tiny model and sizes, fp32 only, on the CPU"
+    )
     parser.add_argument("--out", type=Path, default=Path("gpu-check.json"))
     args = parser.parse_args(argv)
     import torch
@@ -311,21 +370,33 @@ def main(argv: list[str] | None = None) -> None:
     import sentence_transformers
 
     if not hasattr(sentence_transformers.SentenceTransformer, "preprocess"):
-        fail(f"sentence-transformers {sentence_transformers.__version__} has no "
-             "SentenceTransformer.preprocess, which xret's provider uses; install 6.x")
+        fail(
+            f"sentence-transformers {sentence_transformers.__version__} has no "
+            "SentenceTransformer.preprocess, which xret's provider uses; install 6.x"
+        )
     device_name, archs, sizes, words = (
-        ("cpu", (TINY,), SMOKE, 500) if args.cpu else ("cuda", ARCHS, FULL, 30000))
+        ("cpu", (TINY,), SMOKE, 500) if args.cpu else ("cuda", ARCHS, FULL, 30000)
+    )
     precisions = ("fp32",) if args.cpu else ("fp32", "fp16", "bf16")
     started = time.perf_counter()
-    report = {"mode": "cpu-smoke" if args.cpu else "gpu", "machine": machine(device_name),
-              "sizes": sizes.__dict__, "encode": {}}
+    report = {
+        "mode": "cpu-smoke" if args.cpu else "gpu",
+        "machine": machine(device_name),
+        "sizes": sizes.__dict__,
+        "encode": {},
+    }
     with tempfile.TemporaryDirectory(prefix="xret-gpu-check-") as tmp:
         for arch in archs:
             folder = build_model(arch, words, Path(tmp) / arch.name)
-            report["encode"][arch.name] = {"arch": arch.__dict__, **encode_section(
-                arch, folder, device_name, precisions, sizes, words)}
-            print(f"gpu_check: {arch.name} done ({time.perf_counter() - started:.0f} s)",
-                  file=sys.stderr, flush=True)
+            report["encode"][arch.name] = {
+                "arch": arch.__dict__,
+                **encode_section(arch, folder, device_name, precisions, sizes, words),
+            }
+            print(
+                f"gpu_check: {arch.name} done ({time.perf_counter() - started:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
     report["search"] = search_section(device_name, precisions, sizes)
     report["seconds"] = time.perf_counter() - started
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -38,8 +38,11 @@ def write_beir(data: TaskData, root: Path) -> None:
         asked = [q for q in data.queries if q.language == language]
         _jsonl(
             folder / "corpus.jsonl",
-            ({"_id": _local(d.id), "title": "", "text": d.text}
-             for d in data.documents if d.language == language),
+            (
+                {"_id": _local(d.id), "title": "", "text": d.text}
+                for d in data.documents
+                if d.language == language
+            ),
         )
         _jsonl(folder / "queries.jsonl", ({"_id": _local(q.id), "text": q.text} for q in asked))
         with open(folder / "qrels" / f"{SPLIT}.tsv", "w", encoding="utf-8") as out:

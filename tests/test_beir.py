@@ -44,8 +44,14 @@ def assert_same_cells(a, b) -> None:
 
 
 def _bench(tmp_path: Path, *tasks: str, **options):
-    config = BenchConfig(model=MODEL, tasks=tasks, cache_dir=tmp_path / "cache",
-                         results_dir=tmp_path / "results", progress=False, **options)
+    config = BenchConfig(
+        model=MODEL,
+        tasks=tasks,
+        cache_dir=tmp_path / "cache",
+        results_dir=tmp_path / "results",
+        progress=False,
+        **options,
+    )
     return [o.record for o in run_bench(config, log=lambda _: None)]
 
 
@@ -55,7 +61,13 @@ def test_loads_languages_shared_query_ids_and_every_file(toy, tmp_path):
     assert task.languages == ("de", "en") and task.name == "beir:beir"
     data = load_task(task, task.languages, None, tmp_path / "cache")
     assert [d.id for d in data.documents] == [
-        "de/0/0", "de/0/1", "en/0/0", "en/0/1", "en/1/0", "en/1/1"]
+        "de/0/0",
+        "de/0/1",
+        "en/0/0",
+        "en/0/1",
+        "en/1/0",
+        "en/1/1",
+    ]
     assert data.qrels["en/q1"] == {"en/0/0": 1, "de/0/0": 1}  # gold in German via the shared id
     assert data.qrels["en/q3"] == {"en/1/0": 1}
     assert set(data.checksums) == {
@@ -80,7 +92,9 @@ def test_without_shared_query_ids_cross_cells_score_nothing(toy, tmp_path):
         path.write_text(path.read_text().replace("q1", "x1").replace("q2", "x2"))
     (record,) = _bench(tmp_path, f"beir:{beir}")
     cells = _cells(record)
-    assert cells[("cross", "de", "en")].n_queries == 0 and cells[("cross", "de", "en")].excluded == 2
+    assert (
+        cells[("cross", "de", "en")].n_queries == 0 and cells[("cross", "de", "en")].excluded == 2
+    )
     assert cells[("cross", "en", "de")].excluded == 3
     assert cells[("multi", "de", "all")].n_queries == 2
 
@@ -91,8 +105,10 @@ def test_title_is_encoded_unless_no_title(toy, tmp_path):
     # A title that names the other sentence's subject moves the English mono ranking.
     rows[0]["title"] = "2 million people"
     (beir / "en" / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    titled, plain = _bench(tmp_path, f"beir:{beir}")[0], _bench(
-        tmp_path, f"beir:{beir}", corpus=_no_title())[0]
+    titled, plain = (
+        _bench(tmp_path, f"beir:{beir}")[0],
+        _bench(tmp_path, f"beir:{beir}", corpus=_no_title())[0],
+    )
     assert plain.options["passage_text"] == "text" and titled.key != plain.key
     assert _cells(titled)[("mono", "en", "en")].values != _cells(plain)[("mono", "en", "en")].values
 
@@ -155,12 +171,14 @@ def test_missing_folders_and_files_are_one_line_errors(toy, tmp_path, xret_cli):
 @pytest.mark.slow
 @pytest.mark.realdata
 @pytest.mark.parametrize(
-    ("task", "languages"), [("xquad-r", ("ar", "en", "th", "zh")), ("mlqa-r", None)])
+    ("task", "languages"), [("xquad-r", ("ar", "en", "th", "zh")), ("mlqa-r", None)]
+)
 def test_real_tasks_give_the_same_values_through_beir(data_dir, tmp_path, task, languages):
     """XQuAD-R on four languages (scripts: Arabic, Latin, Thai, Han) and all of MLQA-R, whose
     questions exist in only some languages: every cell of both records agrees to 1e-6."""
     convert(task, tmp_path / task, data_dir=data_dir, cache_dir=tmp_path / "cache")
-    via_lareqa, via_beir = _bench(tmp_path, task, f"beir:{tmp_path / task}", data_dir=data_dir,
-                                  languages=languages)
+    via_lareqa, via_beir = _bench(
+        tmp_path, task, f"beir:{tmp_path / task}", data_dir=data_dir, languages=languages
+    )
     assert len(via_beir.cells) == len(via_lareqa.cells) == (20 if languages else 56)
     assert_same_cells(via_lareqa, via_beir)

@@ -35,11 +35,20 @@ def test_bench_writes_record_and_per_query_scores(toy, tmp_path, xret_cli):
     per_query = pd.read_csv(path.parent / record.per_query)
     # Cell means in the record are the means of the stored per-query values.
     for cell in record.cells:
-        rows = per_query[(per_query.setting == cell.setting) & (per_query.query_language == cell.query_language)
-                         & (per_query.pool_language == cell.pool_language)]
+        rows = per_query[
+            (per_query.setting == cell.setting)
+            & (per_query.query_language == cell.query_language)
+            & (per_query.pool_language == cell.pool_language)
+        ]
         assert len(rows) == cell.n_queries
         assert rows["MAP"].mean() == pytest.approx(cell.values["MAP"], abs=1e-6)
-    assert set(record.provenance["timings"]) >= {"load_data", "load_model", "encode", "search", "measures"}
+    assert set(record.provenance["timings"]) >= {
+        "load_data",
+        "load_model",
+        "encode",
+        "search",
+        "measures",
+    }
     assert record.provenance["encode"]["encoded"] == record.provenance["encode"]["unique"]
     # The numbers themselves, against a brute-force evaluation written out here.
     for cell in record.cells:
@@ -57,10 +66,18 @@ def _brute_force(setting: str, query_language: str, pool_language: str) -> dict[
 
     from xret.testing import HashEncoder
 
-    docs = [(lang, p, i, text) for lang in sorted(PARAGRAPHS) for p, para in enumerate(PARAGRAPHS[lang])
-            for i, text in enumerate(para["sentences"])]
-    gold = {(lang, qid): (p, s) for lang in PARAGRAPHS for p, para in enumerate(PARAGRAPHS[lang])
-            for qid, _, s in para["questions"]}
+    docs = [
+        (lang, p, i, text)
+        for lang in sorted(PARAGRAPHS)
+        for p, para in enumerate(PARAGRAPHS[lang])
+        for i, text in enumerate(para["sentences"])
+    ]
+    gold = {
+        (lang, qid): (p, s)
+        for lang in PARAGRAPHS
+        for p, para in enumerate(PARAGRAPHS[lang])
+        for qid, _, s in para["questions"]
+    }
     pool = [d for d in docs if pool_language in ("all", d[0])]
     encoder = HashEncoder()
 
@@ -103,7 +120,10 @@ def test_rerun_skips_and_overwrite_uses_the_cache(toy, tmp_path, xret_cli):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["bench", "-m", MODEL, "-t", "xquad-rr"], "unknown task 'xquad-rr'; did you mean 'xquad-r'"),
+        (
+            ["bench", "-m", MODEL, "-t", "xquad-rr"],
+            "unknown task 'xquad-rr'; did you mean 'xquad-r'",
+        ),
         (["bench", "-m", "minilm-em"], "unknown model 'minilm-em'; did you mean 'minilm-en'?"),
         (["bench", "-m", MODEL, "-t", "xquad-r", "-l", "xx"], "unknown language of xquad-r 'xx'"),
         (["bench", "-m", MODEL, "-s", "mono,crosss"], "unknown setting 'crosss'"),
@@ -128,9 +148,14 @@ def test_broken_task_file_keeps_finished_results(toy, tmp_path, xret_cli):
 
 
 def test_help_imports_neither_torch_nor_faiss():
-    code = "import sys; from xret.cli import cli; cli.main(['--help'], standalone_mode=False); " \
-           "print(json.dumps(sorted(m for m in ('torch', 'faiss', 'sentence_transformers', 'pandas') if m in sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)
+    code = (
+        "import sys; from xret.cli import cli; cli.main(['--help'], standalone_mode=False); "
+        "print(json.dumps(sorted(m for m in ('torch', 'faiss', 'sentence_transformers', 'pandas') "
+        "if m in sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True
+    )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 

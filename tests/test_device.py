@@ -24,21 +24,30 @@ def fake_cuda(monkeypatch):
     return install
 
 
-@pytest.mark.parametrize(("precision", "expected"), [
-    (None, Device("cpu", "float32")),
-    ("auto", Device("cpu", "float32")),
-    ("fp32", Device("cpu", "float32")),
-    ("bf16", Device("cpu", "bfloat16", "autocast")),
-    ("bf16-weights", Device("cpu", "bfloat16", "weights")),
-])
+@pytest.mark.parametrize(
+    ("precision", "expected"),
+    [
+        (None, Device("cpu", "float32")),
+        ("auto", Device("cpu", "float32")),
+        ("fp32", Device("cpu", "float32")),
+        ("bf16", Device("cpu", "bfloat16", "autocast")),
+        ("bf16-weights", Device("cpu", "bfloat16", "weights")),
+    ],
+)
 def test_cpu_policy(precision, expected):
     assert pick_device("cpu", precision) == expected
 
 
-@pytest.mark.parametrize(("precision", "label"), [
-    ("auto", "fp16-weights"), ("fp16", "fp16-weights"), ("bf16", "bf16-weights"),
-    ("fp32", "fp32"), ("bf16-autocast", "bf16-autocast"),
-])
+@pytest.mark.parametrize(
+    ("precision", "label"),
+    [
+        ("auto", "fp16-weights"),
+        ("fp16", "fp16-weights"),
+        ("bf16", "bf16-weights"),
+        ("fp32", "fp32"),
+        ("bf16-autocast", "bf16-autocast"),
+    ],
+)
 def test_cuda_policy(fake_cuda, precision, label):
     fake_cuda()
     device = pick_device("cuda:1", precision)
@@ -47,19 +56,26 @@ def test_cuda_policy(fake_cuda, precision, label):
 
 def test_a_recorded_label_reproduces_its_device(fake_cuda):
     fake_cuda()
-    for requested, precision in [("cpu", "bf16"), ("cpu", "fp32"), ("cuda", "auto"),
-                                 ("cuda", "bf16-autocast")]:
+    for requested, precision in [
+        ("cpu", "bf16"),
+        ("cpu", "fp32"),
+        ("cuda", "auto"),
+        ("cuda", "bf16-autocast"),
+    ]:
         device = pick_device(requested, precision)
         assert pick_device(requested, device.precision) == device
 
 
-@pytest.mark.parametrize(("requested", "precision", "message"), [
-    ("cpu", "fp16", "fp16 needs a CUDA device"),
-    ("cpu", "fp64", "expected one of auto, fp32, bf16, fp16"),
-    ("cpu", "fp32-autocast", "expected one of"),
-    ("cpu", "bf16-fast", "expected one of"),
-    ("cuda", "bf16", "no bf16 support"),
-])
+@pytest.mark.parametrize(
+    ("requested", "precision", "message"),
+    [
+        ("cpu", "fp16", "fp16 needs a CUDA device"),
+        ("cpu", "fp64", "expected one of auto, fp32, bf16, fp16"),
+        ("cpu", "fp32-autocast", "expected one of"),
+        ("cpu", "bf16-fast", "expected one of"),
+        ("cuda", "bf16", "no bf16 support"),
+    ],
+)
 def test_impossible_requests_are_one_line_errors(fake_cuda, requested, precision, message):
     fake_cuda(bf16=False)
     with pytest.raises(XretError, match=message):
@@ -128,16 +144,37 @@ def test_the_provider_runs_the_resolved_precision(vectors):
 def test_cli_rejects_fp16_on_cpu_in_one_line(xret_cli, tmp_path):
     from xret.testing import write_lareqa_task
 
-    task = write_lareqa_task(tmp_path / "task", {"en": [
-        {"sentences": ["Cats purr.", "Dogs bark."], "questions": [("q0", "Who purrs?", 0)]}]})
-    code, out, err = xret_cli("bench", "-m", "xret.testing:HashEncoder", "-t", f"lareqa:{task}",
-                              "--device", "cpu", "--precision", "fp16", "-q",
-                              "--cache-dir", str(tmp_path / "c"),
-                              "--results-dir", str(tmp_path / "r"))
+    task = write_lareqa_task(
+        tmp_path / "task",
+        {
+            "en": [
+                {"sentences": ["Cats purr.", "Dogs bark."], "questions": [("q0", "Who purrs?", 0)]}
+            ]
+        },
+    )
+    code, out, err = xret_cli(
+        "bench",
+        "-m",
+        "xret.testing:HashEncoder",
+        "-t",
+        f"lareqa:{task}",
+        "--device",
+        "cpu",
+        "--precision",
+        "fp16",
+        "-q",
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--results-dir",
+        str(tmp_path / "r"),
+    )
     assert code != 0 and err.strip().splitlines() == [
         "xret: error: --precision fp16: this model chooses its own device and precision; "
-        "leave --precision at auto"]  # a module:attr encoder: never silently ignored
-    with pytest.raises(XretError, match="--precision fp16 needs a CUDA device; on a CPU use bf16 or fp32"):
+        "leave --precision at auto"
+    ]  # a module:attr encoder: never silently ignored
+    with pytest.raises(
+        XretError, match="--precision fp16 needs a CUDA device; on a CPU use bf16 or fp32"
+    ):
         pick_device("cpu", "fp16")
 
 
@@ -147,8 +184,12 @@ def test_precision_is_part_of_every_key():
     from xret.models.spec import ModelSpec, Role
 
     spec = ModelSpec(name="m", provider="sentence-transformers", source="m", revision="r")
-    devices = [Device("cpu", "float32"), Device("cpu", "bfloat16", "autocast"),
-               Device("cpu", "bfloat16", "weights"), Device("cuda", "float16")]
+    devices = [
+        Device("cpu", "float32"),
+        Device("cpu", "bfloat16", "autocast"),
+        Device("cpu", "bfloat16", "weights"),
+        Device("cuda", "float16"),
+    ]
     assert [d.key for d in devices] == ["float32", "bfloat16-autocast", "bfloat16", "float16"]
     assert len({spec.embedding_namespace(Role.QUERY, d.key) for d in devices}) == 4
     assert len({str(spec.identity(d.key)) for d in devices}) == 4
@@ -160,10 +201,28 @@ def test_a_bf16_run_after_an_fp32_run_is_a_new_result(xret_cli, tmp_path):
     from xret.testing import tiny_sentence_transformer, write_lareqa_task
 
     model = tiny_sentence_transformer(tmp_path / "tiny")
-    task = write_lareqa_task(tmp_path / "task", {"en": [
-        {"sentences": ["Cats purr.", "Dogs bark."], "questions": [("q0", "Who purrs?", 0)]}]})
-    common = ("bench", "-m", str(model), "-t", f"lareqa:{task}", "-q", "--cache-dir", str(tmp_path / "c"),
-              "--results-dir", str(tmp_path / "r"), "--device", "cpu")
+    task = write_lareqa_task(
+        tmp_path / "task",
+        {
+            "en": [
+                {"sentences": ["Cats purr.", "Dogs bark."], "questions": [("q0", "Who purrs?", 0)]}
+            ]
+        },
+    )
+    common = (
+        "bench",
+        "-m",
+        str(model),
+        "-t",
+        f"lareqa:{task}",
+        "-q",
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--results-dir",
+        str(tmp_path / "r"),
+        "--device",
+        "cpu",
+    )
     assert xret_cli(*common)[0] == 0
     code, _, err = xret_cli(*common, "--precision", "bf16")
     assert code == 0 and "already done" not in err, err

@@ -1,4 +1,5 @@
-"""The embedding engine: each unique text encoded once, cached across runs, batches within budget."""
+"""The embedding engine: each unique text encoded once, cached across runs, batches within
+budget."""
 
 from __future__ import annotations
 
@@ -11,8 +12,15 @@ from xret.errors import ModelError
 from xret.models.spec import ModelSpec, Role
 from xret.testing import HashEncoder
 
-SPEC = ModelSpec(name="hash", provider="python", source="xret.testing:HashEncoder", revision="r1", dim=64,
-                 query_prompt="q: ", document_prompt="d: ")
+SPEC = ModelSpec(
+    name="hash",
+    provider="python",
+    source="xret.testing:HashEncoder",
+    revision="r1",
+    dim=64,
+    query_prompt="q: ",
+    document_prompt="d: ",
+)
 
 
 class CountingEncoder(HashEncoder):
@@ -32,8 +40,12 @@ class CountingEncoder(HashEncoder):
         return [t for call in self.calls for t in call]
 
 
-def engine(tmp_path, encoder, policy=BatchPolicy(max_texts=4, max_tokens=64, flush_every=4), spec=SPEC):
-    return EmbeddingEngine(spec, lambda: encoder, EmbeddingCache(tmp_path / "emb"), policy, progress=False)
+def engine(
+    tmp_path, encoder, policy=BatchPolicy(max_texts=4, max_tokens=64, flush_every=4), spec=SPEC
+):
+    return EmbeddingEngine(
+        spec, lambda: encoder, EmbeddingCache(tmp_path / "emb"), policy, progress=False
+    )
 
 
 def test_unique_texts_encoded_once_and_expanded(tmp_path):
@@ -50,7 +62,9 @@ def test_rerun_encodes_nothing_and_model_is_not_loaded(tmp_path):
     texts = [f"text number {i}" for i in range(50)]
     first = engine(tmp_path, CountingEncoder()).embed(texts, Role.QUERY)
     loads = []
-    warm = EmbeddingEngine(SPEC, lambda: loads.append(1), EmbeddingCache(tmp_path / "emb"), progress=False)
+    warm = EmbeddingEngine(
+        SPEC, lambda: loads.append(1), EmbeddingCache(tmp_path / "emb"), progress=False
+    )
     second = warm.embed(texts, Role.QUERY)
     assert loads == [] and warm.stats.encoded == 0 and warm.stats.cached == 50
     assert np.array_equal(first.vectors[first.index], second.vectors[second.index])
@@ -68,7 +82,9 @@ def test_digests_ending_in_nul_survive_the_cache(tmp_path):
     texts = [f"t{i}" for i in range(3000)]
     nul = [t for t, k in zip(texts, text_digests(texts)) if k.endswith(b"\0")]
     assert nul, "the sample must contain such digests"
-    engine(tmp_path, CountingEncoder(), BatchPolicy(max_texts=512, max_tokens=10**6)).embed(nul, Role.QUERY)
+    engine(tmp_path, CountingEncoder(), BatchPolicy(max_texts=512, max_tokens=10**6)).embed(
+        nul, Role.QUERY
+    )
     enc = CountingEncoder()
     engine(tmp_path, enc).embed(nul, Role.QUERY)
     assert enc.encoded == []
@@ -93,7 +109,9 @@ def test_token_budget_batches_longest_first():
     for b in batches:
         assert len(b) * lengths[b].max() <= 100
     # A single text longer than the budget still gets a batch of its own.
-    assert [len(b) for b in plan_batches(np.array([500, 1]), BatchPolicy(max_texts=8, max_tokens=100))] == [1, 1]
+    assert [
+        len(b) for b in plan_batches(np.array([500, 1]), BatchPolicy(max_texts=8, max_tokens=100))
+    ] == [1, 1]
 
 
 def test_dimension_disagreeing_with_spec_is_an_error(tmp_path):

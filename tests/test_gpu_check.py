@@ -16,8 +16,9 @@ SCRIPT = Path(__file__).parents[1] / "benchmarks" / "gpu.sh"
 
 def run_script(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHON": sys.executable, "OUT": str(tmp_path), "CUDA_VISIBLE_DEVICES": ""}
-    return subprocess.run(["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        ["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_without_cuda_it_fails_in_one_line(tmp_path):
@@ -25,7 +26,8 @@ def test_without_cuda_it_fails_in_one_line(tmp_path):
     assert done.returncode != 0
     assert done.stderr.strip().splitlines() == [
         "gpu_check: error: no CUDA device (torch.cuda.is_available() is False); "
-        "--cpu runs the smoke check"]
+        "--cpu runs the smoke check"
+    ]
     assert list(tmp_path.iterdir()) == []
 
 

@@ -103,7 +103,9 @@ def test_changing_any_field_changes_the_result_key(change):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.text(alphabet="abcdefghij \n", min_size=1, max_size=30), st.text(alphabet="abc", max_size=9))
+@given(
+    st.text(alphabet="abcdefghij \n", min_size=1, max_size=30), st.text(alphabet="abc", max_size=9)
+)
 def test_two_datasets_with_one_basename_never_share_a_key(first, second):
     paragraphs = [{"sentences": [first], "questions": [("q1", "what?", 0)]}]
     other = [{"sentences": [first + second + "x"], "questions": [("q1", "what?", 0)]}]

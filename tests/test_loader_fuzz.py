@@ -40,27 +40,44 @@ def _para(d, i=0):
     "edit, message",
     [
         (lambda d: d.update(data={}), "data: expected an array, found an object"),
-        (lambda d: _para(d)["qas"][1].update(question=None),
-         "data[0].paragraphs[0].qas[1].question: expected a string, found null"),
-        (lambda d: _para(d)["qas"][0].update(question=7),
-         "data[0].paragraphs[0].qas[0].question: expected a string, found a number"),
-        (lambda d: _para(d, 1)["qas"][0].update(id=["q3"]),
-         "data[0].paragraphs[1].qas[0].id: expected a string, found an array"),
-        (lambda d: _para(d)["sentence_breaks"].pop(),
-         "data[0].paragraphs[0]: 2 sentences but 1 sentence_breaks"),
-        (lambda d: _para(d).update(sentence_breaks=[[0, "9"], [10, 20]]),
-         "data[0].paragraphs[0].sentence_breaks[0][1]: expected an integer, found a string"),
-        (lambda d: _para(d).update(sentence_breaks=[[0, 30], [10, 20]]),
-         "data[0].paragraphs[0].sentence_breaks[1]: span [10, 20] is empty, overlaps"),
-        (lambda d: _para(d).update(sentence_breaks=[[0, 5], [6, 900]]),
-         "leaves the context"),
-        (lambda d: _para(d)["sentences"].__setitem__(1, " "),
-         "data[0].paragraphs[0].sentences[1]: empty text"),
-        (lambda d: _para(d)["qas"][0]["answers"][0].update(answer_start=True),
-         "qas[0].answers[0].answer_start: expected an integer, found a boolean"),
+        (
+            lambda d: _para(d)["qas"][1].update(question=None),
+            "data[0].paragraphs[0].qas[1].question: expected a string, found null",
+        ),
+        (
+            lambda d: _para(d)["qas"][0].update(question=7),
+            "data[0].paragraphs[0].qas[0].question: expected a string, found a number",
+        ),
+        (
+            lambda d: _para(d, 1)["qas"][0].update(id=["q3"]),
+            "data[0].paragraphs[1].qas[0].id: expected a string, found an array",
+        ),
+        (
+            lambda d: _para(d)["sentence_breaks"].pop(),
+            "data[0].paragraphs[0]: 2 sentences but 1 sentence_breaks",
+        ),
+        (
+            lambda d: _para(d).update(sentence_breaks=[[0, "9"], [10, 20]]),
+            "data[0].paragraphs[0].sentence_breaks[0][1]: expected an integer, found a string",
+        ),
+        (
+            lambda d: _para(d).update(sentence_breaks=[[0, 30], [10, 20]]),
+            "data[0].paragraphs[0].sentence_breaks[1]: span [10, 20] is empty, overlaps",
+        ),
+        (lambda d: _para(d).update(sentence_breaks=[[0, 5], [6, 900]]), "leaves the context"),
+        (
+            lambda d: _para(d)["sentences"].__setitem__(1, " "),
+            "data[0].paragraphs[0].sentences[1]: empty text",
+        ),
+        (
+            lambda d: _para(d)["qas"][0]["answers"][0].update(answer_start=True),
+            "qas[0].answers[0].answer_start: expected an integer, found a boolean",
+        ),
         (lambda d: _para(d)["qas"][0].update(answers=[]), "qas[0].answers: no answers"),
-        (lambda d: _para(d)["qas"].__setitem__(0, "q"),
-         "qas[0]: expected an object, found a string"),
+        (
+            lambda d: _para(d)["qas"].__setitem__(0, "q"),
+            "qas[0]: expected an object, found a string",
+        ),
         (lambda d: [_para(d, i).update(qas=[]) for i in (0, 1)], "en.json: no questions"),
         (lambda d: d.pop("data"), "top level: missing 'data'"),
         (lambda d: _para(d)["qas"][0].update(id="q\0x"), "qas[0].id: NUL character"),
@@ -85,17 +102,31 @@ def test_cross_with_one_language_is_one_line(tmp_path, monkeypatch, xret_cli):
     monkeypatch.setenv("XRET_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("XRET_RESULTS_DIR", str(tmp_path / "results"))
     root = write_lareqa_task(tmp_path / "t", PARAGRAPHS)
-    code, _, err = xret_cli("bench", "-m", "xret.testing:HashEncoder", "-t", f"lareqa:{root}", "-q",
-                            "-l", "en", "-s", "cross")
+    code, _, err = xret_cli(
+        "bench",
+        "-m",
+        "xret.testing:HashEncoder",
+        "-t",
+        f"lareqa:{root}",
+        "-q",
+        "-l",
+        "en",
+        "-s",
+        "cross",
+    )
     assert code == 2 and err.splitlines()[-1].startswith("xret: error: ") and "Traceback" not in err
     assert "cross" in err and "two languages" in err
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-3, 40) | st.floats(allow_nan=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 40)
+    | st.floats(allow_nan=False)
     | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 
@@ -154,16 +185,21 @@ MIRACL_LINE = st.one_of(
 
 
 @settings(FUZZ, max_examples=30)
-@given(topics=st.lists(MIRACL_LINE, max_size=4), qrels=st.lists(MIRACL_LINE, max_size=4),
-       grades=st.lists(st.integers(-5, 10**30), max_size=3))
+@given(
+    topics=st.lists(MIRACL_LINE, max_size=4),
+    qrels=st.lists(MIRACL_LINE, max_size=4),
+    grades=st.lists(st.integers(-5, 10**30), max_size=3),
+)
 def test_fuzzed_miracl_loads_or_fails_in_one_line(topics, qrels, grades):
     with tempfile.TemporaryDirectory() as tmp:
         root = write_miracl_task(Path(tmp) / "m", {"sw": {"1": "swali"}}, {"sw": {"1": {"d#0": 1}}})
         (root / "topics" / "topics.miracl-v1.0-sw-dev.tsv").write_text(
-            "".join(f"{line}\n" for line in ["1\tswali", *topics]), encoding="utf-8")
+            "".join(f"{line}\n" for line in ["1\tswali", *topics]), encoding="utf-8"
+        )
         lines = ["1 Q0 d#0 1", *(f"1 Q0 g#{i} {g}" for i, g in enumerate(grades)), *qrels]
         (root / "qrels" / "qrels.miracl-v1.0-sw-dev.tsv").write_text(
-            "".join(f"{line}\n" for line in lines), encoding="utf-8")
+            "".join(f"{line}\n" for line in lines), encoding="utf-8"
+        )
         task = get_task(f"miracl:{root}")
         try:
             data = load_task(task, task.languages, None, Path(tmp) / "cache")
@@ -221,8 +257,16 @@ def test_zero_cutoff_never_reaches_trec_eval(tmp_path, monkeypatch, xret_cli):
     monkeypatch.setenv("XRET_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("XRET_RESULTS_DIR", str(tmp_path / "results"))
     root = write_lareqa_task(tmp_path / "t", PARAGRAPHS)
-    code, _, err = xret_cli("bench", "-m", "xret.testing:HashEncoder", "-t", f"lareqa:{root}", "-q",
-                            "--measures", "MAP,R@0")
+    code, _, err = xret_cli(
+        "bench",
+        "-m",
+        "xret.testing:HashEncoder",
+        "-t",
+        f"lareqa:{root}",
+        "-q",
+        "--measures",
+        "MAP,R@0",
+    )
     assert code == 2
     assert err == "xret: error: measure 'R@0': the cutoff must be between 1 and 1,000,000\n"
 

@@ -44,7 +44,8 @@ def test_single_relevant_map_is_reciprocal_rank():
 
 
 def test_random_ranking_expectation_single_relevant():
-    # Uniformly random rank of one relevant in a pool of N: E[AP] = H_N / N (0.006484 for N = 1,180).
+    # Uniformly random rank of one relevant in a pool of N: E[AP] = H_N / N
+    # (0.006484 for N = 1,180).
     n = 1180
     values = by_query({f"q{r}": [r] for r in range(1, n + 1)})
     mean_ap = np.mean([v[Measure("MAP")] for v in values.values()])
@@ -56,7 +57,9 @@ def test_perfect_ranker():
     values = by_query({"q": list(range(1, 12))})["q"]
     assert values[Measure("MAP")] == 1.0
     assert values[Measure("nDCG", 10)] == pytest.approx(1.0)
-    assert values[Measure("R", 10)] == pytest.approx(10 / 11)  # standard recall: at most 10/11 on XQuAD-R
+    assert values[Measure("R", 10)] == pytest.approx(
+        10 / 11
+    )  # standard recall: at most 10/11 on XQuAD-R
     assert rank_distance(np.arange(1, 12)[None, :])[0] == 10  # minimum is |R| - 1
 
 
@@ -75,8 +78,14 @@ def test_ndcg_at_10_against_formula():
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("MAP", Measure("MAP")), ("map", Measure("MAP")), ("R@10", Measure("R", 10)),
-     ("nDCG@10", Measure("nDCG", 10)), ("hit@1", Measure("Hit", 1)), ("RD", Measure("RD"))],
+    [
+        ("MAP", Measure("MAP")),
+        ("map", Measure("MAP")),
+        ("R@10", Measure("R", 10)),
+        ("nDCG@10", Measure("nDCG", 10)),
+        ("hit@1", Measure("Hit", 1)),
+        ("RD", Measure("RD")),
+    ],
 )
 def test_parse(text, expected):
     assert parse_measure(text) == expected
@@ -103,7 +112,9 @@ def test_rank_distance_random_expectation_exact():
     n, k = 7, 3
     spreads = [max(c) - min(c) for c in combinations(range(1, n + 1), k)]
     assert np.mean(spreads) == pytest.approx((k - 1) * (n + 1) / (k + 1))
-    assert rank_distance(np.array(list(combinations(range(1, n + 1), k)))).mean() == pytest.approx(np.mean(spreads))
+    assert rank_distance(np.array(list(combinations(range(1, n + 1), k)))).mean() == pytest.approx(
+        np.mean(spreads)
+    )
 
 
 def test_padded_qrels_refuse_a_measure_that_needs_the_whole_run(monkeypatch):
@@ -117,7 +128,9 @@ def test_padded_qrels_refuse_a_measure_that_needs_the_whole_run(monkeypatch):
     monkeypatch.setitem(m.FAMILIES, "bpref", m.Family("bpref", rank_based=False))
     with pytest.raises(ValueError, match="bpref depend on more than the ranks"):
         measure_ranks(np.array([[1, 3]]), [m.Measure("MAP"), m.Measure("bpref")])
-    assert measure_ranks(np.array([[1, 3]]), [m.Measure("MAP")])[m.Measure("MAP")] == pytest.approx([(1 + 2 / 3) / 2])
+    assert measure_ranks(np.array([[1, 3]]), [m.Measure("MAP")])[m.Measure("MAP")] == pytest.approx(
+        [(1 + 2 / 3) / 2]
+    )
 
 
 def test_a_family_declares_its_display_and_direction():
@@ -125,4 +138,7 @@ def test_a_family_declares_its_display_and_direction():
 
     assert (measure_digits("RD"), measure_digits("nDCG@10")) == (1, 4)
     assert not parse_measure("RD").higher_is_better and parse_measure("R@5").higher_is_better
-    assert parse_measure("RD").family.multilingual_only and not parse_measure("MAP").family.multilingual_only
+    assert (
+        parse_measure("RD").family.multilingual_only
+        and not parse_measure("MAP").family.multilingual_only
+    )

@@ -32,8 +32,11 @@ def toys(tmp_path, monkeypatch):
         (0, ["--index", "hnsw"], f"--index does not apply to {LAREQA}"),
         (0, ["--no-title"], f"--title/--no-title does not apply to {LAREQA}"),
         (0, ["--pool", "full"], f"--pool does not apply to {LAREQA}"),
-        (1, ["--candidate-text", "sentence+context"],
-         "--candidate-text does not apply to miracl:task (miracl family, top-k ranking)"),
+        (
+            1,
+            ["--candidate-text", "sentence+context"],
+            "--candidate-text does not apply to miracl:task (miracl family, top-k ranking)",
+        ),
     ],
 )
 def test_an_option_no_task_reads_is_refused(toys, xret_cli, family, args, message):
@@ -45,8 +48,20 @@ def test_an_option_some_tasks_ignore_is_warned_about(toys, monkeypatch, xret_cli
     lareqa, miracl, corpus = toys
     monkeypatch.setenv("XRET_CORPUS_DIR", str(corpus))  # the environment is no explicit option
     # --depth 20 would refuse MIRACL's default R@100; nDCG@10 is a measure of both families.
-    code, out, err = xret_cli("bench", "-m", MODEL, "-t", lareqa, "-t", miracl, "-q",
-                              "--depth", "20", "--measures", "nDCG@10")
+    code, out, err = xret_cli(
+        "bench",
+        "-m",
+        MODEL,
+        "-t",
+        lareqa,
+        "-t",
+        miracl,
+        "-q",
+        "--depth",
+        "20",
+        "--measures",
+        "nDCG@10",
+    )
     assert code == 0, err
     warnings = [line for line in err.splitlines() if "warning" in line]
     assert warnings == [
@@ -72,6 +87,10 @@ def test_every_family_option_is_declared_by_a_family():
         for ranking in Ranking
         for family, flags in strategy_for(ranking).flags.items()
     }
-    assert declared == {"miracl": corpus, "trec": corpus - {"--corpus-dir"},
-                        "lareqa": {"--candidate-text"}, "beir": {"--title/--no-title"}}
+    assert declared == {
+        "miracl": corpus,
+        "trec": corpus - {"--corpus-dir"},
+        "lareqa": {"--candidate-text"},
+        "beir": {"--title/--no-title"},
+    }
     assert corpus | {"--candidate-text"} <= spelled(cli.bench.params)

@@ -25,8 +25,10 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "xret-plugin-exampl
 def _entry_points_txt() -> str:
     """The example's entry points, as an installer writes them into entry_points.txt."""
     groups = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]["entry-points"]
-    return "".join(f"[{group}]\n" + "".join(f"{name} = {value}\n" for name, value in points.items())
-                   for group, points in groups.items())
+    return "".join(
+        f"[{group}]\n" + "".join(f"{name} = {value}\n" for name, value in points.items())
+        for group, points in groups.items()
+    )
 
 
 def _install_by_hand(site: Path, entry_points: str, name: str = "xret_plugin_example") -> None:
@@ -95,18 +97,46 @@ def test_pip_installed_example_plugin(tmp_path):
     skip = shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
     shutil.copytree(EXAMPLE, source, ignore=skip)
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-index", "--target", str(target), str(source)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
     )
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), str(root)]),
-           "XRET_CACHE_DIR": str(tmp_path / "cache"), "XRET_RESULTS_DIR": str(tmp_path / "results")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(target), str(root)]),
+        "XRET_CACHE_DIR": str(tmp_path / "cache"),
+        "XRET_RESULTS_DIR": str(tmp_path / "results"),
+    }
     env.pop("XRET_TASK_PATH", None)
     run = subprocess.run(
-        [sys.executable, "-m", "xret", "bench", "-m", "toy-weather-encoder", "-t", "toy-weather",
-         "-q"],
-        capture_output=True, text=True, env=env, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "xret",
+            "bench",
+            "-m",
+            "toy-weather-encoder",
+            "-t",
+            "toy-weather",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
     )
     assert run.returncode == 0, run.stderr
     (path,) = (tmp_path / "results").rglob("*.json")

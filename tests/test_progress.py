@@ -116,8 +116,10 @@ def test_a_corpus_shard_reports_per_batch_not_per_block(tmp_path, monkeypatch, c
     # A block is 8,192 passages: at 15 passages/s, progress per block is a line per 9 minutes.
     monkeypatch.setenv("XRET_PROGRESS_INTERVAL", "1e-9")
     name = "miracl-corpus-v1.0-sw"
-    write_corpus(tmp_path / name, [[{"docid": f"{i}#0", "title": "T", "text": f"passage {i}"}
-                                    for i in range(10)]])
+    write_corpus(
+        tmp_path / name,
+        [[{"docid": f"{i}#0", "title": "T", "text": f"passage {i}"} for i in range(10)]],
+    )
     corpus = Corpus(name=name, language="sw", shards=find_shards(tmp_path / name))
     spec = ModelSpec(name="hash", provider="python", source=MODEL, revision="r1", dim=64)
     engine = EmbeddingEngine(spec, HashEncoder, None, BatchPolicy(max_texts=4), progress=True)

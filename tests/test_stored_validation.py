@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+from miracl.test_corpus_store import RecordingEncoder, engine, make_corpus
 
 from xret.benchmark.corpus_store import encode_corpus
 from xret.errors import DataError, ModelError
@@ -17,7 +18,6 @@ from xret.results.store import load_per_query, load_record
 from xret.testing import write_lareqa_task
 
 from test_lareqa import PARAGRAPHS
-from miracl.test_corpus_store import RecordingEncoder, engine, make_corpus
 
 MODEL = "xret.testing:HashEncoder"
 
@@ -32,9 +32,19 @@ def stored(tmp_path_factory):
     root = tmp_path_factory.mktemp("stored")
     task = write_lareqa_task(root / "toy", PARAGRAPHS)
     argv = sys.argv
-    sys.argv = ["xret", "bench", "-m", MODEL, "-t", f"lareqa:{task}", "-q",
-                "--cache-dir", str(root / "c"),
-                "--results-dir", str(root / "r")]
+    sys.argv = [
+        "xret",
+        "bench",
+        "-m",
+        MODEL,
+        "-t",
+        f"lareqa:{task}",
+        "-q",
+        "--cache-dir",
+        str(root / "c"),
+        "--results-dir",
+        str(root / "r"),
+    ]
     try:
         main()
     finally:
@@ -105,13 +115,22 @@ def _rewrite_per_query(path, record, edit):
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (lambda lines: [lines[0], "mono,en,en,,0.5" + "," * (lines[0].count(",") - 4) + "\n"],
-         "blank keys"),
-        (lambda lines: [lines[0].replace("query_id", "qid"), *lines[1:]],
-         "lack the columns ['query_id']"),
-        (lambda lines: [lines[0], lines[1].replace(",", ",oops,", 1).rsplit(",", 1)[0] + "\n",
-                        *lines[2:]],
-         "holds values that are not scores"),
+        (
+            lambda lines: [lines[0], "mono,en,en,,0.5" + "," * (lines[0].count(",") - 4) + "\n"],
+            "blank keys",
+        ),
+        (
+            lambda lines: [lines[0].replace("query_id", "qid"), *lines[1:]],
+            "lack the columns ['query_id']",
+        ),
+        (
+            lambda lines: [
+                lines[0],
+                lines[1].replace(",", ",oops,", 1).rsplit(",", 1)[0] + "\n",
+                *lines[2:],
+            ],
+            "holds values that are not scores",
+        ),
     ],
 )
 def test_bad_per_query_table_is_one_line(results, edit, message):
@@ -134,8 +153,9 @@ def test_torn_per_query_gzip_is_one_line(results, xret_cli):
 @pytest.mark.parametrize("cut", ["torn", "short", "long"])
 def test_torn_corpus_docids_are_a_data_error(tmp_path, cut):
     corpus = make_corpus(tmp_path, shards=2, per_shard=5)
-    store = encode_corpus(corpus, engine(RecordingEncoder()), tmp_path / "s", True,
-                          log=lambda m: None)
+    store = encode_corpus(
+        corpus, engine(RecordingEncoder()), tmp_path / "s", True, log=lambda m: None
+    )
     ids = tmp_path / "s" / "shard-0001.ids"
     text = ids.read_text()
     cuts = {"torn": text[:-3], "short": text.split("\n", 1)[1], "long": text + "extra\n"}

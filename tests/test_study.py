@@ -50,40 +50,66 @@ tasks = ["{task}", "xquad-r"]
 
 
 def _minimal(**changes) -> dict:
-    data = {"bases": ["m"], "train": {"data": ["squad-it-es"]}, "regime": [{"sampling": "hybrid"}],
-            "bench": {"tasks": ["xquad-r"]}}
+    data = {
+        "bases": ["m"],
+        "train": {"data": ["squad-it-es"]},
+        "regime": [{"sampling": "hybrid"}],
+        "bench": {"tasks": ["xquad-r"]},
+    }
     return {**data, **changes}
 
 
 def test_the_grid_of_a_study_file(tmp_path):
-    study = parse_study(_minimal(seeds=[0, 1], regime=[{"sampling": "x-y"},
-                                                       {"sampling": "hybrid", "alpha": [0.25, 0.75],
-                                                        "seeds": [5]}]), tmp_path / "s.toml")
+    study = parse_study(
+        _minimal(
+            seeds=[0, 1],
+            regime=[
+                {"sampling": "x-y"},
+                {"sampling": "hybrid", "alpha": [0.25, 0.75], "seeds": [5]},
+            ],
+        ),
+        tmp_path / "s.toml",
+    )
     ids = [cell.id for cell in study.cells()]
-    assert ids == ["m", "m__x-y__seed0", "m__x-y__seed1", "m__hybrid-a0.25__seed5", "m__hybrid-a0.75__seed5"]
-    seeds = parse_study(_minimal(seeds=[0, 1], regime=[{"sampling": "x-y"}, {"sampling": "x-x-mono"}]),
-                        tmp_path / "s.toml")
-    assert [c.id for c in seeds.cells()][1:] == ["m__x-y__seed0", "m__x-x-mono__seed0", "m__x-y__seed1",
-                                                 "m__x-x-mono__seed1"]
+    assert ids == [
+        "m",
+        "m__x-y__seed0",
+        "m__x-y__seed1",
+        "m__hybrid-a0.25__seed5",
+        "m__hybrid-a0.75__seed5",
+    ]
+    seeds = parse_study(
+        _minimal(seeds=[0, 1], regime=[{"sampling": "x-y"}, {"sampling": "x-x-mono"}]),
+        tmp_path / "s.toml",
+    )
+    assert [c.id for c in seeds.cells()][1:] == [
+        "m__x-y__seed0",
+        "m__x-x-mono__seed0",
+        "m__x-y__seed1",
+        "m__x-x-mono__seed1",
+    ]
     assert study.work == tmp_path / "s-work"
     config = study.train_config(study.cells()[3])
     assert (config.alpha, config.seed, config.sources) == (0.25, 5, ("squad-it-es",))
     assert study.bench_tasks() == ((), ("xquad-r",))  # not excluded from training: not benched
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"regime": []}, "at least one [[regime]]"),
-    ({"regime": [{"sampling": "hybird"}]}, "unknown sampling 'hybird'"),
-    ({"regime": [{"sampling": "x-y", "alpha": 0.5}]}, "alpha applies to hybrid sampling only"),
-    ({"regime": [{"sampling": "hybrid", "alpha": [1.5]}]}, "alpha must be numbers in [0, 1]"),
-    ({"regime": [{"sampling": "x-y"}, {"sampling": "x-y"}]}, "X-Y is listed twice"),
-    ({"seeds": [0, 0]}, "a seed is listed twice"),
-    ({"seeds": ["a"]}, "non-negative integers"),
-    ({"train": {"data": ["x"], "steps": 0}}, "steps must be a positive integer"),
-    ({"train": {"data": ["x"], "stpes": 3}}, "unknown option 'stpes'"),
-    ({"colour": 1}, "unknown key 'colour'"),
-    ({"bench": {}}, "'tasks' is missing"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"regime": []}, "at least one [[regime]]"),
+        ({"regime": [{"sampling": "hybird"}]}, "unknown sampling 'hybird'"),
+        ({"regime": [{"sampling": "x-y", "alpha": 0.5}]}, "alpha applies to hybrid sampling only"),
+        ({"regime": [{"sampling": "hybrid", "alpha": [1.5]}]}, "alpha must be numbers in [0, 1]"),
+        ({"regime": [{"sampling": "x-y"}, {"sampling": "x-y"}]}, "X-Y is listed twice"),
+        ({"seeds": [0, 0]}, "a seed is listed twice"),
+        ({"seeds": ["a"]}, "non-negative integers"),
+        ({"train": {"data": ["x"], "steps": 0}}, "steps must be a positive integer"),
+        ({"train": {"data": ["x"], "stpes": 3}}, "unknown option 'stpes'"),
+        ({"colour": 1}, "unknown key 'colour'"),
+        ({"bench": {}}, "'tasks' is missing"),
+    ],
+)
 def test_a_bad_study_file_is_one_line(tmp_path, changes, message):
     with pytest.raises(StudyError, match=None) as err:
         parse_study(_minimal(**changes), tmp_path / "s.toml")
@@ -97,14 +123,17 @@ def test_an_unreadable_study_file(tmp_path, xret_cli):
     assert code == 2 and "cannot read the study file" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("intervals, tolerance, verdict", [
-    ([(0.01, 0.02), (0.001, 0.05)], None, "reproduced"),
-    ([(0.01, 0.02), (-0.001, 0.05)], None, "inconclusive"),
-    ([(-0.02, -0.01)], None, "not reproduced"),
-    ([(-0.004, 0.004), (-0.001, 0.002)], SAME_MAP, "reproduced"),
-    ([(-0.004, 0.006)], SAME_MAP, "inconclusive"),
-    ([(0.006, 0.02), (0.01, 0.03)], SAME_MAP, "not reproduced"),
-])
+@pytest.mark.parametrize(
+    "intervals, tolerance, verdict",
+    [
+        ([(0.01, 0.02), (0.001, 0.05)], None, "reproduced"),
+        ([(0.01, 0.02), (-0.001, 0.05)], None, "inconclusive"),
+        ([(-0.02, -0.01)], None, "not reproduced"),
+        ([(-0.004, 0.004), (-0.001, 0.002)], SAME_MAP, "reproduced"),
+        ([(-0.004, 0.006)], SAME_MAP, "inconclusive"),
+        ([(0.006, 0.02), (0.01, 0.03)], SAME_MAP, "not reproduced"),
+    ],
+)
 def test_verdict_rule(intervals, tolerance, verdict):
     assert _decide(intervals, tolerance) == verdict
 
@@ -112,18 +141,28 @@ def test_verdict_rule(intervals, tolerance, verdict):
 def test_seed_interval_is_a_t_interval():
     low, high = seed_interval([1.0, 2.0, 3.0])
     # mean 2, sd 1, t(0.975, 2) = 4.3027
-    assert low == pytest.approx(2 - 4.302653 / 3**0.5, abs=1e-5) and high == pytest.approx(2 + 4.302653 / 3**0.5, abs=1e-5)
+    assert low == pytest.approx(2 - 4.302653 / 3**0.5, abs=1e-5) and high == pytest.approx(
+        2 + 4.302653 / 3**0.5, abs=1e-5
+    )
     assert seed_interval([1.0]) is None
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("study")
-    paragraphs = {lang: [{"sentences": [f"Eval {lang} a.", f"Eval {lang} b.", f"Other {lang} c."],
-                          "questions": [("q0", f"{lang} eval 0?", 0), ("q1", f"{lang} eval 1?", 1)]}]
-                  for lang in ("en", "de", "es")}
+    paragraphs = {
+        lang: [
+            {
+                "sentences": [f"Eval {lang} a.", f"Eval {lang} b.", f"Other {lang} c."],
+                "questions": [("q0", f"{lang} eval 0?", 0), ("q1", f"{lang} eval 1?", 1)],
+            }
+        ]
+        for lang in ("en", "de", "es")
+    }
     task = f"lareqa:{write_lareqa_task(root / 'toy-eval', paragraphs)}"
-    text = STUDY.format(base=tiny_sentence_transformer(root / "tiny"), data=write_squad(root / "qa"), task=task)
+    text = STUDY.format(
+        base=tiny_sentence_transformer(root / "tiny"), data=write_squad(root / "qa"), task=task
+    )
     path = root / "tiny.toml"
     path.write_text(text)
     return path
@@ -132,13 +171,34 @@ def world(tmp_path_factory):
 @pytest.mark.slow
 def test_run_resumes_after_a_kill_and_reports(world, monkeypatch, xret_cli):
     cache = world.parent / "cache"
-    environ = {**os.environ, "XRET_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    process = subprocess.Popen([sys.executable, "-c", "from xret.cli import main; main()", "study", "run",
-                                str(world), "--device", "cpu"], env=environ, stderr=subprocess.PIPE, text=True)
+    environ = {
+        **os.environ,
+        "XRET_CACHE_DIR": str(cache),
+        "PYTHONPATH": str(ROOT),
+        "OMP_NUM_THREADS": "1",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from xret.cli import main; main()",
+            "study",
+            "run",
+            str(world),
+            "--device",
+            "cpu",
+        ],
+        env=environ,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     state = world.parent / "tiny-work" / STATE_FILE
     try:
         deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and len(json.loads(state.read_text()) if state.is_file() else {}) < 2:
+        while (
+            time.monotonic() < deadline
+            and len(json.loads(state.read_text()) if state.is_file() else {}) < 2
+        ):
             time.sleep(0.2)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
@@ -159,7 +219,11 @@ def test_run_resumes_after_a_kill_and_reports(world, monkeypatch, xret_cli):
     runs = collect_runs(study)
     assert len(runs) == 8
     found = {(v.claim.text, v.verdict) for v in verdicts(runs)}
-    assert len(found) == 7 and {v for _, v in found} <= {"reproduced", "not reproduced", "inconclusive"}
+    assert len(found) == 7 and {v for _, v in found} <= {
+        "reproduced",
+        "not reproduced",
+        "inconclusive",
+    }
     for verdict in verdicts(runs):
         assert verdict.topics[0] <= verdict.topics[1] and verdict.seeds is not None
     report = study.report / "report.md"
@@ -181,17 +245,35 @@ def test_size_plot_reads_parameter_counts_of_the_trained_folders(tmp_path):
     from xret.study.report import Run, figures, parameter_count
     from xret.study.run import model_dir
 
-    study = parse_study(_minimal(bases=["small", "large"], seeds=[0], include_base=False,
-                                 regime=[{"sampling": "x-y"}, {"sampling": "hybrid"}]), tmp_path / "s.toml")
+    study = parse_study(
+        _minimal(
+            bases=["small", "large"],
+            seeds=[0],
+            include_base=False,
+            regime=[{"sampling": "x-y"}, {"sampling": "hybrid"}],
+        ),
+        tmp_path / "s.toml",
+    )
     runs = []
     for width, cell in zip([4, 4, 8, 8], study.cells()):
         folder = model_dir(study, cell)
         folder.mkdir(parents=True)
-        save_file({"w": np.zeros((width, width), np.float32), "b": np.zeros(width, np.float32)},
-                  str(folder / "model.safetensors"))
+        save_file(
+            {"w": np.zeros((width, width), np.float32), "b": np.zeros(width, np.float32)},
+            str(folder / "model.safetensors"),
+        )
         summary = {"macro": {s: {"MAP": 0.5 + width / 100} for s in ("mono", "cross", "multi")}}
-        record = ResultRecord(key="k", model={}, task={"name": "t"}, options={}, coverage={}, cells=(),
-                              by_language={}, summary=summary, provenance={})
+        record = ResultRecord(
+            key="k",
+            model={},
+            task={"name": "t"},
+            options={},
+            coverage={},
+            cells=(),
+            by_language={},
+            summary=summary,
+            provenance={},
+        )
         runs.append(Run(cell.base, cell.arm, cell.seed, "t", folder / "r.json", record))
     assert parameter_count(model_dir(study, study.cells()[2])) == 8 * 8 + 8
     titles = [title for title, _ in figures(runs, study)]

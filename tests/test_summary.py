@@ -14,8 +14,15 @@ MACRO = {
 
 def _record(task: str, model: str, **changes) -> ResultRecord:
     fields = dict(
-        key=f"{model}/{task}", model={"name": model}, task={"name": task}, options={}, coverage={},
-        cells=(), by_language={}, summary={"macro": MACRO}, provenance={},
+        key=f"{model}/{task}",
+        model={"name": model},
+        task={"name": task},
+        options={},
+        coverage={},
+        cells=(),
+        by_language={},
+        summary={"macro": MACRO},
+        provenance={},
     )
     return ResultRecord(**{**fields, **changes})
 
@@ -25,9 +32,12 @@ def test_summary_fits_80_columns_in_a_log(capsys):
         _record("xquad-r", "xret.testing:HashEncoder"),
         _record("xquad-r", "a-sentence-transformers-model-with-a-very-long-name"),
         _record("lareqa:my-own-lareqa-format-data", "me5-small-q4"),
-        _record("miracl/sw/dev", "me5-small-q4",
-                options={"ranking": "top-k", "measures": ["nDCG@10"]},
-                summary={"mean-1": {"mono": {"nDCG@10": 0.5}}}),
+        _record(
+            "miracl/sw/dev",
+            "me5-small-q4",
+            options={"ranking": "top-k", "measures": ["nDCG@10"]},
+            summary={"mean-1": {"mono": {"nDCG@10": 0.5}}},
+        ),
     ]
     print_summary(records)
     out = capsys.readouterr().out  # captured: not a terminal

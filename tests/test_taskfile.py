@@ -22,8 +22,9 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_task_file(root: Path, name: str = "toy-file", *, pin: bool = True, counts: bool = True,
-                    extra: str = "") -> Path:
+def write_task_file(
+    root: Path, name: str = "toy-file", *, pin: bool = True, counts: bool = True, extra: str = ""
+) -> Path:
     """A task file for the PARAGRAPHS toy task (en: 3 queries, 4 candidates; de: 2 and 2)."""
     data = write_lareqa_task(root / "data", PARAGRAPHS)
     pinned = {"en": (3, 4), "de": (2, 2)}
@@ -56,8 +57,9 @@ def test_task_file_gives_the_same_numbers_as_the_directory_task(dirs, xret_cli):
     by_task = {r.task["name"]: r for r in map(load_record, (dirs / "results").rglob("*.json"))}
     from_file, from_dir = by_task["toy-file"], by_task["lareqa:data"]
     assert from_file.cells == from_dir.cells and from_file.summary == from_dir.summary
-    assert set(from_file.task["data"].values()) == {_sha(dirs / "tasks" / "data" / f"{lang}.json")
-                                                    for lang in ("en", "de")}
+    assert set(from_file.task["data"].values()) == {
+        _sha(dirs / "tasks" / "data" / f"{lang}.json") for lang in ("en", "de")
+    }
 
 
 def test_pins_and_counts_are_verified(dirs, cache_dir, xret_cli):
@@ -65,7 +67,8 @@ def test_pins_and_counts_are_verified(dirs, cache_dir, xret_cli):
     spec = read_task_file(path)
     assert spec.languages == ("de", "en") and spec.expected.queries == {"de": 2, "en": 3}
     (dirs / "tasks" / "data" / "en.json").write_text(
-        (dirs / "tasks" / "data" / "en.json").read_text().replace("Rome", "Roma"))
+        (dirs / "tasks" / "data" / "en.json").read_text().replace("Rome", "Roma")
+    )
     code, _, err = xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")
     assert code == 2 and "en.json: sha256" in err and "differs from the pinned" in err
     assert err.count("\n") == 1
@@ -103,8 +106,10 @@ def test_counts_for_some_languages_only_are_refused(dirs):
 def test_formats_not_available_here_are_refused_clearly(dirs, monkeypatch):
     monkeypatch.setattr("xret.tasks.taskfile.BEIR_LOADER", "xret.tasks.no_such_beir:load_beir")
     path = write_task_file(dirs / "tasks", counts=False)
-    for kind, message in (("trek", "unknown task format 'trek'"),
-                          ("beir", "needs xret.tasks.no_such_beir:load_beir")):
+    for kind, message in (
+        ("trek", "unknown task format 'trek'"),
+        ("beir", "needs xret.tasks.no_such_beir:load_beir"),
+    ):
         path.write_text(path.read_text().replace('format = "lareqa"', f'format = "{kind}"'))
         with pytest.raises(DataError, match=message):
             read_task_file(path)
@@ -125,10 +130,15 @@ def test_task_path_directories_are_listed_and_duplicates_fail(dirs, monkeypatch,
 def test_prompts_policy_sets_the_recorded_prompts(dirs, xret_cli):
     path = write_task_file(dirs / "tasks", extra='prompts = { query = "Q: " }')
     assert xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")[0] == 0
-    assert xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q",
-                    "--query-prompt", "question: ")[0] == 0
-    prompts = sorted(load_record(p).options["prompts"]["query"]
-                     for p in (dirs / "results").rglob("*.json"))
+    assert (
+        xret_cli(
+            "bench", "-m", MODEL, "--task-file", str(path), "-q", "--query-prompt", "question: "
+        )[0]
+        == 0
+    )
+    prompts = sorted(
+        load_record(p).options["prompts"]["query"] for p in (dirs / "results").rglob("*.json")
+    )
     assert prompts == ["Q: ", "question: "]  # the user's override wins over the task's policy
 
 
@@ -170,13 +180,16 @@ def test_beir_format_task_file_loads_like_the_folder_task(tmp_path, cache_dir):
         (folder / "qrels").mkdir(parents=True)
         (folder / "corpus.jsonl").write_text(
             '{"_id": "d1", "title": "", "text": "sun"}\n'
-            '{"_id": "d2", "title": "", "text": "rain"}\n')
+            '{"_id": "d2", "title": "", "text": "rain"}\n'
+        )
         (folder / "queries.jsonl").write_text('{"_id": "q1", "text": "sun?"}\n')
         (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
     text = 'name = "my-beir"\nformat = "beir"\n'
     for lang in ("en", "de"):
-        text += (f'[languages.{lang}]\ncorpus = "b/{lang}/corpus.jsonl"\n'
-                 f'queries = "b/{lang}/queries.jsonl"\nqrels = "b/{lang}/qrels/test.tsv"\n')
+        text += (
+            f'[languages.{lang}]\ncorpus = "b/{lang}/corpus.jsonl"\n'
+            f'queries = "b/{lang}/queries.jsonl"\nqrels = "b/{lang}/qrels/test.tsv"\n'
+        )
     (tmp_path / "t.toml").write_text(text)
     from_file = load_task(read_task_file(tmp_path / "t.toml"), ("en", "de"), None, cache_dir)
     from_folder = load_task(beir.custom_task(str(tmp_path / "b")), ("en", "de"), None, cache_dir)
@@ -187,10 +200,12 @@ def test_beir_format_task_file_loads_like_the_folder_task(tmp_path, cache_dir):
 def _trec_task_file(root: Path, task_dir: Path, corpus_dir: Path, languages=("sw", "ru")) -> Path:
     lines = ['name = "toy-trec"', 'format = "trec"']
     for lang in languages:
-        lines += [f"[languages.{lang}]",
-                  f'topics = "{task_dir}/topics/topics.miracl-v1.0-{lang}-dev.tsv"',
-                  f'qrels = "{task_dir}/qrels/qrels.miracl-v1.0-{lang}-dev.tsv"',
-                  f'corpus = "{corpus_dir}/miracl-corpus-v1.0-{lang}"']
+        lines += [
+            f"[languages.{lang}]",
+            f'topics = "{task_dir}/topics/topics.miracl-v1.0-{lang}-dev.tsv"',
+            f'qrels = "{task_dir}/qrels/qrels.miracl-v1.0-{lang}-dev.tsv"',
+            f'corpus = "{corpus_dir}/miracl-corpus-v1.0-{lang}"',
+        ]
     path = root / "toy-trec.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -205,8 +220,17 @@ def test_trec_format_task_file_names_its_own_corpus(dirs, xret_cli):
     path = _trec_task_file(dirs, task_dir, corpus_dir)
     code, _, err = xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q", "--no-title")
     assert code == 0, err
-    code, _, err = xret_cli("bench", "-m", MODEL, "-t", f"miracl:{task_dir}", "--corpus-dir",
-                            str(corpus_dir), "-q", "--no-title")
+    code, _, err = xret_cli(
+        "bench",
+        "-m",
+        MODEL,
+        "-t",
+        f"miracl:{task_dir}",
+        "--corpus-dir",
+        str(corpus_dir),
+        "-q",
+        "--no-title",
+    )
     assert code == 0, err
     by_task = {r.task["name"]: r for r in map(load_record, (dirs / "results").rglob("*.json"))}
     trec, miracl = by_task["toy-trec"], by_task["miracl:task"]
@@ -215,7 +239,9 @@ def test_trec_format_task_file_names_its_own_corpus(dirs, xret_cli):
     assert len(cells) == 2 and all(v["nDCG@10"] > 0 for v in cells.values())
     assert set(trec.task["corpus"]) == {"sw", "ru"}
     # the corpus is the task file's: --corpus-dir does not apply to it
-    code, _, err = xret_cli("bench", "-m", MODEL, "--task-file", str(path), "--corpus-dir", str(corpus_dir))
+    code, _, err = xret_cli(
+        "bench", "-m", MODEL, "--task-file", str(path), "--corpus-dir", str(corpus_dir)
+    )
     assert code == 2 and "--corpus-dir does not apply to toy-trec" in err
 
 

@@ -137,13 +137,16 @@ def one_line_error(result, *needles):
     ],
 )
 def test_broken_encoders_give_one_line(toy, tmp_path, xret_cli, encoder, message):
-    one_line_error(xret_cli("bench", "-m", f"test_validation:{encoder}", "-t", toy, "-q",
-                            "--batch-size", "3"), message)
+    one_line_error(
+        xret_cli("bench", "-m", f"test_validation:{encoder}", "-t", toy, "-q", "--batch-size", "3"),
+        message,
+    )
     assert not list((tmp_path / "results").rglob("*.json"))
 
 
-SPEC = ModelSpec(name="hash", provider="python", source="xret.testing:HashEncoder", revision="r1",
-                 dim=64)
+SPEC = ModelSpec(
+    name="hash", provider="python", source="xret.testing:HashEncoder", revision="r1", dim=64
+)
 
 
 def embed(tmp_path, encoder, texts, policy=BatchPolicy(max_texts=4, max_tokens=64, flush_every=4)):
@@ -172,8 +175,12 @@ LENGTHS = st.lists(st.one_of(st.just(0), st.integers(0, 600), st.integers(0, 2**
 
 
 @settings(max_examples=80, deadline=None)
-@given(lengths=LENGTHS, max_texts=st.integers(1, 50), max_tokens=st.integers(1, 10_000),
-       max_padding=st.floats(1.0, 3.0))
+@given(
+    lengths=LENGTHS,
+    max_texts=st.integers(1, 50),
+    max_tokens=st.integers(1, 10_000),
+    max_padding=st.floats(1.0, 3.0),
+)
 def test_batches_always_advance_and_cover_every_text_once(
     lengths, max_texts, max_tokens, max_padding
 ):
@@ -252,12 +259,18 @@ def test_orphan_temp_files_of_dead_processes_are_removed(tmp_path):
     import subprocess
     import sys
 
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     root = write_shard(tmp_path, "part-1.npz", raw_keys(["a"]), good_vectors(["a"]))
     orphan = root / f".part-00000000000000000001-{dead}.tmp.npz"
     orphan.write_bytes(b"half")
     mine = root / f".part-00000000000000000002-{__import__('os').getpid()}.tmp.npz"
     mine.write_bytes(b"being written")
-    cache = EmbeddingCache(tmp_path / "emb").namespace(SPEC.embedding_namespace(Role.DOCUMENT, "float32"))
+    cache = EmbeddingCache(tmp_path / "emb").namespace(
+        SPEC.embedding_namespace(Role.DOCUMENT, "float32")
+    )
     assert len(cache) == 1 and not orphan.exists() and mine.exists()

@@ -36,9 +36,12 @@ def tiny_fs(tmp_path):
     """A 64 KiB tmpfs (``remount(ro=True)`` makes it read-only); skips where mounting is refused."""
     mount = tmp_path / "mnt"
     mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True
-    ).returncode:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True
+        ).returncode
+    ):
         pytest.skip("needs root and mount to make a tiny or read-only file system")
 
     def remount(ro: bool) -> None:
@@ -56,9 +59,14 @@ def _fail_with(code: int):
     return write
 
 
-@pytest.mark.parametrize("code, reason", [(errno.ENOSPC, "no space left on device"),
-                                          (errno.EROFS, "read-only file system"),
-                                          (errno.EACCES, "permission denied")])
+@pytest.mark.parametrize(
+    "code, reason",
+    [
+        (errno.ENOSPC, "no space left on device"),
+        (errno.EROFS, "read-only file system"),
+        (errno.EACCES, "permission denied"),
+    ],
+)
 def test_a_failed_write_names_path_and_reason_and_leaves_the_old_file(tmp_path, code, reason):
     target = tmp_path / "out.txt"
     target.write_text("old")
@@ -92,8 +100,9 @@ def test_bench_on_a_read_only_results_dir_fails_in_one_line(toy, tiny_fs, xret_c
     assert err.splitlines()[-1].endswith(": read-only file system")
 
 
-def test_a_record_that_cannot_be_written_leaves_no_scores_behind(toy, tmp_path, xret_cli,
-                                                                  monkeypatch):
+def test_a_record_that_cannot_be_written_leaves_no_scores_behind(
+    toy, tmp_path, xret_cli, monkeypatch
+):
     from xret import io
 
     real = io.atomic_write
@@ -147,22 +156,45 @@ class SlowEncoder(HashEncoder):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum, code, name",
-                         [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "SIGINT")])
+@pytest.mark.parametrize(
+    "signum, code, name", [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "SIGINT")]
+)
 def test_a_signal_keeps_finished_records_and_flushed_vectors(tmp_path, signum, code, name):
     (tmp_path / "slow_encoder.py").write_text(SLOW_ENCODER)
     first = write_lareqa_task(tmp_path / "first", PARAGRAPHS)
-    zebra = {lang: [{**p, "sentences": [f"zebra {s}" for s in p["sentences"]]} for p in paras]
-             for lang, paras in PARAGRAPHS.items()}
+    zebra = {
+        lang: [{**p, "sentences": [f"zebra {s}" for s in p["sentences"]]} for p in paras]
+        for lang, paras in PARAGRAPHS.items()
+    }
     second = write_lareqa_task(tmp_path / "second", zebra)
     marker = tmp_path / "hanging"
-    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}", "SLOW_MARKER": str(marker),
-           "XRET_CACHE_DIR": str(tmp_path / "cache"),
-           "XRET_RESULTS_DIR": str(tmp_path / "results")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}",
+        "SLOW_MARKER": str(marker),
+        "XRET_CACHE_DIR": str(tmp_path / "cache"),
+        "XRET_RESULTS_DIR": str(tmp_path / "results"),
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "xret", "bench", "-m", "slow_encoder:SlowEncoder",
-         "-t", f"lareqa:{first}", "-t", f"lareqa:{second}", "-q", "--batch-size", "1"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "xret",
+            "bench",
+            "-m",
+            "slow_encoder:SlowEncoder",
+            "-t",
+            f"lareqa:{first}",
+            "-t",
+            f"lareqa:{second}",
+            "-q",
+            "--batch-size",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
@@ -192,8 +224,13 @@ def test_a_full_disk_while_a_corpus_shard_is_encoded_is_one_line(tmp_path, monke
     from xret.testing import HashEncoder, write_corpus
 
     spec = ModelSpec(name="hash", provider="python", source=MODEL, revision="r1", dim=64)
-    write_corpus(tmp_path / "c", [[{"docid": f"{s}{i}", "title": "T", "text": f"passage {s} {i}"}
-                                   for i in range(5)] for s in range(2)])
+    write_corpus(
+        tmp_path / "c",
+        [
+            [{"docid": f"{s}{i}", "title": "T", "text": f"passage {s} {i}"} for i in range(5)]
+            for s in range(2)
+        ],
+    )
     corpus = Corpus(name="c", language="sw", shards=find_shards(tmp_path / "c"))
     engine = EmbeddingEngine(spec, HashEncoder, None, BatchPolicy(), progress=False)
 

@@ -22,8 +22,17 @@ if TYPE_CHECKING:
     from xret.leaderboards.compare import Comparison
 
 PathLike = str | os.PathLike
-TIDY_COLUMNS = ("model", "revision", "task", "setting", "query_language", "pool_language",
-                "measure", "value", "record")
+TIDY_COLUMNS = (
+    "model",
+    "revision",
+    "task",
+    "setting",
+    "query_language",
+    "pool_language",
+    "measure",
+    "value",
+    "record",
+)
 
 
 @dataclass(frozen=True)
@@ -80,8 +89,11 @@ class BenchResults:
         import pandas as pd
 
         frames = [r.summary.assign(task=r.task) for r in self.tasks]
-        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-            columns=["aggregate", "setting", "measure", "value", "task"])
+        frame = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame(columns=["aggregate", "setting", "measure", "value", "task"])
+        )
         return frame[["task", "aggregate", "setting", "measure", "value"]]
 
 
@@ -183,8 +195,17 @@ def _tidy(records: Sequence[tuple[Path, ResultRecord]]) -> pd.DataFrame:
     import pandas as pd
 
     rows = [
-        (r.model["name"], r.model.get("revision"), r.task["name"], cell.setting,
-         cell.query_language, cell.pool_language, measure, value, str(path))
+        (
+            r.model["name"],
+            r.model.get("revision"),
+            r.task["name"],
+            cell.setting,
+            cell.query_language,
+            cell.pool_language,
+            measure,
+            value,
+            str(path),
+        )
         for path, r in records
         for cell in r.cells
         for measure, value in cell.values.items()
@@ -202,8 +223,9 @@ def leaderboard(
     """The leaderboard of the records under ``results_dir`` as markdown, latex, csv or html."""
     from xret.leaderboards.commands import LeaderboardConfig, leaderboard_text
 
-    config = LeaderboardConfig(paths.results_dir(results_dir), format, None, published,
-                               tuple(tasks) if tasks else None)
+    config = LeaderboardConfig(
+        paths.results_dir(results_dir), format, None, published, tuple(tasks) if tasks else None
+    )
     return leaderboard_text(config)
 
 
@@ -220,8 +242,9 @@ def heatmap(
     from xret.leaderboards.commands import HeatmapConfig, run_heatmaps
 
     chosen = tuple(str(Setting.parse(s)) for s in settings)
-    config = HeatmapConfig(paths.results_dir(results_dir), tuple(models), Path(out), task, chosen,
-                           measure)
+    config = HeatmapConfig(
+        paths.results_dir(results_dir), tuple(models), Path(out), task, chosen, measure
+    )
     return run_heatmaps(config)
 
 
@@ -241,6 +264,7 @@ def compare(
     from xret.leaderboards.commands import CompareConfig, compare_results
 
     chosen = tuple(str(Setting.parse(s)) for s in settings) if settings else None
-    config = CompareConfig(a, b, paths.results_dir(results_dir), task, measure, chosen, seed,
-                           resamples, alpha)
+    config = CompareConfig(
+        a, b, paths.results_dir(results_dir), task, measure, chosen, seed, resamples, alpha
+    )
     return compare_results(config)

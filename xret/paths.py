@@ -27,7 +27,8 @@ def cache_dir(explicit: str | os.PathLike | None = None) -> Path:
 
 
 def results_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """Result records of ``xret bench``: ``--results-dir``, ``$XRET_RESULTS_DIR`` or ``./xret-results``."""
+    """Result records of ``xret bench``: ``--results-dir``, ``$XRET_RESULTS_DIR`` or
+    ``./xret-results``."""
     value = explicit if explicit is not None else os.environ.get(RESULTS_DIR_ENV)
     return Path(value).expanduser() if value else Path("xret-results")
 

@@ -35,8 +35,9 @@ def progress(
     if sys.stderr.isatty():
         from tqdm import tqdm
 
-        return _Bar(tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=True,
-                         dynamic_ncols=True))
+        return _Bar(
+            tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=True, dynamic_ncols=True)
+        )
     return LogLines(total, desc, unit, interval(), work=work)
 
 
@@ -79,7 +80,12 @@ class LogLines:
     printed any ends; a stage shorter than ``every`` prints nothing."""
 
     def __init__(
-        self, total: int | None, desc: str, unit: str, every: float, clock=time.monotonic,
+        self,
+        total: int | None,
+        desc: str,
+        unit: str,
+        every: float,
+        clock=time.monotonic,
         work: float | None = None,
     ):
         self.total, self.desc, self.unit, self.every = total, desc, unit, every

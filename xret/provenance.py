@@ -11,7 +11,14 @@ from pathlib import Path
 
 import xret
 
-_LIBRARIES = ("torch", "sentence-transformers", "transformers", "faiss-cpu", "pytrec-eval-terrier", "numpy")
+_LIBRARIES = (
+    "torch",
+    "sentence-transformers",
+    "transformers",
+    "faiss-cpu",
+    "pytrec-eval-terrier",
+    "numpy",
+)
 
 
 def git_commit() -> str | None:
@@ -25,7 +32,9 @@ def git_commit() -> str | None:
         )
         dirty = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=5,
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
     except (OSError, subprocess.SubprocessError):
         return None

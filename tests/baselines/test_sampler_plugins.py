@@ -28,13 +28,18 @@ class EnglishFirst:
         self.alpha, self.state = alpha, state
 
     def batches(self, n):
-        pairs = tuple(TrainingPair(i.by_language["en"].question, "en", i.by_language["en"].passage,
-                                   "en", i.id) for i in self.items)
+        pairs = tuple(
+            TrainingPair(
+                i.by_language["en"].question, "en", i.by_language["en"].passage, "en", i.id
+            )
+            for i in self.items
+        )
         return tuple(Batch(k, "s", Sampling.X_X_MONO, pairs) for k in range(n))
 
 
-SOURCES = {"s": [ParallelItem(str(i), "s", "t", {"en": QAPair(f"q{i}", f"p{i}")})
-                  for i in range(3)]}
+SOURCES = {
+    "s": [ParallelItem(str(i), "s", "t", {"en": QAPair(f"q{i}", f"p{i}")}) for i in range(3)]
+}
 
 
 def make(sampling, **changes) -> TrainConfig:
@@ -45,8 +50,9 @@ def test_a_class_takes_the_place_of_a_regime():
     config = make(EnglishFirst, alpha=0.3)
     assert config.sampling == CustomSampling("english-first", EnglishFirst)
     assert config.to_dict()["sampling"] == "english-first" and config.alpha == 0.3
-    sampler = make_sampler(SOURCES, config.sampling, batch_size=2, alpha=config.alpha,
-                           state=SamplerState(0))
+    sampler = make_sampler(
+        SOURCES, config.sampling, batch_size=2, alpha=config.alpha, state=SamplerState(0)
+    )
     assert isinstance(sampler, EnglishFirst) and sampler.alpha == 0.3
     (batch,) = sampler.batches(1)
     assert [p.item_id for p in batch.pairs] == ["0", "1"]

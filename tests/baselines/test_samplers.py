@@ -332,8 +332,10 @@ def test_languages_that_never_share_an_item_cannot_give_x_y_batches():
 
 
 def test_single_language_is_fine_for_mono_and_hybrid_alpha_one():
-    for sampler in (PairBatchSampler(ENGLISH_ONLY, "x-x-mono", batch_size=10),
-                    PairBatchSampler(ENGLISH_ONLY, "hybrid", alpha=1.0, batch_size=10)):
+    for sampler in (
+        PairBatchSampler(ENGLISH_ONLY, "x-x-mono", batch_size=10),
+        PairBatchSampler(ENGLISH_ONLY, "hybrid", alpha=1.0, batch_size=10),
+    ):
         batches = sampler.batches(3)
         assert len(batches) == 3 and {b.kind for b in batches} == {Sampling.X_X_MONO}
         for batch in batches:

@@ -44,8 +44,12 @@ def world(tmp_path_factory):
     """Training files, and a toy evaluation task sharing the question ids q0 and q1."""
     root = tmp_path_factory.mktemp("world")
     paragraphs = {
-        lang: [{"sentences": [f"Eval {lang} a.", f"Eval {lang} b."],
-                "questions": [("q0", f"{lang} eval 0?", 0), ("q1", f"{lang} eval 1?", 1)]}]
+        lang: [
+            {
+                "sentences": [f"Eval {lang} a.", f"Eval {lang} b."],
+                "questions": [("q0", f"{lang} eval 0?", 0), ("q1", f"{lang} eval 1?", 1)],
+            }
+        ]
         for lang in ("en", "de")
     }
     return {
@@ -57,15 +61,30 @@ def world(tmp_path_factory):
 
 
 def config(tiny_base, world, **changes) -> TrainConfig:
-    settings = {"base": str(tiny_base), "sampling": "hybrid", "sources": (str(world["data"]),),
-                "exclude": (world["eval"],), "steps": 4, "batch_size": 4, "seed": 3,
-                "max_seq_length": 32}
+    settings = {
+        "base": str(tiny_base),
+        "sampling": "hybrid",
+        "sources": (str(world["data"]),),
+        "exclude": (world["eval"],),
+        "steps": 4,
+        "batch_size": 4,
+        "seed": 3,
+        "max_seq_length": 32,
+    }
     return TrainConfig(**{**settings, **changes})
 
 
 def options(world, output: Path, **changes) -> RunOptions:
-    return RunOptions(**{"output": output, "cache_dir": world["cache"], "device": "cpu",
-                         "save_steps": 2, "progress": False, **changes})
+    return RunOptions(
+        **{
+            "output": output,
+            "cache_dir": world["cache"],
+            "device": "cpu",
+            "save_steps": 2,
+            "progress": False,
+            **changes,
+        }
+    )
 
 
 def weights(folder: Path) -> dict:
@@ -121,8 +140,12 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tiny_base, world, tmp_pa
     train(config(tiny_base, world, steps=6), options(world, whole), log=lambda _: None)
     # Interrupted during step 5, after the checkpoint of step 4.
     with pytest.raises(_Interrupt):
-        train(config(tiny_base, world, steps=6), options(world, broken), log=lambda _: None,
-              callbacks=[_interrupt_after(5)])
+        train(
+            config(tiny_base, world, steps=6),
+            options(world, broken),
+            log=lambda _: None,
+            callbacks=[_interrupt_after(5)],
+        )
     assert (broken / CHECKPOINTS / "checkpoint-4").is_dir() and not (broken / SPEC_FILE).exists()
     logs: list[str] = []
     outcome = train(config(tiny_base, world, steps=6), options(world, broken), log=logs.append)
@@ -134,13 +157,32 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tiny_base, world, tmp_pa
     assert all(expected[name].equal(got[name]) for name in expected)
 
 
-def test_cli_train_then_bench_groups_the_record_by_regime(tiny_base, world, tmp_path, monkeypatch, xret_cli):
+def test_cli_train_then_bench_groups_the_record_by_regime(
+    tiny_base, world, tmp_path, monkeypatch, xret_cli
+):
     monkeypatch.setenv("XRET_CACHE_DIR", str(world["cache"]))
     monkeypatch.setenv("XRET_RESULTS_DIR", str(tmp_path / "results"))
     out = tmp_path / "x-y"
-    code, _, err = xret_cli("train", "--base", str(tiny_base), "--sampling", "x-y",
-                        "--data", str(world["data"]), "--exclude", world["eval"], "--steps", "2",
-                        "--batch-size", "4", "--device", "cpu", "-o", str(out), "-q")
+    code, _, err = xret_cli(
+        "train",
+        "--base",
+        str(tiny_base),
+        "--sampling",
+        "x-y",
+        "--data",
+        str(world["data"]),
+        "--exclude",
+        world["eval"],
+        "--steps",
+        "2",
+        "--batch-size",
+        "4",
+        "--device",
+        "cpu",
+        "-o",
+        str(out),
+        "-q",
+    )
     assert code == 0, err
     code, _, err = xret_cli("bench", "-m", str(out), "-t", world["eval"], "-q")
     assert code == 0, err
@@ -153,19 +195,29 @@ def test_cli_train_then_bench_groups_the_record_by_regime(tiny_base, world, tmp_
     "args, message",
     [
         (["--sampling", "hybird"], "unknown sampling 'hybird'; did you mean 'hybrid'?"),
-        (["--sampling", "x-y", "--data", "{one_language}"],
-         "x-y sampling needs items in two languages; the data has only the language 'en'"),
+        (
+            ["--sampling", "x-y", "--data", "{one_language}"],
+            "x-y sampling needs items in two languages; the data has only the language 'en'",
+        ),
         (["--batch-size", "9"], "batch size 9 exceeds the 8 distinct question/passage texts"),
         (["--sampling", "x-y", "--alpha", "0.3"], "--alpha applies to hybrid sampling only"),
-        (["--data", "squad-it"],
-         "unknown training source (or directory) 'squad-it'; did you mean 'squad-it-es'?"),
+        (
+            ["--data", "squad-it"],
+            "unknown training source (or directory) 'squad-it'; did you mean 'squad-it-es'?",
+        ),
         (["--exclude", "xquad"], "unknown task 'xquad'; did you mean 'xquad-r'?"),
         (["--steps", "0"], "steps must be a positive integer, not 0"),
     ],
 )
 def test_bad_input_gives_one_line_before_any_model_loads(world, tmp_path, xret_cli, args, message):
-    defaults = {"--base": "no-such-model", "--sampling": "hybrid", "--data": str(world["data"]),
-                "--exclude": world["eval"], "--batch-size": "4", "-o": str(tmp_path / "out")}
+    defaults = {
+        "--base": "no-such-model",
+        "--sampling": "hybrid",
+        "--data": str(world["data"]),
+        "--exclude": world["eval"],
+        "--batch-size": "4",
+        "-o": str(tmp_path / "out"),
+    }
     given = dict(zip(args[::2], args[1::2]))
     argv = [x for k, v in {**defaults, **given}.items() for x in (k, v.format(**world))]
     code, _, err = xret_cli("train", *argv)
@@ -196,7 +248,18 @@ def test_missing_trainer_packages_are_one_line_naming_the_extra(world, tmp_path,
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "accelerate" else real(name, *a))
-    with pytest.raises(MissingPackageError, match=r"xret train needs the package 'accelerate'.*pip install 'xret\[train\]'"):
-        train(config("xret.testing:HashEncoder", world), options(world, tmp_path / "out"), log=lambda _: None)
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "accelerate" else real(name, *a),
+    )
+    with pytest.raises(
+        MissingPackageError,
+        match=r"xret train needs the package 'accelerate'.*pip install 'xret\[train\]'",
+    ):
+        train(
+            config("xret.testing:HashEncoder", world),
+            options(world, tmp_path / "out"),
+            log=lambda _: None,
+        )
     assert not (tmp_path / "out").exists()

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from xret.benchmark.cache import EmbeddingCache
-from xret.cluster import ClusterOptions
 from xret.benchmark.device import CPU
 from xret.benchmark.engine import BatchPolicy
+from xret.cluster import ClusterOptions
 from xret.cluster.encode import ray_engine
 from xret.models import model_spec
 from xret.models.providers import get_provider

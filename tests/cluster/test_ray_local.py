@@ -14,14 +14,13 @@ import pytest
 
 from xret.benchmark import topk
 from xret.benchmark.corpus_store import encode_corpus
-from xret.benchmark.engine import EmbeddingEngine
+from xret.benchmark.device import CPU
+from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
 from xret.benchmark.search import exact_scores
 from xret.cluster import ClusterOptions
-from xret.benchmark.device import CPU
-from xret.benchmark.engine import BatchPolicy
 from xret.cluster.encode import ray_engine, release
-from xret.errors import ModelError
 from xret.cluster.search import distributed_exact
+from xret.errors import ModelError
 from xret.models.spec import Role
 from xret.results.store import load_record
 from xret.tasks.corpus import Corpus

@@ -27,8 +27,16 @@ XQUAD = TASKS.get("xquad-r").languages
 
 @pytest.mark.parametrize(
     "measure, key",
-    [("MAP", "map"), ("MRR", "mrr"), ("nDCG@10", "ndcg_at_10"), ("R@1", "recall_at_1"),
-     ("R@100", "recall_at_100"), ("Hit@10", "hit_rate_at_10"), ("P@5", "precision_at_5"), ("RD", "rank_distance")],
+    [
+        ("MAP", "map"),
+        ("MRR", "mrr"),
+        ("nDCG@10", "ndcg_at_10"),
+        ("R@1", "recall_at_1"),
+        ("R@100", "recall_at_100"),
+        ("Hit@10", "hit_rate_at_10"),
+        ("P@5", "precision_at_5"),
+        ("RD", "rank_distance"),
+    ],
 )
 def test_measures_map_to_mteb_keys(measure, key):
     assert score_key(measure) == key
@@ -55,7 +63,12 @@ def test_task_and_subset_names():
 
 def test_languages():
     assert [mteb_language(x) for x in ("ar", "el", "hi", "th", "zh")] == [
-        "ara-Arab", "ell-Grek", "hin-Deva", "tha-Thai", "zho-Hans"]
+        "ara-Arab",
+        "ell-Grek",
+        "hin-Deva",
+        "tha-Thai",
+        "zho-Hans",
+    ]
     assert subset_languages("en", "de", XQUAD) == ["eng-Latn", "deu-Latn"]
     assert subset_languages("de", "all", ("de", "en", "zh")) == ["deu-Latn", "eng-Latn", "zho-Hans"]
     assert xret_language("eng-Latn") == "en" and xret_language("zho") == "zh"
@@ -66,7 +79,9 @@ def test_languages():
 def test_dataset_revision_is_the_version_and_a_digest_of_the_files():
     one = dataset_revision("1", {"a.json": "00", "b.json": "11"})
     assert one == dataset_revision("1", {"b.json": "11", "a.json": "00"})
-    assert one.startswith("xret-v1-") and one != dataset_revision("2", {"a.json": "00", "b.json": "11"})
+    assert one.startswith("xret-v1-") and one != dataset_revision(
+        "2", {"a.json": "00", "b.json": "11"}
+    )
     assert one != dataset_revision("1", {"a.json": "00"})
 
 
@@ -86,7 +101,9 @@ main()
 
 
 def _xret_without_mteb(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", _WITHOUT_MTEB, *args], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-c", _WITHOUT_MTEB, *args], capture_output=True, text=True
+    )
 
 
 def test_core_commands_work_without_mteb(tmp_path):
@@ -97,11 +114,20 @@ def test_core_commands_work_without_mteb(tmp_path):
 
 @pytest.mark.parametrize(
     "args",
-    [["export", "--format", "mteb", "RESULTS", "--out", "OUT"], ["bench", "-m", "mteb:some/model", "-t", "xquad-r"]],
+    [
+        ["export", "--format", "mteb", "RESULTS", "--out", "OUT"],
+        ["bench", "-m", "mteb:some/model", "-t", "xquad-r"],
+    ],
 )
 def test_mteb_entry_points_without_mteb_say_how_to_install_it(tmp_path, args):
     args = [a.replace("RESULTS", str(tmp_path)).replace("OUT", str(tmp_path / "out")) for a in args]
-    done = _xret_without_mteb(*args, "--cache-dir", str(tmp_path)) if args[0] == "bench" else _xret_without_mteb(*args)
+    done = (
+        _xret_without_mteb(*args, "--cache-dir", str(tmp_path))
+        if args[0] == "bench"
+        else _xret_without_mteb(*args)
+    )
     assert done.returncode == 2
-    assert "needs the package 'mteb', which is not installed: pip install 'xret[mteb]'" in done.stderr
+    assert (
+        "needs the package 'mteb', which is not installed: pip install 'xret[mteb]'" in done.stderr
+    )
     assert done.stderr.count("\n") == 1

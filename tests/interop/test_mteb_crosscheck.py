@@ -25,12 +25,18 @@ TOLERANCE = 1e-4  # the issue's bar; in practice differences are mteb's 5-decima
 
 
 def _check(model, languages, data_dir, tmp_path):
-    root = write_lareqa_subset(data_dir / "xquad-r", languages, PARAGRAPHS, tmp_path / "xquad-r-45-64")
+    root = write_lareqa_subset(
+        data_dir / "xquad-r", languages, PARAGRAPHS, tmp_path / "xquad-r-45-64"
+    )
     texts = [s for lang in languages for s in _sentences(root / f"{lang}.json")]
     assert all(t == t.strip() for t in texts)
     assert len(texts) > len(set(texts))  # duplicates included: tie handling is exercised
-    check = run_crosscheck(model, f"lareqa:{root}", cache_dir=tmp_path / "cache", results_dir=tmp_path / "results")
-    print(f"\n{model} on XQuAD-R paragraphs 45-64, {','.join(languages)}:\n{format_table(check.rows)}")
+    check = run_crosscheck(
+        model, f"lareqa:{root}", cache_dir=tmp_path / "cache", results_dir=tmp_path / "results"
+    )
+    print(
+        f"\n{model} on XQuAD-R paragraphs 45-64, {','.join(languages)}:\n{format_table(check.rows)}"
+    )
     assert check.mteb_encoded == 0  # mteb ranked exactly the vectors xret ranked
     for setting in ("mono", "cross", "multi"):
         assert REQUIRED <= {r.key for r in check.rows if r.setting == setting}
@@ -50,12 +56,19 @@ def test_toy_task_agrees_exactly(tmp_path):
     """Always on (no real data, no model): the toy task's duplicate English candidates tie, and
     both sides must order them alike."""
     toy = f"lareqa:{write_lareqa_task(tmp_path / 'toy', TOY)}"
-    check = run_crosscheck("xret.testing:HashEncoder", toy, cache_dir=tmp_path / "cache", results_dir=tmp_path / "results")
+    check = run_crosscheck(
+        "xret.testing:HashEncoder",
+        toy,
+        cache_dir=tmp_path / "cache",
+        results_dir=tmp_path / "results",
+    )
     assert check.mteb_encoded == 0
     for setting in ("mono", "cross", "multi"):
         assert REQUIRED <= {r.key for r in check.rows if r.setting == setting}
     for row in check.rows:
-        limit = 1e-12 if row.key in ("map", "mrr") else 5e-6  # mteb rounds its own scores to 5 decimals
+        limit = (
+            1e-12 if row.key in ("map", "mrr") else 5e-6
+        )  # mteb rounds its own scores to 5 decimals
         assert row.max_abs_diff <= limit, row
 
 
@@ -68,4 +81,6 @@ def test_hash_encoder_agrees_on_xquad_r(data_dir, tmp_path):
 @pytest.mark.slow
 def test_minilm_agrees_on_xquad_r(data_dir, tmp_path):
     check = _check("minilm-en", ("ar", "en", "ru"), data_dir, tmp_path)
-    assert check.record.provenance["encode"]["encoded"] > 0  # a real model ran (on the xret side only)
+    assert (
+        check.record.provenance["encode"]["encoded"] > 0
+    )  # a real model ran (on the xret side only)

@@ -30,8 +30,14 @@ def toy(tmp_path):
 
 
 def _bench(tmp_path, toy, **options):
-    config = BenchConfig(model=MODEL, tasks=(toy,), cache_dir=tmp_path / "cache",
-                         results_dir=tmp_path / "results", progress=False, **options)
+    config = BenchConfig(
+        model=MODEL,
+        tasks=(toy,),
+        cache_dir=tmp_path / "cache",
+        results_dir=tmp_path / "results",
+        progress=False,
+        **options,
+    )
     (outcome,) = run_bench(config, log=lambda _: None)
     return outcome.record
 
@@ -40,15 +46,27 @@ def test_export_round_trips_through_mtebs_result_cache(tmp_path, toy):
     record = _bench(tmp_path, toy)
     report = export_results(tmp_path / "results", tmp_path / "out")
     names = sorted(f.name for f in (tmp_path / "out" / FILES).iterdir())
-    assert names == ["model_meta.json", "run_settings.jsonl", "xret-lareqa-toy-cross.json",
-                     "xret-lareqa-toy-mono.json", "xret-lareqa-toy-multi.json"]
+    assert names == [
+        "model_meta.json",
+        "run_settings.jsonl",
+        "xret-lareqa-toy-cross.json",
+        "xret-lareqa-toy-mono.json",
+        "xret-lareqa-toy-multi.json",
+    ]
     assert len(report.files) == 3 and not report.notes
     loaded = mteb.ResultCache(tmp_path / "out").load_results(include_remote=False)
     (model_result,) = loaded.model_results
-    assert (model_result.model_name, model_result.model_revision) == ("xret/xret.testing-HashEncoder", "hash-encoder-1")
-    by_task = {t.task_name: {s["hf_subset"]: s for s in t.scores[SPLIT]} for t in model_result.task_results}
+    assert (model_result.model_name, model_result.model_revision) == (
+        "xret/xret.testing-HashEncoder",
+        "hash-encoder-1",
+    )
+    by_task = {
+        t.task_name: {s["hf_subset"]: s for s in t.scores[SPLIT]} for t in model_result.task_results
+    }
     for cell in record.cells:
-        scores = by_task[f"xret-lareqa-toy-{cell.setting}"][f"{cell.query_language}-{cell.pool_language}"]
+        scores = by_task[f"xret-lareqa-toy-{cell.setting}"][
+            f"{cell.query_language}-{cell.pool_language}"
+        ]
         for measure, value in cell.values.items():
             assert scores[score_key(measure)] == pytest.approx(value, abs=1e-6)
     multi = by_task["xret-lareqa-toy-multi"]["en-all"]
@@ -63,11 +81,21 @@ def test_export_and_an_mteb_run_share_task_names_revisions_and_keys(tmp_path, to
     """So exported xret results sit beside (and compare with) mteb runs of the adapted tasks."""
     _bench(tmp_path, toy)
     export_results(tmp_path / "results", tmp_path / "out")
-    exported = {t.task_name: t for t in mteb.ResultCache(tmp_path / "out").load_results(include_remote=False)
-                .model_results[0].task_results}
+    exported = {
+        t.task_name: t
+        for t in mteb.ResultCache(tmp_path / "out")
+        .load_results(include_remote=False)
+        .model_results[0]
+        .task_results
+    }
     tasks = mteb_tasks(toy, cache_dir=tmp_path / "cache")
-    ran = mteb.evaluate(XretMtebEncoder(MODEL, cache_dir=tmp_path / "cache"), tasks, cache=None,
-                        show_progress_bar=False, co2_tracker=False)
+    ran = mteb.evaluate(
+        XretMtebEncoder(MODEL, cache_dir=tmp_path / "cache"),
+        tasks,
+        cache=None,
+        show_progress_bar=False,
+        co2_tracker=False,
+    )
     for result in ran.task_results:
         twin = exported[result.task_name]
         assert twin.dataset_revision == result.dataset_revision
@@ -84,8 +112,19 @@ def test_cli_export_and_merging_of_records(tmp_path, toy, monkeypatch, capsys):
     _bench(tmp_path, toy)
     _bench(tmp_path, toy, languages=("en",))  # other files read: a different dataset revision
     _bench(tmp_path, toy, measures=("R@1",))  # no MAP: mono/cross cannot be exported
-    monkeypatch.setattr(sys, "argv", ["xret", "export", "--format", "mteb", str(tmp_path / "results"),
-                                      "--out", str(tmp_path / "out")])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "xret",
+            "export",
+            "--format",
+            "mteb",
+            str(tmp_path / "results"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
     main()
     out, err = capsys.readouterr()
     assert out.count(".json") == 4  # mono, cross, multi over de+en, multi over en only
@@ -96,7 +135,11 @@ def test_cli_export_and_merging_of_records(tmp_path, toy, monkeypatch, capsys):
 
 
 def test_cli_export_of_a_missing_directory_is_one_line(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", ["xret", "export", "--format", "mteb", str(tmp_path / "nope"), "-o", str(tmp_path)])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["xret", "export", "--format", "mteb", str(tmp_path / "nope"), "-o", str(tmp_path)],
+    )
     with pytest.raises(SystemExit) as exit_:
         main()
     assert exit_.value.code == 2

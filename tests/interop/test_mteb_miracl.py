@@ -29,7 +29,9 @@ from xret.testing import toy_miracl  # noqa: E402
 
 MODEL = "xret.testing:HashEncoder"
 LANGUAGES = ("sw", "ru", "th")
-TOLERANCE = 1e-4  # the issue's bar; mteb rounds its scores to 5 decimals, so agreement shows as < 5e-6
+TOLERANCE = (
+    1e-4  # the issue's bar; mteb rounds its scores to 5 decimals, so agreement shows as < 5e-6
+)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -48,7 +50,9 @@ def toy(tmp_path_factory):
     sw has a 9th topic judged only non-relevant (not scored, on either side) and ru a relevant
     judgement of a passage that is not in the corpus (kept: recall counts it as missed)."""
     task_dir, corpus_dir = toy_miracl(tmp_path_factory.mktemp("toy") / "data", duplicates=4)
-    with open(task_dir / "topics" / "topics.miracl-v1.0-sw-dev.tsv", "a", encoding="utf-8") as topics:
+    with open(
+        task_dir / "topics" / "topics.miracl-v1.0-sw-dev.tsv", "a", encoding="utf-8"
+    ) as topics:
         topics.write("91\tmji mto ?\n")
     with open(task_dir / "qrels" / "qrels.miracl-v1.0-sw-dev.tsv", "a", encoding="utf-8") as qrels:
         qrels.write("91\tQ0\t1#0\t0\n")
@@ -69,9 +73,13 @@ def test_one_task_one_subset_per_language(toy, cache_dir):
     task = _task(toy, cache_dir)
     metadata = task.metadata
     assert metadata.name == "xret-miracl-task-mono"
-    assert metadata.eval_langs == {f"{lang}-{lang}": [mteb_language(lang)] for lang in ("ru", "sw", "th")}
+    assert metadata.eval_langs == {
+        f"{lang}-{lang}": [mteb_language(lang)] for lang in ("ru", "sw", "th")
+    }
     assert metadata.main_score == "ndcg_at_10" and metadata.eval_splits == [SPLIT]
-    assert task._top_k == 100 and max(task.k_values) == 100  # xret's --depth; no cutoff deeper than the run
+    assert (
+        task._top_k == 100 and max(task.k_values) == 100
+    )  # xret's --depth; no cutoff deeper than the run
     assert "Pool: the full corpus" in metadata.description and "rel 0" in metadata.description
     assert metadata.license == "not specified"  # a user's own task: nothing known about it
     assert type(task).metadata is metadata  # class-level: survives mteb's unload_data
@@ -88,7 +96,10 @@ def test_subset_holds_what_xret_evaluates(toy, cache_dir):
     # descending) is then xret's (corpus order).
     assert [i.split(":", 1)[1] for i in ids] == [d.id for d in corpus] and len(ids) == 64
     assert sorted(ids, reverse=True) == ids and ids[0] == "63:1#0" and ids[-1].startswith("00:")
-    assert split["corpus"]["title"][0] == corpus[0].context and split["corpus"]["text"][0] == corpus[0].text
+    assert (
+        split["corpus"]["title"][0] == corpus[0].context
+        and split["corpus"]["text"][0] == corpus[0].text
+    )
     # Qrels as published, judged negatives (rel 0) included, ids mapped; the topic judged only
     # non-relevant is not a query (mteb would score it 0; xret excludes it).
     position = {d.id: 63 - i for i, d in enumerate(corpus)}
@@ -120,7 +131,10 @@ def test_subsets_are_read_one_at_a_time(toy, cache_dir):
 def test_reduced_pool_is_xrets_and_says_so(toy, cache_dir):
     task = _task(toy, cache_dir, pool="reduced", distractors=20, seed=3, title=False)
     assert task.metadata.name == "xret-miracl-task-notitle-reduced-20-seed3-mono"
-    assert "NOT comparable" in task.metadata.description and "the text alone" in task.metadata.description
+    assert (
+        "NOT comparable" in task.metadata.description
+        and "the text alone" in task.metadata.description
+    )
     task.load_data()
     split = task.dataset["th-th"][SPLIT]
     data = load_task(get_task(toy[0]), ("th",), None, cache_dir, toy[1])
@@ -136,9 +150,20 @@ def test_registered_miracl_metadata_is_honest():
     from xret.tasks.spec import Setting
 
     spec = get_task("miracl/dev")
-    facts = TaskFacts(spec.name, spec.version, spec.description, spec.licence, ("sw",), {"x": "0"},
-                      family="miracl", ranking="top-k", pool={"kind": "reduced", "distractors": 10, "seed": 0})
-    metadata = task_metadata(facts, Setting.MONO, "xret-miracl-dev-reduced-10-seed0-mono", [("sw", "sw")])
+    facts = TaskFacts(
+        spec.name,
+        spec.version,
+        spec.description,
+        spec.licence,
+        ("sw",),
+        {"x": "0"},
+        family="miracl",
+        ranking="top-k",
+        pool={"kind": "reduced", "distractors": 10, "seed": 0},
+    )
+    metadata = task_metadata(
+        facts, Setting.MONO, "xret-miracl-dev-reduced-10-seed0-mono", [("sw", "sw")]
+    )
     assert metadata.license == "cc-by-sa-4.0" and "MIRACL" in metadata.bibtex_citation
     assert metadata.reference.startswith("http://miracl.ai") and metadata.main_score == "ndcg_at_10"
     assert "Apache-2.0" in metadata.description and "NOT comparable" in metadata.description
@@ -149,7 +174,9 @@ def test_corpora_larger_than_the_memory_limit_are_refused(toy, cache_dir):
     from xret.interop.mteb.corpus import MAX_PASSAGES
 
     assert _task(toy, cache_dir).source.max_passages == MAX_PASSAGES
-    assert _task(toy, cache_dir, max_passages=None).source.max_passages is None  # documented: no limit
+    assert (
+        _task(toy, cache_dir, max_passages=None).source.max_passages is None
+    )  # documented: no limit
     task = _task(toy, cache_dir, max_passages=50)  # a user's task: its size is known once read
     task.load_data()
     with pytest.raises(XretError, match=r"at least 51 passages .* max_passages=50.*xret bench"):
@@ -161,7 +188,9 @@ def test_full_english_corpus_is_refused_before_reading(data_dir, tmp_path):
     (tmp_path / "miracl-corpus-v1.0-en").mkdir()
     (tmp_path / "miracl-corpus-v1.0-en" / "docs-0.jsonl").write_text("")
     with pytest.raises(XretError, match=r"32,893,221 passages .*pool='reduced'"):
-        mteb_tasks("miracl/en/dev", corpus_dir=tmp_path, data_dir=data_dir, cache_dir=tmp_path / "cache")
+        mteb_tasks(
+            "miracl/en/dev", corpus_dir=tmp_path, data_dir=data_dir, cache_dir=tmp_path / "cache"
+        )
 
 
 def test_mistakes_are_one_line(toy, cache_dir, monkeypatch):
@@ -169,7 +198,9 @@ def test_mistakes_are_one_line(toy, cache_dir, monkeypatch):
     with pytest.raises(DataError, match="pass corpus_dir=DIR"):
         mteb_tasks(toy[0], cache_dir=cache_dir)
     with pytest.raises(XretError, match="apply to LAReQA-format tasks only"):
-        mteb_tasks(toy[0], corpus_dir=toy[1], cache_dir=cache_dir, candidate_text="sentence+context")
+        mteb_tasks(
+            toy[0], corpus_dir=toy[1], cache_dir=cache_dir, candidate_text="sentence+context"
+        )
     with pytest.raises(XretError, match="--distractors and --seed apply to --pool reduced only"):
         mteb_tasks(toy[0], corpus_dir=toy[1], cache_dir=cache_dir, seed=1)
     with pytest.raises(XretError, match="corpus_dir, pool apply to corpus tasks"):
@@ -187,7 +218,10 @@ def test_mistakes_are_one_line(toy, cache_dir, monkeypatch):
 def test_mteb_and_xret_agree_per_language(toy, tmp_path, pool, depth):
     deep = f"R@{min(depth, 100)}"
     check = run_crosscheck(
-        MODEL, toy[0], cache_dir=tmp_path / "cache", results_dir=tmp_path / "results",
+        MODEL,
+        toy[0],
+        cache_dir=tmp_path / "cache",
+        results_dir=tmp_path / "results",
         corpus=CorpusOptions(corpus_dir=toy[1], pool=pool, depth=depth),
         measures=("nDCG@10", deep, "R@10", "MAP", "MRR"),
     )
@@ -196,7 +230,13 @@ def test_mteb_and_xret_agree_per_language(toy, tmp_path, pool, depth):
     sw = next(c for c in check.record.cells if c.query_language == "sw")
     assert (sw.n_queries, sw.excluded) == (8, 1)
     keys = {r.key for r in check.rows}
-    assert keys == {"ndcg_at_10", f"recall_at_{min(depth, 100)}", "recall_at_10", f"map_at_{depth}", f"mrr_at_{depth}"}
+    assert keys == {
+        "ndcg_at_10",
+        f"recall_at_{min(depth, 100)}",
+        "recall_at_10",
+        f"map_at_{depth}",
+        f"mrr_at_{depth}",
+    }
     assert all(r.cells == 3 for r in check.rows)
     worst = max(check.rows, key=lambda r: r.max_abs_diff)
     assert worst.max_abs_diff < TOLERANCE, worst
@@ -210,36 +250,60 @@ def test_mteb_and_xret_agree_per_language(toy, tmp_path, pool, depth):
 def test_export_of_miracl_records_round_trips_and_matches_an_mteb_run(toy, tmp_path):
     records = []
     for pool in (PoolSpec(), PoolSpec("reduced", 20, 3)):
-        config = BenchConfig(model=MODEL, tasks=(toy[0],), cache_dir=tmp_path / "cache",
-                             results_dir=tmp_path / "results", corpus=CorpusOptions(corpus_dir=toy[1], pool=pool),
-                             measures=("nDCG@10", "R@100", "R@10"), progress=False)
+        config = BenchConfig(
+            model=MODEL,
+            tasks=(toy[0],),
+            cache_dir=tmp_path / "cache",
+            results_dir=tmp_path / "results",
+            corpus=CorpusOptions(corpus_dir=toy[1], pool=pool),
+            measures=("nDCG@10", "R@100", "R@10"),
+            progress=False,
+        )
         (outcome,) = run_bench(config, log=lambda _: None)
         records.append(outcome.record)
     report = export_results(tmp_path / "results", tmp_path / "out")  # validated with mteb's loader
-    assert sorted(f.task for f in report.files) == ["xret-miracl-task-mono", "xret-miracl-task-reduced-20-seed3-mono"]
+    assert sorted(f.task for f in report.files) == [
+        "xret-miracl-task-mono",
+        "xret-miracl-task-reduced-20-seed3-mono",
+    ]
     assert not report.notes
     loaded = mteb.ResultCache(tmp_path / "out").load_results(include_remote=False)
     (model_result,) = loaded.model_results
     exported = {t.task_name: t for t in model_result.task_results}
-    for record, name in zip(records, ("xret-miracl-task-mono", "xret-miracl-task-reduced-20-seed3-mono")):
+    for record, name in zip(
+        records, ("xret-miracl-task-mono", "xret-miracl-task-reduced-20-seed3-mono")
+    ):
         result = exported[name]
         subsets = {s["hf_subset"]: s for s in result.scores[SPLIT]}
         assert set(subsets) == {"ru-ru", "sw-sw", "th-th"}
         for cell in record.cells:
             scores = subsets[f"{cell.query_language}-{cell.pool_language}"]
-            assert scores["main_score"] == scores["ndcg_at_10"] == pytest.approx(cell.values["nDCG@10"], abs=1e-6)
+            assert (
+                scores["main_score"]
+                == scores["ndcg_at_10"]
+                == pytest.approx(cell.values["nDCG@10"], abs=1e-6)
+            )
             assert scores["recall_at_100"] == pytest.approx(cell.values["R@100"], abs=1e-6)
         # xret's mean and median over languages, from mteb's file with mteb's own aggregation.
         summary = record.summary
         assert result.get_score() == pytest.approx(summary["mean-3"]["mono"]["nDCG@10"], abs=1e-6)
-        assert result.get_score(aggregation=np.median) == pytest.approx(summary["median-3"]["mono"]["nDCG@10"], abs=1e-6)
+        assert result.get_score(aggregation=np.median) == pytest.approx(
+            summary["median-3"]["mono"]["nDCG@10"], abs=1e-6
+        )
         two = [mteb_language("sw"), mteb_language("th")]
         by_language = record.by_language["mono"]["nDCG@10"]
-        assert result.get_score(languages=two) == pytest.approx(statistics.fmean([by_language["sw"], by_language["th"]]), abs=1e-6)
+        assert result.get_score(languages=two) == pytest.approx(
+            statistics.fmean([by_language["sw"], by_language["th"]]), abs=1e-6
+        )
     # An mteb run of the adapted task lands in the same task, revision and keys.
     task = _task(toy, tmp_path / "cache")
-    ran = mteb.evaluate(XretMtebEncoder(MODEL, cache_dir=tmp_path / "cache"), task, cache=None,
-                        show_progress_bar=False, co2_tracker=False).task_results[0]
+    ran = mteb.evaluate(
+        XretMtebEncoder(MODEL, cache_dir=tmp_path / "cache"),
+        task,
+        cache=None,
+        show_progress_bar=False,
+        co2_tracker=False,
+    ).task_results[0]
     twin = exported[ran.task_name]
     assert twin.dataset_revision == ran.dataset_revision
     theirs = {s["hf_subset"]: s for s in twin.scores[SPLIT]}

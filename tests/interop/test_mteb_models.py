@@ -57,8 +57,13 @@ def test_mteb_encoder_object_inside_xret_bench_matches_the_native_encoder(tmp_pa
     toy = f"lareqa:{write_lareqa_task(tmp_path / 'toy', PARAGRAPHS)}"
     records = []
     for model in ("xret.testing:HashEncoder", "mteb:xret.testing:HashMtebEncoder"):
-        config = BenchConfig(model=model, tasks=(toy,), cache_dir=tmp_path / "cache",
-                             results_dir=tmp_path / "results", progress=False)
+        config = BenchConfig(
+            model=model,
+            tasks=(toy,),
+            cache_dir=tmp_path / "cache",
+            results_dir=tmp_path / "results",
+            progress=False,
+        )
         (outcome,) = run_bench(config, log=lambda _: None)
         records.append(outcome.record)
     native, bridged = records
@@ -75,10 +80,19 @@ def test_xret_model_as_mteb_encoder_returns_the_engine_vectors(tmp_path):
 
     encoder = XretMtebEncoder("xret.testing:HashEncoder", cache_dir=tmp_path)
     texts = ["Paris is the capital.", "Rome is old.", "Paris is the capital."]
-    loader = create_dataloader(Dataset.from_dict({"id": ["a", "b", "c"], "text": texts}),
-                               task_metadata=encode_metadata(), prompt_type=PromptType.query, batch_size=2)
-    vectors = encoder.encode(loader, task_metadata=encode_metadata(), hf_split="test", hf_subset="default",
-                             prompt_type=PromptType.query)
+    loader = create_dataloader(
+        Dataset.from_dict({"id": ["a", "b", "c"], "text": texts}),
+        task_metadata=encode_metadata(),
+        prompt_type=PromptType.query,
+        batch_size=2,
+    )
+    vectors = encoder.encode(
+        loader,
+        task_metadata=encode_metadata(),
+        hf_split="test",
+        hf_subset="default",
+        prompt_type=PromptType.query,
+    )
     expected = HashEncoder().encode(texts)
     expected /= np.linalg.norm(expected, axis=1, keepdims=True)
     np.testing.assert_allclose(vectors, expected, atol=1e-6)
@@ -99,10 +113,24 @@ def test_mteb_sentence_transformer_with_local_weights_matches_xret(tmp_path):
     bridged_spec = _resolve(f"mteb:sentence-transformers/all-MiniLM-L6-v2@{folder}", tmp_path)
     assert bridged_spec.languages == frozenset({"en"}) and bridged_spec.max_seq_length == 256
     device = Device("cpu", "float32")
-    texts = ["Where is the Eiffel tower?", "The Eiffel tower is in Paris, France.", " leading space"]
+    texts = [
+        "Where is the Eiffel tower?",
+        "The Eiffel tower is in Paris, France.",
+        " leading space",
+    ]
     for role in Role:
-        native = get_provider("sentence-transformers").load(native_spec, device, tmp_path).encode(texts, role)
+        native = (
+            get_provider("sentence-transformers")
+            .load(native_spec, device, tmp_path)
+            .encode(texts, role)
+        )
         bridged = get_provider("mteb").load(bridged_spec, device, tmp_path).encode(texts, role)
-        cosines = (native * bridged).sum(1) / np.linalg.norm(native, axis=1) / np.linalg.norm(bridged, axis=1)
+        cosines = (
+            (native * bridged).sum(1)
+            / np.linalg.norm(native, axis=1)
+            / np.linalg.norm(bridged, axis=1)
+        )
         assert cosines.min() > 0.9999, (role, cosines)
-    assert "revision 8b3219a92973c328a8e22fadcfa821b5dc75636a" in bridged_spec.notes  # ModelMeta origin
+    assert (
+        "revision 8b3219a92973c328a8e22fadcfa821b5dc75636a" in bridged_spec.notes
+    )  # ModelMeta origin

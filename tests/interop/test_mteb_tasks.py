@@ -21,8 +21,14 @@ def toy(tmp_path):
 def test_one_task_per_setting_one_subset_per_cell(toy, cache_dir):
     mono, cross, multi = mteb_tasks(toy, cache_dir=cache_dir)
     assert [t.metadata.name for t in (mono, cross, multi)] == [
-        "xret-lareqa-toy-mono", "xret-lareqa-toy-cross", "xret-lareqa-toy-multi"]
-    assert cross.metadata.eval_langs == {"de-en": ["deu-Latn", "eng-Latn"], "en-de": ["eng-Latn", "deu-Latn"]}
+        "xret-lareqa-toy-mono",
+        "xret-lareqa-toy-cross",
+        "xret-lareqa-toy-multi",
+    ]
+    assert cross.metadata.eval_langs == {
+        "de-en": ["deu-Latn", "eng-Latn"],
+        "en-de": ["eng-Latn", "deu-Latn"],
+    }
     assert multi.metadata.eval_langs["en-all"] == ["eng-Latn", "deu-Latn"]
     assert (mono.metadata.main_score, multi.metadata.main_score) == ("map", "recall_at_10")
     assert mono.metadata.type == "Retrieval" and mono.metadata.eval_splits == [SPLIT]
@@ -71,12 +77,16 @@ def test_shallow_multilingual_run_has_no_full_ranking_map(toy, cache_dir):
     from xret.interop.mteb.models import XretMtebEncoder
 
     (multi,) = mteb_tasks(toy, settings=["multi"], cache_dir=cache_dir, multi_depth=3)
-    result = mteb.evaluate(XretMtebEncoder("xret.testing:HashEncoder", cache_dir=cache_dir), multi,
-                           cache=None, show_progress_bar=False, co2_tracker=False)
+    result = mteb.evaluate(
+        XretMtebEncoder("xret.testing:HashEncoder", cache_dir=cache_dir),
+        multi,
+        cache=None,
+        show_progress_bar=False,
+        co2_tracker=False,
+    )
     (scores, *_) = result.task_results[0].scores[SPLIT]
     assert "map" not in scores and "mrr" not in scores and "map_at_1000" in scores
     assert scores["main_score"] == scores["recall_at_10"]
-
 
 
 def test_registered_task_metadata_is_honest_about_origin_and_licence():
@@ -86,7 +96,9 @@ def test_registered_task_metadata_is_honest_about_origin_and_licence():
 
     for name, licence in (("xquad-r", "cc-by-sa-4.0"), ("mlqa-r", "cc-by-nc-4.0")):
         spec = get_task(name)
-        facts = TaskFacts(spec.name, spec.version, spec.description, spec.licence, spec.languages, {"x": "0"})
+        facts = TaskFacts(
+            spec.name, spec.version, spec.description, spec.licence, spec.languages, {"x": "0"}
+        )
         metadata = task_metadata(facts, Setting.MONO, f"xret-{name}-mono", [("en", "en")])
         assert metadata.license == licence
         assert metadata.reference == "https://github.com/google-research-datasets/lareqa"
@@ -99,7 +111,9 @@ def test_mlqa_r_cross_lingual_subsets_follow_the_pair_matrix(data_dir, tmp_path)
     from xret.tasks import get_task
 
     (cross,) = mteb_tasks("mlqa-r", settings=["cross"], data_dir=data_dir, cache_dir=tmp_path)
-    assert len(cross.metadata.hf_subsets) == 42 and cross._top_k == 6264  # exhaustive: the English pool
+    assert (
+        len(cross.metadata.hf_subsets) == 42 and cross._top_k == 6264
+    )  # exhaustive: the English pool
     cross.load_data()
     pairs = get_task("mlqa-r").expected.pair_queries
     for subset, splits in cross.dataset.items():

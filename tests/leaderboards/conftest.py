@@ -33,20 +33,38 @@ def make_record(
     """A record whose cells hold the given means; by_language and summary follow as in bench."""
     languages = languages or task_languages
     options = {
-        "task_version": version, "languages": list(languages), "settings": ["mono", "cross", "multi"],
-        "measures": sorted({m for v in cells.values() for m in v}), "candidate_text": candidate_text,
-        "prompts": {"query": "", "document": ""}, "ties": "candidate order", "ranking": "exhaustive",
+        "task_version": version,
+        "languages": list(languages),
+        "settings": ["mono", "cross", "multi"],
+        "measures": sorted({m for v in cells.values() for m in v}),
+        "candidate_text": candidate_text,
+        "prompts": {"query": "", "document": ""},
+        "ties": "candidate order",
+        "ranking": "exhaustive",
     }
     cell_scores = tuple(
-        CellScores(s, q, p, n_queries, 0, dict(values)) for (s, q, p), values in sorted(cells.items())
+        CellScores(s, q, p, n_queries, 0, dict(values))
+        for (s, q, p), values in sorted(cells.items())
     )
     per_language = by_language(cell_scores)
     return ResultRecord(
         key=result_key(task, model, revision, options),
-        model={"name": model, "display_name": model, "revision": revision, "regime": regime,
-               "base_model": base_model, "alpha": None},
-        task={"name": task, "family": family, "version": version, "languages": list(task_languages),
-              "data": {f"{lang}.json": f"{data}-{lang}" for lang in task_languages}, "counts": {}},
+        model={
+            "name": model,
+            "display_name": model,
+            "revision": revision,
+            "regime": regime,
+            "base_model": base_model,
+            "alpha": None,
+        },
+        task={
+            "name": task,
+            "family": family,
+            "version": version,
+            "languages": list(task_languages),
+            "data": {f"{lang}.json": f"{data}-{lang}" for lang in task_languages},
+            "counts": {},
+        },
         options=options,
         coverage={"declared": False, "uncovered_languages": []},
         cells=cell_scores,
@@ -63,13 +81,21 @@ XQUAD_R = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")
 
 def uniform_cells(languages, mono: float, cross: float, multi: float, rd: float):
     """Every cell of a LAReQA task over ``languages``, one value per setting."""
-    return lareqa_cells(dict.fromkeys(languages, mono),
-                        {(q, p): cross for q in languages for p in languages if q != p},
-                        dict.fromkeys(languages, multi), rd=dict.fromkeys(languages, rd))
+    return lareqa_cells(
+        dict.fromkeys(languages, mono),
+        {(q, p): cross for q in languages for p in languages if q != p},
+        dict.fromkeys(languages, multi),
+        rd=dict.fromkeys(languages, rd),
+    )
 
 
-def lareqa_cells(mono: Mapping[str, float], cross: Mapping[tuple[str, str], float],
-                 multi: Mapping[str, float], rd: Mapping[str, float] | None = None, recall: float | None = None):
+def lareqa_cells(
+    mono: Mapping[str, float],
+    cross: Mapping[tuple[str, str], float],
+    multi: Mapping[str, float],
+    rd: Mapping[str, float] | None = None,
+    recall: float | None = None,
+):
     """Cells of a two-language LAReQA task from MAP values (R@1/R@10 = ``recall`` when given)."""
     cells: dict[tuple[str, str, str], dict[str, float]] = {}
     for lang, value in mono.items():
@@ -88,8 +114,18 @@ def store(root: Path, record: ResultRecord, per_query=None) -> Path:
     """Write a record (and per-query scores, a DataFrame) as ``xret bench`` does."""
     import pandas as pd
 
-    frame = per_query if per_query is not None else pd.DataFrame(
-        columns=["setting", "query_language", "pool_language", "query_id", *record.options["measures"]]
+    frame = (
+        per_query
+        if per_query is not None
+        else pd.DataFrame(
+            columns=[
+                "setting",
+                "query_language",
+                "pool_language",
+                "query_id",
+                *record.options["measures"],
+            ]
+        )
     )
     return ResultStore(root).write(record, frame)
 
@@ -99,14 +135,25 @@ def two_models():
     """Two systems on a two-language XQuAD-R-like task, numbers picked to check by hand."""
     a = make_record(
         "model-a",
-        lareqa_cells({"de": 0.6, "en": 0.8}, {("de", "en"): 0.5, ("en", "de"): 0.3},
-                     {"de": 0.4, "en": 0.6}, rd={"de": 10.0, "en": 20.0}, recall=0.5),
-        regime="x-y", base_model="base",
+        lareqa_cells(
+            {"de": 0.6, "en": 0.8},
+            {("de", "en"): 0.5, ("en", "de"): 0.3},
+            {"de": 0.4, "en": 0.6},
+            rd={"de": 10.0, "en": 20.0},
+            recall=0.5,
+        ),
+        regime="x-y",
+        base_model="base",
     )
     b = make_record(
         "model-b",
-        lareqa_cells({"de": 0.7, "en": 0.9}, {("de", "en"): 0.2, ("en", "de"): 0.2},
-                     {"de": 0.5}, rd={"de": 30.0}),
-        regime="hybrid", base_model="base",
+        lareqa_cells(
+            {"de": 0.7, "en": 0.9},
+            {("de", "en"): 0.2, ("en", "de"): 0.2},
+            {"de": 0.5},
+            rd={"de": 30.0},
+        ),
+        regime="hybrid",
+        base_model="base",
     )
     return a, b

@@ -14,9 +14,9 @@ import pytest
 
 from xret.testing import write_lareqa_task
 
+from .conftest import store
 from test_cli import MODEL
 from test_lareqa import PARAGRAPHS
-from .conftest import store
 
 
 @pytest.fixture
@@ -36,19 +36,32 @@ def test_leaderboard_formats(bench, tmp_path, xret_cli):
     assert code == 0, err
     assert "## mAP, macro average over languages (shape of the paper's Table 1)" in out
     # The two candidate texts are two evaluations of one task: two column groups, a note saying why.
-    assert "lareqa:toy (candidate text sentence) Mo." in out and "lareqa:toy (candidate text sentence+context)" in out
+    assert (
+        "lareqa:toy (candidate text sentence) Mo." in out
+        and "lareqa:toy (candidate text sentence+context)" in out
+    )
     assert "records differ in candidate text (sentence / sentence+context)" in out
     assert "published" in out and "Table 3" not in out  # reference rows only for the paper's tasks
-    for fmt, marker in (("latex", r"\toprule"), ("csv", "source,base_model,regime"), ("terminal", "mAP, macro")):
+    for fmt, marker in (
+        ("latex", r"\toprule"),
+        ("csv", "source,base_model,regime"),
+        ("terminal", "mAP, macro"),
+    ):
         code, out, err = xret_cli("leaderboard", str(bench), "-f", fmt)
         assert code == 0 and marker in out, err
     rows = list(csv.DictReader(io.StringIO(xret_cli("leaderboard", str(bench), "-f", "csv")[1])))
-    assert {r["model"] for r in rows} == {MODEL} and {r["language"] for r in rows} >= {"en", "de", "mean"}
+    assert {r["model"] for r in rows} == {MODEL} and {r["language"] for r in rows} >= {
+        "en",
+        "de",
+        "mean",
+    }
     page = tmp_path / "out" / "board.html"
     code, _, err = xret_cli("leaderboard", str(bench), "-f", "html", "-o", str(page))
     assert code == 0 and f"wrote {page}" in err
     html = page.read_text()
-    assert html.count("data:image/png;base64,") == 4  # per evaluation: a heatmap and a rank-distance chart
+    assert (
+        html.count("data:image/png;base64,") == 4
+    )  # per evaluation: a heatmap and a rank-distance chart
     code, out, err = xret_cli("leaderboard", str(bench), "-f", "markdown", "--task", "xquad-r")
     assert code == 2 and "no result records for task xquad-r" in err
 
@@ -61,12 +74,17 @@ def test_markdown_and_csv_are_byte_identical_across_runs(bench, xret_cli):
 
 def test_heatmap_of_one_model_and_a_refused_delta(bench, tmp_path, xret_cli):
     records = sorted(bench.rglob("*.json"))
-    code, out, err = xret_cli("heatmap", str(bench), "-m", str(records[0]), "--out", str(tmp_path / "h"))
+    code, out, err = xret_cli(
+        "heatmap", str(bench), "-m", str(records[0]), "--out", str(tmp_path / "h")
+    )
     assert code == 0, err
     names = sorted(p.rsplit("/", 1)[-1] for p in out.split())
-    assert names == ["lareqa-toy__rank-distance.png", "lareqa-toy__rank-distance.svg",
-                     "lareqa-toy__xret.testing-HashEncoder__MAP__mono+cross.png",
-                     "lareqa-toy__xret.testing-HashEncoder__MAP__mono+cross.svg"]
+    assert names == [
+        "lareqa-toy__rank-distance.png",
+        "lareqa-toy__rank-distance.svg",
+        "lareqa-toy__xret.testing-HashEncoder__MAP__mono+cross.png",
+        "lareqa-toy__xret.testing-HashEncoder__MAP__mono+cross.svg",
+    ]
     code, _, err = xret_cli("heatmap", str(bench), "-m", MODEL)
     assert code == 2 and "matches 2 records" in err and "pass --task or a record path" in err
     code, _, err = xret_cli("heatmap", str(bench), "-m", str(records[0]), "-m", str(records[1]))
@@ -78,8 +96,18 @@ def test_heatmap_delta_of_two_models(tmp_path, two_models, xret_cli):
     for record in two_models:
         store(tmp_path / "results", record)
     out_dir = tmp_path / "maps"
-    code, out, err = xret_cli("heatmap", str(tmp_path / "results"), "-m", "model-a", "-m", "model-b",
-                         "-s", "mono,cross,multi", "--out", str(out_dir))
+    code, out, err = xret_cli(
+        "heatmap",
+        str(tmp_path / "results"),
+        "-m",
+        "model-a",
+        "-m",
+        "model-b",
+        "-s",
+        "mono,cross,multi",
+        "--out",
+        str(out_dir),
+    )
     assert code == 0, err
     assert (out_dir / "xquad-r__model-a-minus-model-b__MAP__mono+cross+multi.svg").is_file()
     assert len(out.split()) == 8  # two maps, the delta, the rank-distance chart; PNG + SVG each
@@ -109,25 +137,33 @@ def test_compare_refuses_different_query_sets(bench, xret_cli):
     frame = pd.read_csv(first.parent / record.per_query)
     frame = frame[frame["query_id"] != frame["query_id"].iloc[0]]
     frame.to_csv(second.parent / load_record(second).per_query, index=False)
-    second.write_text(json.dumps({**json.loads(first.read_text()),
-                                  "per_query": load_record(second).per_query}), encoding="utf-8")
+    second.write_text(
+        json.dumps({**json.loads(first.read_text()), "per_query": load_record(second).per_query}),
+        encoding="utf-8",
+    )
     code, _, err = xret_cli("compare", str(first), str(second), "--resamples", "10")
     assert code == 2 and "were evaluated on different query sets" in err and err.count("\n") == 1
 
 
 def test_help_imports_no_plotting_or_statistics():
-    code = ("import sys, json; from xret.cli import cli; cli.main(['--help'], standalone_mode=False); "
-            "print(json.dumps(sorted(m for m in ('torch', 'faiss', 'pandas', 'matplotlib', 'scipy', 'numpy') "
-            "if m in sys.modules)))")
+    code = (
+        "import sys, json; from xret.cli import cli; cli.main(['--help'], standalone_mode=False); "
+        "print(json.dumps(sorted(m for m in "
+        "('torch', 'faiss', 'pandas', 'matplotlib', 'scipy', 'numpy') if m in sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
 def test_committed_leaderboard_is_what_the_committed_records_give(xret_cli):
     root = Path(__file__).resolve().parents[2]
-    if not (root / "results").is_dir() or not (root / "docs" / "reference" / "leaderboard.md").is_file():
+    if (
+        not (root / "results").is_dir()
+        or not (root / "docs" / "reference" / "leaderboard.md").is_file()
+    ):
         pytest.skip("no committed reference results in this checkout")
     code, out, err = xret_cli("leaderboard", str(root / "results"), "-f", "markdown")
     assert code == 0, err
     assert out == (root / "docs" / "reference" / "leaderboard.md").read_text(encoding="utf-8"), (
-        "regenerate: xret leaderboard results -f markdown -o docs/reference/leaderboard.md")
+        "regenerate: xret leaderboard results -f markdown -o docs/reference/leaderboard.md"
+    )

@@ -29,7 +29,10 @@ def test_cells_land_in_query_by_pool_matrix(two_models):
     a, b = (_scores(r) for r in two_models)
     matrix = cell_matrix(a, "MAP", ("mono", "cross"))
     assert (matrix.rows, matrix.columns) == (("de", "en"), ("de", "en"))
-    assert matrix.values == ((0.6, 0.5), (0.3, 0.8))  # diagonal mono, off-diagonal cross (query -> pool)
+    assert matrix.values == (
+        (0.6, 0.5),
+        (0.3, 0.8),
+    )  # diagonal mono, off-diagonal cross (query -> pool)
     with_multi = cell_matrix(b, "MAP", ("cross", "multi"))
     assert with_multi.columns == ("de", "en", "all")
     assert with_multi.values == ((None, 0.2, 0.5), (0.2, None, None))  # blanks, never zeros
@@ -52,7 +55,9 @@ def test_delta_and_colour_scales(two_models):
 
 def test_images_are_written_and_reproducible(tmp_path, two_models):
     a, b = (_scores(r) for r in two_models)
-    matrix = Matrix("t <x>", "MAP", ("de", "en"), ("de", "en", "all"), ((0.5, None, 0.25), (0.1, 0.9, None)))
+    matrix = Matrix(
+        "t <x>", "MAP", ("de", "en"), ("de", "en", "all"), ((0.5, None, 0.25), (0.1, 0.9, None))
+    )
     paths = save_figure(plot_matrix(matrix, (0.0, 1.0)), tmp_path / "model.with.dots__MAP")
     assert [p.name for p in paths] == ["model.with.dots__MAP.png", "model.with.dots__MAP.svg"]
     assert paths[0].read_bytes().startswith(b"\x89PNG") and b"<svg" in paths[1].read_bytes()
@@ -62,7 +67,9 @@ def test_images_are_written_and_reproducible(tmp_path, two_models):
 
 
 def test_heatmap_shows_every_value_and_marks_blanks():
-    matrix = Matrix("t", "MAP", ("de", "en"), ("de", "en", "all"), ((0.5, None, 0.25), (0.1, 0.9, None)))
+    matrix = Matrix(
+        "t", "MAP", ("de", "en"), ("de", "en", "all"), ((0.5, None, 0.25), (0.1, 0.9, None))
+    )
     ax = plot_matrix(matrix, (0.0, 1.0)).axes[0]
     assert sorted(t.get_text() for t in ax.texts) == ["0.10", "0.25", "0.50", "0.90"]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["de", "en", "all"]

@@ -20,9 +20,18 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 @pytest.fixture
 def page() -> str:
-    records = [(Path(f"{name}.json"), make_record(name, uniform_cells(XQUAD_R, mono, 0.3, 0.2, 6.0),
-                                                  task_languages=XQUAD_R))
-               for name, mono in [("mid", 0.5), ("<script>alert(1)</script>", 0.9), ("low", 0.1), ("50%_{x}", 0.3)]]
+    records = [
+        (
+            Path(f"{name}.json"),
+            make_record(name, uniform_cells(XQUAD_R, mono, 0.3, 0.2, 6.0), task_languages=XQUAD_R),
+        )
+        for name, mono in [
+            ("mid", 0.5),
+            ("<script>alert(1)</script>", 0.9),
+            ("low", 0.1),
+            ("50%_{x}", 0.3),
+        ]
+    ]
     doc = build_leaderboard(collect(records), published=True)
     return render_html(doc, [Figure("a <b>figure</b>", b"\x89PNG fake")])
 
@@ -39,13 +48,25 @@ def test_page_is_self_contained_and_escaped(page):
 
 def _chromium(html: str, tmp_path: Path) -> str:
     if not CHROMIUM.exists():
-        pytest.skip("headless Chromium not installed (/usr/bin/chromium; .ci/run installs Debian's chromium)")
+        pytest.skip(
+            "headless Chromium not installed (/usr/bin/chromium; .ci/run installs Debian's"
+            " chromium)"
+        )
     path = tmp_path / "page.html"
     path.write_text(html, encoding="utf-8")
     command = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-        f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", path.as_uri(),
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-extensions",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--dump-dom",
+        path.as_uri(),
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=90)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -88,7 +109,13 @@ def test_chromium_sorts_on_click(page, tmp_path):
     before, first, second, by_name = _body_result(dom).split(" ;; ")
     script = "&lt;script&gt;alert(1)&lt;/script&gt;"
     # Measured rows first, by model name, then the paper's rows.
-    assert before.split("|")[:5] == ["50%_{x}=0.300", f"{script}=0.900", "low=0.100", "mid=0.500", "XLM-R=0.792"]
+    assert before.split("|")[:5] == [
+        "50%_{x}=0.300",
+        f"{script}=0.900",
+        "low=0.100",
+        "mid=0.500",
+        "XLM-R=0.792",
+    ]
     first_rows, first_dir = first.rsplit("/", 1)
     # First click on a higher-is-better column: best first; blanks (none here) would go last.
     assert first_dir == "descending"
@@ -98,5 +125,14 @@ def test_chromium_sorts_on_click(page, tmp_path):
     assert second_dir == "ascending" and second_rows.split("|")[0] == "low=0.100"
     # A text column sorts A-Z in the browser's locale order (case-insensitive).
     assert [row.split("=")[0] for row in by_name.split("|")] == [
-        script, "50%_{x}", "LaBSE", "LaBSE", "LaBSE", "low", "mid", "XLM-R", "XLM-R", "XLM-R"]
-
+        script,
+        "50%_{x}",
+        "LaBSE",
+        "LaBSE",
+        "LaBSE",
+        "low",
+        "mid",
+        "XLM-R",
+        "XLM-R",
+        "XLM-R",
+    ]

@@ -21,11 +21,34 @@ def toy(tmp_path, monkeypatch):
 
 def test_bench_on_a_corpus_task(toy, tmp_path, xret_cli):
     task, corpus = toy
-    code, out, err = xret_cli("bench", "-m", MODEL, "-t", task, "--corpus-dir", corpus, "-q",
-                         "--index", "ivf", "--nlist", "2", "--nprobe", "2", "--no-title", "--depth", "20",
-                         "--measures", "nDCG@10,R@20")
+    code, out, err = xret_cli(
+        "bench",
+        "-m",
+        MODEL,
+        "-t",
+        task,
+        "--corpus-dir",
+        corpus,
+        "-q",
+        "--index",
+        "ivf",
+        "--nlist",
+        "2",
+        "--nprobe",
+        "2",
+        "--no-title",
+        "--depth",
+        "20",
+        "--measures",
+        "nDCG@10,R@20",
+    )
     assert code == 0, err
-    assert "monolingual corpus retrieval" in out and "mean-3" in out and "median-3" in out and "R@20" in out
+    assert (
+        "monolingual corpus retrieval" in out
+        and "mean-3" in out
+        and "median-3" in out
+        and "R@20" in out
+    )
     (path,) = (tmp_path / "results").rglob("*.json")
     record = load_record(path)
     assert record.options["index"] == {"kind": "ivf", "nlist": 2, "nprobe": 2}
@@ -35,8 +58,20 @@ def test_bench_on_a_corpus_task(toy, tmp_path, xret_cli):
 def test_reduced_pool_is_flagged_in_the_table(toy, monkeypatch, xret_cli):
     task, corpus = toy
     monkeypatch.setenv("XRET_CORPUS_DIR", corpus)  # the environment works as --corpus-dir
-    code, out, err = xret_cli("bench", "-m", MODEL, "-t", task, "-q",
-                         "--pool", "reduced", "--distractors", "5", "--seed", "2")
+    code, out, err = xret_cli(
+        "bench",
+        "-m",
+        MODEL,
+        "-t",
+        task,
+        "-q",
+        "--pool",
+        "reduced",
+        "--distractors",
+        "5",
+        "--seed",
+        "2",
+    )
     assert code == 0, err
     assert "miracl:task (*)" in out and "not comparable with published numbers: reduced pool" in out
 
@@ -44,9 +79,18 @@ def test_reduced_pool_is_flagged_in_the_table(toy, monkeypatch, xret_cli):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["-t", "miracl/dev"], "miracl/dev searches a corpus and none was given: pass --corpus-dir DIR"),
-        (["-t", "miracl/sw/dev", "--index", "hnsw", "--nprobe", "3"], "--nprobe does not apply to --index hnsw"),
-        (["-t", "miracl/sw/dev", "--distractors", "5"], "--distractors and --seed apply to --pool reduced only"),
+        (
+            ["-t", "miracl/dev"],
+            "miracl/dev searches a corpus and none was given: pass --corpus-dir DIR",
+        ),
+        (
+            ["-t", "miracl/sw/dev", "--index", "hnsw", "--nprobe", "3"],
+            "--nprobe does not apply to --index hnsw",
+        ),
+        (
+            ["-t", "miracl/sw/dev", "--distractors", "5"],
+            "--distractors and --seed apply to --pool reduced only",
+        ),
         (["-t", "miracl/sw/dev", "--depth", "0"], "--depth must be positive"),
         (["-t", "miracl/xx/dev"], "unknown task 'miracl/xx/dev'"),
     ],

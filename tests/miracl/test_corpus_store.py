@@ -1,4 +1,5 @@
-"""Streaming corpus encoding: shard by shard, bounded blocks, resume after a kill, refuse a changed corpus."""
+"""Streaming corpus encoding: shard by shard, bounded blocks, resume after a kill, refuse a
+changed corpus."""
 
 from __future__ import annotations
 
@@ -15,8 +16,14 @@ from xret.models.spec import ModelSpec, Role
 from xret.tasks.corpus import Corpus, find_shards, passage_text
 from xret.testing import HashEncoder, write_corpus
 
-SPEC = ModelSpec(name="hash", provider="python", source="xret.testing:HashEncoder", revision="r1", dim=64,
-                 document_prompt="passage: ")
+SPEC = ModelSpec(
+    name="hash",
+    provider="python",
+    source="xret.testing:HashEncoder",
+    revision="r1",
+    dim=64,
+    document_prompt="passage: ",
+)
 
 
 class Interrupted(Exception):
@@ -43,13 +50,21 @@ class RecordingEncoder(HashEncoder):
 
 
 def engine(encoder) -> EmbeddingEngine:
-    return EmbeddingEngine(SPEC, lambda: encoder, None, BatchPolicy(max_texts=8, max_tokens=4096), progress=False)
+    return EmbeddingEngine(
+        SPEC, lambda: encoder, None, BatchPolicy(max_texts=8, max_tokens=4096), progress=False
+    )
 
 
 def make_corpus(tmp_path, shards=4, per_shard=25, name="miracl-corpus-v1.0-sw") -> Corpus:
     rows = [
-        [{"docid": f"{s}{i}#{i % 3}", "title": f"T{s}", "text": f"passage {s} {i} " + "neno " * (i % 7)}
-         for i in range(per_shard)]
+        [
+            {
+                "docid": f"{s}{i}#{i % 3}",
+                "title": f"T{s}",
+                "text": f"passage {s} {i} " + "neno " * (i % 7),
+            }
+            for i in range(per_shard)
+        ]
         for s in range(shards)
     ]
     write_corpus(tmp_path / name, rows)
@@ -65,7 +80,9 @@ def texts_of(corpus: Corpus, shard: int, title=True) -> list[str]:
 def test_encodes_every_shard_in_order_with_ids(tmp_path):
     corpus = make_corpus(tmp_path)
     enc = RecordingEncoder()
-    store = encode_corpus(corpus, engine(enc), tmp_path / "store", with_title=True, block=10, log=lambda m: None)
+    store = encode_corpus(
+        corpus, engine(enc), tmp_path / "store", with_title=True, block=10, log=lambda m: None
+    )
     assert store.rows == 100 and store.dim == 64 and len(store.shards) == 4
     assert [s.source for s in store.shards] == [f"docs-{i}.jsonl.gz" for i in range(4)]
     docs = list(corpus.passages())
@@ -75,7 +92,9 @@ def test_encodes_every_shard_in_order_with_ids(tmp_path):
     got = np.concatenate([store.vectors(s) for s in range(4)])
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
     # Memory is bounded by the block: no encode call ever sees more than one block's texts.
-    assert max(len(b) for b in enc.batches) <= 10 and sorted(enc.encoded) == sorted(passage_text(d, True) for d in docs)
+    assert max(len(b) for b in enc.batches) <= 10 and sorted(enc.encoded) == sorted(
+        passage_text(d, True) for d in docs
+    )
     manifest = json.loads((tmp_path / "store" / "manifest.json").read_text())
     assert [r["rows"] for r in manifest["finished"]] == [25] * 4
     assert all(len(r["sha256"]) == 64 for r in manifest["finished"])
@@ -91,12 +110,16 @@ def test_resume_after_a_kill_never_encodes_a_finished_shard_twice(tmp_path):
     assert [r["source"] for r in manifest["finished"]] == ["docs-0.jsonl.gz", "docs-1.jsonl.gz"]
     assert not list(root.glob(".*.tmp")), "the unfinished shard leaves nothing behind"
     resumed = RecordingEncoder()
-    store = encode_corpus(corpus, engine(resumed), root, with_title=True, block=10, log=lambda m: None)
+    store = encode_corpus(
+        corpus, engine(resumed), root, with_title=True, block=10, log=lambda m: None
+    )
     finished_before = set(texts_of(corpus, 0) + texts_of(corpus, 1))
     assert not finished_before & set(resumed.encoded)  # no finished shard encoded again
     assert sorted(resumed.encoded) == sorted(texts_of(corpus, 2) + texts_of(corpus, 3))
     # The result equals an uninterrupted run.
-    fresh = encode_corpus(corpus, engine(RecordingEncoder()), tmp_path / "fresh", True, block=10, log=lambda m: None)
+    fresh = encode_corpus(
+        corpus, engine(RecordingEncoder()), tmp_path / "fresh", True, block=10, log=lambda m: None
+    )
     for s in range(4):
         np.testing.assert_array_equal(store.vectors(s), fresh.vectors(s))
     # A third run encodes nothing at all.
@@ -117,7 +140,14 @@ def test_a_corpus_changed_between_kill_and_resume_is_refused(tmp_path, change, m
     corpus = make_corpus(tmp_path)
     root = tmp_path / "store"
     with pytest.raises(Interrupted):
-        encode_corpus(corpus, engine(RecordingEncoder(fail_after=30)), root, True, block=10, log=lambda m: None)
+        encode_corpus(
+            corpus,
+            engine(RecordingEncoder(fail_after=30)),
+            root,
+            True,
+            block=10,
+            log=lambda m: None,
+        )
     directory = corpus.shards[0].parent
     if change == "rewrite-finished":  # same size, other bytes: only the sha256 can tell
         raw = bytearray(corpus.shards[0].read_bytes())
@@ -128,7 +158,9 @@ def test_a_corpus_changed_between_kill_and_resume_is_refused(tmp_path, change, m
         corpus.shards[3].write_bytes((tmp_path / "bigger" / "docs-0.jsonl.gz").read_bytes())
     else:
         write_corpus(tmp_path / "extra", [[{"docid": "y#0", "text": "y"}]])
-        (directory / "docs-4.jsonl.gz").write_bytes((tmp_path / "extra" / "docs-0.jsonl.gz").read_bytes())
+        (directory / "docs-4.jsonl.gz").write_bytes(
+            (tmp_path / "extra" / "docs-0.jsonl.gz").read_bytes()
+        )
     changed = Corpus(name=corpus.name, language="sw", shards=find_shards(directory))
     enc = RecordingEncoder()
     with pytest.raises(DataError, match=message) as info:
@@ -140,7 +172,10 @@ def test_a_corpus_changed_between_kill_and_resume_is_refused(tmp_path, change, m
 def test_store_location_depends_on_model_prompt_and_title(tmp_path):
     corpus = make_corpus(tmp_path, shards=1, per_shard=2)
     e = engine(RecordingEncoder())
-    with_title, without = corpus_root(tmp_path, e, corpus, True), corpus_root(tmp_path, e, corpus, False)
+    with_title, without = (
+        corpus_root(tmp_path, e, corpus, True),
+        corpus_root(tmp_path, e, corpus, False),
+    )
     assert with_title != without and with_title.parent == without.parent
     assert with_title.parent.name == SPEC.embedding_namespace(Role.DOCUMENT, e.device.key)
     other_prompt = EmbeddingEngine(replace(SPEC, document_prompt=""), None, None)
@@ -149,10 +184,19 @@ def test_store_location_depends_on_model_prompt_and_title(tmp_path):
 
 def test_lookups_by_global_row(tmp_path):
     corpus = make_corpus(tmp_path, shards=3, per_shard=4)
-    store = encode_corpus(corpus, engine(RecordingEncoder()), tmp_path / "s", True, log=lambda m: None)
+    store = encode_corpus(
+        corpus, engine(RecordingEncoder()), tmp_path / "s", True, log=lambda m: None
+    )
     ids = np.array([[5, 0, -1], [11, 4, 3]])
     assert store.docids_of(ids) == [["11#1", "00#0"], ["23#0", "10#0", "03#0"]]
-    assert [(offset, len(block)) for offset, block in store.blocks(3)] == [(0, 3), (3, 1), (4, 3), (7, 1), (8, 3), (11, 1)]
+    assert [(offset, len(block)) for offset, block in store.blocks(3)] == [
+        (0, 3),
+        (3, 1),
+        (4, 3),
+        (7, 1),
+        (8, 3),
+        (11, 1),
+    ]
     sample = store.sample(5, seed=1)
     all_rows = np.concatenate([store.vectors(s) for s in range(3)])
     assert len(sample) == 5 and all(any(np.array_equal(r, a) for a in all_rows) for r in sample)

@@ -41,7 +41,9 @@ def test_sample_is_uniform_over_the_corpus():
     corpus = docs(1000)
     tenths = [0] * 10
     for seed in range(80):
-        for d in reduced_pool(corpus, set(), PoolSpec("reduced", distractors=100, seed=seed)).documents:
+        for d in reduced_pool(
+            corpus, set(), PoolSpec("reduced", distractors=100, seed=seed)
+        ).documents:
             tenths[int(d.id.split("#")[0]) // 100] += 1
     assert sum(tenths) == 8000
     assert all(0.085 <= n / 8000 <= 0.115 for n in tenths), tenths

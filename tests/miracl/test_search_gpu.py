@@ -38,8 +38,11 @@ def test_a_gpu_build_answers_shallow_searches_on_the_gpu(monkeypatch):
 
     copies = []
     monkeypatch.setattr(faiss, "get_num_gpus", lambda: 1)
-    monkeypatch.setattr(faiss, "index_cpu_to_all_gpus",
-                        lambda index: copies.append(FakeGpuIndex(index)) or copies[-1])
+    monkeypatch.setattr(
+        faiss,
+        "index_cpu_to_all_gpus",
+        lambda index: copies.append(FakeGpuIndex(index)) or copies[-1],
+    )
     rng = np.random.default_rng(0)
     vectors = rng.integers(-2, 3, (GPU_MAX_K + 50, 4)).astype(np.float32)
     queries = rng.integers(-2, 3, (3, 4)).astype(np.float32)

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import pytrec_eval
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from xret.benchmark import topk
 from xret.benchmark.aggregate import summarise
@@ -51,16 +50,25 @@ def bench(tmp_path, task_dir, corpus_dir, **corpus):
 
 def oracle_run(task_dir, corpus_dir, language, with_title=True):
     """Every passage scored with numpy, ranked in full (ties by corpus order), real docids."""
-    passages = [d for p in find_shards(corpus_dir / f"miracl-corpus-v1.0-{language}") for d in read_shard(p, language)]
+    passages = [
+        d
+        for p in find_shards(corpus_dir / f"miracl-corpus-v1.0-{language}")
+        for d in read_shard(p, language)
+    ]
     vectors = HashEncoder().encode([passage_text(d, with_title) for d in passages])
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    topics = dict(line.rstrip("\n").split("\t") for line in open(task_dir / "topics" / f"topics.miracl-v1.0-{language}-dev.tsv"))
+    topics = dict(
+        line.rstrip("\n").split("\t")
+        for line in open(task_dir / "topics" / f"topics.miracl-v1.0-{language}-dev.tsv")
+    )
     run = {}
     for qid, text in topics.items():
         q = HashEncoder().encode([text])[0]
         scores = vectors @ (q / np.linalg.norm(q))
         order = sorted(range(len(passages)), key=lambda i: (-scores[i], i))
-        run[f"{language}/{qid}"] = {passages[i].id: float(len(order) - r) for r, i in enumerate(order)}
+        run[f"{language}/{qid}"] = {
+            passages[i].id: float(len(order) - r) for r, i in enumerate(order)
+        }
     qrels = {}
     for line in open(task_dir / "qrels" / f"qrels.miracl-v1.0-{language}-dev.tsv"):
         qid, _, doc, rel = line.split()
@@ -72,10 +80,19 @@ def test_full_corpus_run_agrees_with_pytrec_eval_on_a_full_ranking(tmp_path, toy
     outcome = bench(tmp_path, *toy)
     record = outcome.record
     per_query = load_per_query(outcome.path, record)
-    assert list(per_query.columns) == ["setting", "query_language", "pool_language", "query_id", "nDCG@10", "R@100"]
+    assert list(per_query.columns) == [
+        "setting",
+        "query_language",
+        "pool_language",
+        "query_id",
+        "nDCG@10",
+        "R@100",
+    ]
     for language in ("sw", "ru", "th"):
         qrels, run = oracle_run(*toy, language)
-        expected = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "recall.100"}).evaluate(run)
+        expected = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "recall.100"}).evaluate(
+            run
+        )
         rows = per_query[per_query.query_language == language].set_index("query_id")
         assert len(rows) == 10
         for qid, values in expected.items():
@@ -83,21 +100,38 @@ def test_full_corpus_run_agrees_with_pytrec_eval_on_a_full_ranking(tmp_path, toy
             assert rows.loc[qid, "R@100"] == pytest.approx(values["recall_100"], abs=1e-6)
         assert 0 < rows["nDCG@10"].mean() < 1  # not a trivial ranking
     assert record.options["ranking"] == "top-k" and record.options["pool"] == {"kind": "full"}
-    assert record.options["index"] == {"kind": "flat"} and record.options["passage_text"] == "title+text"
+    assert (
+        record.options["index"] == {"kind": "flat"}
+        and record.options["passage_text"] == "title+text"
+    )
     assert record.task["counts"] == {"queries": 30, "candidates": 450}
-    assert set(record.task["corpus"]["sw"]["shards"]) == {"docs-0.jsonl.gz", "docs-1.jsonl.gz", "docs-2.jsonl.gz"}
+    assert set(record.task["corpus"]["sw"]["shards"]) == {
+        "docs-0.jsonl.gz",
+        "docs-1.jsonl.gz",
+        "docs-2.jsonl.gz",
+    }
     nd = record.by_language["mono"]["nDCG@10"]
-    assert record.summary["mean-3"]["mono"]["nDCG@10"] == pytest.approx(statistics.fmean(nd.values()))
-    assert record.summary["median-3"]["mono"]["nDCG@10"] == pytest.approx(statistics.median(nd.values()))
+    assert record.summary["mean-3"]["mono"]["nDCG@10"] == pytest.approx(
+        statistics.fmean(nd.values())
+    )
+    assert record.summary["median-3"]["mono"]["nDCG@10"] == pytest.approx(
+        statistics.median(nd.values())
+    )
     assert record.extra["comparable_with_published"] is False  # a custom task: nothing published
     assert {"load_data", "encode", "search", "measures"} <= set(record.provenance["timings"])
 
 
 def test_rerun_reads_the_corpus_store_and_encodes_nothing(tmp_path, toy):
     first = bench(tmp_path, *toy)
-    config = BenchConfig(model=MODEL, tasks=(f"miracl:{toy[0]}",), cache_dir=tmp_path / "cache",
-                         results_dir=tmp_path / "results", corpus=CorpusOptions(corpus_dir=toy[1]),
-                         overwrite=True, progress=False)
+    config = BenchConfig(
+        model=MODEL,
+        tasks=(f"miracl:{toy[0]}",),
+        cache_dir=tmp_path / "cache",
+        results_dir=tmp_path / "results",
+        corpus=CorpusOptions(corpus_dir=toy[1]),
+        overwrite=True,
+        progress=False,
+    )
     (again,) = run_bench(config, log=lambda m: None)
     assert again.record.provenance["encode"]["encoded"] == 0
     assert again.record.cells == first.record.cells
@@ -136,8 +170,18 @@ def test_reduced_pool_is_recorded_and_kept_apart(tmp_path, toy):
 def test_hnsw_parameters_are_recorded(tmp_path, toy):
     outcome = bench(tmp_path, *toy, index=IndexSpec("hnsw", m=8, ef_search=50))
     record = outcome.record
-    assert record.options["index"] == {"kind": "hnsw", "m": 8, "ef_construction": 200, "ef_search": 50}
-    assert record.extra["index"]["sw"] == {"kind": "hnsw", "m": 8, "ef_construction": 200, "ef_search": 100}
+    assert record.options["index"] == {
+        "kind": "hnsw",
+        "m": 8,
+        "ef_construction": 200,
+        "ef_search": 50,
+    }
+    assert record.extra["index"]["sw"] == {
+        "kind": "hnsw",
+        "m": 8,
+        "ef_construction": 200,
+        "ef_search": 100,
+    }
     assert "index" in record.provenance["timings"]
 
 
@@ -147,15 +191,23 @@ def _append(path, text):
 
 def test_bad_input_is_counted_reported_and_the_run_continues(tmp_path, toy):
     task_dir, corpus_dir = toy
-    _append(task_dir / "topics" / "topics.miracl-v1.0-sw-dev.tsv", "900\tonly negatives\n901\tno qrels at all\n")
-    _append(task_dir / "qrels" / "qrels.miracl-v1.0-sw-dev.tsv",
-            "900\tQ0\t1#0\t0\n1\tQ0\tgone#7\t1\n1\tQ0\tgone#8\t0\n777\tQ0\t1#1\t1\n")
+    _append(
+        task_dir / "topics" / "topics.miracl-v1.0-sw-dev.tsv",
+        "900\tonly negatives\n901\tno qrels at all\n",
+    )
+    _append(
+        task_dir / "qrels" / "qrels.miracl-v1.0-sw-dev.tsv",
+        "900\tQ0\t1#0\t0\n1\tQ0\tgone#7\t1\n1\tQ0\tgone#8\t0\n777\tQ0\t1#1\t1\n",
+    )
     record = bench(tmp_path, task_dir, corpus_dir).record
     sw = record.cell("mono", "sw", "sw")
     assert (sw.n_queries, sw.excluded) == (10, 2)
     assert record.extra["no_relevant"]["sw"] == ["sw/900", "sw/901"]
     missing = record.extra["missing_judged"]["sw"]
-    assert (missing["missing"], missing["missing_relevant"]) == (2, 1) and missing["examples"] == ["gone#7", "gone#8"]
+    assert (missing["missing"], missing["missing_relevant"]) == (2, 1) and missing["examples"] == [
+        "gone#7",
+        "gone#8",
+    ]
     assert record.extra["qrels_without_topic"]["sw"] == 1
     assert record.extra["missing_judged"]["ru"]["missing"] == 0
     # The missing relevant passage still counts: query 1 cannot reach full recall.
@@ -187,17 +239,30 @@ def test_corpus_changed_in_place_between_runs_is_refused(tmp_path, toy):
             break
     assert len(changed) == size
     shard.write_bytes(changed)
-    config = BenchConfig(model=MODEL, tasks=(f"miracl:{task_dir}",), cache_dir=tmp_path / "cache",
-                         results_dir=tmp_path / "results", corpus=CorpusOptions(corpus_dir=corpus_dir),
-                         overwrite=True, progress=False)
+    config = BenchConfig(
+        model=MODEL,
+        tasks=(f"miracl:{task_dir}",),
+        cache_dir=tmp_path / "cache",
+        results_dir=tmp_path / "results",
+        corpus=CorpusOptions(corpus_dir=corpus_dir),
+        overwrite=True,
+        progress=False,
+    )
     with pytest.raises(DataError, match="miracl-corpus-v1.0-ru: docs-1.jsonl.gz changed"):
         run_bench(config, log=lambda m: None)
 
 
 def test_without_a_corpus_nothing_can_be_evaluated(tmp_path, toy):
-    config = BenchConfig(model=MODEL, tasks=("miracl/dev",), cache_dir=tmp_path / "c", results_dir=tmp_path / "r",
-                         progress=False)
-    with pytest.raises(DataError, match="none was given: pass --corpus-dir DIR .* nothing can be evaluated"):
+    config = BenchConfig(
+        model=MODEL,
+        tasks=("miracl/dev",),
+        cache_dir=tmp_path / "c",
+        results_dir=tmp_path / "r",
+        progress=False,
+    )
+    with pytest.raises(
+        DataError, match="none was given: pass --corpus-dir DIR .* nothing can be evaluated"
+    ):
         run_bench(config, log=lambda m: None)
 
 
@@ -214,8 +279,15 @@ def test_options_a_corpus_task_cannot_honour(tmp_path, toy, change, error, messa
 
     if "settings" in change:
         change = {"settings": tuple(Setting(s) for s in change["settings"])}
-    config = BenchConfig(model=MODEL, tasks=(f"miracl:{toy[0]}",), cache_dir=tmp_path / "c", results_dir=tmp_path / "r",
-                         corpus=CorpusOptions(corpus_dir=toy[1]), progress=False, **change)
+    config = BenchConfig(
+        model=MODEL,
+        tasks=(f"miracl:{toy[0]}",),
+        cache_dir=tmp_path / "c",
+        results_dir=tmp_path / "r",
+        corpus=CorpusOptions(corpus_dir=toy[1]),
+        progress=False,
+        **change,
+    )
     with pytest.raises(error, match=message):
         run_bench(config, log=lambda m: None)
 
@@ -265,13 +337,23 @@ def test_real_yoruba_topics_on_a_generated_corpus(data_dir, tmp_path):
 
     topics = read_topics(data_dir / "miracl/topics/topics.miracl-v1.0-yo-dev.tsv")
     qrels = read_qrels(data_dir / "miracl/qrels/qrels.miracl-v1.0-yo-dev.tsv")
-    text = {doc: topics[q] if rel else "ọ̀rọ̀ mìíràn" for q, docs in qrels.items() for doc, rel in docs.items()}
+    text = {
+        doc: topics[q] if rel else "ọ̀rọ̀ mìíràn"
+        for q, docs in qrels.items()
+        for doc, rel in docs.items()
+    }
     rows = [{"docid": doc, "title": "", "text": t} for doc, t in sorted(text.items())]
     rows += [{"docid": f"x{i}#0", "title": "", "text": f"ìpínrọ̀ {i}"} for i in range(200)]
     write_corpus(tmp_path / "corpus" / "miracl-corpus-v1.0-yo", [rows[::2], rows[1::2]])
-    config = BenchConfig(model=MODEL, tasks=("miracl/yo/dev",), data_dir=data_dir, cache_dir=tmp_path / "cache",
-                         results_dir=tmp_path / "results", corpus=CorpusOptions(corpus_dir=tmp_path / "corpus"),
-                         progress=False)
+    config = BenchConfig(
+        model=MODEL,
+        tasks=("miracl/yo/dev",),
+        data_dir=data_dir,
+        cache_dir=tmp_path / "cache",
+        results_dir=tmp_path / "results",
+        corpus=CorpusOptions(corpus_dir=tmp_path / "corpus"),
+        progress=False,
+    )
     messages = []
     (outcome,) = run_bench(config, log=messages.append)
     record = outcome.record
@@ -280,6 +362,8 @@ def test_real_yoruba_topics_on_a_generated_corpus(data_dir, tmp_path):
     assert record.extra["missing_judged"]["yo"]["missing"] == 0
     assert record.task["corpus"]["yo"]["expected_passages"] == 49_043
     assert record.extra["comparable_with_published"] is False
-    assert record.extra["not_comparable_because"] == [f"yo: the corpus has {len(rows):,} passages, MIRACL v1.0 has 49,043"]
+    assert record.extra["not_comparable_because"] == [
+        f"yo: the corpus has {len(rows):,} passages, MIRACL v1.0 has 49,043"
+    ]
     assert any("not comparable" in m for m in messages)
     assert cell.values["R@100"] > 0.5  # relevant passages repeat their query's words

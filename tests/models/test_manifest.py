@@ -55,12 +55,18 @@ def _edit_manifest(folder):
 
 DAMAGE = {
     "flipped byte": (_flip_a_byte, "weights.bin: sha256 differs"),
-    "truncated file": (lambda f: (f / "weights.bin").write_bytes(b"\0" * 1000),
-                       "weights.bin: size differs"),
-    "deleted file": (lambda f: (f / "sub" / "config.json").unlink(),
-                     r"missing files \['sub/config.json'\]"),
-    "extra file": (lambda f: (f / "sub" / "stray.txt").write_text("x"),
-                   r"unexpected files \['sub/stray.txt'\]"),
+    "truncated file": (
+        lambda f: (f / "weights.bin").write_bytes(b"\0" * 1000),
+        "weights.bin: size differs",
+    ),
+    "deleted file": (
+        lambda f: (f / "sub" / "config.json").unlink(),
+        r"missing files \['sub/config.json'\]",
+    ),
+    "extra file": (
+        lambda f: (f / "sub" / "stray.txt").write_text("x"),
+        r"unexpected files \['sub/stray.txt'\]",
+    ),
     "no manifest": (lambda f: (f / MANIFEST_NAME).unlink(), "no readable"),
     "broken manifest": (lambda f: (f / MANIFEST_NAME).write_text('{"files": '), "no readable"),
     "edited manifest": (_edit_manifest, "does not match its own fingerprint"),

@@ -60,7 +60,11 @@ class TrainConfig:
         object.__setattr__(self, "passage_unit", PassageUnit(self.passage_unit))
         if sampling is Sampling.HYBRID:
             alpha = HYBRID_DEFAULT_ALPHA if self.alpha is None else self.alpha
-            if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
+            if (
+                isinstance(alpha, bool)
+                or not isinstance(alpha, (int, float))
+                or not 0 <= alpha <= 1
+            ):
                 raise TrainingError(f"--alpha must be a number in [0, 1], not {alpha!r}")
             object.__setattr__(self, "alpha", float(alpha))
         elif self.alpha is not None and isinstance(sampling, Sampling):  # a custom one may take α
@@ -139,14 +143,14 @@ class TrainingData:
             "guard": {
                 "by": "question id",
                 "evaluation_tasks": list(self.exclude),
-                "removed": {source.name: len(source.dropped.question_id) for source in self.sources},
+                "removed": {
+                    source.name: len(source.dropped.question_id) for source in self.sources
+                },
             },
         }
 
 
-def load_training_data(
-    config: TrainConfig, data_dir: Path | None, cache_dir: Path
-) -> TrainingData:
+def load_training_data(config: TrainConfig, data_dir: Path | None, cache_dir: Path) -> TrainingData:
     """The sources of ``config`` with every question id of its ``exclude`` tasks removed.
 
     The guard goes by question id only: SQuAD-it/-es translate the titles, so titles would catch

@@ -82,7 +82,10 @@ def train(
     # Bad settings for this data (one language for X-Y, too large a batch) fail here, before
     # anything is written or loaded.
     sampler = make_sampler(
-        data.items(), config.sampling, batch_size=config.batch_size, alpha=config.alpha,
+        data.items(),
+        config.sampling,
+        batch_size=config.batch_size,
+        alpha=config.alpha,
         state=SamplerState(config.seed),
     )
     batches = sampler.batches(config.steps)
@@ -131,7 +134,11 @@ def train(
         raise output_error(output, err) from None
     _keep_model_kwargs(base_folder, output)
     model_file = _model_file(
-        config, base, data, batches, sampler.state.to_dict(),
+        config,
+        base,
+        data,
+        batches,
+        sampler.state.to_dict(),
         {
             "device": device.name,
             "resumed_from_step": resumed_step or None,
@@ -235,10 +242,13 @@ def _finished(output: Path, identity: dict) -> dict | None:
     stored = _read_json(path)
     try:
         training = stored["training"]
-        done = _identity(training["config"], stored["base_model"]["revision"],
-                         _data_files(training["data"]))
+        done = _identity(
+            training["config"], stored["base_model"]["revision"], _data_files(training["data"])
+        )
     except (KeyError, TypeError, AttributeError) as err:
-        raise TrainingError(f"{path}: not an xret model file ({err!r}); use another --output") from None
+        raise TrainingError(
+            f"{path}: not an xret model file ({err!r}); use another --output"
+        ) from None
     if done != identity:
         raise TrainingError(
             f"{output} already holds a model of another run ({_differences(done, identity)}); "
@@ -280,8 +290,12 @@ def _last_checkpoint(folder: Path) -> Path | None:
 def _differences(old: dict, new: dict) -> str:
     """The settings in which two run identities differ, e.g. ``steps 200 -> 300``."""
     flat_old, flat_new = _flatten(old), _flatten(new)
-    keys = sorted(k for k in flat_old.keys() | flat_new.keys() if flat_old.get(k) != flat_new.get(k))
-    return "; ".join(f"{k.rsplit('.', 1)[-1]} {flat_old.get(k)} -> {flat_new.get(k)}" for k in keys[:3])
+    keys = sorted(
+        k for k in flat_old.keys() | flat_new.keys() if flat_old.get(k) != flat_new.get(k)
+    )
+    return "; ".join(
+        f"{k.rsplit('.', 1)[-1]} {flat_old.get(k)} -> {flat_new.get(k)}" for k in keys[:3]
+    )
 
 
 def _flatten(value: dict, prefix: str = "") -> dict:
@@ -295,7 +309,11 @@ def _flatten(value: dict, prefix: str = "") -> dict:
 
 
 def _model_file(
-    config: TrainConfig, base: ModelSpec, data: TrainingData, batches, sampler_state: dict,
+    config: TrainConfig,
+    base: ModelSpec,
+    data: TrainingData,
+    batches,
+    sampler_state: dict,
     run: dict,
 ) -> dict:
     kinds = Counter(batch.kind.value for batch in batches)
@@ -304,8 +322,11 @@ def _model_file(
     return {
         "format": FORMAT,
         "display_name": f"{base.display_name or base.name} + {regime}",
-        "base_model": {"name": base.name, "revision": base.revision,
-                       "display_name": base.display_name},
+        "base_model": {
+            "name": base.name,
+            "revision": base.revision,
+            "display_name": base.display_name,
+        },
         "regime": config.sampling.value,
         "alpha": config.alpha,
         "dim": base.dim,
@@ -324,8 +345,10 @@ def _model_file(
             "prompts": {"query": base.query_prompt, "passage": base.document_prompt},
             "data": data.summary(),
             "batches": {
-                "by_kind": {kind.value: kinds.get(kind.value, 0)
-                            for kind in (Sampling.X_X_MONO, Sampling.X_Y)},
+                "by_kind": {
+                    kind.value: kinds.get(kind.value, 0)
+                    for kind in (Sampling.X_X_MONO, Sampling.X_Y)
+                },
                 "by_source": dict(sorted(sources.items())),
                 "sampler_state": sampler_state,
             },

@@ -48,8 +48,12 @@ class NamespaceCache:
             try:
                 keys, vectors = self._read(shard)
             except _BadShard as err:
-                log.warning("xret: warning: %s: %s; set aside as %s.bad, its texts are encoded "
-                            "again", shard, err, shard.name)
+                log.warning(
+                    "xret: warning: %s: %s; set aside as %s.bad, its texts are encoded again",
+                    shard,
+                    err,
+                    shard.name,
+                )
                 os.replace(shard, shard.with_name(f"{shard.name}.bad"))
                 continue
             self._remember([row.tobytes() for row in keys], vectors)
@@ -148,4 +152,6 @@ class EmbeddingCache:
         if device in known:
             return
         path = self.root / name / PRODUCERS
-        atomic_write(path, lambda tmp: tmp.write_text(json.dumps(sorted([*known, device])), encoding="utf-8"))
+        atomic_write(
+            path, lambda tmp: tmp.write_text(json.dumps(sorted([*known, device])), encoding="utf-8")
+        )

@@ -68,7 +68,12 @@ class CorpusEmbeddings:
         record = self.shards[shard]
         if record.rows == 0:
             return np.empty((0, self.dim), dtype=np.float32)
-        return np.memmap(self.root / f"{record.stem}.f32", dtype=np.float32, mode="r", shape=(record.rows, self.dim))
+        return np.memmap(
+            self.root / f"{record.stem}.f32",
+            dtype=np.float32,
+            mode="r",
+            shape=(record.rows, self.dim),
+        )
 
     def docids(self, shard: int) -> Iterator[str]:
         """The docids of a shard's rows; a torn or overlong ids file is a DataError naming it
@@ -106,7 +111,9 @@ class CorpusEmbeddings:
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` distinct rows drawn uniformly (e.g. to train an IVF index), in corpus order."""
-        chosen = np.sort(np.random.default_rng(seed).choice(self.rows, size=min(n, self.rows), replace=False))
+        chosen = np.sort(
+            np.random.default_rng(seed).choice(self.rows, size=min(n, self.rows), replace=False)
+        )
         out, offset = [], 0
         for shard in range(len(self.shards)):
             rows = self.shards[shard].rows
@@ -147,7 +154,8 @@ def corpus_key(corpus: Corpus, with_title: bool) -> str:
         "format": FORMAT,
         "layout": _layout(corpus),
     }
-    return f"{corpus.name}-{hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:12]}"
+    digest = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()
+    return f"{corpus.name}-{digest[:12]}"
 
 
 def _layout(corpus: Corpus) -> list[list]:
@@ -190,14 +198,19 @@ def encode_corpus(
         done = {record["source"] for record in manifest["finished"]}
         todo = [(i, p) for i, p in enumerate(corpus.shards) if p.name not in done]
         if done:
-            log(f"{corpus.name}: {len(done)} of {len(corpus.shards)} shards already encoded in {root}")
+            log(
+                f"{corpus.name}: {len(done)} of {len(corpus.shards)} shards already encoded in "
+                f"{root}"
+            )
         for index, path in todo:
             record, dim = _encode_shard(corpus, engine, path, index, root, with_title, block, log)
             manifest["finished"].append(asdict(record))
             manifest["dim"] = manifest["dim"] or dim
             _write_manifest(root, manifest)
     order = {p.name: i for i, p in enumerate(corpus.shards)}
-    records = sorted((ShardRecord(**r) for r in manifest["finished"]), key=lambda r: order[r.source])
+    records = sorted(
+        (ShardRecord(**r) for r in manifest["finished"]), key=lambda r: order[r.source]
+    )
     dim = manifest["dim"] or engine.spec.dim or 0
     return CorpusEmbeddings(root=root, dim=dim, shards=tuple(records))
 
@@ -210,7 +223,10 @@ def _encode_shard(corpus, engine, path: Path, index: int, root: Path, with_title
     rows, dim = 0, None
     bar = show_progress(None, f"encode {corpus.name}/{path.name}", "passage", engine.progress)
     try:
-        with open(tmp_vectors, "wb") as vectors_out, open(tmp_ids, "w", encoding="utf-8", newline="\n") as ids_out:
+        with (
+            open(tmp_vectors, "wb") as vectors_out,
+            open(tmp_ids, "w", encoding="utf-8", newline="\n") as ids_out,
+        ):
             for documents in _chunks(read_shard(path, corpus.language), block):
                 texts = [passage_text(d, with_title) for d in documents]
                 vectors = engine.encode_uncached(texts, Role.DOCUMENT, bar)
@@ -261,11 +277,15 @@ def _check_unchanged(corpus: Corpus, root: Path, manifest: dict, layout: list) -
     for record in manifest["finished"]:
         digest = sha256_file(by_name[record["source"]])
         if digest != record["sha256"]:
-            raise refuse(f"{record['source']} changed (sha256 {digest[:12]}…, {record['sha256'][:12]}… then)")
+            raise refuse(
+                f"{record['source']} changed (sha256 {digest[:12]}…, {record['sha256'][:12]}… then)"
+            )
         expected = record["rows"] * (manifest["dim"] or 0) * 4
         vectors = root / f"{record['stem']}.f32"
         if not vectors.is_file() or vectors.stat().st_size != expected:
-            raise DataError(f"{vectors}: missing or truncated embeddings; delete {root} to encode again")
+            raise DataError(
+                f"{vectors}: missing or truncated embeddings; delete {root} to encode again"
+            )
         ids = root / f"{record['stem']}.ids"
         if not ids.is_file():
             raise DataError(f"{ids}: missing docids; delete {root} to encode again")
@@ -298,8 +318,10 @@ def _check_manifest(manifest: object) -> None:
     names = {name for name, _ in layout}
     types = {"source": str, "size": int, "sha256": str, "rows": int, "stem": str}
     for record in finished if isinstance(finished, list) else [None]:
-        if not isinstance(record, dict) or set(record) != set(types) or any(
-            type(record[k]) is not kind for k, kind in types.items()
+        if (
+            not isinstance(record, dict)
+            or set(record) != set(types)
+            or any(type(record[k]) is not kind for k, kind in types.items())
         ):
             raise ValueError("finished is not a list of shard records")
         if record["source"] not in names or record["rows"] < 0 or "/" in record["stem"]:
@@ -329,7 +351,9 @@ def _exclusive(root: Path):
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise DataError(f"{root}: another xret process is encoding this corpus; wait for it") from None
+            raise DataError(
+                f"{root}: another xret process is encoding this corpus; wait for it"
+            ) from None
         try:
             yield
         finally:

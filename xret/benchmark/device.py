@@ -94,7 +94,8 @@ def pick_device(requested: str | None = None, precision: str | None = None) -> D
     if requested.startswith("cuda"):
         if not torch.cuda.is_available():
             raise XretError(
-                f"--device {requested}: no CUDA device is available here; use --device cpu")
+                f"--device {requested}: no CUDA device is available here; use --device cpu"
+            )
         if short == "bf16" and not torch.cuda.is_bf16_supported():
             raise XretError(f"--precision bf16: {requested} has no bf16 support; use fp16 or fp32")
         return cuda_device(requested, precision)

@@ -1,4 +1,5 @@
-"""The embedding engine: deduplication, cache, length-sorted token-budget batches, one encode per text.
+"""The embedding engine: deduplication, cache, length-sorted token-budget batches, one encode per
+text.
 
 The encoder is created lazily, only when some text is missing from the cache, so a rerun with a
 warm cache never loads the model.
@@ -19,7 +20,6 @@ from xret.models.encoder import Encoder, encode_batches
 from xret.models.spec import ModelSpec, Role
 from xret.progress import Progress
 from xret.progress import progress as show_progress
-
 
 UNKNOWN_PRODUCER = "unknown (cached before xret recorded producers)"
 
@@ -60,7 +60,9 @@ class EncodeStats:
     seconds: float = 0.0
 
     def minus(self, earlier: EncodeStats) -> EncodeStats:
-        return EncodeStats(**{f.name: getattr(self, f.name) - getattr(earlier, f.name) for f in fields(self)})
+        return EncodeStats(
+            **{f.name: getattr(self, f.name) - getattr(earlier, f.name) for f in fields(self)}
+        )
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -75,7 +77,8 @@ def plan_batches(lengths: np.ndarray, policy: BatchPolicy) -> list[np.ndarray]:
     while start < len(order):
         longest = int(ordered[start])
         size = max(1, min(policy.max_texts, policy.max_tokens // longest))
-        # Also stop where a text is so much shorter than the longest that padding would exceed the bound.
+        # Also stop where a text is so much shorter than the longest that padding would exceed the
+        # bound.
         too_short = np.flatnonzero(ordered[start : start + size] * policy.max_padding < longest)
         if len(too_short):
             size = int(too_short[0])  # >= 1: the longest text is never too short for itself
@@ -172,7 +175,9 @@ class EmbeddingEngine:
 
     def embed(self, texts: Sequence[str], role: Role) -> Embedded:
         unique: dict[str, int] = {}
-        index = np.fromiter((unique.setdefault(t, len(unique)) for t in texts), np.int64, len(texts))
+        index = np.fromiter(
+            (unique.setdefault(t, len(unique)) for t in texts), np.int64, len(texts)
+        )
         distinct = list(unique)
         keys = text_digests(distinct)
         store = self.cache.namespace(self.namespace(role), self.spec.dim) if self.cache else None
@@ -202,7 +207,8 @@ class EmbeddingEngine:
     ) -> np.ndarray:
         """Vectors for ``texts`` in input order, bypassing the text cache: for corpora streamed
         shard by shard, which keep their own store (xret.benchmark.corpus_store). ``progress``:
-        the caller's (a shard's), advanced per batch, so that a log hears of it every few seconds."""
+        the caller's (a shard's), advanced per batch, so that a log hears of it every few
+        seconds."""
         self._count(len(texts), len(texts), 0)
         if not texts:
             return np.empty((0, self.spec.dim or 0), dtype=np.float32)
@@ -214,8 +220,13 @@ class EmbeddingEngine:
         self.stats.cached += cached
 
     def _encode(
-        self, texts: list[str], role: Role, keys: list[bytes] | None, store,
-        outer: Progress | None = None, width: int | None = None,
+        self,
+        texts: list[str],
+        role: Role,
+        keys: list[bytes] | None,
+        store,
+        outer: Progress | None = None,
+        width: int | None = None,
     ) -> np.ndarray:
         """``width``: that of vectors already found for this run (in the cache), if any."""
         encoder = self.encoder

@@ -81,8 +81,10 @@ def measure_ranks(ranks: np.ndarray, measures: Sequence[Measure]) -> dict[Measur
     trec = tuple(m for m in measures if m.is_trec)
     unfit = [str(m) for m in trec if not m.family.rank_based]
     if unfit:
-        raise ValueError(f"{', '.join(unfit)} depend on more than the ranks of relevant documents: "
-                         "padded qrels would score them wrong")
+        raise ValueError(
+            f"{', '.join(unfit)} depend on more than the ranks of relevant documents: "
+            "padded qrels would score them wrong"
+        )
     patterns = [tuple(sorted(int(r) for r in row if r > 0)) for row in ranks]
     if len(_memo) > MEMO_LIMIT:
         _memo.clear()
@@ -93,14 +95,19 @@ def measure_ranks(ranks: np.ndarray, measures: Sequence[Measure]) -> dict[Measur
         found = evaluate(*rank_run(chunk, ids), trec)
         for qid, pattern in zip(ids, chunk):
             _memo[(trec, pattern)] = tuple(found[qid][m] for m in trec)
-    table = np.array([_memo[(trec, p)] for p in patterns], dtype=np.float64).reshape(len(patterns), len(trec))
+    table = np.array([_memo[(trec, p)] for p in patterns], dtype=np.float64).reshape(
+        len(patterns), len(trec)
+    )
     return {m: table[:, i] for i, m in enumerate(trec)}
 
 
 def _relevant_matrix(data: TaskData) -> np.ndarray:
     """(queries, most relevant) document indices of each query's relevant documents, PAD-filled."""
     doc_index = {d.id: i for i, d in enumerate(data.documents)}
-    rows = [[doc_index[d] for d, grade in data.qrels.get(q.id, {}).items() if grade > 0] for q in data.queries]
+    rows = [
+        [doc_index[d] for d, grade in data.qrels.get(q.id, {}).items() if grade > 0]
+        for q in data.queries
+    ]
     out = np.full((len(rows), max(map(len, rows), default=0)), PAD, dtype=np.int64)
     for i, row in enumerate(rows):
         out[i, : len(row)] = row
@@ -117,7 +124,9 @@ def _pool_positions(relevant: np.ndarray, pool: np.ndarray, n_documents: int) ->
     return mapped[:, :width]
 
 
-def task_ranks(data: TaskData, cells: Sequence[Cell], queries: Embedded, documents: Embedded) -> list[np.ndarray]:
+def task_ranks(
+    data: TaskData, cells: Sequence[Cell], queries: Embedded, documents: Embedded
+) -> list[np.ndarray]:
     """Exact ranks of every cell's relevant documents, one (queries, m) matrix per cell.
 
     Queries of one language are scored once against every distinct document vector; each cell
@@ -133,7 +142,9 @@ def task_ranks(data: TaskData, cells: Sequence[Cell], queries: Embedded, documen
             cell = cells[i]
             positions = _pool_positions(relevant[cell.queries], cell.pool, len(data.documents))
             out[i] = np.zeros(positions.shape, dtype=np.int64)
-            plans.append((i, positions, np.searchsorted(rows, cell.queries), documents.index[cell.pool]))
+            plans.append(
+                (i, positions, np.searchsorted(rows, cell.queries), documents.index[cell.pool])
+            )
         for start in range(0, len(rows), QUERY_CHUNK):
             block = rows[start : start + QUERY_CHUNK]
             scores = exact_scores(queries.vectors[queries.index[block]], documents.vectors)
@@ -145,10 +156,14 @@ def task_ranks(data: TaskData, cells: Sequence[Cell], queries: Embedded, documen
     return out
 
 
-def measure_cell(data: TaskData, cell: Cell, ranks: np.ndarray, measures: Sequence[Measure]) -> CellResult:
+def measure_cell(
+    data: TaskData, cell: Cell, ranks: np.ndarray, measures: Sequence[Measure]
+) -> CellResult:
     values = measure_ranks(ranks, measures)
     for m in measures:
-        if not m.is_trec and (cell.pool_language == ALL_LANGUAGES or not m.family.multilingual_only):
+        if not m.is_trec and (
+            cell.pool_language == ALL_LANGUAGES or not m.family.multilingual_only
+        ):
             values[m] = HAND_WRITTEN[m.name](ranks)
     return CellResult(
         setting=cell.setting,

@@ -33,7 +33,11 @@ def _candidates(config, task) -> tuple[dict[str, str], Callable[[Document], str]
 
 
 def _ranked(
-    data: TaskData, cell: Cell, ranks: np.ndarray, queries: Embedded, documents: Embedded,
+    data: TaskData,
+    cell: Cell,
+    ranks: np.ndarray,
+    queries: Embedded,
+    documents: Embedded,
     depth: int,
 ) -> Iterator[tuple[str, list[str], np.ndarray]]:
     """Each scored query's ranking of the pool, best first (ties: candidate order), down to
@@ -83,7 +87,9 @@ class Exhaustive:
         with stage("search"):
             ranks = task_ranks(data, cells, queries, documents)
         with stage("measures"):
-            results = tuple(measure_cell(data, cell, r, job.measures) for cell, r in zip(cells, ranks))
+            results = tuple(
+                measure_cell(data, cell, r, job.measures) for cell, r in zip(cells, ranks)
+            )
         if job.runs is not None:
             with stage("runs"):
                 for cell, r in zip(cells, ranks):

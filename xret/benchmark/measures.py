@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from xret.errors import DataError, UnknownNameError, XretError
 
+
 @dataclass(frozen=True)
 class Family:
     """What a measure name means, declared once: who computes it, how it is shown, which way is
@@ -39,8 +40,13 @@ FAMILIES: dict[str, Family] = {
     "Hit": Family("success", cutoff=True),
     "nDCG": Family("ndcg_cut", cutoff=True),
     "P": Family("P", cutoff=True),
-    "RD": Family(None, digits=1, higher_is_better=False, multilingual_only=True,
-                 about="rank distance: last minus first rank of a query's relevant candidates"),
+    "RD": Family(
+        None,
+        digits=1,
+        higher_is_better=False,
+        multilingual_only=True,
+        about="rank distance: last minus first rank of a query's relevant candidates",
+    ),
 }
 _PATTERN = re.compile(r"^(?P<name>[A-Za-z]+)(?:@(?P<cutoff>[0-9]+))?$")
 MAX_CUTOFF = 1_000_000

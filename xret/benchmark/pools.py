@@ -67,7 +67,9 @@ class ReducedPool:
 
 
 def _hash_key(seed: int, docid: str) -> int:
-    digest = hashlib.blake2b(docid.encode("utf-8"), digest_size=8, key=seed.to_bytes(8, "little", signed=True))
+    digest = hashlib.blake2b(
+        docid.encode("utf-8"), digest_size=8, key=seed.to_bytes(8, "little", signed=True)
+    )
     return int.from_bytes(digest.digest(), "big")
 
 

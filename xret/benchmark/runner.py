@@ -126,8 +126,9 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
         if spec in engines:
             return engines[spec]
         if config.cluster is not None:
-            engines[spec] = ray_engine(spec, config.cluster, device, config.cache_dir, policy, cache,
-                                       config.progress)
+            engines[spec] = ray_engine(
+                spec, config.cluster, device, config.cache_dir, policy, cache, config.progress
+            )
             return engines[spec]
 
         def load_encoder():

@@ -69,7 +69,8 @@ GPU_MAX_K = 2048
 
 
 def _gpu_copy(index):
-    """The index replicated on every GPU when FAISS was built with GPU support (faiss-gpu), else None."""
+    """The index replicated on every GPU when FAISS was built with GPU support (faiss-gpu), else
+    None."""
     import faiss
 
     if getattr(faiss, "get_num_gpus", lambda: 0)() > 0:
@@ -107,7 +108,9 @@ class FlatIndex:
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         k = min(k, self.ntotal)
         if k == 0:
-            return Hits(np.empty((len(queries), 0), np.float32), np.empty((len(queries), 0), np.int64))
+            return Hits(
+                np.empty((len(queries), 0), np.float32), np.empty((len(queries), 0), np.int64)
+            )
         probe = min(k + 1, self.ntotal)
         fast = self._gpu if self._gpu is not None and probe <= GPU_MAX_K else self._index
         scores, ids = fast.search(queries, probe)
@@ -202,7 +205,9 @@ class IVFIndex:
         self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
     def search(self, queries: np.ndarray, k: int) -> Hits:
-        scores, ids = self._index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, self.ntotal))
+        scores, ids = self._index.search(
+            np.ascontiguousarray(queries, dtype=np.float32), min(k, self.ntotal)
+        )
         return _tie_order(scores, ids)
 
 
@@ -224,7 +229,9 @@ class HNSWIndex:
         self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
     def search(self, queries: np.ndarray, k: int) -> Hits:
-        scores, ids = self._index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, self.ntotal))
+        scores, ids = self._index.search(
+            np.ascontiguousarray(queries, dtype=np.float32), min(k, self.ntotal)
+        )
         return _tie_order(scores, ids)
 
 
@@ -248,7 +255,11 @@ class IndexSpec:
     ef_construction: int = 200
     ef_search: int = 256
 
-    _PARAMS = {"flat": (), "ivf": ("nlist", "nprobe"), "hnsw": ("m", "ef_construction", "ef_search")}
+    _PARAMS = {
+        "flat": (),
+        "ivf": ("nlist", "nprobe"),
+        "hnsw": ("m", "ef_construction", "ef_search"),
+    }
 
     @classmethod
     def parse(cls, kind: str, **params: int | None) -> IndexSpec:
@@ -270,7 +281,10 @@ class IndexSpec:
         return self.kind == "flat"
 
     def options(self) -> dict:
-        return {"kind": self.kind, **{name: getattr(self, name) for name in self._PARAMS[self.kind]}}
+        return {
+            "kind": self.kind,
+            **{name: getattr(self, name) for name in self._PARAMS[self.kind]},
+        }
 
     def resolved(self, n: int, k: int) -> dict:
         """The parameters actually used for a collection of ``n`` vectors searched at depth k."""

@@ -88,7 +88,9 @@ class Strategy(Protocol):
     """Task family -> the command-line options that only its tasks read (as ``--help`` spells
     them): the one place that says which options apply to which tasks."""
 
-    def plan(self, config: BenchConfig, task: TaskSpec, measures: tuple[Measure, ...], options: dict) -> Plan: ...
+    def plan(
+        self, config: BenchConfig, task: TaskSpec, measures: tuple[Measure, ...], options: dict
+    ) -> Plan: ...
 
     def evaluate(self, job: Job, engine: EmbeddingEngine, stage: Stages) -> Evaluation: ...
 

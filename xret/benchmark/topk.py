@@ -1,11 +1,12 @@
 """The top-k strategy: corpus tasks (MIRACL), one monolingual cell per language.
 
 Per language: the queries with at least one relevant judgement are embedded (text cache); the
-pool is the full corpus, encoded shard by shard into a resumable store (xret.benchmark.corpus_store),
-or a reduced pool (xret.benchmark.pools); an index (flat by default, IVF or HNSW on request) gives
-the top k passages per query with their real docids; pytrec_eval measures that run against the
-qrels as published (judged negatives are rel 0). Memory is bounded by a block of vectors (flat)
-or by the index itself (IVF, HNSW), never by holding the corpus's texts.
+pool is the full corpus, encoded shard by shard into a resumable store
+(xret.benchmark.corpus_store), or a reduced pool (xret.benchmark.pools); an index (flat by
+default, IVF or HNSW on request) gives the top k passages per query with their real docids;
+pytrec_eval measures that run against the qrels as published (judged negatives are rel 0).
+Memory is bounded by a block of vectors (flat) or by the index itself (IVF, HNSW), never by
+holding the corpus's texts.
 """
 
 from __future__ import annotations
@@ -49,14 +50,25 @@ POLICY = {
 
 def no_corpus_message(task: str) -> str:
     return (
-        f"{task} searches a corpus and none was given: pass --corpus-dir DIR (or set XRET_CORPUS_DIR) "
-        f"with {CORPUS_HINT}; without any corpus nothing can be evaluated"
+        f"{task} searches a corpus and none was given: pass --corpus-dir DIR "
+        f"(or set XRET_CORPUS_DIR) with {CORPUS_HINT}; without any corpus nothing can be evaluated"
     )
 
 
 class CorpusTopK:
-    _SEARCH = ("--pool", "--distractors", "--seed", "--index", "--nlist", "--nprobe", "--hnsw-m",
-               "--ef-construction", "--ef-search", "--depth", "--title/--no-title")
+    _SEARCH = (
+        "--pool",
+        "--distractors",
+        "--seed",
+        "--index",
+        "--nlist",
+        "--nprobe",
+        "--hnsw-m",
+        "--ef-construction",
+        "--ef-search",
+        "--depth",
+        "--title/--no-title",
+    )
     # A trec-format task file names its own corpus folders: --corpus-dir is MIRACL's only.
     flags = {"miracl": ("--corpus-dir", *_SEARCH), "trec": _SEARCH}
 
@@ -64,7 +76,9 @@ class CorpusTopK:
         corpus = config.corpus
         for m in measures:
             if not m.is_trec:
-                raise XretError(f"{task.name}: {m} needs exhaustive ranking; this task is ranked top-k")
+                raise XretError(
+                    f"{task.name}: {m} needs exhaustive ranking; this task is ranked top-k"
+                )
             if m.cutoff is not None and m.cutoff > corpus.depth:
                 raise XretError(f"{task.name}: {m} looks deeper than --depth {corpus.depth}")
         name = f"{task.name}-{corpus.pool.label()}" if corpus.pool.reduced else task.name
@@ -90,7 +104,9 @@ class CorpusTopK:
     def evaluate(self, job: Job, engine, stage: Stages) -> Evaluation:
         config, options = job.config, job.config.corpus
         with stage("load_data"):
-            data = load_task(job.task, job.languages, config.data_dir, config.cache_dir, options.corpus_dir)
+            data = load_task(
+                job.task, job.languages, config.data_dir, config.cache_dir, options.corpus_dir
+            )
         results, found = [], {}
         for language in job.languages:
             result, found[language] = _evaluate_language(job, engine, stage, data, language)
@@ -99,7 +115,10 @@ class CorpusTopK:
         return Evaluation(
             results=tuple(results),
             checksums=dict(data.checksums),
-            counts={"queries": len(data.queries), "candidates": sum(f.pool for f in found.values())},
+            counts={
+                "queries": len(data.queries),
+                "candidates": sum(f.pool for f in found.values()),
+            },
             policy=POLICY,
             task={"corpus": {language: f.corpus_record() for language, f in found.items()}},
             extra=_extra(found, job),
@@ -146,12 +165,15 @@ def _warn(language: str, found: _Found, log) -> None:
     lost = found.missing()
     if lost["missing"]:
         log(
-            f"{language}: {lost['missing']:,} of {lost['judged']:,} judged passages are not in the corpus "
-            f"({lost['missing_relevant']:,} relevant); counted in extra.missing_judged"
+            f"{language}: {lost['missing']:,} of {lost['judged']:,} judged passages are not in "
+            f"the corpus ({lost['missing_relevant']:,} relevant); counted in extra.missing_judged"
         )
     expected = found.corpus.expected_passages
     if expected is not None and found.passages != expected:
-        log(f"{language}: the corpus has {found.passages:,} passages, MIRACL v1.0 has {expected:,}: not comparable")
+        log(
+            f"{language}: the corpus has {found.passages:,} passages, MIRACL v1.0 has "
+            f"{expected:,}: not comparable"
+        )
 
 
 def _extra(found: dict[str, _Found], job: Job) -> dict:
@@ -159,15 +181,17 @@ def _extra(found: dict[str, _Found], job: Job) -> dict:
     reasons = []
     if pool.reduced:
         reasons.append(
-            f"reduced pool: judged passages + {pool.distractors:,} sampled distractors per language "
-            f"(seed {pool.seed}), not the full corpus"
+            f"reduced pool: judged passages + {pool.distractors:,} sampled distractors per "
+            f"language (seed {pool.seed}), not the full corpus"
         )
     if job.task.expected is None:
         reasons.append("not a pinned MIRACL task")
     for language, f in found.items():
         expected = f.corpus.expected_passages
         if expected is not None and f.passages != expected:
-            reasons.append(f"{language}: the corpus has {f.passages:,} passages, MIRACL v1.0 has {expected:,}")
+            reasons.append(
+                f"{language}: the corpus has {f.passages:,} passages, MIRACL v1.0 has {expected:,}"
+            )
     return {
         "comparable_with_published": not reasons,
         "not_comparable_because": reasons,
@@ -189,7 +213,8 @@ class Judgements:
     scored: tuple[Query, ...]
     """The topics with at least one relevant judgement: the ones scored."""
     judged: dict[str, int]
-    """Every judged docid of the language's topics -> its highest grade (a reduced pool keeps them all)."""
+    """Every judged docid of the language's topics -> its highest grade (a reduced pool keeps them
+    all)."""
 
 
 def judgements(data: TaskData, language: str) -> Judgements:
@@ -204,7 +229,9 @@ def judgements(data: TaskData, language: str) -> Judgements:
     return Judgements(topics, qrels, scored, judged)
 
 
-def _evaluate_language(job: Job, engine, stage: Stages, data, language: str) -> tuple[CellResult, _Found]:
+def _evaluate_language(
+    job: Job, engine, stage: Stages, data, language: str
+) -> tuple[CellResult, _Found]:
     options = job.config.corpus
     corpus = data.corpora[language]
     language_judgements = judgements(data, language)
@@ -222,7 +249,9 @@ def _evaluate_language(job: Job, engine, stage: Stages, data, language: str) -> 
             pool = reduced_pool(corpus.passages(), set(judged), options.pool)
             shards = {p.name: sha256_file(p) for p in corpus.shards}
         with stage("embed"):
-            vectors = engine.embed([passage_text(d, options.title) for d in pool.documents], Role.DOCUMENT)
+            vectors = engine.embed(
+                [passage_text(d, options.title) for d in pool.documents], Role.DOCUMENT
+            )
         source = _InMemory(vectors.vectors[vectors.index])
         hits, index = search(source, queries, k, options.index, stage, exact)
         docids = [[pool.documents[i].id for i in row if i >= 0] for row in hits.ids]
@@ -235,17 +264,26 @@ def _evaluate_language(job: Job, engine, stage: Stages, data, language: str) -> 
         hits, index = search(store, queries, k, options.index, stage, exact)
         with stage("search"):
             docids = store.docids_of(hits.ids)
-            present = {d for shard in range(len(store.shards)) for d in store.docids(shard) if d in judged}
+            present = {
+                d for shard in range(len(store.shards)) for d in store.docids(shard) if d in judged
+            }
         shards, passages, size = store.source_checksums(), store.rows, store.rows
     with stage("measures"):
         query_ids = tuple(q.id for q in scored)
-        per_query = evaluate({q: qrels[q] for q in query_ids}, ranked_run(query_ids, docids), job.measures)
-        values = {m: np.array([per_query[q][m] for q in query_ids], dtype=np.float64) for m in job.measures}
+        per_query = evaluate(
+            {q: qrels[q] for q in query_ids}, ranked_run(query_ids, docids), job.measures
+        )
+        values = {
+            m: np.array([per_query[q][m] for q in query_ids], dtype=np.float64)
+            for m in job.measures
+        }
     if job.runs is not None:
         with stage("runs"):
             scores = [row[ids >= 0] for row, ids in zip(hits.scores, hits.ids)]
             name = cell_name(Setting.MONO, language, language)
-            job.runs.write_cell(name, zip(query_ids, docids, scores), {q: qrels[q] for q in query_ids})
+            job.runs.write_cell(
+                name, zip(query_ids, docids, scores), {q: qrels[q] for q in query_ids}
+            )
     result = CellResult(
         setting=Setting.MONO,
         query_language=language,
@@ -254,7 +292,9 @@ def _evaluate_language(job: Job, engine, stage: Stages, data, language: str) -> 
         query_ids=query_ids,
         values=values,
     )
-    orphans = sum(1 for qid in data.qrels if qid.startswith(f"{language}/") and qid not in topic_ids)
+    orphans = sum(
+        1 for qid in data.qrels if qid.startswith(f"{language}/") and qid not in topic_ids
+    )
     found = _Found(
         corpus=corpus,
         passages=passages,
@@ -292,7 +332,9 @@ class _InMemory:
             yield start, self._vectors[start : start + rows]
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
-        chosen = np.sort(np.random.default_rng(seed).choice(self.rows, size=min(n, self.rows), replace=False))
+        chosen = np.sort(
+            np.random.default_rng(seed).choice(self.rows, size=min(n, self.rows), replace=False)
+        )
         return self._vectors[chosen]
 
 

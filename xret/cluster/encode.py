@@ -133,8 +133,10 @@ class RayEngine(EmbeddingEngine):
             for rows, vectors, tokens, padded, where in pending:
                 width = width or vectors.shape[1]
                 if vectors.shape[1] != width:  # each actor checked its chunk; the run is one width
-                    raise ModelError(f"model {self.spec.name} returned {vectors.shape[1]}-dimensional "
-                                     f"vectors on {where} after {width}-dimensional ones")
+                    raise ModelError(
+                        f"model {self.spec.name} returned {vectors.shape[1]}-dimensional "
+                        f"vectors on {where} after {width}-dimensional ones"
+                    )
                 if out is None:
                     out = np.empty((len(texts), width), dtype=np.float32)
                 out[rows] = vectors

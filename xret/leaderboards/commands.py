@@ -11,8 +11,20 @@ from pathlib import Path
 
 from xret.errors import DataError, XretError
 from xret.io import atomic_write_text, inside
-from xret.leaderboards.scores import Scores, check_comparable, collect, find_records, load_collection
-from xret.leaderboards.table import Document, print_document, render_csv, render_latex, render_markdown
+from xret.leaderboards.scores import (
+    Scores,
+    check_comparable,
+    collect,
+    find_records,
+    load_collection,
+)
+from xret.leaderboards.table import (
+    Document,
+    print_document,
+    render_csv,
+    render_latex,
+    render_markdown,
+)
 from xret.results.record import ResultRecord
 from xret.results.store import slug
 
@@ -85,14 +97,23 @@ def leaderboard_text(config: LeaderboardConfig) -> str:
 def leaderboard_figures(scores: tuple[Scores, ...]):
     """For the HTML page: a MAP heatmap (mono + cross cells) per system and evaluation, and a
     rank-distance chart per evaluation, on one colour scale."""
-    from xret.leaderboards.heatmap import cell_matrix, color_limits, figure_bytes, plot_matrix, plot_rank_distance
+    from xret.leaderboards.heatmap import (
+        cell_matrix,
+        color_limits,
+        figure_bytes,
+        plot_matrix,
+        plot_rank_distance,
+    )
     from xret.leaderboards.html import Figure
 
     figures = []
     for key in dict.fromkeys((s.task, s.signature) for s in scores if s.family == "lareqa"):
         members = [s for s in scores if (s.task, s.signature) == key]
-        matrices = [cell_matrix(s, "MAP", ("mono", "cross")) for s in members
-                    if any("MAP" in values for values in s.cells.values())]
+        matrices = [
+            cell_matrix(s, "MAP", ("mono", "cross"))
+            for s in members
+            if any("MAP" in values for values in s.cells.values())
+        ]
         for matrix in matrices:
             fig = plot_matrix(matrix, color_limits(matrices))
             figures.append(Figure(matrix.title, figure_bytes(fig, "png")))
@@ -116,7 +137,9 @@ def run_heatmaps(config: HeatmapConfig) -> list[Path]:
     records = [_one_record(config.results_dir, model, config.task) for model in config.models]
     tasks = {r.task["name"] for _, r in records}
     if len(tasks) > 1:
-        raise DataError(f"the models' records are on different tasks ({', '.join(sorted(tasks))}); pass --task")
+        raise DataError(
+            f"the models' records are on different tasks ({', '.join(sorted(tasks))}); pass --task"
+        )
     scores = [collect([record]).scores[0] for record in records]
     for other in scores[1:]:
         check_comparable(scores[0], other)
@@ -133,13 +156,17 @@ def run_heatmaps(config: HeatmapConfig) -> list[Path]:
         written += save_figure(plot_matrix(matrix, limits), stem(slug(s.system.model)))
     if len(scores) == 2:
         a, b = (s.system.model for s in scores)
-        delta = delta_matrix(matrices[0], matrices[1], f"{a} − {b} — {scores[0].task_label}, {config.measure}")
+        delta = delta_matrix(
+            matrices[0], matrices[1], f"{a} − {b} — {scores[0].task_label}, {config.measure}"
+        )
         delta_stem = stem(f"{slug(a)}-minus-{slug(b)}")
         written += save_figure(plot_matrix(delta, color_limits([delta])), delta_stem)
     with_rd = [s for s in scores if "RD" in s.by_language.get("multi", {})]
     if with_rd:
         title = f"Mean rank distance per source language — {with_rd[0].task_label}"
-        written += save_figure(plot_rank_distance(with_rd, title), config.out / f"{task}__rank-distance")
+        written += save_figure(
+            plot_rank_distance(with_rd, title), config.out / f"{task}__rank-distance"
+        )
     return written
 
 
@@ -149,7 +176,9 @@ def run_compare(config: CompareConfig, log: Callable[[str], None] = print) -> No
     doc = comparison_document(compare_results(config))
     if config.format == "csv":
         first, second = doc.tables
-        _emit(render_csv(replace(first, rows=first.rows + second.rows, marks=())), config.output, log)
+        _emit(
+            render_csv(replace(first, rows=first.rows + second.rows, marks=())), config.output, log
+        )
     else:
         _show(doc, config.format, config.output, log)
 
@@ -163,28 +192,42 @@ def compare_results(config: CompareConfig):
     task = config.task or _common_task(config)
     a = _one_record(config.results_dir, config.a, task)
     b = _one_record(config.results_dir, config.b, task)
-    return compare_records(a, b, measure=config.measure, settings=config.settings,
-                           alpha=config.alpha, resamples=config.resamples, seed=config.seed)
+    return compare_records(
+        a,
+        b,
+        measure=config.measure,
+        settings=config.settings,
+        alpha=config.alpha,
+        resamples=config.resamples,
+        seed=config.seed,
+    )
 
 
 def _common_task(config: CompareConfig) -> str | None:
     """The one task both sides have records of, when names were given without --task."""
-    tasks = [{r.task["name"] for _, r in find_records(config.results_dir, side)} for side in (config.a, config.b)]
+    tasks = [
+        {r.task["name"] for _, r in find_records(config.results_dir, side)}
+        for side in (config.a, config.b)
+    ]
     common = sorted(tasks[0] & tasks[1])
     if not common:
         raise DataError(f"{config.a} and {config.b} have no task in common")
     if len(common) > 1:
-        raise XretError(f"{config.a} and {config.b} share several tasks ({', '.join(common)}); pass --task")
+        raise XretError(
+            f"{config.a} and {config.b} share several tasks ({', '.join(common)}); pass --task"
+        )
     return common[0]
 
 
-def _one_record(results_dir: Path | None, name_or_path: str, task: str | None) -> tuple[Path, ResultRecord]:
+def _one_record(
+    results_dir: Path | None, name_or_path: str, task: str | None
+) -> tuple[Path, ResultRecord]:
     found = find_records(results_dir, name_or_path, task)
     if len(found) != 1:
         listing = ", ".join(f"{r.key} ({r.task['name']})" for _, r in found) or "none"
         raise XretError(
-            f"{name_or_path!r} matches {len(found)} records{f' on {task}' if task else ''}: {listing}; "
-            "pass --task or a record path"
+            f"{name_or_path!r} matches {len(found)} records{f' on {task}' if task else ''}: "
+            f"{listing}; pass --task or a record path"
         )
     return found[0]
 

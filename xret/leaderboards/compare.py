@@ -75,7 +75,10 @@ def align(frame_a, frame_b, measure: str, settings: Sequence[str] | None, names:
     unmatched = merged[merged["_merge"] != "both"]
     if len(unmatched):
         (setting, query, pool), rows = next(iter(unmatched.groupby(KEYS[:3], sort=True)))
-        only = {side: rows[rows["_merge"] == f"{side}_only"]["query_id"].tolist() for side in ("left", "right")}
+        only = {
+            side: rows[rows["_merge"] == f"{side}_only"]["query_id"].tolist()
+            for side in ("left", "right")
+        }
         detail = "; ".join(
             f"{len(ids)} {measure} scores only in {name} (e.g. {ids[0]})"
             for name, ids in zip(names, (only["left"], only["right"]))
@@ -87,9 +90,15 @@ def align(frame_a, frame_b, measure: str, settings: Sequence[str] | None, names:
         )
     order = {s.value: i for i, s in enumerate(Setting)}
     merged = merged.assign(_order=merged["setting"].map(order).fillna(len(order)))
-    merged = merged.sort_values(["_order", *KEYS], kind="stable").drop(columns="_order").reset_index(drop=True)
+    merged = (
+        merged.sort_values(["_order", *KEYS], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
     if merged.empty:
-        raise DataError(f"{names[0]} and {names[1]} share no {measure} scores in {', '.join(settings or ())}")
+        raise DataError(
+            f"{names[0]} and {names[1]} share no {measure} scores in {', '.join(settings or ())}"
+        )
     return merged.drop(columns="_merge")
 
 
@@ -108,7 +117,9 @@ class _Design:
 def _design(aligned) -> _Design:
     """Topic = the question id (the part of a query id after ``<language>/``): its translations
     and its rows in every pool are one unit under resampling, for they are not independent."""
-    topic = np.unique(aligned["query_id"].str.split("/", n=1).str[-1].to_numpy(), return_inverse=True)[1]
+    topic = np.unique(
+        aligned["query_id"].str.split("/", n=1).str[-1].to_numpy(), return_inverse=True
+    )[1]
     n_topics = int(topic.max()) + 1
     scores = aligned[["a", "b"]].to_numpy(float)
     diff = scores[:, 0] - scores[:, 1]
@@ -122,7 +133,8 @@ def _design(aligned) -> _Design:
     means = np.zeros((len(labels), 2))
     sizes = []
     for k, setting in enumerate(settings):
-        # Macro average: languages weigh equally, a language's cells equally, a cell's queries equally.
+        # Macro average: languages weigh equally, a language's cells equally, a cell's queries
+        # equally.
         rows = (aligned["setting"] == setting).to_numpy()
         sub = aligned[rows]
         pools = sub.groupby("query_language")["pool_language"].transform("nunique").to_numpy(float)
@@ -138,14 +150,24 @@ def _design(aligned) -> _Design:
     np.add.at(D, (topic, column), w * diff)
     np.add.at(V, (topic, column), w)
     for j in range(2):
-        means[len(settings):, j] = np.bincount(cell, weights=scores[:, j]) / cell_size
+        means[len(settings) :, j] = np.bincount(cell, weights=scores[:, j]) / cell_size
     return _Design(labels, sizes + cell_size.tolist(), means, D, V)
 
 
-def compare_frames(aligned, *, names: tuple[str, str], task: str, measure: str, alpha: float,
-                   resamples: int, seed: int) -> Comparison:
+def compare_frames(
+    aligned,
+    *,
+    names: tuple[str, str],
+    task: str,
+    measure: str,
+    alpha: float,
+    resamples: int,
+    seed: int,
+) -> Comparison:
     design = _design(aligned)
-    results = paired_tests(design.D, design.V, resamples=resamples, seed=seed, confidence=1.0 - alpha)
+    results = paired_tests(
+        design.D, design.V, resamples=resamples, seed=seed, confidence=1.0 - alpha
+    )
     is_setting = np.array([query == MACRO for _, query, _ in design.labels])
     p_values = np.array([r.p_value for r in results])
     adjusted = np.empty(len(results))
@@ -157,19 +179,46 @@ def compare_frames(aligned, *, names: tuple[str, str], task: str, measure: str, 
         winner = ""
         if adjusted[k] < alpha and result.delta != 0:
             winner = "A" if (result.delta > 0) == higher else "B"
-        rows.append(PairedRow(
-            setting, query, pool, design.sizes[k], float(design.means[k, 0]), float(design.means[k, 1]),
-            result.delta, result.ci_low, result.ci_high, result.p_value, float(adjusted[k]), winner,
-        ))
+        rows.append(
+            PairedRow(
+                setting,
+                query,
+                pool,
+                design.sizes[k],
+                float(design.means[k, 0]),
+                float(design.means[k, 1]),
+                result.delta,
+                result.ci_low,
+                result.ci_high,
+                result.p_value,
+                float(adjusted[k]),
+                winner,
+            )
+        )
     return Comparison(
-        names[0], names[1], task, measure, alpha, resamples, seed, topics=design.D.shape[0],
+        names[0],
+        names[1],
+        task,
+        measure,
+        alpha,
+        resamples,
+        seed,
+        topics=design.D.shape[0],
         settings=tuple(r for r in rows if r.query_language == MACRO),
         pairs=tuple(r for r in rows if r.query_language != MACRO),
     )
 
 
-def compare_records(a: tuple[Path, ResultRecord], b: tuple[Path, ResultRecord], *, measure: str,
-                    settings: Sequence[str] | None, alpha: float, resamples: int, seed: int) -> Comparison:
+def compare_records(
+    a: tuple[Path, ResultRecord],
+    b: tuple[Path, ResultRecord],
+    *,
+    measure: str,
+    settings: Sequence[str] | None,
+    alpha: float,
+    resamples: int,
+    seed: int,
+) -> Comparison:
     """Refuse records of different evaluations, then test on their aligned per-query scores."""
     parse_measure(measure)
     check_comparable(collect([a]).scores[0], collect([b]).scores[0])
@@ -177,8 +226,15 @@ def compare_records(a: tuple[Path, ResultRecord], b: tuple[Path, ResultRecord], 
     if names[0] == names[1]:
         names = (f"{names[0]} ({a[0].name})", f"{names[1]} ({b[0].name})")
     aligned = align(load_per_query(*a), load_per_query(*b), measure, settings, names)
-    return compare_frames(aligned, names=names, task=a[1].task["name"], measure=measure, alpha=alpha,
-                          resamples=resamples, seed=seed)
+    return compare_frames(
+        aligned,
+        names=names,
+        task=a[1].task["name"],
+        measure=measure,
+        alpha=alpha,
+        resamples=resamples,
+        seed=seed,
+    )
 
 
 def _name(record: ResultRecord) -> str:
@@ -189,10 +245,18 @@ def _name(record: ResultRecord) -> str:
 def comparison_document(c: Comparison) -> Document:
     digits = measure_digits(c.measure)
     columns = (
-        Column("setting"), Column("query"), Column("pool"), Column("n", digits=0),
-        Column("A", c.measure, digits), Column("B", c.measure, digits), Column("A − B", c.measure, digits),
-        Column("low", "CI", digits), Column("high", "CI", digits),
-        Column("p", digits=4), Column("p (Holm)", digits=4), Column("result"),
+        Column("setting"),
+        Column("query"),
+        Column("pool"),
+        Column("n", digits=0),
+        Column("A", c.measure, digits),
+        Column("B", c.measure, digits),
+        Column("A − B", c.measure, digits),
+        Column("low", "CI", digits),
+        Column("high", "CI", digits),
+        Column("p", digits=4),
+        Column("p (Holm)", digits=4),
+        Column("result"),
     )
 
     def table(title: str, rows: Sequence[PairedRow]) -> Table:
@@ -200,22 +264,39 @@ def comparison_document(c: Comparison) -> Document:
         for r in rows:
             verdict = {"A": f"{c.a} better", "B": f"{c.b} better"}.get(r.winner, "")
             mark = {"A": WIN, "B": LOSS}.get(r.winner, "")
-            cells.append((SETTING_LABELS.get(r.setting, r.setting), r.query_language, r.pool_language, r.n,
-                          r.mean_a, r.mean_b, r.delta, r.ci_low, r.ci_high, r.p_value, r.p_holm, verdict))
+            cells.append(
+                (
+                    SETTING_LABELS.get(r.setting, r.setting),
+                    r.query_language,
+                    r.pool_language,
+                    r.n,
+                    r.mean_a,
+                    r.mean_b,
+                    r.delta,
+                    r.ci_low,
+                    r.ci_high,
+                    r.p_value,
+                    r.p_holm,
+                    verdict,
+                )
+            )
             marks.append(("",) * 6 + (mark,) + ("",) * 4 + (mark,))
         return Table(title, columns, tuple(cells), tuple(marks))
 
     direction = "higher" if parse_measure(c.measure).higher_is_better else "lower"
     notes = (
         f"A = {c.a}, B = {c.b}; {c.measure}, {direction} is better.",
-        f"Paired randomisation test (sign flips of whole topics: {c.topics} question ids, {c.resamples} "
-        f"resamples, seed {c.seed}) and {100 * (1 - c.alpha):g}% percentile bootstrap intervals over topics.",
-        f"Holm's correction over the {len(c.settings)} settings and, separately, over the {len(c.pairs)} "
-        f"language pairs; a result is named where the adjusted p < {c.alpha:g}.",
+        f"Paired randomisation test (sign flips of whole topics: {c.topics} question ids, "
+        f"{c.resamples} resamples, seed {c.seed}) and {100 * (1 - c.alpha):g}% percentile "
+        "bootstrap intervals over topics.",
+        f"Holm's correction over the {len(c.settings)} settings and, separately, over the "
+        f"{len(c.pairs)} language pairs; a result is named where the adjusted p < {c.alpha:g}.",
     )
     return Document(
         f"{c.a} vs {c.b} on {c.task}: {c.measure}",
-        (table("Per setting (macro average over languages)", c.settings),
-         table("Per language pair (query → pool)", c.pairs)),
+        (
+            table("Per setting (macro average over languages)", c.settings),
+            table("Per language pair (query → pool)", c.pairs),
+        ),
         notes,
     )

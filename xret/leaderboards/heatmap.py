@@ -42,17 +42,31 @@ class Matrix:
 
 
 def cell_matrix(scores: Scores, measure: str, settings: Sequence[str]) -> Matrix:
-    """The cells of ``settings`` as one matrix: mono on the diagonal, cross off it, multi as ``all``."""
+    """The cells of ``settings`` as one matrix: mono on the diagonal, cross off it, multi as
+    ``all``."""
     parse_measure(measure)
-    cells = {(q, p): v[measure] for (s, q, p), v in scores.cells.items() if s in settings and measure in v}
+    cells = {
+        (q, p): v[measure]
+        for (s, q, p), v in scores.cells.items()
+        if s in settings and measure in v
+    }
     if not cells:
-        raise DataError(f"{scores.system.model} on {scores.task} has no {measure} cells in {', '.join(settings)}")
+        raise DataError(
+            f"{scores.system.model} on {scores.task} has no {measure} cells in "
+            f"{', '.join(settings)}"
+        )
     rows = tuple(lang for lang in scores.languages if any(q == lang for q, _ in cells))
     pools = {p for _, p in cells}
     columns = tuple(lang for lang in scores.languages if lang in pools)
     columns += (ALL_LANGUAGES,) if ALL_LANGUAGES in pools else ()
     title = f"{scores.system.model} — {scores.task_label}, {measure} ({', '.join(settings)})"
-    return Matrix(title, measure, rows, columns, tuple(tuple(cells.get((q, p)) for p in columns) for q in rows))
+    return Matrix(
+        title,
+        measure,
+        rows,
+        columns,
+        tuple(tuple(cells.get((q, p)) for p in columns) for q in rows),
+    )
 
 
 def delta_matrix(a: Matrix, b: Matrix, title: str) -> Matrix:
@@ -67,7 +81,9 @@ def delta_matrix(a: Matrix, b: Matrix, title: str) -> Matrix:
 
     values = tuple(
         tuple(
-            None if value(a, r, c) is None or value(b, r, c) is None else value(a, r, c) - value(b, r, c)
+            None
+            if value(a, r, c) is None or value(b, r, c) is None
+            else value(a, r, c) - value(b, r, c)
             for c in columns
         )
         for r in rows
@@ -98,12 +114,22 @@ def plot_matrix(matrix: Matrix, limits: tuple[float, float]):
     import numpy as np
     from matplotlib.figure import Figure
 
-    data = np.array([[math.nan if v is None else v for v in row] for row in matrix.values], dtype=float)
-    fig = Figure(figsize=(1.2 + 0.62 * len(matrix.columns), 1.3 + 0.5 * len(matrix.rows)), layout="constrained")
+    data = np.array(
+        [[math.nan if v is None else v for v in row] for row in matrix.values], dtype=float
+    )
+    fig = Figure(
+        figsize=(1.2 + 0.62 * len(matrix.columns), 1.3 + 0.5 * len(matrix.rows)),
+        layout="constrained",
+    )
     ax = fig.add_subplot()
     ax.set_facecolor("#f2f2f2")
-    image = ax.imshow(np.ma.masked_invalid(data), cmap=_colormap(matrix), vmin=limits[0], vmax=limits[1],
-                      aspect="auto")
+    image = ax.imshow(
+        np.ma.masked_invalid(data),
+        cmap=_colormap(matrix),
+        vmin=limits[0],
+        vmax=limits[1],
+        aspect="auto",
+    )
     if np.isnan(data).any():
         ax.add_patch(_hatch(data.shape))
     big = max(abs(limits[0]), abs(limits[1]))
@@ -113,7 +139,9 @@ def plot_matrix(matrix: Matrix, limits: tuple[float, float]):
             norm = (value - limits[0]) / ((limits[1] - limits[0]) or 1.0)
             dark = norm < 0.55 if not matrix.delta else abs(norm - 0.5) > 0.3
             text = f"{value:+.{digits}f}" if matrix.delta else f"{value:.{digits}f}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
+            ax.text(
+                j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black"
+            )
     ax.set_xticks(range(len(matrix.columns)), labels=matrix.columns)
     ax.set_yticks(range(len(matrix.rows)), labels=matrix.rows)
     ax.set_xlabel("pool language")
@@ -127,8 +155,16 @@ def plot_matrix(matrix: Matrix, limits: tuple[float, float]):
 def _hatch(shape):
     from matplotlib.patches import Rectangle
 
-    return Rectangle((-0.5, -0.5), shape[1], shape[0], fill=False, hatch="///", edgecolor="#cccccc",
-                     linewidth=0, zorder=0)
+    return Rectangle(
+        (-0.5, -0.5),
+        shape[1],
+        shape[0],
+        fill=False,
+        hatch="///",
+        edgecolor="#cccccc",
+        linewidth=0,
+        zorder=0,
+    )
 
 
 def plot_rank_distance(scores: Sequence[Scores], title: str):
@@ -137,14 +173,23 @@ def plot_rank_distance(scores: Sequence[Scores], title: str):
     from matplotlib.figure import Figure
 
     languages = list(dict.fromkeys(lang for s in scores for lang in s.languages))
-    fig = Figure(figsize=(1.5 + 0.55 * len(languages) * max(1, len(scores)) ** 0.5, 3.4), layout="constrained")
+    fig = Figure(
+        figsize=(1.5 + 0.55 * len(languages) * max(1, len(scores)) ** 0.5, 3.4),
+        layout="constrained",
+    )
     ax = fig.add_subplot()
     width = 0.8 / max(1, len(scores))
     for k, s in enumerate(scores):
         values = [s.value("multi", "RD", lang) for lang in languages]
         heights = [math.nan if v is None else v for v in values]
-        ax.bar(np.arange(len(languages)) + (k - (len(scores) - 1) / 2) * width, heights, width,
-               label=s.system.model if not s.system.regime else f"{s.system.model} ({s.system.regime_label})")
+        ax.bar(
+            np.arange(len(languages)) + (k - (len(scores) - 1) / 2) * width,
+            heights,
+            width,
+            label=s.system.model
+            if not s.system.regime
+            else f"{s.system.model} ({s.system.regime_label})",
+        )
     ax.set_xticks(range(len(languages)), labels=languages)
     ax.set_xlabel("source (query) language")
     ax.set_ylabel("mean rank distance (lower is better)")

@@ -24,8 +24,10 @@ class Figure:
     png: bytes
 
 
+# In _STYLE and _SCRIPT a backslash at a line's end is Python's: it joins the line with the next.
 _STYLE = """
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 80em; padding: 0 1em; color: #222; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 80em; padding: 0 1em; \
+color: #222; }
 table { border-collapse: collapse; margin: .5em 0 1.5em; }
 th, td { padding: .2em .6em; border-bottom: 1px solid #ddd; white-space: nowrap; }
 thead th { background: #f4f4f4; }
@@ -63,10 +65,12 @@ _SCRIPT = """
       });
       th.addEventListener("click", function () {
         var numeric = th.getAttribute("data-type") === "number";
-        var first = numeric && th.getAttribute("data-better") !== "lower" ? "descending" : "ascending";
+        var first = numeric && th.getAttribute("data-better") !== "lower" ? "descending" : \
+"ascending";
         var now = th.getAttribute("aria-sort");
         var dir = now === first ? (first === "ascending" ? "descending" : "ascending") : first;
-        Array.prototype.forEach.call(head.cells, function (h) { h.setAttribute("aria-sort", "none"); });
+        Array.prototype.forEach.call(head.cells, function (h) { h.setAttribute("aria-sort", \
+"none"); });
         th.setAttribute("aria-sort", dir);
         var sign = dir === "ascending" ? 1 : -1;
         var body = table.tBodies[0];
@@ -84,8 +88,12 @@ _SCRIPT = """
 })();
 """
 
-_WRAP = {BEST: "<strong>{}</strong>", SECOND: "<u>{}</u>", WIN: '<strong class="win">{}</strong>',
-         LOSS: '<strong class="loss">{}</strong>'}
+_WRAP = {
+    BEST: "<strong>{}</strong>",
+    SECOND: "<u>{}</u>",
+    WIN: '<strong class="win">{}</strong>',
+    LOSS: '<strong class="loss">{}</strong>',
+}
 
 
 def _row(table: Table, i: int, section: bool) -> str:
@@ -112,7 +120,10 @@ def _table(table: Table, index: int) -> str:
         groups, j = [], 0
         while j < len(table.columns):
             span = 1
-            while j + span < len(table.columns) and table.columns[j + span].group == table.columns[j].group:
+            while (
+                j + span < len(table.columns)
+                and table.columns[j + span].group == table.columns[j].group
+            ):
                 span += 1
             groups.append(f'<th colspan="{span}">{escape(table.columns[j].group)}</th>')
             j += span
@@ -121,14 +132,20 @@ def _table(table: Table, index: int) -> str:
     for column in table.columns:
         kind = "number" if column.numeric else "text"
         better = "higher" if column.higher_is_better else "lower"
-        heads.append(f'<th scope="col" data-type="{kind}" data-better="{better}" aria-sort="none">'
-                     f"{escape(column.label)}</th>")
+        heads.append(
+            f'<th scope="col" data-type="{kind}" data-better="{better}" aria-sort="none">'
+            f"{escape(column.label)}</th>"
+        )
     out.append(f"<tr>{''.join(heads)}</tr></thead><tbody>")
     body = len(table.rows) - table.footer
     out += [_row(table, i, i in table.sections) for i in range(body)]
     out.append("</tbody>")
     if table.footer:
-        out += ["<tfoot>", *(_row(table, i, False) for i in range(body, len(table.rows))), "</tfoot>"]
+        out += [
+            "<tfoot>",
+            *(_row(table, i, False) for i in range(body, len(table.rows))),
+            "</tfoot>",
+        ]
     out.append("</table>")
     if table.notes:
         out.append("<ul>" + "".join(f"<li>{escape(n)}</li>" for n in table.notes) + "</ul>")
@@ -146,14 +163,16 @@ def render_html(doc: Document, figures: Sequence[Figure] = ()) -> str:
     ]
     parts += [_table(table, i) for i, table in enumerate(doc.tables)]
     if figures:
-        parts.append("<section id=\"figures\"><h2>Heatmaps and language bias</h2>")
+        parts.append('<section id="figures"><h2>Heatmaps and language bias</h2>')
         for figure in figures:
             data = base64.b64encode(figure.png).decode("ascii")
-            parts.append(f'<figure><img alt="{escape(figure.title)}" src="data:image/png;base64,{data}">'
-                         f"<figcaption>{escape(figure.title)}</figcaption></figure>")
+            parts.append(
+                f'<figure><img alt="{escape(figure.title)}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{escape(figure.title)}</figcaption></figure>"
+            )
         parts.append("</section>")
     if doc.notes:
-        parts.append("<section id=\"notes\"><h2>Notes</h2><ul>")
+        parts.append('<section id="notes"><h2>Notes</h2><ul>')
         parts += [f"<li>{escape(note)}</li>" for note in doc.notes]
         parts.append("</ul></section>")
     parts += [f"<script>{_SCRIPT}</script>", "</body></html>"]

@@ -28,7 +28,14 @@ from xret.leaderboards.published import (
     reference_for,
     reference_task,
 )
-from xret.leaderboards.scores import MEASURED, Collection, Scores, System, language_statistics, system_order
+from xret.leaderboards.scores import (
+    MEASURED,
+    Collection,
+    Scores,
+    System,
+    language_statistics,
+    system_order,
+)
 from xret.leaderboards.table import Column, Document, Table, best_marks, csv_text
 from xret.results.summary import SETTING_LABELS
 
@@ -60,13 +67,15 @@ class Evaluation:
 
     @property
     def reference(self) -> tuple[Scores, ...]:
-        """The paper's scores for this task, where the evaluation covers all the paper's languages."""
+        """The paper's scores for this task, where the evaluation covers all the paper's
+        languages."""
         paper = reference_for(self.task, self.family)
         return paper if paper and set(paper[0].languages) <= set(self.languages) else ()
 
     @property
     def headline_languages(self) -> tuple[str, ...]:
-        """Headline means run over the paper's languages where it has the task (MIRACL: 15 of 18)."""
+        """Headline means run over the paper's languages where it has the task (MIRACL: 15 of
+        18)."""
         return self.reference[0].languages if self.reference else self.languages
 
 
@@ -74,8 +83,12 @@ def _evaluations(scores: Sequence[Scores]) -> list[Evaluation]:
     found: dict[tuple, Evaluation] = {}
     for s in scores:
         key = (s.task, s.signature)
-        comparable = s.comparable_with_published and (key not in found or found[key].comparable_with_published)
-        found[key] = Evaluation(s.task, s.family, s.signature, s.task_label, s.languages, comparable)
+        comparable = s.comparable_with_published and (
+            key not in found or found[key].comparable_with_published
+        )
+        found[key] = Evaluation(
+            s.task, s.family, s.signature, s.task_label, s.languages, comparable
+        )
 
     def order(e: Evaluation) -> tuple:
         known = _TASK_ORDER.index(e.task) if e.task in _TASK_ORDER else len(_TASK_ORDER)
@@ -102,7 +115,9 @@ def _headline(title: str, specs: Sequence[_Spec], lookup: dict) -> Table:
     )
     rows, sections, previous = [], set(), None
     for system in systems:
-        values = [_headline_value(lookup.get((system, spec.evaluation.key)), spec) for spec in specs]
+        values = [
+            _headline_value(lookup.get((system, spec.evaluation.key)), spec) for spec in specs
+        ]
         group = (system.source, system.base_model)
         if rows and group != previous:
             sections.add(len(rows))
@@ -146,8 +161,6 @@ def _published_index(system: System) -> int:
     return BACKBONES.index(system.base_model) * len(REGIMES) + REGIMES.index(system.regime)
 
 
-
-
 def _better(measure: str) -> bool:
     return parse_measure(measure).higher_is_better
 
@@ -170,7 +183,10 @@ def _member_label(scores: Scores, peers: Sequence[Scores]) -> str:
 
 
 def _language_table(
-    title: str, source: str, columns: Sequence[tuple[Scores, str, str, Column]], footers: Sequence[str]
+    title: str,
+    source: str,
+    columns: Sequence[tuple[Scores, str, str, Column]],
+    footers: Sequence[str],
 ) -> Table:
     """Rows = source languages then footer statistics; one column per (scores, setting, measure)."""
     languages = list(dict.fromkeys(lang for scores, *_ in columns for lang in scores.languages))
@@ -179,7 +195,10 @@ def _language_table(
         for lang in languages
     ]
     rows += [
-        (_FOOTER_LABELS[stat], *(scores.statistic(stat, setting, measure) for scores, setting, measure, _ in columns))
+        (
+            _FOOTER_LABELS[stat],
+            *(scores.statistic(stat, setting, measure) for scores, setting, measure, _ in columns),
+        )
         for stat in footers
     ]
     header = (Column("language"), *(column for *_, column in columns))
@@ -199,8 +218,17 @@ def _language_table(
 
 def _block_table(title: str, members: Sequence[Scores], blocks, footers) -> Table:
     columns = [
-        (m, setting, measure, Column(_member_label(m, members), _block_label(blocks, setting, measure),
-                                     measure_digits(measure), _better(measure)))
+        (
+            m,
+            setting,
+            measure,
+            Column(
+                _member_label(m, members),
+                _block_label(blocks, setting, measure),
+                measure_digits(measure),
+                _better(measure),
+            ),
+        )
         for setting, measure in blocks
         for m in members
     ]
@@ -209,7 +237,12 @@ def _block_table(title: str, members: Sequence[Scores], blocks, footers) -> Tabl
 
 def _rank_distance_table(title: str, groups: Sequence[Sequence[Scores]]) -> Table:
     columns = [
-        (m, "multi", "RD", Column(_member_label(m, group), m.system.base_model, 1, higher_is_better=False))
+        (
+            m,
+            "multi",
+            "RD",
+            Column(_member_label(m, group), m.system.base_model, 1, higher_is_better=False),
+        )
         for group in groups
         for m in group
     ]
@@ -221,9 +254,19 @@ def _paper_table(table: PaperTable) -> Table:
     columns = []
     for setting, measure, backbone, regime in table.columns:
         scores = published[(backbone, regime)]
-        group = backbone if len(table.backbones) > 1 else _block_label(table.blocks, setting, measure)
-        columns.append((scores, setting, measure, Column(scores.system.regime_label, group, measure_digits(measure),
-                                                         _better(measure))))
+        group = (
+            backbone if len(table.backbones) > 1 else _block_label(table.blocks, setting, measure)
+        )
+        columns.append(
+            (
+                scores,
+                setting,
+                measure,
+                Column(
+                    scores.system.regime_label, group, measure_digits(measure), _better(measure)
+                ),
+            )
+        )
     footers = ("mean", "median") if table.task == "miracl" else ("mean",)
     return _language_table(table.title, SOURCE, columns, footers)
 
@@ -246,9 +289,16 @@ def _per_language_tables(evaluation: Evaluation, members: Sequence[Scores]) -> l
         return tables
     for group in groups:
         base = group[0].system.base_model
-        tables.append(_block_table(f"{base} on {label}, MAP (measured)", group, MAP_BLOCKS, ("mean",)))
         tables.append(
-            _block_table(f"{base} on {label}, R@1 (Mo./Cr.), R@10 (Mul.) (measured)", group, RECALL_BLOCKS, ("mean",))
+            _block_table(f"{base} on {label}, MAP (measured)", group, MAP_BLOCKS, ("mean",))
+        )
+        tables.append(
+            _block_table(
+                f"{base} on {label}, R@1 (Mo./Cr.), R@10 (Mul.) (measured)",
+                group,
+                RECALL_BLOCKS,
+                ("mean",),
+            )
         )
     title = f"Average rank distance, {label} (multilingual setting, lower is better; measured)"
     tables.append(_rank_distance_table(title, groups))
@@ -259,17 +309,24 @@ def build_leaderboard(collection: Collection, published: bool = True) -> Documen
     """Headline tables, then per task: measured per-language tables and the paper's own."""
     measured = collection.scores
     evaluations = _evaluations(measured)
-    lookup: dict[tuple[System, tuple], Scores] = {(s.system, (s.task, s.signature)): s for s in measured}
+    lookup: dict[tuple[System, tuple], Scores] = {
+        (s.system, (s.task, s.signature)): s for s in measured
+    }
     notes = list(collection.notes)
-    if published:  # reference rows where an evaluation covers the paper's languages, as the paper did
+    if (
+        published
+    ):  # reference rows where an evaluation covers the paper's languages, as the paper did
         for e in evaluations:
             if e.comparable_with_published:
                 for ref in e.reference:
                     lookup[(ref.system, e.key)] = ref
     lareqa = [e for e in evaluations if e.family == "lareqa"]
     miracl = [e for e in evaluations if e.family == "miracl"]
-    notes += [f"{e.task}: no leaderboard layout for task family {e.family!r}" for e in evaluations
-              if e.family not in ("lareqa", "miracl")]
+    notes += [
+        f"{e.task}: no leaderboard layout for task family {e.family!r}"
+        for e in evaluations
+        if e.family not in ("lareqa", "miracl")
+    ]
     tables = []
     if lareqa:
         specs = [
@@ -277,10 +334,21 @@ def build_leaderboard(collection: Collection, published: bool = True) -> Documen
             for e in lareqa
             for setting in ("mono", "cross", "multi")
         ]
-        tables.append(_headline("mAP, macro average over languages (shape of the paper's Table 1)", specs, lookup))
-        specs = [_Spec(e, "multi", "RD", "mean", Column(_group(e), "", 0, higher_is_better=False)) for e in lareqa]
         tables.append(
-            _headline("Language bias: mean rank distance, Mul., lower is better (shape of Table 2)", specs, lookup)
+            _headline(
+                "mAP, macro average over languages (shape of the paper's Table 1)", specs, lookup
+            )
+        )
+        specs = [
+            _Spec(e, "multi", "RD", "mean", Column(_group(e), "", 0, higher_is_better=False))
+            for e in lareqa
+        ]
+        tables.append(
+            _headline(
+                "Language bias: mean rank distance, Mul., lower is better (shape of Table 2)",
+                specs,
+                lookup,
+            )
         )
     if miracl:
         specs = [
@@ -300,8 +368,9 @@ def build_leaderboard(collection: Collection, published: bool = True) -> Documen
             tables += [_paper_table(t) for t in paper_tables(paper_task)]
     if published:
         notes.append(
-            f"Rows and tables marked '{SOURCE}' are the paper's numbers as printed (arXiv 2408.10536); "
-            "they are reference values, not measured here, and Tables 1-2 keep the paper's rounding."
+            f"Rows and tables marked '{SOURCE}' are the paper's numbers as printed "
+            "(arXiv 2408.10536); they are reference values, not measured here, and Tables 1-2 "
+            "keep the paper's rounding."
         )
     notes += [LEGEND, BLANK]
     return Document("xret leaderboard", tuple(tables), tuple(notes))
@@ -315,12 +384,35 @@ def leaderboard_csv(collection: Collection, published: bool = True) -> str:
         scores += [ref for ref in published_scores() if ref.task in tasks]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["source", "base_model", "regime", "model", "revision", "task", "evaluation",
-                     "setting", "measure", "language", "value"])
+    writer.writerow(
+        [
+            "source",
+            "base_model",
+            "regime",
+            "model",
+            "revision",
+            "task",
+            "evaluation",
+            "setting",
+            "measure",
+            "language",
+            "value",
+        ]
+    )
     for s in scores:
         system = s.system
-        head = [csv_text(v) for v in (system.source, system.base_model, system.regime, system.model,
-                                      system.revision, s.task, s.evaluation)]
+        head = [
+            csv_text(v)
+            for v in (
+                system.source,
+                system.base_model,
+                system.regime,
+                system.model,
+                system.revision,
+                s.task,
+                s.evaluation,
+            )
+        ]
         for setting in sorted(s.by_language):
             for measure in sorted(s.by_language[setting]):
                 values = s.by_language[setting][measure]

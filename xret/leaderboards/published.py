@@ -64,8 +64,12 @@ class PaperTable:
 # Table 1 — mAP, macro-averaged over languages:
 # XQuAD-R Mo., Cr., Mul., then MLQA-R Mo., Cr., Mul.
 TABLE_1_COLUMNS = (
-    ("xquad-r", "mono", "MAP"), ("xquad-r", "cross", "MAP"), ("xquad-r", "multi", "MAP"),
-    ("mlqa-r", "mono", "MAP"), ("mlqa-r", "cross", "MAP"), ("mlqa-r", "multi", "MAP"),
+    ("xquad-r", "mono", "MAP"),
+    ("xquad-r", "cross", "MAP"),
+    ("xquad-r", "multi", "MAP"),
+    ("mlqa-r", "mono", "MAP"),
+    ("mlqa-r", "cross", "MAP"),
+    ("mlqa-r", "multi", "MAP"),
 )
 TABLE_1 = """
 XLM-R x-x-mono .792 .674 .547 .648 .584 .473
@@ -89,7 +93,11 @@ LaBSE hybrid   221 195
 
 PER_LANGUAGE = (
     PaperTable(
-        "3", "XLM-R on XQuAD-R, MAP", "xquad-r", ("XLM-R",), MAP_BLOCKS,
+        "3",
+        "XLM-R on XQuAD-R, MAP",
+        "xquad-r",
+        ("XLM-R",),
+        MAP_BLOCKS,
         """
         ar     0.7581 0.7318 0.7619 0.6064 0.6607 0.6564 0.487  0.5519 0.5416
         de     0.7893 0.7694 0.8033 0.6979 0.7147 0.7222 0.5653 0.6113 0.6133
@@ -106,7 +114,10 @@ PER_LANGUAGE = (
         """,
     ),
     PaperTable(
-        "3 (cont.)", "XLM-R on XQuAD-R, R@1 (Mo./Cr.), R@10 (Mul.)", "xquad-r", ("XLM-R",),
+        "3 (cont.)",
+        "XLM-R on XQuAD-R, R@1 (Mo./Cr.), R@10 (Mul.)",
+        "xquad-r",
+        ("XLM-R",),
         RECALL_BLOCKS,
         """
         ar     0.6596 0.6276 0.6639 0.4907 0.5463 0.5419 0.4272 0.4811 0.4722
@@ -124,7 +135,11 @@ PER_LANGUAGE = (
         """,
     ),
     PaperTable(
-        "4", "XLM-R on MLQA-R, MAP", "mlqa-r", ("XLM-R",), MAP_BLOCKS,
+        "4",
+        "XLM-R on MLQA-R, MAP",
+        "mlqa-r",
+        ("XLM-R",),
+        MAP_BLOCKS,
         """
         ar     0.5973 0.577  0.6006 0.5351 0.5837 0.5787 0.4091 0.456  0.4602
         de     0.5915 0.5839 0.5999 0.6311 0.6531 0.6687 0.5095 0.532  0.5426
@@ -137,7 +152,10 @@ PER_LANGUAGE = (
         """,
     ),
     PaperTable(
-        "4 (cont.)", "XLM-R on MLQA-R, R@1 (Mo./Cr.), R@10 (Mul.)", "mlqa-r", ("XLM-R",),
+        "4 (cont.)",
+        "XLM-R on MLQA-R, R@1 (Mo./Cr.), R@10 (Mul.)",
+        "mlqa-r",
+        ("XLM-R",),
         RECALL_BLOCKS,
         """
         ar     0.4971 0.4778 0.4952 0.4142 0.4639 0.4583 0.528  0.5817 0.5811
@@ -151,7 +169,11 @@ PER_LANGUAGE = (
         """,
     ),
     PaperTable(
-        "5", "LaBSE on XQuAD-R, MAP", "xquad-r", ("LaBSE",), MAP_BLOCKS,
+        "5",
+        "LaBSE on XQuAD-R, MAP",
+        "xquad-r",
+        ("LaBSE",),
+        MAP_BLOCKS,
         """
         ar     0.7901 0.7848 0.7963 0.7257 0.7351 0.7356 0.6218 0.6481 0.6453
         de     0.8152 0.8135 0.8222 0.7667 0.774  0.7799 0.6632 0.6916 0.6945
@@ -168,7 +190,10 @@ PER_LANGUAGE = (
         """,
     ),
     PaperTable(
-        "5 (cont.)", "LaBSE on XQuAD-R, R@1 (Mo./Cr.), R@10 (Mul.)", "xquad-r", ("LaBSE",),
+        "5 (cont.)",
+        "LaBSE on XQuAD-R, R@1 (Mo./Cr.), R@10 (Mul.)",
+        "xquad-r",
+        ("LaBSE",),
         RECALL_BLOCKS,
         """
         ar     0.7001 0.695  0.7127 0.6257 0.6349 0.6367 0.5438 0.5657 0.5671
@@ -186,7 +211,11 @@ PER_LANGUAGE = (
         """,
     ),
     PaperTable(
-        "6", "LaBSE on MLQA-R, MAP", "mlqa-r", ("LaBSE",), MAP_BLOCKS,
+        "6",
+        "LaBSE on MLQA-R, MAP",
+        "mlqa-r",
+        ("LaBSE",),
+        MAP_BLOCKS,
         """
         ar     0.6293 0.6122 0.6283 0.6253 0.638  0.6441 0.5024 0.5271 0.5206
         de     0.6335 0.625  0.6405 0.6955 0.7095 0.7153 0.5756 0.5967 0.6013
@@ -199,7 +228,10 @@ PER_LANGUAGE = (
         """,
     ),
     PaperTable(
-        "6 (cont.)", "LaBSE on MLQA-R, R@1 (Mo./Cr.), R@10 (Mul.)", "mlqa-r", ("LaBSE",),
+        "6 (cont.)",
+        "LaBSE on MLQA-R, R@1 (Mo./Cr.), R@10 (Mul.)",
+        "mlqa-r",
+        ("LaBSE",),
         RECALL_BLOCKS,
         """
         ar     0.53   0.5106 0.5261 0.5145 0.5185 0.5359 0.6152 0.6438 0.6341
@@ -213,7 +245,10 @@ PER_LANGUAGE = (
         """,
     ),
     PaperTable(
-        "7", "average rank distance, XQuAD-R (multilingual setting)", "xquad-r", BACKBONES,
+        "7",
+        "average rank distance, XQuAD-R (multilingual setting)",
+        "xquad-r",
+        BACKBONES,
         RD_BLOCKS,
         """
         ar     552.8  371.5  376    332.4  279    285.4
@@ -231,7 +266,10 @@ PER_LANGUAGE = (
         """,
     ),
     PaperTable(
-        "8", "average rank distance, MLQA-R (multilingual setting)", "mlqa-r", BACKBONES,
+        "8",
+        "average rank distance, MLQA-R (multilingual setting)",
+        "mlqa-r",
+        BACKBONES,
         RD_BLOCKS,
         """
         ar     298.2  248.1  247    245.7  223.5  208.9
@@ -245,7 +283,10 @@ PER_LANGUAGE = (
         """,
     ),
     PaperTable(
-        "12", "XLM-R on MIRACL dev (monolingual), 15 languages", "miracl", ("XLM-R",),
+        "12",
+        "XLM-R on MIRACL dev (monolingual), 15 languages",
+        "miracl",
+        ("XLM-R",),
         MIRACL_BLOCKS,
         """
         sw     0.3319 0.3531 0.3348 0.6478 0.6503 0.6416
@@ -268,7 +309,10 @@ PER_LANGUAGE = (
         """,
     ),
     PaperTable(
-        "13", "LaBSE on MIRACL dev (monolingual), 15 languages", "miracl", ("LaBSE",),
+        "13",
+        "LaBSE on MIRACL dev (monolingual), 15 languages",
+        "miracl",
+        ("LaBSE",),
         MIRACL_BLOCKS,
         """
         sw     0.5076 0.4883 0.4896 0.8561 0.8177 0.8265

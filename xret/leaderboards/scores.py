@@ -28,7 +28,12 @@ from xret.tasks.spec import Aggregate
 MEASURED = "measured"
 REGIME_LABELS = {"x-x-mono": "X-X-mono", "x-y": "X-Y", "hybrid": "Hybrid"}
 _REGIME_ORDER = {regime: i for i, regime in enumerate(REGIME_LABELS)}
-TASK_LABELS = {"xquad-r": "XQuAD-R", "mlqa-r": "MLQA-R", "miracl": "MIRACL", "miracl/dev": "MIRACL dev"}
+TASK_LABELS = {
+    "xquad-r": "XQuAD-R",
+    "mlqa-r": "MLQA-R",
+    "miracl": "MIRACL",
+    "miracl/dev": "MIRACL dev",
+}
 
 Nested = Mapping[str, Mapping[str, Mapping[str, float]]]
 CellKey = tuple[str, str, str]  # (setting, query language, pool language)
@@ -60,7 +65,14 @@ def system_order(system: System) -> tuple:
     if not system.measured:
         return (1,)
     regime = _REGIME_ORDER.get(system.regime, len(_REGIME_ORDER))
-    return (0, system.base_model.casefold(), regime, system.regime, system.model.casefold(), system.revision)
+    return (
+        0,
+        system.base_model.casefold(),
+        regime,
+        system.regime,
+        system.model.casefold(),
+        system.revision,
+    )
 
 
 @dataclass(frozen=True)
@@ -106,11 +118,18 @@ def language_statistics(by_language: Nested, languages: Sequence[str]) -> Nested
     """Mean and median over ``languages``, as ``xret bench`` aggregates, and only where every one
     has a value: a mean over fewer languages would not be comparable."""
     languages = tuple(languages)
-    return summarise(by_language, (Aggregate("mean", languages, complete=True),
-                                   Aggregate("median", languages, "median", complete=True)))
+    return summarise(
+        by_language,
+        (
+            Aggregate("mean", languages, complete=True),
+            Aggregate("median", languages, "median", complete=True),
+        ),
+    )
 
 
-def _gaps(by_language: Nested, languages: Sequence[str]) -> dict[tuple[str, tuple[str, ...]], list[str]]:
+def _gaps(
+    by_language: Nested, languages: Sequence[str]
+) -> dict[tuple[str, tuple[str, ...]], list[str]]:
     """{(setting, languages without a value): [measures]}."""
     gaps: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for setting, measures in by_language.items():
@@ -134,7 +153,9 @@ def load_collection(results_dir: Path, tasks: Sequence[str] | None = None) -> Co
     return collect(records, tasks)
 
 
-def collect(records: Sequence[tuple[Path, ResultRecord]], tasks: Sequence[str] | None = None) -> Collection:
+def collect(
+    records: Sequence[tuple[Path, ResultRecord]], tasks: Sequence[str] | None = None
+) -> Collection:
     """Group records into scores: one per (system, task, evaluation signature)."""
     records = [(p, r) for p, r in records if not tasks or r.task["name"] in tasks]
     if tasks and not records:
@@ -142,7 +163,9 @@ def collect(records: Sequence[tuple[Path, ResultRecord]], tasks: Sequence[str] |
     labels = _model_labels(r for _, r in records)
     grouped: dict[tuple, list[tuple[Path, ResultRecord]]] = defaultdict(list)
     for path, record in records:
-        grouped[(_system(record, labels), record.task["name"], signature(record))].append((path, record))
+        grouped[(_system(record, labels), record.task["name"], signature(record))].append(
+            (path, record)
+        )
     evaluations, notes = _evaluation_labels({(task, sig) for _, task, sig in grouped})
     scores = []
     for (system, task, sig), members in grouped.items():
@@ -169,7 +192,9 @@ def collect(records: Sequence[tuple[Path, ResultRecord]], tasks: Sequence[str] |
                 languages=languages,
                 by_language=by_language,
                 summary=language_statistics(by_language, languages),
-                comparable_with_published=all(r.extra.get("comparable_with_published", True) for _, r in members),
+                comparable_with_published=all(
+                    r.extra.get("comparable_with_published", True) for _, r in members
+                ),
                 evaluation=evaluations[(task, sig)],
                 cells=cells,
                 path=path,
@@ -191,13 +216,21 @@ def signature(record: ResultRecord) -> tuple[tuple[str, str], ...]:
     (candidate text, ranking and ties; pool, index, depth, …)."""
     options = record.options
     languages = options.get("languages") or record.task["languages"]
-    data = json.dumps([record.task.get("data", {}), record.task.get("corpus", {})], sort_keys=True).encode()
+    data = json.dumps(
+        [record.task.get("data", {}), record.task.get("corpus", {})], sort_keys=True
+    ).encode()
     return (
         ("task version", str(record.task.get("version"))),
         ("data", hashlib.sha256(data).hexdigest()[:8]),
-        ("languages", "all" if set(record.task["languages"]) <= set(languages) else ",".join(languages)),
+        (
+            "languages",
+            "all" if set(record.task["languages"]) <= set(languages) else ",".join(languages),
+        ),
         *(
-            (key.replace("_", " "), value if isinstance(value, str) else json.dumps(value, sort_keys=True))
+            (
+                key.replace("_", " "),
+                value if isinstance(value, str) else json.dumps(value, sort_keys=True),
+            )
             for key, value in sorted(options.items())
             if key not in _NOT_SIGNATURE
         ),
@@ -205,7 +238,8 @@ def signature(record: ResultRecord) -> tuple[tuple[str, str], ...]:
 
 
 def _evaluation_labels(keys: set[tuple[str, tuple]]) -> tuple[dict, list[str]]:
-    """A label per (task, signature) naming the fields that differ from the task's other evaluations."""
+    """A label per (task, signature) naming the fields that differ from the task's other
+    evaluations."""
     by_task: dict[str, list[tuple]] = defaultdict(list)
     for task, sig in sorted(keys):
         by_task[task].append(sig)
@@ -216,7 +250,8 @@ def _evaluation_labels(keys: set[tuple[str, tuple]]) -> tuple[dict, list[str]]:
             labels[(task, sig)] = "; ".join(f"{sig[i][0]} {sig[i][1]}" for i in varying)
         if varying:
             fields = ", ".join(
-                f"{sigs[0][i][0]} ({' / '.join(dict.fromkeys(s[i][1] for s in sigs))})" for i in varying
+                f"{sigs[0][i][0]} ({' / '.join(dict.fromkeys(s[i][1] for s in sigs))})"
+                for i in varying
             )
             notes.append(
                 f"{task}: records differ in {fields}; they are kept as separate evaluations, "
@@ -277,7 +312,9 @@ def check_comparable(a: Scores, b: Scores) -> None:
     """Refuse to set two systems side by side unless they share the task and its evaluation."""
     if a.task != b.task:
         raise DataError(f"{a.system.model} is on {a.task} and {b.system.model} on {b.task}")
-    differing = [f"{name}: {va} vs {vb}" for (name, va), (_, vb) in zip(a.signature, b.signature) if va != vb]
+    differing = [
+        f"{name}: {va} vs {vb}" for (name, va), (_, vb) in zip(a.signature, b.signature) if va != vb
+    ]
     if differing:
         raise DataError(
             f"{a.system.model} and {b.system.model} were evaluated differently on {a.task} "
@@ -294,7 +331,9 @@ def find_records(
         record = load_record(path)
         return [(path, record)] if task in (None, record.task["name"]) else []
     if results_dir is None or not results_dir.is_dir():
-        raise DataError(f"{name_or_path!r} is not a record file and there is no results directory {results_dir}")
+        raise DataError(
+            f"{name_or_path!r} is not a record file and there is no results directory {results_dir}"
+        )
     found = distinct(
         (p, r)
         for p, r in ResultStore(results_dir).records()

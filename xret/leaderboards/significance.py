@@ -70,7 +70,9 @@ def bootstrap_intervals(
         size = min(batch, resamples - start)
         # How often each topic is drawn when resampling ``topics`` indices with replacement.
         drawn = rng.integers(0, topics, size=(size, topics)) + topics * np.arange(size)[:, None]
-        counts = np.bincount(drawn.ravel(), minlength=size * topics).reshape(size, topics).astype(float)
+        counts = (
+            np.bincount(drawn.ravel(), minlength=size * topics).reshape(size, topics).astype(float)
+        )
         with np.errstate(invalid="ignore", divide="ignore"):
             draws.append((counts @ D) / (counts @ V))  # a test none of whose topics was drawn: nan
     tail = (1.0 - confidence) / 2.0
@@ -84,12 +86,15 @@ def paired_tests(
     """One result per column of D; the seed fixes both the sign flips and the bootstrap draws."""
     p_values = randomisation_p_values(D, resamples, np.random.default_rng([seed, 0]))
     low, high = bootstrap_intervals(D, V, resamples, np.random.default_rng([seed, 1]), confidence)
-    return [PairedResult(float(d), float(lo), float(hi), float(p))
-            for d, lo, hi, p in zip(D.sum(axis=0), low, high, p_values)]
+    return [
+        PairedResult(float(d), float(lo), float(hi), float(p))
+        for d, lo, hi, p in zip(D.sum(axis=0), low, high, p_values)
+    ]
 
 
 def holm(p_values) -> np.ndarray:
-    """Holm's step-down adjusted p-values: the k-th smallest times (m − k + 1), kept monotone, ≤ 1."""
+    """Holm's step-down adjusted p-values: the k-th smallest times (m − k + 1), kept monotone,
+    ≤ 1."""
     p = np.asarray(p_values, dtype=float)
     m = len(p)
     order = np.argsort(p, kind="stable")

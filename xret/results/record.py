@@ -47,7 +47,9 @@ class ResultRecord:
     def to_json(self) -> str:
         data = asdict(self)
         data["cells"] = [asdict(c) for c in self.cells]
-        return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+        return (
+            json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ResultRecord:
@@ -63,7 +65,11 @@ class ResultRecord:
 
     def cell(self, setting: str, query_language: str, pool_language: str) -> CellScores | None:
         for c in self.cells:
-            if (c.setting, c.query_language, c.pool_language) == (setting, query_language, pool_language):
+            if (c.setting, c.query_language, c.pool_language) == (
+                setting,
+                query_language,
+                pool_language,
+            ):
                 return c
         return None
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from xret.errors import DataError
 from xret.io import atomic_write, atomic_write_text, discard, inside
 from xret.results.record import ResultRecord

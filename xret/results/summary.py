@@ -10,8 +10,12 @@ from xret.results.record import ResultRecord
 
 # (setting, measure) columns in the paper's order: mAP per setting, R@1 / R@10, rank distance.
 HEADLINE = (
-    ("mono", "MAP"), ("cross", "MAP"), ("multi", "MAP"),
-    ("mono", "R@1"), ("cross", "R@1"), ("multi", "R@10"),
+    ("mono", "MAP"),
+    ("cross", "MAP"),
+    ("multi", "MAP"),
+    ("mono", "R@1"),
+    ("cross", "R@1"),
+    ("multi", "R@10"),
     ("multi", "RD"),
 )
 SETTING_LABELS = {"mono": "Mo.", "cross": "Cr.", "multi": "Mul."}
@@ -70,7 +74,11 @@ def corpus_rows(records: Sequence[ResultRecord]) -> list[list[str]]:
     measures = corpus_header(records)[3:]
     rows = []
     for r in records:
-        task = r.task["name"] if r.extra.get("comparable_with_published", True) else f"{r.task['name']} (*)"
+        task = (
+            r.task["name"]
+            if r.extra.get("comparable_with_published", True)
+            else f"{r.task['name']} (*)"
+        )
         groups = {name: values.get("mono", {}) for name, values in r.summary.items()}
         if not groups:
             mono = r.by_language.get("mono", {})
@@ -120,8 +128,9 @@ def print_summary(records: Sequence[ResultRecord]) -> None:
         table = Table(box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False, show_edge=False)
         for column in header:
             text = column in ("task", "model", "over")
-            table.add_column(column, justify="left" if text else "right", no_wrap=not text,
-                             overflow="fold")
+            table.add_column(
+                column, justify="left" if text else "right", no_wrap=not text, overflow="fold"
+            )
         for row in rows:
             table.add_row(*row)
         console.print(f"[bold]{title}[/bold]")  # a title of its own: a narrow table would wrap it

@@ -108,7 +108,9 @@ def collect_runs(study: Study) -> list[Run]:
             path = results_dir(study) / relative
             runs.append(Run(cell.base, cell.arm, cell.seed, task, path, load_record(path)))
     if not runs:
-        raise DataError(f"{study.path}: no finished cell yet; run `xret study run {study.path}` first")
+        raise DataError(
+            f"{study.path}: no finished cell yet; run `xret study run {study.path}` first"
+        )
     return runs
 
 
@@ -136,7 +138,10 @@ def shape_tables(runs: Sequence[Run]) -> tuple[Table, Table]:
     """Table 1 (MAP per setting) and Table 2 (Mul. rank distance) shapes, rank in brackets."""
     groups = _groups(runs)
     tasks = sorted({r.task for r in runs})
-    systems = sorted({(r.base, r.arm) for r in runs}, key=lambda s: (s[0], s[1] is not None, s[1].order if s[1] else ()))
+    systems = sorted(
+        {(r.base, r.arm) for r in runs},
+        key=lambda s: (s[0], s[1] is not None, s[1].order if s[1] else ()),
+    )
 
     def table(title: str, measure: str, settings: Sequence[tuple[str, str]], digits: int) -> Table:
         higher = measure != "RD"
@@ -159,17 +164,33 @@ def shape_tables(runs: Sequence[Run]) -> tuple[Table, Table]:
                     if not values:
                         row.append(None)
                         continue
-                    rivals = sorted((v for (t, b, _a, s), v in means.items() if t == task and b == base
-                                     and s == setting), reverse=higher)
+                    rivals = sorted(
+                        (
+                            v
+                            for (t, b, _a, s), v in means.items()
+                            if t == task and b == base and s == setting
+                        ),
+                        reverse=higher,
+                    )
                     rank = rivals.index(means[(task, base, arm, setting)]) + 1
                     row.append(f"{_text(values, digits)} ({rank})")
             rows.append(tuple(row))
-        return Table(title, tuple(columns), tuple(rows),
-                     notes=("mean ± sd over seeds; (n) = rank among the regimes of one base model",))
+        return Table(
+            title,
+            tuple(columns),
+            tuple(rows),
+            notes=("mean ± sd over seeds; (n) = rank among the regimes of one base model",),
+        )
 
-    return (table("MAP, macro average over languages (Table 1 shape)", "MAP", SETTINGS, 3),
-            table("Language bias: rank distance, Mul., lower is better (Table 2 shape)", "RD",
-                  (("multi", "Mul."),), 0))
+    return (
+        table("MAP, macro average over languages (Table 1 shape)", "MAP", SETTINGS, 3),
+        table(
+            "Language bias: rank distance, Mul., lower is better (Table 2 shape)",
+            "RD",
+            (("multi", "Mul."),),
+            0,
+        ),
+    )
 
 
 def verdicts(runs: Sequence[Run]) -> list[Verdict]:
@@ -189,10 +210,12 @@ def verdicts(runs: Sequence[Run]) -> list[Verdict]:
 def _verdict(task, base, claim: Claim, better: list[Run], worse: list[Run]) -> Verdict | None:
     sign = -1.0 if claim.measure == "RD" else 1.0  # RD: lower is better
     pairs = _paired(better, worse)
-    per_seed = [sign * (b.macro(claim.setting, claim.measure) - w.macro(claim.setting, claim.measure))
-                for b, w in pairs
-                if b.macro(claim.setting, claim.measure) is not None
-                and w.macro(claim.setting, claim.measure) is not None]
+    per_seed = [
+        sign * (b.macro(claim.setting, claim.measure) - w.macro(claim.setting, claim.measure))
+        for b, w in pairs
+        if b.macro(claim.setting, claim.measure) is not None
+        and w.macro(claim.setting, claim.measure) is not None
+    ]
     if not per_seed:
         return None
     difference = statistics.fmean(per_seed)
@@ -203,8 +226,15 @@ def _verdict(task, base, claim: Claim, better: list[Run], worse: list[Run]) -> V
     if claim.measure == "RD":
         tolerance = SAME_RD * statistics.fmean(w.macro(claim.setting, "RD") for w in worse)
     intervals = [topics] + ([seeds] if seeds is not None else [])
-    return Verdict(base, task, claim, difference, topics, seeds,
-                   _decide(intervals, tolerance if claim.same else None))
+    return Verdict(
+        base,
+        task,
+        claim,
+        difference,
+        topics,
+        seeds,
+        _decide(intervals, tolerance if claim.same else None),
+    )
 
 
 def _decide(intervals: Sequence[tuple[float, float]], tolerance: float | None) -> str:
@@ -237,7 +267,9 @@ def seed_interval(values: Sequence[float]) -> tuple[float, float] | None:
     return mean - half, mean + half
 
 
-def topic_interval(pairs: Sequence[tuple[Run, Run]], setting: str, measure: str) -> tuple[float, float]:
+def topic_interval(
+    pairs: Sequence[tuple[Run, Run]], setting: str, measure: str
+) -> tuple[float, float]:
     """95 % percentile bootstrap over question ids of the macro difference (better − worse)."""
     import pandas as pd
 
@@ -248,7 +280,9 @@ def topic_interval(pairs: Sequence[tuple[Run, Run]], setting: str, measure: str)
     diff = pd.concat(differences, axis=1).mean(axis=1).rename("d").reset_index()
     diff["topic"] = diff["query_id"].str.split("/", n=1).str[-1]
     topics = {t: i for i, t in enumerate(sorted(diff["topic"].unique()))}
-    cells = {c: i for i, c in enumerate(sorted(set(zip(diff["query_language"], diff["pool_language"]))))}
+    cells = {
+        c: i for i, c in enumerate(sorted(set(zip(diff["query_language"], diff["pool_language"]))))
+    }
     values = np.zeros((len(cells), len(topics)))
     present = np.zeros_like(values)
     rows = [cells[c] for c in zip(diff["query_language"], diff["pool_language"])]
@@ -260,8 +294,13 @@ def topic_interval(pairs: Sequence[tuple[Run, Run]], setting: str, measure: str)
     with np.errstate(invalid="ignore", divide="ignore"):
         cell_means = (weights @ values.T) / (weights @ present.T)
     languages = sorted({q for q, _ in cells})
-    per_language = np.stack([np.nanmean(cell_means[:, [i for (q, _), i in cells.items() if q == lang]], axis=1)
-                             for lang in languages], axis=1)
+    per_language = np.stack(
+        [
+            np.nanmean(cell_means[:, [i for (q, _), i in cells.items() if q == lang]], axis=1)
+            for lang in languages
+        ],
+        axis=1,
+    )
     macro = np.nanmean(per_language, axis=1)
     low, high = np.nanpercentile(macro, [2.5, 97.5])
     return float(low), float(high)
@@ -276,17 +315,41 @@ def _per_query(run: Run, setting: str, measure: str):
 
 
 def verdict_table(found: Sequence[Verdict]) -> Table:
-    columns = (Column("base model"), Column("task"), Column("claim"), Column("difference", digits=4),
-               Column("95 % CI, topics"), Column("95 % CI, seeds"), Column("verdict"))
+    columns = (
+        Column("base model"),
+        Column("task"),
+        Column("claim"),
+        Column("difference", digits=4),
+        Column("95 % CI, topics"),
+        Column("95 % CI, seeds"),
+        Column("verdict"),
+    )
 
     def interval(pair):
         return "—" if pair is None else f"[{pair[0]:+.4f}, {pair[1]:+.4f}]"
 
-    rows = tuple((Path(v.base).name, v.task, v.claim.text, v.difference, interval(v.topics),
-                  interval(v.seeds), v.verdict) for v in found)
-    return Table("Claims of the paper (protocol.md §5.2)", columns, rows,
-                 notes=("difference: better − worse as the claim names them (rank distance: worse − "
-                        "better, so positive always favours the claim), mean over seeds", VERDICT_RULE))
+    rows = tuple(
+        (
+            Path(v.base).name,
+            v.task,
+            v.claim.text,
+            v.difference,
+            interval(v.topics),
+            interval(v.seeds),
+            v.verdict,
+        )
+        for v in found
+    )
+    return Table(
+        "Claims of the paper (protocol.md §5.2)",
+        columns,
+        rows,
+        notes=(
+            "difference: better − worse as the claim names them (rank distance: worse − "
+            "better, so positive always favours the claim), mean over seeds",
+            VERDICT_RULE,
+        ),
+    )
 
 
 def moving_pairs(runs: Sequence[Run], top: int = 10) -> Table:
@@ -297,14 +360,28 @@ def moving_pairs(runs: Sequence[Run], top: int = 10) -> Table:
         hybrid = _cell_means(groups.get((task, base, HYBRID), []), "MAP")
         for baseline in (XX, XY):
             other = _cell_means(groups.get((task, base, baseline), []), "MAP")
-            deltas = [(hybrid[k] - other[k], k) for k in hybrid.keys() & other.keys() if k[0] == "cross"]
+            deltas = [
+                (hybrid[k] - other[k], k) for k in hybrid.keys() & other.keys() if k[0] == "cross"
+            ]
             for delta, (_, q, p) in sorted(deltas, key=lambda d: -abs(d[0]))[:top]:
                 low = "yes" if {q, p} & LOW_RESOURCE else ""
-                rows.append((Path(base).name, task, f"hybrid − {baseline.label}", f"{q} → {p}", delta, low))
-    columns = (Column("base model"), Column("task"), Column("difference of"), Column("pair"),
-               Column("Δ MAP", digits=4), Column("low-resource"))
-    return Table(f"Cross-lingual pairs that move most (top {top} by |Δ MAP|, seed means)", columns,
-                 tuple(rows), notes=(f"low-resource: a language of {', '.join(sorted(LOW_RESOURCE))}",))
+                rows.append(
+                    (Path(base).name, task, f"hybrid − {baseline.label}", f"{q} → {p}", delta, low)
+                )
+    columns = (
+        Column("base model"),
+        Column("task"),
+        Column("difference of"),
+        Column("pair"),
+        Column("Δ MAP", digits=4),
+        Column("low-resource"),
+    )
+    return Table(
+        f"Cross-lingual pairs that move most (top {top} by |Δ MAP|, seed means)",
+        columns,
+        tuple(rows),
+        notes=(f"low-resource: a language of {', '.join(sorted(LOW_RESOURCE))}",),
+    )
 
 
 def _cell_means(members: Sequence[Run], measure: str) -> dict[tuple[str, str, str], float]:
@@ -312,7 +389,9 @@ def _cell_means(members: Sequence[Run], measure: str) -> dict[tuple[str, str, st
     for run in members:
         for cell in run.record.cells:
             if measure in cell.values:
-                sums[(cell.setting, cell.query_language, cell.pool_language)].append(cell.values[measure])
+                sums[(cell.setting, cell.query_language, cell.pool_language)].append(
+                    cell.values[measure]
+                )
     return {key: statistics.fmean(values) for key, values in sums.items()}
 
 
@@ -321,11 +400,14 @@ def figures(runs: Sequence[Run], study: Study) -> list[tuple[str, object]]:
     out = []
     groups = _groups(runs)
     for task, base in sorted({(r.task, r.base) for r in runs}):
-        arms = sorted({a for (t, b, a) in groups if t == task and b == base and a is not None},
-                      key=lambda a: a.mono_share)
+        arms = sorted(
+            {a for (t, b, a) in groups if t == task and b == base and a is not None},
+            key=lambda a: a.mono_share,
+        )
         if len(arms) >= 2:
-            out.append((f"α sweep — {Path(base).name} on {task}",
-                        _sweep_figure(task, base, arms, groups)))
+            out.append(
+                (f"α sweep — {Path(base).name} on {task}", _sweep_figure(task, base, arms, groups))
+            )
         out += _delta_figures(task, base, groups)
     if len(study.bases) > 1:
         out.append(("Size — metrics against parameter count", _size_figure(runs, study)))
@@ -353,7 +435,9 @@ def _sweep_figure(task, base, arms, groups):
 def _series(groups, task, base, arms, setting, measure):
     means, sds = [], []
     for arm in arms:
-        values = [v for r in groups[(task, base, arm)] if (v := r.macro(setting, measure)) is not None]
+        values = [
+            v for r in groups[(task, base, arm)] if (v := r.macro(setting, measure)) is not None
+        ]
         mean, sd = _mean_sd(values) if values else (math.nan, None)
         means.append(mean)
         sds.append(sd or 0.0)
@@ -399,9 +483,16 @@ def _size_figure(runs, study: Study):
     axes = [fig.add_subplot(1, len(SETTINGS), i + 1) for i in range(len(SETTINGS))]
     for ax, (setting, label) in zip(axes, SETTINGS):
         for arm in sorted({a for (_, _, a) in groups if a is not None}, key=lambda a: a.mono_share):
-            points = sorted((sizes[b], statistics.fmean(v for r in members if (v := r.macro(setting, "MAP"))
-                                                       is not None))
-                            for (t, b, a), members in groups.items() if a == arm and b in sizes)
+            points = sorted(
+                (
+                    sizes[b],
+                    statistics.fmean(
+                        v for r in members if (v := r.macro(setting, "MAP")) is not None
+                    ),
+                )
+                for (t, b, a), members in groups.items()
+                if a == arm and b in sizes
+            )
             if points:
                 ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=arm.label)
         ax.set(xscale="log", xlabel="parameters", ylabel=f"MAP {label}", title=label)
@@ -433,9 +524,11 @@ def write_report(study: Study) -> list[Path]:
     runs = collect_runs(study)
     table1, table2 = shape_tables(runs)
     found = verdicts(runs)
-    doc = Document(f"Study {study.name}: X-X-mono, X-Y and hybrid batch sampling",
-                   (table1, table2, verdict_table(found), moving_pairs(runs)),
-                   notes=(f"study file: {study.path.name}; records: {len(runs)}",))
+    doc = Document(
+        f"Study {study.name}: X-X-mono, X-Y and hybrid batch sampling",
+        (table1, table2, verdict_table(found), moving_pairs(runs)),
+        notes=(f"study file: {study.path.name}; records: {len(runs)}",),
+    )
     drawn = [(title, figure_bytes(fig, "png")) for title, fig in figures(runs, study)]
     written = []
     markdown = render_markdown(doc)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xret.errors import DataError
-from xret.io import atomic_write_bytes, atomic_write_text
+from xret.io import atomic_write_text
 from xret.study.spec import Cell, Study, StudyError
 
 STATE_FILE = "study-state.json"
@@ -50,10 +50,14 @@ def run_study(
 ) -> list[CellOutcome]:
     tasks, contaminated = study.bench_tasks()
     if contaminated:
-        log(f"not benched, their questions are not removed from training ([train] exclude): "
-            f"{', '.join(contaminated)}")
+        log(
+            f"not benched, their questions are not removed from training ([train] exclude): "
+            f"{', '.join(contaminated)}"
+        )
     if not tasks:
-        raise StudyError(f"{study.path}: no task to bench: add the evaluation tasks to [train] exclude")
+        raise StudyError(
+            f"{study.path}: no task to bench: add the evaluation tasks to [train] exclude"
+        )
     state = read_state(study)
     cells = study.cells()
     busy: list[float] = []
@@ -80,14 +84,25 @@ def _run_cell(study, cell, tasks, cache_dir, data_dir, device) -> CellOutcome:
     trained_before = True
     model = cell.base
     if cell.arm is not None:
-        options = RunOptions(output=model_dir(study, cell), cache_dir=cache_dir, data_dir=data_dir,
-                             device=device, save_steps=max(1, study.train.get("steps", 1000) // 4),
-                             progress=False)
+        options = RunOptions(
+            output=model_dir(study, cell),
+            cache_dir=cache_dir,
+            data_dir=data_dir,
+            device=device,
+            save_steps=max(1, study.train.get("steps", 1000) // 4),
+            progress=False,
+        )
         trained = train(study.train_config(cell), options, log=quiet)
         trained_before, model = trained.skipped, str(trained.output)
     config = BenchConfig(
-        model=model, tasks=tasks, cache_dir=cache_dir, results_dir=results_dir(study),
-        data_dir=data_dir, settings=study.settings, measures=study.measures, device=device,
+        model=model,
+        tasks=tasks,
+        cache_dir=cache_dir,
+        results_dir=results_dir(study),
+        data_dir=data_dir,
+        settings=study.settings,
+        measures=study.measures,
+        device=device,
         progress=False,
     )
     benched = run(config, log=quiet)
@@ -116,7 +131,13 @@ def _progress_line(number: int, total: int, outcome: CellOutcome, busy: list[flo
 def _duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+    return (
+        f"{hours} h {minutes:02d} min"
+        if hours
+        else f"{minutes} min {secs:02d} s"
+        if minutes
+        else f"{secs} s"
+    )
 
 
 def read_state(study: Study) -> dict[str, dict]:
@@ -126,7 +147,9 @@ def read_state(study: Study) -> dict[str, dict]:
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise DataError(f"{path}: not a readable study state ({err}); delete it to rebuild it") from None
+        raise DataError(
+            f"{path}: not a readable study state ({err}); delete it to rebuild it"
+        ) from None
     if not isinstance(state, dict):
         raise DataError(f"{path}: not a readable study state; delete it to rebuild it")
     return state

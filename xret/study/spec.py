@@ -107,20 +107,32 @@ class Study:
         whole seeds of every regime."""
         out = [Cell(base, None, None) for base in self.bases] if self.include_base else []
         every_seed = sorted({seed for _, seeds in self.arms for seed in seeds})
-        out += [Cell(base, arm, seed) for base in self.bases for seed in every_seed
-                for arm, seeds in self.arms if seed in seeds]
+        out += [
+            Cell(base, arm, seed)
+            for base in self.bases
+            for seed in every_seed
+            for arm, seeds in self.arms
+            if seed in seeds
+        ]
         return tuple(out)
 
     def train_config(self, cell: Cell) -> TrainConfig:
-        return TrainConfig(base=cell.base, sampling=cell.arm.sampling, alpha=cell.arm.alpha,
-                           seed=cell.seed, **self.train)
+        return TrainConfig(
+            base=cell.base,
+            sampling=cell.arm.sampling,
+            alpha=cell.arm.alpha,
+            seed=cell.seed,
+            **self.train,
+        )
 
     def bench_tasks(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(tasks benched, tasks skipped): a task is benched only when the contamination guard
         removed its questions from the training data, i.e. it is in the recipe's ``exclude``."""
         excluded = set(self.train["exclude"])
-        return (tuple(t for t in self.tasks if t in excluded),
-                tuple(t for t in self.tasks if t not in excluded))
+        return (
+            tuple(t for t in self.tasks if t in excluded),
+            tuple(t for t in self.tasks if t not in excluded),
+        )
 
 
 _TOP = {"name", "bases", "seeds", "include_base", "train", "regime", "bench", "work", "report"}
@@ -151,7 +163,9 @@ def parse_study(data: dict[str, Any], path: Path) -> Study:
         at = f"{where}: regime {i + 1}"
         regime = _table(regime, at)
         _no_unknown(regime, {"sampling", "alpha", "seeds"}, at)
-        sampling = _parsed(Sampling.parse, _text(_required(regime, "sampling", at), f"{at}: sampling"), at)
+        sampling = _parsed(
+            Sampling.parse, _text(_required(regime, "sampling", at), f"{at}: sampling"), at
+        )
         regime_seeds = _seeds(regime["seeds"], f"{at}: seeds") if "seeds" in regime else seeds
         for alpha in _alphas(sampling, regime.get("alpha"), at):
             arm = Arm(sampling, alpha)
@@ -170,9 +184,15 @@ def parse_study(data: dict[str, Any], path: Path) -> Study:
         arms=tuple(sorted(arms.items(), key=lambda item: item[0].order)),
         train=train,
         tasks=tasks,
-        settings=tuple(_parsed(Setting.parse, s, f"{where}: settings") for s in _texts(settings, f"{where}: settings"))
-        if settings else None,
-        measures=tuple(_texts(bench["measures"], f"{where}: measures")) if "measures" in bench else None,
+        settings=tuple(
+            _parsed(Setting.parse, s, f"{where}: settings")
+            for s in _texts(settings, f"{where}: settings")
+        )
+        if settings
+        else None,
+        measures=tuple(_texts(bench["measures"], f"{where}: measures"))
+        if "measures" in bench
+        else None,
         include_base=_flag(data.get("include_base", True), f"{where}: include_base"),
         work=folder / _text(data.get("work", f"{name}-work"), f"{where}: work"),
         report=folder / _text(data.get("report", f"{name}-report"), f"{where}: report"),
@@ -184,8 +204,12 @@ def _train(table: dict[str, Any], where: str) -> dict[str, Any]:
     for key, value in table.items():
         name = _TRAIN_RENAMES.get(key, key)
         if name not in _TRAIN_FIELDS:
-            raise StudyError(f"{where}: unknown option {key!r} (known: {', '.join(sorted(_TRAIN_FIELDS))})")
-        out[name] = tuple(_texts(value, f"{where} {key}")) if name in ("sources", "exclude") else value
+            raise StudyError(
+                f"{where}: unknown option {key!r} (known: {', '.join(sorted(_TRAIN_FIELDS))})"
+            )
+        out[name] = (
+            tuple(_texts(value, f"{where} {key}")) if name in ("sources", "exclude") else value
+        )
     if "sources" not in out:
         raise StudyError(f"{where}: name the training data (data = [...])")
     out.setdefault("exclude", ())
@@ -204,10 +228,16 @@ def _alphas(sampling: Sampling, value, where: str) -> list[float | None]:
         if value is not None:
             raise StudyError(f"{where}: alpha applies to hybrid sampling only")
         return [None]
-    values = [HYBRID_DEFAULT_ALPHA] if value is None else value if isinstance(value, list) else [value]
+    values = (
+        [HYBRID_DEFAULT_ALPHA] if value is None else value if isinstance(value, list) else [value]
+    )
     for alpha in values:
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha) \
-                or not 0 <= alpha <= 1:
+        if (
+            isinstance(alpha, bool)
+            or not isinstance(alpha, (int, float))
+            or not math.isfinite(alpha)
+            or not 0 <= alpha <= 1
+        ):
             raise StudyError(f"{where}: alpha must be numbers in [0, 1], not {alpha!r}")
     return [float(a) for a in values]
 
@@ -254,7 +284,9 @@ def _texts(value, where: str) -> list[str]:
 
 def _seeds(value, where: str) -> tuple[int, ...]:
     if not isinstance(value, list) or not value or any(type(s) is not int or s < 0 for s in value):
-        raise StudyError(f"{where}: expected a non-empty list of non-negative integers, not {value!r}")
+        raise StudyError(
+            f"{where}: expected a non-empty list of non-negative integers, not {value!r}"
+        )
     if len(set(value)) != len(value):
         raise StudyError(f"{where}: a seed is listed twice")
     return tuple(value)

@@ -12,19 +12,30 @@ from xret.tasks.catalog import TASKS
 from xret.tasks.records import TaskData
 from xret.tasks.spec import TaskSpec
 
-
 CUSTOM_LAREQA = "lareqa:"
 CUSTOM_MIRACL = "miracl:"
 CUSTOM_BEIR = "beir:"
 FORMS = (
-    (f"{CUSTOM_LAREQA}DIR", "DIR/<language>.json files in the LAReQA (SQuAD-like) format; "
-     "ranked like xquad-r, all three settings"),
-    (f"{CUSTOM_MIRACL}DIR", "DIR/topics and DIR/qrels laid out like MIRACL's dev split; "
-     "the corpus comes from --corpus-dir"),
-    (f"{CUSTOM_BEIR}DIR[@SPLIT]", "DIR/<language>/ BEIR folders (corpus.jsonl, queries.jsonl, "
-     "qrels/<split>.tsv); shared query ids give the cross-lingual gold"),
-    ("--task-file FILE.toml", "a task defined as data (format, languages, files, pins, measures); "
-     "also found in $XRET_TASK_PATH and in plugins"),
+    (
+        f"{CUSTOM_LAREQA}DIR",
+        "DIR/<language>.json files in the LAReQA (SQuAD-like) format; "
+        "ranked like xquad-r, all three settings",
+    ),
+    (
+        f"{CUSTOM_MIRACL}DIR",
+        "DIR/topics and DIR/qrels laid out like MIRACL's dev split; "
+        "the corpus comes from --corpus-dir",
+    ),
+    (
+        f"{CUSTOM_BEIR}DIR[@SPLIT]",
+        "DIR/<language>/ BEIR folders (corpus.jsonl, queries.jsonl, "
+        "qrels/<split>.tsv); shared query ids give the cross-lingual gold",
+    ),
+    (
+        "--task-file FILE.toml",
+        "a task defined as data (format, languages, files, pins, measures); "
+        "also found in $XRET_TASK_PATH and in plugins",
+    ),
 )
 """How a user names a task of their own data (``xret tasks`` lists them)."""
 
@@ -59,7 +70,9 @@ def data_checksums(spec: TaskSpec, languages: tuple[str, ...]) -> dict[str, str]
     (checked against a task file's pins where it has them)."""
     if spec.root is None:
         return {path: pinned(path).sha256 for path in spec.files_for(languages)}
-    return {path: _verified(spec.root / path, spec.pins.get(path)) for path in spec.files_for(languages)}
+    return {
+        path: _verified(spec.root / path, spec.pins.get(path)) for path in spec.files_for(languages)
+    }
 
 
 def load_task(

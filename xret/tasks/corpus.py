@@ -51,7 +51,9 @@ def find_shards(directory: Path) -> tuple[Path, ...]:
             continue
         index = int(match[1])
         if index in found:
-            raise DataError(f"{directory}: shard {index} exists twice ({found[index].name}, {path.name})")
+            raise DataError(
+                f"{directory}: shard {index} exists twice ({found[index].name}, {path.name})"
+            )
         found[index] = path
     if not found:
         raise DataError(f"{directory}: no docs-<i>.jsonl or docs-<i>.jsonl.gz shards")
@@ -92,7 +94,8 @@ def read_shard(path: Path, language: str) -> Iterator[Document]:
 
 
 def passage_text(document: Document, with_title: bool) -> str:
-    """What is encoded for a passage: ``title text`` (the BEIR/MTEB convention) or the text alone."""
+    """What is encoded for a passage: ``title text`` (the BEIR/MTEB convention) or the text
+    alone."""
     if with_title and document.context:
         return f"{document.context} {document.text}"
     return document.text

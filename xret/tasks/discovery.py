@@ -23,8 +23,9 @@ def task_catalog(task_files: Iterable[Path] = ()) -> dict[str, TaskSpec]:
 
     def add(spec: TaskSpec, origin: str) -> None:
         if spec.name in found:
-            raise XretError(f"task {spec.name!r} is defined twice: by {found[spec.name][1]} "
-                            f"and by {origin}")
+            raise XretError(
+                f"task {spec.name!r} is defined twice: by {found[spec.name][1]} and by {origin}"
+            )
         found[spec.name] = (spec, origin)
 
     for name, spec in TASKS.items():
@@ -62,6 +63,8 @@ def _plugin_tasks(name: str, value: str, obj: object) -> list[TaskSpec]:
         elif isinstance(item, (str, os.PathLike)):
             specs.append(read_task_file(Path(item)))
         else:
-            raise PluginError(f"plugin {name!r} ({TASKS_GROUP} = {value!r}) gave {item!r}: "
-                              "expected a task file path or a TaskSpec")
+            raise PluginError(
+                f"plugin {name!r} ({TASKS_GROUP} = {value!r}) gave {item!r}: "
+                "expected a task file path or a TaskSpec"
+            )
     return specs

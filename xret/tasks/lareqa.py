@@ -17,7 +17,6 @@ from xret.errors import DataError
 from xret.tasks.records import Document, Query, TaskData
 from xret.tasks.spec import Aggregate, CandidateText, Setting, TaskSpec
 
-
 LAREQA_MEASURES = ("MAP", "MRR", "nDCG@10", "R@1", "R@10", "R@100", "Hit@1", "Hit@10", "RD")
 
 
@@ -63,8 +62,13 @@ class _Malformed(Exception):
 
 
 def _kind(value: object) -> str:
-    return "null" if value is None else {dict: "an object", list: "an array", str: "a string",
-                                          bool: "a boolean"}.get(type(value), "a number")
+    return (
+        "null"
+        if value is None
+        else {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+            type(value), "a number"
+        )
+    )
 
 
 def _get(parent: object, where: str, key: str, kind: type) -> tuple:
@@ -105,9 +109,7 @@ def _spans(breaks: object, where: str, context: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _parse_language(
-    path: Path, language: str
-) -> tuple[list[Document], dict[str, _Question]]:
+def _parse_language(path: Path, language: str) -> tuple[list[Document], dict[str, _Question]]:
     try:
         documents, questions = _parse_document(_read_json(path), language)
     except _Malformed as err:
@@ -199,9 +201,7 @@ def load_lareqa(
         for qid, q in questions.items()
     )
     qrels = {
-        f"{lang}/{qid}": {
-            others[qid].gold: 1 for others in by_language.values() if qid in others
-        }
+        f"{lang}/{qid}": {others[qid].gold: 1 for others in by_language.values() if qid in others}
         for lang, questions in by_language.items()
         for qid in questions
     }
@@ -236,7 +236,9 @@ def _check_counts(spec: TaskSpec, data: TaskData, languages: tuple[str, ...]) ->
         )
     if expected.pair_queries is not None:
         pairs = Counter(
-            (qid.split("/", 1)[0], doc.split("/", 1)[0]) for qid, rel in data.qrels.items() for doc in rel
+            (qid.split("/", 1)[0], doc.split("/", 1)[0])
+            for qid, rel in data.qrels.items()
+            for doc in rel
         )
         wrong = {pair: n for pair, n in expected.pair_queries.items() if pairs[pair] != n}
         if wrong:

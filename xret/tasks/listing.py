@@ -79,7 +79,8 @@ def data_status(specs: Sequence[TaskSpec], places: Places) -> str:
         size = sum(pinned(path).size for _, path in missing) / 1e6
         fetch = f"downloaded on first use ({size:,.1f} MB)"
         status = (
-            f"data: not here, {fetch}" if len(missing) == len(found)
+            f"data: not here, {fetch}"
+            if len(missing) == len(found)
             else f"data: {len(found) - len(missing)} of {len(found)} files here, the rest {fetch}"
         )
     if any(s.ranking is Ranking.TOP_K for s in specs):
@@ -117,8 +118,9 @@ def _item(name: str, paragraphs: Sequence[str]) -> list[str]:
     body = [
         line
         for paragraph in paragraphs
-        for line in textwrap.wrap(paragraph, WIDTH - INDENT, break_long_words=False,
-                                    break_on_hyphens=False)
+        for line in textwrap.wrap(
+            paragraph, WIDTH - INDENT, break_long_words=False, break_on_hyphens=False
+        )
     ]
     first = f"  {name}".ljust(INDENT)
     if len(first) > INDENT:

@@ -23,12 +23,13 @@ MEASURES = ("nDCG@10", "R@100")
 VERSION = "1"
 LICENCE = "Apache-2.0 (MIRACL topics/qrels); passages are Wikipedia text, CC BY-SA"
 REFERENCE = (
-    "Zhang et al., MIRACL (TACL 2023, arXiv 2210.09984); topics/qrels from castorini/anserini-tools "
-    "5b819c1; corpus miracl/miracl-corpus"
+    "Zhang et al., MIRACL (TACL 2023, arXiv 2210.09984); topics/qrels from "
+    "castorini/anserini-tools 5b819c1; corpus miracl/miracl-corpus"
 )
 CORPUS_REPOSITORY = "https://huggingface.co/datasets/miracl/miracl-corpus"
 CORPUS_REVISION = "d921ec7e349ce0d28daf30b2da9da5ee698bef0d"
-"""The dataset commit pinned by independent public projects; not verifiable offline (docs/miracl.md)."""
+"""The dataset commit pinned by independent public projects; not verifiable offline
+(docs/miracl.md)."""
 CORPUS_HINT = (
     f"DIR/miracl-corpus-v1.0-<lang>/docs-<i>.jsonl.gz as published at {CORPUS_REPOSITORY} "
     f"(revision {CORPUS_REVISION[:12]}; not checksum-pinned)"
@@ -55,9 +56,15 @@ class Language:
     """One of the 15 languages the paper reports (protocol.md §2.2: all but en, de, yo)."""
 
 
-def _row(code: str, passages: int, dev: tuple[int, int, int], train: tuple[int, int, int] | None) -> Language:
+def _row(
+    code: str, passages: int, dev: tuple[int, int, int], train: tuple[int, int, int] | None
+) -> Language:
     return Language(
-        code, passages, SplitCounts(*dev), SplitCounts(*train) if train else None, code not in ("en", "de", "yo")
+        code,
+        passages,
+        SplitCounts(*dev),
+        SplitCounts(*train) if train else None,
+        code not in ("en", "de", "yo"),
     )
 
 
@@ -109,7 +116,9 @@ def corpus_name(language: str) -> str:
 def aggregates(languages: tuple[str, ...]) -> tuple[Aggregate, ...]:
     """Mean and median over the paper's 15 languages (when all are in the task) and over all."""
     out = []
-    groups = [(len(PAPER_LANGUAGES), PAPER_LANGUAGES)] if set(PAPER_LANGUAGES) <= set(languages) else []
+    groups = (
+        [(len(PAPER_LANGUAGES), PAPER_LANGUAGES)] if set(PAPER_LANGUAGES) <= set(languages) else []
+    )
     if len(languages) > 1 and set(languages) != set(PAPER_LANGUAGES):
         groups.append((len(languages), languages))
     for size, group in groups:
@@ -129,7 +138,9 @@ def _spec(name: str, split: str, languages: tuple[str, ...], description: str) -
         settings=(Setting.MONO,),
         measures=MEASURES,
         aggregates=aggregates(languages),
-        data_files={lang: (topics_path(lang, split), qrels_path(lang, split)) for lang in languages},
+        data_files={
+            lang: (topics_path(lang, split), qrels_path(lang, split)) for lang in languages
+        },
         loader="xret.tasks.miracl:load_miracl",
         licence=LICENCE,
         reference=REFERENCE,
@@ -151,12 +162,17 @@ def family() -> list[TaskSpec]:
                 f"miracl/{split}",
                 split,
                 languages,
-                f"MIRACL {split}: monolingual Wikipedia passage retrieval, {len(languages)} languages "
-                "(needs --corpus-dir)",
+                f"MIRACL {split}: monolingual Wikipedia passage retrieval, "
+                f"{len(languages)} languages (needs --corpus-dir)",
             )
         )
         specs.extend(
-            _spec(f"miracl/{code}/{split}", split, (code,), f"MIRACL {split}, {code} only (needs --corpus-dir)")
+            _spec(
+                f"miracl/{code}/{split}",
+                split,
+                (code,),
+                f"MIRACL {split}, {code} only (needs --corpus-dir)",
+            )
             for code in languages
         )
     return specs
@@ -166,7 +182,9 @@ def custom_task(root: Path) -> TaskSpec:
     """A user's own MIRACL-format task (``miracl:DIR``): ``DIR/{topics,qrels}`` laid out like
     ``shared/data/miracl`` (dev split), read unpinned; the corpus comes from ``--corpus-dir``."""
     prefix, suffix = "topics.miracl-v1.0-", "-dev.tsv"
-    found = sorted(p.name[len(prefix) : -len(suffix)] for p in (root / "topics").glob(f"{prefix}*{suffix}"))
+    found = sorted(
+        p.name[len(prefix) : -len(suffix)] for p in (root / "topics").glob(f"{prefix}*{suffix}")
+    )
     if not found:
         raise DataError(f"{root}: no topics/{prefix}<lang>{suffix} files")
     languages = tuple(found)
@@ -180,7 +198,10 @@ def custom_task(root: Path) -> TaskSpec:
         measures=MEASURES,
         aggregates=aggregates(languages),
         data_files={
-            lang: (topics_path(lang, "dev").removeprefix("miracl/"), qrels_path(lang, "dev").removeprefix("miracl/"))
+            lang: (
+                topics_path(lang, "dev").removeprefix("miracl/"),
+                qrels_path(lang, "dev").removeprefix("miracl/"),
+            )
             for lang in languages
         },
         loader="xret.tasks.miracl:load_miracl",
@@ -215,7 +236,8 @@ def read_topics(path: Path) -> dict[str, str]:
 
 
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:
-    """TREC qrels ``qid Q0 docid rel`` (tabs or spaces) -> {qid: {docid: rel}}; rel 0 is a judged negative."""
+    """TREC qrels ``qid Q0 docid rel`` (tabs or spaces) -> {qid: {docid: rel}}; rel 0 is a judged
+    negative."""
     qrels: dict[str, dict[str, int]] = {}
     for number, line in _lines(path):
         fields = line.split()
@@ -238,7 +260,10 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
 
 
 def load_miracl(
-    spec: TaskSpec, files: Mapping[str, Path], languages: tuple[str, ...], corpus_dir: Path | None = None
+    spec: TaskSpec,
+    files: Mapping[str, Path],
+    languages: tuple[str, ...],
+    corpus_dir: Path | None = None,
 ) -> TaskData:
     """Topics and qrels of ``languages`` (query ids ``<lang>/<qid>``); with ``corpus_dir``, the
     shard lists of their corpora too (nothing is read from the corpus here)."""
@@ -249,7 +274,10 @@ def load_miracl(
         topics = read_topics(topics_file)
         judged = read_qrels(qrels_file)
         _check_counts(spec, language, topics, judged)
-        queries.extend(Query(id=f"{language}/{qid}", language=language, text=text) for qid, text in topics.items())
+        queries.extend(
+            Query(id=f"{language}/{qid}", language=language, text=text)
+            for qid, text in topics.items()
+        )
         qrels.update({f"{language}/{qid}": docs for qid, docs in judged.items()})
     corpora = {}
     if corpus_dir is not None or spec.corpora:
@@ -262,17 +290,23 @@ def load_miracl(
                 shards=shards,
                 expected_passages=expected.passages[language] if expected else None,
             )
-    return TaskData(documents=(), queries=tuple(queries), qrels=qrels, checksums={}, corpora=corpora)
+    return TaskData(
+        documents=(), queries=tuple(queries), qrels=qrels, checksums={}, corpora=corpora
+    )
 
 
-def task_corpus(spec: TaskSpec, corpus_dir: Path | None, language: str) -> tuple[str, tuple[Path, ...]]:
+def task_corpus(
+    spec: TaskSpec, corpus_dir: Path | None, language: str
+) -> tuple[str, tuple[Path, ...]]:
     """(name, shards) of ``language``'s corpus: the folder a task file names (format trec), else
     MIRACL's layout below ``corpus_dir``."""
     if language in spec.corpora:
         folder = spec.root / spec.corpora[language]
         return folder.name, find_shards(folder)
     if corpus_dir is None:
-        raise DataError(f"{spec.name}: no corpus for {language}: pass --corpus-dir DIR with {CORPUS_HINT}")
+        raise DataError(
+            f"{spec.name}: no corpus for {language}: pass --corpus-dir DIR with {CORPUS_HINT}"
+        )
     return corpus_name(language), corpus_shards(corpus_dir, language)
 
 
@@ -287,7 +321,9 @@ def corpus_shards(corpus_dir: Path, language: str) -> tuple[Path, ...]:
     return find_shards(folder)
 
 
-def _check_counts(spec: TaskSpec, language: str, topics: dict, qrels: dict[str, dict[str, int]]) -> None:
+def _check_counts(
+    spec: TaskSpec, language: str, topics: dict, qrels: dict[str, dict[str, int]]
+) -> None:
     expected: MiraclExpected | None = spec.expected
     if expected is None:
         return  # a user's own MIRACL-format task: nothing pinned to compare with

@@ -40,7 +40,11 @@ def build_cells(
     query_language = np.array([q.language for q in data.queries])
     doc_index = {d.id: i for i, d in enumerate(data.documents)}
     relevant_languages = [
-        {data.documents[doc_index[doc]].language for doc, grade in data.qrels.get(q.id, {}).items() if grade > 0}
+        {
+            data.documents[doc_index[doc]].language
+            for doc, grade in data.qrels.get(q.id, {}).items()
+            if grade > 0
+        }
         for q in data.queries
     ]
     pools = {lang: np.flatnonzero(doc_language == lang) for lang in languages}

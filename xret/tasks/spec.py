@@ -102,7 +102,9 @@ class TaskSpec:
             return self.settings
         for setting in settings:
             if setting not in self.settings:
-                raise UnknownNameError(f"setting of {self.name}", str(setting), [str(s) for s in self.settings])
+                raise UnknownNameError(
+                    f"setting of {self.name}", str(setting), [str(s) for s in self.settings]
+                )
         return settings
 
     def load_function(self) -> Callable[..., Any]:

@@ -63,16 +63,28 @@ def _formats() -> dict[str, _Format]:
 
     every = (Setting.MONO, Setting.CROSS, Setting.MULTI)
     return {
-        "lareqa": _Format(("file",), every, LAREQA_MEASURES, "xret.tasks.lareqa:load_lareqa",
-                          Ranking.EXHAUSTIVE),
-        "miracl": _Format(("topics", "qrels"), (Setting.MONO,), miracl.MEASURES,
-                          "xret.tasks.miracl:load_miracl", Ranking.TOP_K),
+        "lareqa": _Format(
+            ("file",), every, LAREQA_MEASURES, "xret.tasks.lareqa:load_lareqa", Ranking.EXHAUSTIVE
+        ),
+        "miracl": _Format(
+            ("topics", "qrels"),
+            (Setting.MONO,),
+            miracl.MEASURES,
+            "xret.tasks.miracl:load_miracl",
+            Ranking.TOP_K,
+        ),
         # MIRACL's files are TREC topics and qrels; a trec task also names its corpus folder.
-        "trec": _Format(("topics", "qrels"), (Setting.MONO,), miracl.MEASURES,
-                        "xret.tasks.miracl:load_miracl", Ranking.TOP_K),
+        "trec": _Format(
+            ("topics", "qrels"),
+            (Setting.MONO,),
+            miracl.MEASURES,
+            "xret.tasks.miracl:load_miracl",
+            Ranking.TOP_K,
+        ),
         # One BEIR folder per language: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.
-        "beir": _Format(("corpus", "queries", "qrels"), every, LAREQA_MEASURES, BEIR_LOADER,
-                        Ranking.EXHAUSTIVE),
+        "beir": _Format(
+            ("corpus", "queries", "qrels"), every, LAREQA_MEASURES, BEIR_LOADER, Ranking.EXHAUSTIVE
+        ),
     }
 
 
@@ -113,7 +125,11 @@ def _spec(path: Path, table: dict[str, Any]) -> TaskSpec:
             if sha is not None:
                 pins[file_path] = sha
         files[lang] = tuple(paths)
-    corpora = {lang: _text(entry, "corpus") for lang, entry in languages_table.items()} if kind == "trec" else {}
+    corpora = (
+        {lang: _text(entry, "corpus") for lang, entry in languages_table.items()}
+        if kind == "trec"
+        else {}
+    )
     if corpora and data != "local":
         raise ValueError("a trec task's corpus folders are local: data = 'local'")
     if data == "pinned" and pins:
@@ -188,16 +204,18 @@ def _expected(kind: str, languages: Mapping[str, Mapping], task_counts: Mapping)
             relevant_per_query={
                 int(k): int(v) for k, v in task_counts["relevant_per_query"].items()
             },
-            pair_queries=None if pairs is None else {
-                (q, p): int(n) for q, row in pairs.items() for p, n in row.items()
-            },
+            pair_queries=None
+            if pairs is None
+            else {(q, p): int(n) for q, row in pairs.items() for p, n in row.items()},
         )
     if kind == "miracl":
         from xret.tasks.miracl import MiraclExpected, SplitCounts
 
         return MiraclExpected(
-            counts={lang: SplitCounts(int(c["topics"]), int(c["judgements"]), int(c["relevant"]))
-                    for lang, c in counts.items()},
+            counts={
+                lang: SplitCounts(int(c["topics"]), int(c["judgements"]), int(c["relevant"]))
+                for lang, c in counts.items()
+            },
             passages={lang: int(c["passages"]) for lang, c in counts.items()},
         )
     raise ValueError(f"format {kind} takes no pinned counts")

@@ -54,12 +54,14 @@ logger = logging.getLogger(__name__)
 DEPTH = 100
 """Passages retrieved per query: xret bench's default ``--depth``."""
 MAX_PASSAGES = 2_500_000
-"""The largest pool put in memory by default (9 of MIRACL's 18 dev corpora are smaller; en has 32.9M)."""
+"""The largest pool put in memory by default (9 of MIRACL's 18 dev corpora are smaller; en has
+32.9M)."""
 _BLOCK = 65_536
 """Passages turned into one Arrow table at a time while a corpus is read."""
 _SCHEMA = pa.schema([("docid", pa.string()), ("title", pa.string()), ("text", pa.string())])
 MISSING_PREFIX = "missing:"
-"""Document id of a judged passage that is not in the corpus (kept in the qrels, never retrieved)."""
+"""Document id of a judged passage that is not in the corpus (kept in the qrels, never
+retrieved)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,7 +87,8 @@ class CorpusTaskSource:
         """Language -> shard -> sha256 as found (MIRACL corpora are not pinned): part of the
         dataset revision, as in a record."""
         return {
-            lang: {path.name: sha256_file(path) for path in self.data.corpora[lang].shards} for lang in self.languages
+            lang: {path.name: sha256_file(path) for path in self.data.corpora[lang].shards}
+            for lang in self.languages
         }
 
     @property
@@ -95,7 +98,9 @@ class CorpusTaskSource:
     def facts(self) -> TaskFacts:
         checksums = dict(self.data.checksums)
         for language in self.languages:
-            checksums.update(corpus_checksums(self.data.corpora[language].name, self.shards[language]))
+            checksums.update(
+                corpus_checksums(self.data.corpora[language].name, self.shards[language])
+            )
         return TaskFacts.from_spec(
             self.spec,
             self.languages,
@@ -109,13 +114,21 @@ class CorpusTaskSource:
 
     def name(self) -> str:
         variant = corpus_variant(self.passage_text, self.pool.options())
-        return task_name(self.spec.name, Setting.MONO, self.languages, self.spec.languages, CandidateText.SENTENCE, variant)
+        return task_name(
+            self.spec.name,
+            Setting.MONO,
+            self.languages,
+            self.spec.languages,
+            CandidateText.SENTENCE,
+            variant,
+        )
 
     def _check_size(self, language: str, passages: int, at_least: bool = False) -> None:
         if self.max_passages is not None and passages > self.max_passages:
             raise XretError(
-                f"{self.spec.name}/{language}: {'at least ' if at_least else ''}{passages:,} passages to "
-                f"hold in memory, more than max_passages={self.max_passages:,}; mteb keeps a corpus in memory: pass "
+                f"{self.spec.name}/{language}: {'at least ' if at_least else ''}{passages:,} "
+                f"passages to hold in memory, more than max_passages={self.max_passages:,}; "
+                "mteb keeps a corpus in memory: pass "
                 "pool='reduced' (not comparable with full-corpus numbers), raise max_passages, or "
                 "evaluate the full corpus with xret bench, which streams it"
             )
@@ -129,23 +142,34 @@ class CorpusTaskSource:
     def split_data(self, language: str) -> RetrievalSplitData:
         """The subset of one language (reads its corpus now)."""
         found = judgements(self.data, language)
-        corpus, position = self._corpus(language, self.passages(language, found.judged), set(found.judged))
+        corpus, position = self._corpus(
+            language, self.passages(language, found.judged), set(found.judged)
+        )
         count, width = len(corpus), _id_width(len(corpus))
 
         def doc_id(docid: str) -> str:
             at = position.get(docid)
-            return f"{MISSING_PREFIX}{docid}" if at is None else f"{count - 1 - at:0{width}d}:{docid}"
+            return (
+                f"{MISSING_PREFIX}{docid}" if at is None else f"{count - 1 - at:0{width}d}:{docid}"
+            )
 
         return RetrievalSplitData(
             corpus=corpus,
             # xret's policy (docs/miracl.md): topics without a relevant judgement are not scored;
             # as mteb queries they would count 0 in every mean.
-            queries=Dataset.from_dict({"id": [q.id for q in found.scored], "text": [q.text for q in found.scored]}),
-            relevant_docs={q.id: {doc_id(d): grade for d, grade in found.qrels[q.id].items()} for q in found.scored},
+            queries=Dataset.from_dict(
+                {"id": [q.id for q in found.scored], "text": [q.text for q in found.scored]}
+            ),
+            relevant_docs={
+                q.id: {doc_id(d): grade for d, grade in found.qrels[q.id].items()}
+                for q in found.scored
+            },
             top_ranked=None,
         )
 
-    def _corpus(self, language: str, passages: Iterator[Document], judged: set[str]) -> tuple[Dataset, dict[str, int]]:
+    def _corpus(
+        self, language: str, passages: Iterator[Document], judged: set[str]
+    ) -> tuple[Dataset, dict[str, int]]:
         """The passages as an Arrow-backed Dataset with ids counting down, built block by block
         (memory: the texts, not Python objects per passage); and the corpus position of every
         judged passage present. A docid seen again keeps its first passage."""
@@ -169,10 +193,17 @@ class CorpusTaskSource:
                 block = {key: [] for key in block}
         tables.append(pa.table(block, schema=_SCHEMA))
         if duplicates:
-            logger.warning("%s/%s: %d passages repeat an earlier docid; mteb gets the first of each", self.spec.name, language, duplicates)
+            logger.warning(
+                "%s/%s: %d passages repeat an earlier docid; mteb gets the first of each",
+                self.spec.name,
+                language,
+                duplicates,
+            )
         table = pa.concat_tables(tables)
         numbers = pc.utf8_lpad(
-            pc.cast(pa.array(range(count - 1, -1, -1), pa.int64()), pa.string()), _id_width(count), "0"
+            pc.cast(pa.array(range(count - 1, -1, -1), pa.int64()), pa.string()),
+            _id_width(count),
+            "0",
         )
         ids = pc.binary_join_element_wise(numbers, table["docid"], ":")
         columns = {"id": ids, "text": table["text"]}
@@ -182,7 +213,8 @@ class CorpusTaskSource:
 
 
 def _id_width(count: int) -> int:
-    """Digits of the position numbers in document ids (zero-padded: pytrec_eval compares strings)."""
+    """Digits of the position numbers in document ids (zero-padded: pytrec_eval compares
+    strings)."""
     return len(str(max(count - 1, 0)))
 
 
@@ -233,9 +265,17 @@ def corpus_task(source: CorpusTaskSource) -> XretCorpusRetrievalTask:
     if source.depth < 1:
         raise XretError(f"depth {source.depth}: expected at least 1")
     name = source.name()
-    metadata = task_metadata(source.facts(), Setting.MONO, name, [(lang, lang) for lang in source.languages])
+    metadata = task_metadata(
+        source.facts(), Setting.MONO, name, [(lang, lang) for lang in source.languages]
+    )
     # mteb's cutoffs up to the depth, and the depth itself: deeper ones would only repeat it.
-    k_values = tuple(sorted({k for k in AbsTaskRetrieval.k_values if k <= source.depth} | {source.depth}))
+    k_values = tuple(
+        sorted({k for k in AbsTaskRetrieval.k_values if k <= source.depth} | {source.depth})
+    )
     attrs = {"metadata": metadata, "source": source, "k_values": k_values, "__module__": __name__}
-    cls = type(name.replace("-", "_").replace(".", "_").replace("+", "_"), (XretCorpusRetrievalTask,), attrs)
+    cls = type(
+        name.replace("-", "_").replace(".", "_").replace("+", "_"),
+        (XretCorpusRetrievalTask,),
+        attrs,
+    )
     return cls()

@@ -44,7 +44,9 @@ def compare(
     """Compare every measure of ``record`` that has an mteb key present in the scores of the
     matching ``task_results`` (mteb ``TaskResult``s), plus ``extra`` (xret measure, mteb key)
     pairs, e.g. ``("MAP", "map_at_1000")`` where every pool has at most 1000 candidates."""
-    by_name = {r.task_name: {s["hf_subset"]: s for s in r.scores.get(SPLIT, [])} for r in task_results}
+    by_name = {
+        r.task_name: {s["hf_subset"]: s for s in r.scores.get(SPLIT, [])} for r in task_results
+    }
     rows = []
     for setting in Setting:
         cells = [c for c in record.cells if c.setting == setting and c.n_queries]
@@ -56,7 +58,9 @@ def compare(
         for measure, key in [*measures, *extra]:
             pairs = []
             for cell in cells:
-                theirs = subsets.get(subset_name(cell.query_language, cell.pool_language), {}).get(key)
+                theirs = subsets.get(subset_name(cell.query_language, cell.pool_language), {}).get(
+                    key
+                )
                 if theirs is None or measure not in cell.values:
                     break
                 pairs.append((cell.query_language, cell.values[measure], float(theirs)))
@@ -65,7 +69,9 @@ def compare(
     return rows
 
 
-def _agreement(setting: str, measure: str, key: str, pairs: list[tuple[str, float, float]]) -> Agreement:
+def _agreement(
+    setting: str, measure: str, key: str, pairs: list[tuple[str, float, float]]
+) -> Agreement:
     mine, theirs = defaultdict(list), defaultdict(list)
     for language, a, b in pairs:
         mine[language].append(a)
@@ -85,7 +91,10 @@ def _agreement(setting: str, measure: str, key: str, pairs: list[tuple[str, floa
 
 
 def format_table(rows: Sequence[Agreement]) -> str:
-    lines = [f"{'setting':<7} {'measure':<8} {'mteb key':<14} {'cells':>5} {'max |d| cell':>13} {'|d| macro':>10} {'xret macro':>11} {'mteb macro':>11}"]
+    lines = [
+        f"{'setting':<7} {'measure':<8} {'mteb key':<14} {'cells':>5} {'max |d| cell':>13} "
+        f"{'|d| macro':>10} {'xret macro':>11} {'mteb macro':>11}"
+    ]
     for r in rows:
         lines.append(
             f"{r.setting:<7} {r.measure:<8} {r.key:<14} {r.cells:>5} {r.max_abs_diff:>13.2e} "
@@ -155,8 +164,15 @@ def run_crosscheck(
     encoder = XretMtebEncoder(model, cache_dir=cache_dir)
     if top_k:
         tasks = mteb_tasks(
-            task, languages=languages, data_dir=data_dir, cache_dir=cache_dir, corpus_dir=corpus.corpus_dir,
-            title=corpus.title, pool=corpus.pool, depth=corpus.depth, max_passages=None,
+            task,
+            languages=languages,
+            data_dir=data_dir,
+            cache_dir=cache_dir,
+            corpus_dir=corpus.corpus_dir,
+            title=corpus.title,
+            pool=corpus.pool,
+            depth=corpus.depth,
+            max_passages=None,
         )
         if not corpus.pool.reduced:
             _share_corpus_store(encoder, tasks[0].source, Path(cache_dir))
@@ -167,10 +183,17 @@ def run_crosscheck(
         extra = [("MAP", "map_at_1000")] if largest <= 1000 else []
     before = encoder.engine.stats.encoded
     result = mteb.evaluate(
-        encoder, tasks, cache=None, overwrite_strategy="always", show_progress_bar=False, co2_tracker=False
+        encoder,
+        tasks,
+        cache=None,
+        overwrite_strategy="always",
+        show_progress_bar=False,
+        co2_tracker=False,
     )
     rows = compare(outcome.record, result.task_results, extra=extra)
-    return CrossCheck(outcome.record, list(result.task_results), rows, encoder.engine.stats.encoded - before)
+    return CrossCheck(
+        outcome.record, list(result.task_results), rows, encoder.engine.stats.encoded - before
+    )
 
 
 def _share_corpus_store(encoder, source, cache_dir) -> None:
@@ -187,7 +210,9 @@ def _share_corpus_store(encoder, source, cache_dir) -> None:
     for language in source.languages:
         corpus = source.data.corpora[language]
         root = corpus_root(cache_dir, engine, corpus, source.title)
-        store = encode_corpus(corpus, engine, root, source.title, log=lambda _: None)  # finished: reads only
+        store = encode_corpus(
+            corpus, engine, root, source.title, log=lambda _: None
+        )  # finished: reads only
         for index, shard in enumerate(corpus.shards):
             texts = [passage_text(d, source.title) for d in read_shard(shard, language)]
             cache.add(text_digests(texts), np.array(store.vectors(index)))

@@ -24,9 +24,9 @@ from types import SimpleNamespace
 
 from xret.errors import DataError, OutputError
 from xret.interop.mteb import require_mteb
-from xret.io import discard, ensure_dir, output_error
 from xret.interop.mteb.metadata import TaskFacts, model_meta, task_metadata
 from xret.interop.mteb.naming import SPLIT, main_score, record_task_name, score_key, subset_name
+from xret.io import discard, ensure_dir, output_error
 from xret.results.duplicates import distinct
 from xret.results.record import ResultRecord
 from xret.results.store import ResultStore, slug
@@ -58,7 +58,9 @@ def _facts(record: ResultRecord) -> TaskFacts:
     from xret.tasks import TASKS
 
     facts = TaskFacts.from_record(record.task, record.options)
-    if not facts.description and facts.name in TASKS:  # a user's own task: the record is all there is
+    if (
+        not facts.description and facts.name in TASKS
+    ):  # a user's own task: the record is all there is
         facts = replace(facts, description=TASKS.get(facts.name).description)
     return facts
 
@@ -86,9 +88,14 @@ def export_record(record: ResultRecord, notes: list[str] | None = None) -> tuple
             values = {score_key(m): float(v) for m, v in cell.values.items()}
             if main not in values:
                 break
-            scores[subset_name(cell.query_language, cell.pool_language)] = {**values, "main_score": values[main]}
+            scores[subset_name(cell.query_language, cell.pool_language)] = {
+                **values,
+                "main_score": values[main],
+            }
         else:
-            metadata = task_metadata(facts, setting, name, [(c.query_language, c.pool_language) for c in cells])
+            metadata = task_metadata(
+                facts, setting, name, [(c.query_language, c.pool_language) for c in cells]
+            )
             results.append(
                 TaskResult.from_task_results(
                     SimpleNamespace(metadata=metadata),
@@ -98,7 +105,9 @@ def export_record(record: ResultRecord, notes: list[str] | None = None) -> tuple
                 )
             )
             continue
-        notes.append(f"{record.key}: {setting} not exported: its main score {main!r} was not computed")
+        notes.append(
+            f"{record.key}: {setting} not exported: its main score {main!r} was not computed"
+        )
     return meta, results
 
 
@@ -109,7 +118,9 @@ def _date(created: str | None) -> datetime.datetime | None:
 
 
 def export_results(
-    records: Path | Iterable[tuple[str, ResultRecord]], out: Path, log: Callable[[str], None] = lambda _: None
+    records: Path | Iterable[tuple[str, ResultRecord]],
+    out: Path,
+    log: Callable[[str], None] = lambda _: None,
 ) -> ExportReport:
     """Export every record under a results directory (or given ``(label, record)`` pairs) to
     ``out`` in mteb's layout, then validate the files with mteb's loader."""
@@ -121,11 +132,15 @@ def export_results(
             raise DataError(f"{records}: no such results directory")
         records = [(str(path), record) for path, record in distinct(ResultStore(records).records())]
     report = ExportReport()
-    groups: dict[tuple[str, str, str], list[tuple[str, ResultRecord, object, object]]] = defaultdict(list)
+    groups: dict[tuple[str, str, str], list[tuple[str, ResultRecord, object, object]]] = (
+        defaultdict(list)
+    )
     for label, record in records:
         meta, results = export_record(record, report.notes)
         for result in results:
-            groups[(meta.name, meta.revision, result.task_name)].append((label, record, meta, result))
+            groups[(meta.name, meta.revision, result.task_name)].append(
+                (label, record, meta, result)
+            )
     if not groups:
         report.notes.append("nothing to export")
         return report
@@ -141,7 +156,9 @@ def export_results(
             discard(path)
             raise output_error(path, err) from None
         written.append((meta, result))
-        report.files.append(Exported(path, model, revision, task, len(result.scores[SPLIT]), labels))
+        report.files.append(
+            Exported(path, model, revision, task, len(result.scores[SPLIT]), labels)
+        )
         log(f"wrote {path}")
     _validate(cache, written)
     return report
@@ -153,8 +170,10 @@ def _checked_path(cache, meta, task: str, labels: tuple[str, ...]) -> Path:
     path = cache.get_task_result_path(task, meta)
     folder = (cache.cache_path / "results").resolve()
     if path.resolve().parent.parent.parent != folder:
-        raise OutputError(f"{labels[0]}: refusing to write {path}: not a file of one model, "
-                          f"revision and task under {folder}")
+        raise OutputError(
+            f"{labels[0]}: refusing to write {path}: not a file of one model, "
+            f"revision and task under {folder}"
+        )
     return path
 
 
@@ -167,17 +186,25 @@ def _merge(entries, notes: list[str]):
     subsets = {s["hf_subset"]: s for s in result.scores[SPLIT]}
     for older_label, _, _, older in reversed(entries[:-1]):
         if older.dataset_revision != result.dataset_revision:
-            notes.append(f"{older_label}: {result.task_name} not merged: other data files than {label} (newer)")
+            notes.append(
+                f"{older_label}: {result.task_name} not merged: other data files than {label} "
+                "(newer)"
+            )
             continue
         labels.append(older_label)
         for s in older.scores[SPLIT]:
             if s["hf_subset"] in subsets:
                 if s != subsets[s["hf_subset"]]:
-                    notes.append(f"{older_label}: {result.task_name}/{s['hf_subset']} superseded by {label} (newer)")
+                    notes.append(
+                        f"{older_label}: {result.task_name}/{s['hf_subset']} superseded by "
+                        f"{label} (newer)"
+                    )
                 continue
             subsets[s["hf_subset"]] = s
     if len(labels) > 1:
-        result = result.model_copy(update={"scores": {SPLIT: [subsets[k] for k in sorted(subsets)]}})
+        result = result.model_copy(
+            update={"scores": {SPLIT: [subsets[k] for k in sorted(subsets)]}}
+        )
     return meta, result, tuple(labels)
 
 
@@ -185,18 +212,28 @@ def _validate(cache, written) -> None:
     """Load the files back with mteb's ResultCache and check every score survived."""
     metas = list({meta: None for meta, _ in written})
     loaded = cache.load_results(
-        models=metas, tasks=[r.task_name for _, r in written], include_remote=False, require_model_meta=True
+        models=metas,
+        tasks=[r.task_name for _, r in written],
+        include_remote=False,
+        require_model_meta=True,
     )
     found = {
-        (m.model_name, m.model_revision, t.task_name): t for m in loaded.model_results for t in m.task_results
+        (m.model_name, m.model_revision, t.task_name): t
+        for m in loaded.model_results
+        for t in m.task_results
     }
     for meta, result in written:
         back = found.get((meta.name, meta.revision, result.task_name))
         if back is None:
-            raise DataError(f"mteb's ResultCache does not find the exported {meta.name}/{meta.revision}/{result.task_name}")
+            raise DataError(
+                "mteb's ResultCache does not find the exported "
+                f"{meta.name}/{meta.revision}/{result.task_name}"
+            )
         mismatch = _first_difference(result, back)
         if mismatch:
-            raise DataError(f"mteb reads {result.task_name} of {meta.name} back differently: {mismatch}")
+            raise DataError(
+                f"mteb reads {result.task_name} of {meta.name} back differently: {mismatch}"
+            )
 
 
 def _first_difference(expected, back) -> str | None:

@@ -20,9 +20,12 @@ from xret.interop.mteb.naming import (
 )
 from xret.tasks.spec import Setting, TaskSpec
 
-_LAREQA_BIBTEX = r"""@inproceedings{roy-etal-2020-lareqa,
-  author = {Roy, Uma and Constant, Noah and Al-Rfou, Rami and Barua, Aditya and Phillips, Aaron and Yang, Yinfei},
-  booktitle = {Proceedings of the 2020 Conference on Empirical Methods in Natural Language Processing (EMNLP)},
+# A backslash at a line's end continues the line: the value is the one-line-per-field entry.
+_LAREQA_BIBTEX = """@inproceedings{roy-etal-2020-lareqa,
+  author = {Roy, Uma and Constant, Noah and Al-Rfou, Rami and Barua, Aditya and Phillips, Aaron \
+and Yang, Yinfei},
+  booktitle = {Proceedings of the 2020 Conference on Empirical Methods in Natural Language \
+Processing (EMNLP)},
   title = {{LAReQA}: Language-Agnostic Answer Retrieval from a Multilingual Pool},
   year = {2020},
 }"""
@@ -45,8 +48,9 @@ _ORIGIN = {
     },
 }
 
-_MIRACL_BIBTEX = r"""@article{10.1162/tacl_a_00595,
-  author = {Zhang, Xinyu and Thakur, Nandan and Ogundepo, Odunayo and Kamalloo, Ehsan and Alfonso-Hermelo, David and Li, Xiaoguang and Liu, Qun and Rezagholizadeh, Mehdi and Lin, Jimmy},
+_MIRACL_BIBTEX = """@article{10.1162/tacl_a_00595,
+  author = {Zhang, Xinyu and Thakur, Nandan and Ogundepo, Odunayo and Kamalloo, Ehsan and \
+Alfonso-Hermelo, David and Li, Xiaoguang and Liu, Qun and Rezagholizadeh, Mehdi and Lin, Jimmy},
   doi = {10.1162/tacl_a_00595},
   journal = {Transactions of the Association for Computational Linguistics},
   pages = {1114-1131},
@@ -96,15 +100,25 @@ class TaskFacts:
     passage_text: str = "title+text"
     """Corpus tasks: what is encoded of a passage, ``title+text`` or ``text``."""
     pool: Mapping[str, Any] | None = None
-    """Corpus tasks: ``{"kind": "full"}`` or ``{"kind": "reduced", "distractors": N, "seed": S}``."""
+    """Corpus tasks: ``{"kind": "full"}`` or
+    ``{"kind": "reduced", "distractors": N, "seed": S}``."""
     depth: int | None = None
     """Corpus tasks: passages retrieved per query."""
 
     @classmethod
-    def from_spec(cls, spec: TaskSpec, languages: tuple[str, ...], checksums: Mapping[str, str], **extra: Any) -> TaskFacts:
+    def from_spec(
+        cls, spec: TaskSpec, languages: tuple[str, ...], checksums: Mapping[str, str], **extra: Any
+    ) -> TaskFacts:
         """The facts of a TaskSpec evaluated on ``languages`` (corpus tasks add their options)."""
-        return cls(name=spec.name, version=spec.version, description=spec.description, licence=spec.licence,
-                   languages=languages, checksums=checksums, **extra)
+        return cls(
+            name=spec.name,
+            version=spec.version,
+            description=spec.description,
+            licence=spec.licence,
+            languages=languages,
+            checksums=checksums,
+            **extra,
+        )
 
     @classmethod
     def from_record(cls, task: Mapping[str, Any], options: Mapping[str, Any]) -> TaskFacts:
@@ -128,7 +142,8 @@ class TaskFacts:
 
 
 def mteb_licence(text: str | None) -> str:
-    """``CC BY-NC 4.0 (non-commercial)`` -> ``cc-by-nc-4.0``; ``MIT`` -> ``mit``; else ``not specified``."""
+    """``CC BY-NC 4.0 (non-commercial)`` -> ``cc-by-nc-4.0``; ``MIT`` -> ``mit``; else
+    ``not specified``."""
     if not text:
         return "not specified"
     from mteb.types._metadata import Licenses
@@ -144,7 +159,8 @@ def mteb_licence(text: str | None) -> str:
 def task_metadata(
     facts: TaskFacts, setting: Setting, mteb_name: str, subsets: Sequence[tuple[str, str]]
 ):
-    """The ``TaskMetadata`` of one setting of an xret task; ``subsets`` are its (query, pool) cells."""
+    """The ``TaskMetadata`` of one setting of an xret task; ``subsets`` are its (query, pool)
+    cells."""
     from mteb.abstasks.task_metadata import TaskMetadata
 
     origin = _origin(facts)
@@ -161,15 +177,16 @@ def task_metadata(
     return TaskMetadata(
         name=mteb_name,
         description=description,
-        dataset={"path": f"xret/{facts.name}", "revision": dataset_revision(facts.version, facts.checksums)},
+        dataset={
+            "path": f"xret/{facts.name}",
+            "revision": dataset_revision(facts.version, facts.checksums),
+        },
         type="Retrieval",
         category="t2t",
         modalities=["text"],
         reference=origin.get("reference"),
         eval_splits=[SPLIT],
-        eval_langs={
-            subset_name(q, p): subset_languages(q, p, facts.languages) for q, p in subsets
-        },
+        eval_langs={subset_name(q, p): subset_languages(q, p, facts.languages) for q, p in subsets},
         main_score=main_score(setting, facts.ranking),
         domains=origin.get("domains"),
         task_subtypes=origin.get("task_subtypes", ["Question answering"]),
@@ -195,13 +212,14 @@ def _corpus_description(facts: TaskFacts) -> str:
     parts = [
         f"xret task {facts.name} (version {facts.version}): {what}.",
         (
-            "One subset per language: its queries (those with a relevant judgement) against passages "
-            "of its own language's corpus, read from the user's local copy (miracl/miracl-corpus is "
-            "not checksum-pinned; the sha256 of every shard read is part of the dataset revision)."
+            "One subset per language: its queries (those with a relevant judgement) against "
+            "passages of its own language's corpus, read from the user's local copy "
+            "(miracl/miracl-corpus is not checksum-pinned; the sha256 of every shard read is part "
+            "of the dataset revision)."
         ),
         (
-            f"Passages are encoded as {text}. Qrels as published: judged non-relevant passages (rel 0) "
-            "are kept; judged passages missing from the corpus stay in the qrels."
+            f"Passages are encoded as {text}. Qrels as published: judged non-relevant passages "
+            "(rel 0) are kept; judged passages missing from the corpus stay in the qrels."
         ),
     ]
     if facts.reduced:
@@ -253,7 +271,9 @@ def model_meta(model: Mapping[str, Any]):
         public_training_code=None,
         public_training_data=None,
         framework=[],
-        similarity_fn_name=model.get("similarity") if model.get("similarity") in ("cosine", "dot") else None,
+        similarity_fn_name=model.get("similarity")
+        if model.get("similarity") in ("cosine", "dot")
+        else None,
         use_instructions=bool(prompts),
         training_datasets=None,
         adapted_from=model.get("base_model"),

@@ -46,7 +46,8 @@ _NO_REVISION = (None, "", "no_revision_available")
 
 @dataclass(frozen=True)
 class MtebSource:
-    """What ``mteb:<source>`` names: a registry model (optionally with local weights) or a Python object."""
+    """What ``mteb:<source>`` names: a registry model (optionally with local weights) or a Python
+    object."""
 
     name: str | None = None
     folder: Path | None = None
@@ -58,7 +59,10 @@ class MtebSource:
             return cls(target=source)
         name, at, folder = source.partition("@")
         if not name:
-            raise ModelError(f"mteb model {source!r}: expected mteb:<name>, mteb:<name>@<folder> or mteb:<module>:<attr>")
+            raise ModelError(
+                f"mteb model {source!r}: expected mteb:<name>, mteb:<name>@<folder> or "
+                "mteb:<module>:<attr>"
+            )
         if at:
             path = Path(folder).expanduser()
             if not path.is_dir():
@@ -69,7 +73,8 @@ class MtebSource:
 
 @cache
 def encode_metadata():
-    """The task metadata xret passes to every mteb ``encode`` call (a generic text retrieval task)."""
+    """The task metadata xret passes to every mteb ``encode`` call (a generic text retrieval
+    task)."""
     from mteb.abstasks.retrieval import AbsTaskRetrieval
     from mteb.abstasks.task_metadata import TaskMetadata
 
@@ -86,7 +91,9 @@ def encode_metadata():
     # A subclass carrying the metadata, so prompt look-ups by task name find AbsTaskRetrieval's
     # default instruction, exactly as for xret's own tasks run through mteb. mteb finds it through
     # __subclasses__ (weak references): keep it alive.
-    _ENCODE_TASK.append(type("XretEncodeTask", (AbsTaskRetrieval,), {"metadata": metadata, "__module__": __name__}))
+    _ENCODE_TASK.append(
+        type("XretEncodeTask", (AbsTaskRetrieval,), {"metadata": metadata, "__module__": __name__})
+    )
     return metadata
 
 
@@ -111,7 +118,9 @@ class MtebEncoder:
         if self._tokenizer is None:
             return np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
         prompt = self.spec.prompt(role)
-        ids = self._tokenizer([prompt + t for t in texts], truncation=True, add_special_tokens=True)["input_ids"]
+        ids = self._tokenizer(
+            [prompt + t for t in texts], truncation=True, add_special_tokens=True
+        )["input_ids"]
         return np.fromiter((len(i) for i in ids), dtype=np.int64, count=len(texts))
 
     def encode(self, texts: Sequence[str], role: Role) -> np.ndarray:
@@ -120,8 +129,12 @@ class MtebEncoder:
 
         metadata = encode_metadata()
         prompt_type = _prompt_type(role)
-        dataset = Dataset.from_dict({"id": [str(i) for i in range(len(texts))], "text": list(texts)})
-        loader = create_dataloader(dataset, task_metadata=metadata, prompt_type=prompt_type, batch_size=len(texts))
+        dataset = Dataset.from_dict(
+            {"id": [str(i) for i in range(len(texts))], "text": list(texts)}
+        )
+        loader = create_dataloader(
+            dataset, task_metadata=metadata, prompt_type=prompt_type, batch_size=len(texts)
+        )
         vectors = self.model.encode(
             loader,
             task_metadata=metadata,
@@ -141,9 +154,8 @@ def _as_numpy(vectors) -> np.ndarray:
 
 
 def _registry_meta(name: str):
-    from mteb.models.model_implementations import MODEL_REGISTRY
-
     import mteb
+    from mteb.models.model_implementations import MODEL_REGISTRY
 
     try:
         return mteb.get_model_meta(name)
@@ -161,7 +173,9 @@ def _meta_of(obj):
 
 
 def _spec_from_meta(spec: ModelSpec, meta, revision: str | None) -> ModelSpec:
-    prompts = dict((meta.loader_kwargs or {}).get("model_prompts") or {}) if meta is not None else {}
+    prompts = (
+        dict((meta.loader_kwargs or {}).get("model_prompts") or {}) if meta is not None else {}
+    )
     languages = None
     if meta is not None and meta.languages:
         mapped = {xret_language(code) for code in meta.languages}
@@ -170,7 +184,9 @@ def _spec_from_meta(spec: ModelSpec, meta, revision: str | None) -> ModelSpec:
     if meta is not None and meta.similarity_fn_name is not None:
         value = str(getattr(meta.similarity_fn_name, "value", meta.similarity_fn_name))
         if value not in ("cosine", "dot"):
-            raise ModelError(f"model {spec.name}: similarity {value!r} is not supported by xret (cosine or dot)")
+            raise ModelError(
+                f"model {spec.name}: similarity {value!r} is not supported by xret (cosine or dot)"
+            )
         similarity = value
     dim = meta.embed_dim if meta is not None and isinstance(meta.embed_dim, int) else spec.dim
     return replace(
@@ -182,7 +198,9 @@ def _spec_from_meta(spec: ModelSpec, meta, revision: str | None) -> ModelSpec:
         document_prompt=prompts.get("document", spec.document_prompt),
         languages=languages if meta is not None and meta.languages else spec.languages,
         licence=(meta.license if meta is not None else None) or spec.licence,
-        max_seq_length=int(meta.max_tokens) if meta is not None and meta.max_tokens else spec.max_seq_length,
+        max_seq_length=int(meta.max_tokens)
+        if meta is not None and meta.max_tokens
+        else spec.max_seq_length,
     )
 
 
@@ -203,7 +221,9 @@ class MtebProvider:
         if source.target is not None:
             module, obj = import_target(source.target, f"mteb:{source.target}")
             meta = _meta_of(obj)
-            revision = meta.revision if meta is not None and meta.revision not in _NO_REVISION else None
+            revision = (
+                meta.revision if meta is not None and meta.revision not in _NO_REVISION else None
+            )
             if revision is None and getattr(module, "__file__", None):
                 revision = sha256_file(Path(module.__file__))
             return _spec_from_meta(spec, meta, revision or "unversioned")
@@ -213,7 +233,8 @@ class MtebProvider:
             return replace(
                 resolved,
                 display_name=f"{source.name} (weights from {source.folder.name})",
-                notes=f"mteb ModelMeta of {source.name} (revision {meta.revision}); weights from {source.folder}",
+                notes=f"mteb ModelMeta of {source.name} (revision {meta.revision}); "
+                f"weights from {source.folder}",
             )
         return _spec_from_meta(spec, meta, meta.revision or "no_revision_available")
 
@@ -230,7 +251,11 @@ class MtebProvider:
             where = f"folder {source.folder}" if source.folder else "the local Hugging Face cache"
             raise ModelError(
                 f"cannot load mteb model {source.name} from {where}: {_first_line(err)}"
-                + ("" if source.folder else f"; offline, give local weights as mteb:{source.name}@<folder>")
+                + (
+                    ""
+                    if source.folder
+                    else f"; offline, give local weights as mteb:{source.name}@<folder>"
+                )
             ) from None
         return MtebEncoder(spec, model)
 
@@ -260,7 +285,14 @@ class XretMtebEncoder:
     ``document`` for documents). ``similarity`` is the model's (cosine for every registered model).
     """
 
-    def __init__(self, model: str, *, cache_dir: str | Path | None = None, device: str | None = None, progress: bool = False):
+    def __init__(
+        self,
+        model: str,
+        *,
+        cache_dir: str | Path | None = None,
+        device: str | None = None,
+        progress: bool = False,
+    ):
         from xret import paths
         from xret.benchmark.cache import EmbeddingCache
         from xret.benchmark.engine import EmbeddingEngine
@@ -283,7 +315,16 @@ class XretMtebEncoder:
         )
         self.mteb_model_meta = model_meta(model_record(self.spec))
 
-    def encode(self, inputs, *, task_metadata=None, hf_split=None, hf_subset=None, prompt_type=None, **kwargs: Any) -> np.ndarray:
+    def encode(
+        self,
+        inputs,
+        *,
+        task_metadata=None,
+        hf_split=None,
+        hf_subset=None,
+        prompt_type=None,
+        **kwargs: Any,
+    ) -> np.ndarray:
         from mteb.types import PromptType
 
         texts = [text for batch in inputs for text in batch["text"]]

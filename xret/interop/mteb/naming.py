@@ -41,8 +41,10 @@ TOP_K_MAIN_SCORE = "ndcg_at_10"
 
 
 def main_score(setting: Setting, ranking: str = "exhaustive") -> str:
-    """The main score of a setting of a task ranked ``exhaustive`` (LAReQA) or ``top-k`` (MIRACL)."""
+    """The main score of a setting of a task ranked ``exhaustive`` (LAReQA) or ``top-k``
+    (MIRACL)."""
     return TOP_K_MAIN_SCORE if ranking == "top-k" else MAIN_SCORE[setting]
+
 
 # xret measure name -> mteb key prefix (cutoff measures) or full key.
 _CUTOFF_KEYS = {"nDCG": "ndcg_at", "R": "recall_at", "Hit": "hit_rate_at", "P": "precision_at"}
@@ -75,7 +77,9 @@ def task_name(
     return name
 
 
-def corpus_variant(passage_text: str = "title+text", pool: Mapping | None = None, index: Mapping | None = None) -> str:
+def corpus_variant(
+    passage_text: str = "title+text", pool: Mapping | None = None, index: Mapping | None = None
+) -> str:
     """The name part of a corpus task's options (``options.passage_text``, ``options.pool``,
     ``options.index`` of a record): empty for the defaults (titles, full corpus, exact search)."""
     part = "-notitle" if passage_text == "text" else ""
@@ -91,7 +95,9 @@ def record_task_name(task: Mapping, options: Mapping, setting: Setting) -> str:
     """The mteb task name of one setting of a result record (its ``task`` and ``options``)."""
     variant = ""
     if options.get("ranking") == "top-k":
-        variant = corpus_variant(options.get("passage_text", "title+text"), options.get("pool"), options.get("index"))
+        variant = corpus_variant(
+            options.get("passage_text", "title+text"), options.get("pool"), options.get("index")
+        )
     return task_name(
         task["name"],
         setting,
@@ -119,7 +125,9 @@ def subset_name(query_language: str, pool_language: str) -> str:
     return f"{query_language}-{pool_language}"
 
 
-def subset_languages(query_language: str, pool_language: str, languages: tuple[str, ...]) -> list[str]:
+def subset_languages(
+    query_language: str, pool_language: str, languages: tuple[str, ...]
+) -> list[str]:
     """mteb language codes of a subset: the query language first, then the pool's languages."""
     pool = languages if pool_language == ALL_LANGUAGES else (pool_language,)
     ordered = [query_language, *(lang for lang in pool if lang != query_language)]
@@ -139,11 +147,29 @@ def _slug(text: str) -> str:
 # ISO 639-1 (xret's language codes) -> mteb's ISO 639-3 + ISO 15924 script. Explicit for every
 # language of xret's tasks (XQuAD-R, MLQA-R, MIRACL); others are looked up in mteb's own tables.
 _LANGUAGES = {
-    "ar": "ara-Arab", "bn": "ben-Beng", "de": "deu-Latn", "el": "ell-Grek", "en": "eng-Latn",
-    "es": "spa-Latn", "fa": "fas-Arab", "fi": "fin-Latn", "fr": "fra-Latn", "hi": "hin-Deva",
-    "id": "ind-Latn", "it": "ita-Latn", "ja": "jpn-Jpan", "ko": "kor-Hang", "ro": "ron-Latn",
-    "ru": "rus-Cyrl", "sw": "swa-Latn", "te": "tel-Telu", "th": "tha-Thai", "tr": "tur-Latn",
-    "vi": "vie-Latn", "yo": "yor-Latn", "zh": "zho-Hans",
+    "ar": "ara-Arab",
+    "bn": "ben-Beng",
+    "de": "deu-Latn",
+    "el": "ell-Grek",
+    "en": "eng-Latn",
+    "es": "spa-Latn",
+    "fa": "fas-Arab",
+    "fi": "fin-Latn",
+    "fr": "fra-Latn",
+    "hi": "hin-Deva",
+    "id": "ind-Latn",
+    "it": "ita-Latn",
+    "ja": "jpn-Jpan",
+    "ko": "kor-Hang",
+    "ro": "ron-Latn",
+    "ru": "rus-Cyrl",
+    "sw": "swa-Latn",
+    "te": "tel-Telu",
+    "th": "tha-Thai",
+    "tr": "tur-Latn",
+    "vi": "vie-Latn",
+    "yo": "yor-Latn",
+    "zh": "zho-Hans",
 }
 
 

@@ -68,8 +68,11 @@ class XretTaskSource:
     def __post_init__(self) -> None:
         count = len(self.data.documents)
         width = len(str(count))
-        # Counting down in candidate order: "doc id descending" (pytrec_eval) = candidate order (xret).
-        self.doc_ids = [f"{count - 1 - i:0{width}d}:{d.id}" for i, d in enumerate(self.data.documents)]
+        # Counting down in candidate order: "doc id descending" (pytrec_eval) = candidate order
+        # (xret).
+        self.doc_ids = [
+            f"{count - 1 - i:0{width}d}:{d.id}" for i, d in enumerate(self.data.documents)
+        ]
         self.doc_texts = [candidate_text(d, self.candidate_text) for d in self.data.documents]
 
     def facts(self) -> TaskFacts:
@@ -85,14 +88,23 @@ class XretTaskSource:
         in_pool = {self.data.documents[i].id: self.doc_ids[i] for i in cell.pool}
         queries = [self.data.queries[i] for i in cell.queries]
         relevant = {
-            q.id: {in_pool[doc]: grade for doc, grade in self.data.qrels[q.id].items() if grade > 0 and doc in in_pool}
+            q.id: {
+                in_pool[doc]: grade
+                for doc, grade in self.data.qrels[q.id].items()
+                if grade > 0 and doc in in_pool
+            }
             for q in queries
         }
         return RetrievalSplitData(
             corpus=Dataset.from_dict(
-                {"id": [self.doc_ids[i] for i in cell.pool], "text": [self.doc_texts[i] for i in cell.pool]}
+                {
+                    "id": [self.doc_ids[i] for i in cell.pool],
+                    "text": [self.doc_texts[i] for i in cell.pool],
+                }
             ),
-            queries=Dataset.from_dict({"id": [q.id for q in queries], "text": [q.text for q in queries]}),
+            queries=Dataset.from_dict(
+                {"id": [q.id for q in queries], "text": [q.text for q in queries]}
+            ),
             relevant_docs=relevant,
             top_ranked=None,
         )
@@ -110,7 +122,9 @@ class XretRetrievalTask(AbsTaskRetrieval):
         super().__init__(**kwargs)
         cells = self.source.setting_cells(self.setting)
         largest = max((len(c.pool) for c in cells), default=0)
-        self._pool_sizes = {subset_name(c.query_language, c.pool_language): len(c.pool) for c in cells}
+        self._pool_sizes = {
+            subset_name(c.query_language, c.pool_language): len(c.pool) for c in cells
+        }
         self._top_k = max(largest, 1) if self.depth is None else self.depth
 
     def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
@@ -125,13 +139,19 @@ class XretRetrievalTask(AbsTaskRetrieval):
     def exhaustive(self, hf_subset: str) -> bool:
         return self._top_k >= self._pool_sizes[hf_subset]
 
-    def task_specific_scores(self, scores, qrels, results, hf_split: str, hf_subset: str) -> dict[str, float]:
-        """Full-ranking ``map`` and ``mrr`` (xret's MAP and MRR) when the ranking covers the pool."""
+    def task_specific_scores(
+        self, scores, qrels, results, hf_split: str, hf_subset: str
+    ) -> dict[str, float]:
+        """Full-ranking ``map`` and ``mrr`` (xret's MAP and MRR) when the ranking covers the
+        pool."""
         if not self.exhaustive(hf_subset):
             return {}
         per_query = evaluate(qrels, results, _FULL)
         n = max(len(per_query), 1)
-        return {key: sum(v[m] for v in per_query.values()) / n for key, m in (("map", _FULL[0]), ("mrr", _FULL[1]))}
+        return {
+            key: sum(v[m] for v in per_query.values()) / n
+            for key, m in (("map", _FULL[0]), ("mrr", _FULL[1]))
+        }
 
 
 def mteb_tasks(
@@ -166,15 +186,28 @@ def mteb_tasks(
     """
     spec = get_task(task) if isinstance(task, str) else task
     chosen = spec.check_languages(tuple(languages) if languages else None)
-    wanted = spec.check_settings(tuple(Setting.parse(s) if isinstance(s, str) else s for s in settings or ()))
+    wanted = spec.check_settings(
+        tuple(Setting.parse(s) if isinstance(s, str) else s for s in settings or ())
+    )
     text = CandidateText(candidate_text)
-    corpus_options = {"corpus_dir": corpus_dir, "title": title, "pool": pool, "distractors": distractors,
-                      "seed": seed, "depth": depth, "max_passages": max_passages}
+    corpus_options = {
+        "corpus_dir": corpus_dir,
+        "title": title,
+        "pool": pool,
+        "distractors": distractors,
+        "seed": seed,
+        "depth": depth,
+        "max_passages": max_passages,
+    }
     if spec.ranking is Ranking.TOP_K:
         if text is not CandidateText.SENTENCE or multi_depth != MTEB_DEPTH:
-            raise XretError(f"{spec.name}: candidate_text and multi_depth apply to LAReQA-format tasks only")
+            raise XretError(
+                f"{spec.name}: candidate_text and multi_depth apply to LAReQA-format tasks only"
+            )
         return [_corpus_task(spec, chosen, data_dir, cache_dir, **corpus_options)]
-    defaults = inspect.signature(mteb_tasks).parameters  # the signature is the one place of the defaults
+    defaults = inspect.signature(
+        mteb_tasks
+    ).parameters  # the signature is the one place of the defaults
     given = [k for k, v in corpus_options.items() if v != defaults[k].default]
     if given:
         raise XretError(f"{spec.name}: {', '.join(given)} apply to corpus tasks (MIRACL) only")
@@ -214,10 +247,25 @@ def _corpus_task(
     return corpus.corpus_task(source)
 
 
-def _task_class(source: XretTaskSource, setting: Setting, depth: int | None) -> type[XretRetrievalTask]:
-    """A subclass per task: mteb reads ``metadata`` from the class (``unload_data`` drops instance copies)."""
-    name = task_name(source.spec.name, setting, source.languages, source.spec.languages, source.candidate_text)
+def _task_class(
+    source: XretTaskSource, setting: Setting, depth: int | None
+) -> type[XretRetrievalTask]:
+    """A subclass per task: mteb reads ``metadata`` from the class (``unload_data`` drops instance
+    copies)."""
+    name = task_name(
+        source.spec.name, setting, source.languages, source.spec.languages, source.candidate_text
+    )
     cells = source.setting_cells(setting)
-    metadata = task_metadata(source.facts(), setting, name, [(c.query_language, c.pool_language) for c in cells])
-    attrs = {"metadata": metadata, "source": source, "setting": setting, "depth": depth, "__module__": __name__}
-    return type(name.replace("-", "_").replace(".", "_").replace("+", "_"), (XretRetrievalTask,), attrs)
+    metadata = task_metadata(
+        source.facts(), setting, name, [(c.query_language, c.pool_language) for c in cells]
+    )
+    attrs = {
+        "metadata": metadata,
+        "source": source,
+        "setting": setting,
+        "depth": depth,
+        "__module__": __name__,
+    }
+    return type(
+        name.replace("-", "_").replace(".", "_").replace("+", "_"), (XretRetrievalTask,), attrs
+    )

@@ -52,7 +52,10 @@ def device_for(provider: Provider, requested: str | None, precision: str | None 
     if fixed is None:
         return pick_device(requested, precision)
     if precision not in (None, "auto", fixed.precision):
-        where = ("chooses its own device and precision" if fixed.name == fixed.dtype
-                 else f"runs at {fixed.precision} on {fixed.name}, in a runtime of its own")
+        where = (
+            "chooses its own device and precision"
+            if fixed.name == fixed.dtype
+            else f"runs at {fixed.precision} on {fixed.name}, in a runtime of its own"
+        )
         raise XretError(f"--precision {precision}: this model {where}; leave --precision at auto")
     return fixed

@@ -25,7 +25,9 @@ def import_target(source: str, model: str | None = None):
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:
-        raise ModelError(f"cannot import {module_name!r} for model {model or repr(source)}: {err}") from None
+        raise ModelError(
+            f"cannot import {module_name!r} for model {model or repr(source)}: {err}"
+        ) from None
     try:
         return module, getattr(module, attr)
     except AttributeError:

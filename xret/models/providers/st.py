@@ -1,4 +1,5 @@
-"""sentence-transformers models: a local folder, a folder inside an installed package, or a hub id."""
+"""sentence-transformers models: a local folder, a folder inside an installed package, or a hub
+id."""
 
 from __future__ import annotations
 
@@ -70,7 +71,9 @@ class SentenceTransformerEncoder:
         def prepare(texts: Sequence[str]) -> dict:
             features = self.model.preprocess(list(texts), prompt=prompt)
             if cuda:
-                features = {k: v.pin_memory() if torch.is_tensor(v) else v for k, v in features.items()}
+                features = {
+                    k: v.pin_memory() if torch.is_tensor(v) else v for k, v in features.items()
+                }
             return features
 
         batches = iter(batches)
@@ -82,8 +85,10 @@ class SentenceTransformerEncoder:
                 following = next(batches, None)
                 ahead = worker.submit(prepare, following) if following is not None else None
                 if cuda:
-                    features = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
-                                for k, v in features.items()}
+                    features = {
+                        k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
+                        for k, v in features.items()
+                    }
                 else:
                     features = batch_to_device(features, device)
                 with self.device.autocast():
@@ -112,7 +117,9 @@ class SentenceTransformerProvider:
         return load_sentence_transformer(spec, local_folder(spec), device)
 
 
-def load_sentence_transformer(spec: ModelSpec, folder: Path | None, device: Device) -> SentenceTransformerEncoder:
+def load_sentence_transformer(
+    spec: ModelSpec, folder: Path | None, device: Device
+) -> SentenceTransformerEncoder:
     """A sentence-transformers model from ``folder``, or from the hub id ``spec.source``."""
     from sentence_transformers import SentenceTransformer
 
@@ -124,7 +131,9 @@ def load_sentence_transformer(spec: ModelSpec, folder: Path | None, device: Devi
             local_files_only=folder is None and _offline(),
         )
     except (OSError, ValueError) as err:
-        raise ModelError(f"cannot load sentence-transformers model {spec.source!r}: {_first_line(err)}") from None
+        raise ModelError(
+            f"cannot load sentence-transformers model {spec.source!r}: {_first_line(err)}"
+        ) from None
     if spec.max_seq_length:
         model.max_seq_length = spec.max_seq_length
     if device.mode == "weights" and device.dtype != "float32":

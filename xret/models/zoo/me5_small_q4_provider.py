@@ -9,13 +9,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from xret.benchmark.device import Device
-from xret.models.zoo.me5_small_q4 import CACHE_SUBDIR, TOKENIZER, WEIGHTS, ensure_me5_q4
 from xret.models.providers.st import (
     SentenceTransformerEncoder,
     declared_similarity,
     load_sentence_transformer,
 )
 from xret.models.spec import ModelSpec
+from xret.models.zoo.me5_small_q4 import CACHE_SUBDIR, TOKENIZER, WEIGHTS, ensure_me5_q4
 
 
 class Me5Q4Provider:

