@@ -297,6 +297,8 @@ def env(tmp_path: Path, monkeypatch) -> Env:
     )
     monkeypatch.setenv("XRET_CACHE_DIR", str(env.cache))
     monkeypatch.setenv("XRET_RESULTS_DIR", str(env.results))
+    # The folder exists before it goes on sys.path: a missing one is cached as "no modules here".
+    (tmp_path / "mods").mkdir()
     monkeypatch.syspath_prepend(str(tmp_path / "mods"))
     return env
 
