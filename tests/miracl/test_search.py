@@ -12,7 +12,6 @@ from xret.benchmark.search import (
     FlatIndex,
     Hits,
     IndexSpec,
-    ShardedIndex,
     TopK,
     auto_nlist,
 )
@@ -44,14 +43,19 @@ def collections(draw):
 
 @settings(max_examples=150, deadline=None)
 @given(collections())
-def test_sharded_top_k_equals_a_single_index(case):
-    vectors, queries, k, shard_size = case
-    sharded = ShardedIndex(lambda: FlatIndex(vectors.shape[1]), shard_size)
+def test_parts_merged_by_top_k_equal_a_single_index(case):
+    """What the corpus search does (per-part flat indexes, their top k merged by TopK with
+    offsets) equals one index over all the vectors, ties included."""
+    vectors, queries, k, part_size = case
+    merged = TopK(len(queries), k)
+    for offset in range(0, len(vectors), part_size):
+        part = FlatIndex(vectors.shape[1])
+        part.add(vectors[offset : offset + part_size])
+        merged.push(part.search(queries, k), offset)
     flat, exact = FlatIndex(vectors.shape[1]), ExactIndex(vectors.shape[1])
-    for index in (sharded, flat, exact):
+    for index in (flat, exact):
         index.add(vectors)
-    assert sharded.ntotal == len(vectors) and len(sharded.shards) == -(-len(vectors) // shard_size)
-    got, one, oracle = sharded.search(queries, k), flat.search(queries, k), exact.search(queries, k)
+    got, one, oracle = merged.result(), flat.search(queries, k), exact.search(queries, k)
     assert np.array_equal(got.ids, oracle.ids) and np.array_equal(got.scores, oracle.scores)
     assert np.array_equal(one.ids, oracle.ids)
 

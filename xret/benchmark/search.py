@@ -7,7 +7,6 @@ k per query, best first, ties broken by the lower id so that every backend ranks
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
@@ -18,15 +17,6 @@ class Hits:
     """(queries, k) float32, descending."""
     ids: np.ndarray
     """(queries, k) int64 positions in the index; -1 where fewer than k exist."""
-
-
-class VectorIndex(Protocol):
-    @property
-    def ntotal(self) -> int: ...
-
-    def add(self, vectors: np.ndarray) -> None: ...
-
-    def search(self, queries: np.ndarray, k: int) -> Hits: ...
 
 
 def exact_scores(queries: np.ndarray, vectors: np.ndarray) -> np.ndarray:
@@ -150,38 +140,6 @@ class TopK:
 
     def result(self) -> Hits:
         return Hits(scores=self._scores.copy(), ids=self._ids.copy())
-
-
-class ShardedIndex:
-    """Vectors spread over several indexes of at most ``shard_size`` each; search merges their
-    top k (``TopK``), which equals one search over a single index of all the vectors."""
-
-    def __init__(self, make_shard, shard_size: int):
-        if shard_size < 1:
-            raise ValueError("shard_size must be positive")
-        self._make_shard = make_shard
-        self.shard_size = shard_size
-        self.shards: list = []
-
-    @property
-    def ntotal(self) -> int:
-        return sum(shard.ntotal for shard in self.shards)
-
-    def add(self, vectors: np.ndarray) -> None:
-        start = 0
-        while start < len(vectors):
-            if not self.shards or self.shards[-1].ntotal >= self.shard_size:
-                self.shards.append(self._make_shard())
-            room = self.shard_size - self.shards[-1].ntotal
-            self.shards[-1].add(vectors[start : start + room])
-            start += room
-
-    def search(self, queries: np.ndarray, k: int) -> Hits:
-        merged, offset = TopK(len(queries), k), 0
-        for shard in self.shards:
-            merged.push(shard.search(queries, k), offset)
-            offset += shard.ntotal
-        return merged.result()
 
 
 class IVFIndex:
