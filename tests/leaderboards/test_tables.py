@@ -424,3 +424,35 @@ def test_csv_neutralises_formulas_but_not_negative_numbers(name):
     table = Table("t", (Column("model"), Column("delta", digits=3)), ((name, -0.25),))
     line = render_csv(table).splitlines()[1]
     assert line.startswith(("'" + name[0], "\"'" + name[0])) and line.endswith(",-0.25")
+
+
+def test_rows_of_different_precision_are_labelled(tmp_path):
+    """An fp32 and a bf16 record of one model sit in two rows, each saying its precision; a model
+    run at one precision only keeps its plain name."""
+    from xret.leaderboards.scores import collect
+    from xret.results.record import CellScores, ResultRecord
+
+    def record(name: str, precision: str, value: float) -> ResultRecord:
+        cell = CellScores("mono", "en", "en", 1, 0, {"MAP": value})
+        return ResultRecord(
+            key=f"{name}/{precision}",
+            model={"name": name, "revision": "r"},
+            task={"name": "lareqa:toy", "languages": ["en"], "version": "1", "data": {}},
+            options={},
+            coverage={},
+            cells=(cell,),
+            by_language={"mono": {"MAP": {"en": value}}},
+            summary={"macro": {"mono": {"MAP": value}}},
+            provenance={"precision": precision},
+        )
+
+    records = [
+        record("m", "fp32", 0.5),
+        record("m", "bf16-autocast", 0.49),
+        record("other", "fp32", 0.4),
+    ]
+    labels = sorted(
+        s.system.model
+        for s in collect([(tmp_path / f"{i}.json", r) for i, r in enumerate(records)]).scores
+    )
+    assert labels == ["m [bf16-autocast]", "m [fp32]", "other"]

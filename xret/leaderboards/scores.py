@@ -260,25 +260,41 @@ def _evaluation_labels(keys: set[tuple[str, tuple]]) -> tuple[dict, list[str]]:
     return labels, notes
 
 
-def _model_labels(records: Iterable[ResultRecord]) -> dict[tuple[str, str], str]:
+def _model_labels(records: Iterable[ResultRecord]) -> dict[tuple[str, str, str], str]:
+    """A row label per (model, revision, precision): the name, with the revision where one name
+    has several, and the precision where one name ran at several (fp32 beside bf16 rows)."""
     revisions: dict[str, set[str]] = defaultdict(set)
+    precisions: dict[str, set[str]] = defaultdict(set)
     for r in records:
-        revisions[r.model["name"]].add(str(r.model.get("revision") or ""))
-    return {
-        (name, rev): f"{name}@{rev[:12]}" if len(revs) > 1 else name
-        for name, revs in revisions.items()
-        for rev in revs
-    }
+        revisions[r.model["name"]].add(_revision(r))
+        precisions[r.model["name"]].add(_precision(r))
+    labels = {}
+    for name, revs in revisions.items():
+        for rev in revs:
+            for precision in precisions[name]:
+                label = f"{name}@{rev[:12]}" if len(revs) > 1 else name
+                if len(precisions[name]) > 1:
+                    label += f" [{precision or 'precision not recorded'}]"
+                labels[(name, rev, precision)] = label
+    return labels
+
+
+def _revision(record: ResultRecord) -> str:
+    return str(record.model.get("revision") or "")
+
+
+def _precision(record: ResultRecord) -> str:
+    return str(record.provenance.get("precision") or "")
 
 
 def _system(record: ResultRecord, labels: Mapping[tuple[str, str], str]) -> System:
     model = record.model
-    revision = str(model.get("revision") or "")
+    revision = _revision(record)
     return System(
         source=MEASURED,
         base_model=model.get("base_model") or model["name"],
         regime=model.get("regime") or "",
-        model=labels[(model["name"], revision)],
+        model=labels[(model["name"], revision, _precision(record))],
         revision=revision,
     )
 
