@@ -100,7 +100,7 @@ def test_the_grid_of_a_study_file(tmp_path):
         ({"regime": []}, "at least one [[regime]]"),
         ({"regime": [{"sampling": "hybird"}]}, "unknown sampling 'hybird'"),
         ({"regime": [{"sampling": "x-y", "alpha": 0.5}]}, "alpha applies to hybrid sampling only"),
-        ({"regime": [{"sampling": "hybrid", "alpha": [1.5]}]}, "alpha must be numbers in [0, 1]"),
+        ({"regime": [{"sampling": "hybrid", "alpha": [1.5]}]}, "alpha must be a number in [0, 1]"),
         ({"regime": [{"sampling": "x-y"}, {"sampling": "x-y"}]}, "X-Y is listed twice"),
         ({"seeds": [0, 0]}, "a seed is listed twice"),
         ({"seeds": ["a"]}, "non-negative integers"),

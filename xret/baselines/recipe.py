@@ -21,8 +21,8 @@ from xret.baselines.data import (
     load_parallel,
     source_files,
 )
-from xret.baselines.samplers import HYBRID_DEFAULT_ALPHA, CustomSampling, Sampling, parse_sampling
-from xret.errors import DataError, TrainingError, UnknownNameError
+from xret.baselines.samplers import CustomSampling, Sampling, parse_sampling, resolve_alpha
+from xret.errors import DataError, SamplingError, TrainingError, UnknownNameError
 from xret.tasks.artifacts import sha256_file
 
 # The evaluation tasks whose questions are kept out of training unless the user names others.
@@ -58,17 +58,12 @@ class TrainConfig:
         sampling = parse_sampling(self.sampling)
         object.__setattr__(self, "sampling", sampling)
         object.__setattr__(self, "passage_unit", PassageUnit(self.passage_unit))
-        if sampling is Sampling.HYBRID:
-            alpha = HYBRID_DEFAULT_ALPHA if self.alpha is None else self.alpha
-            if (
-                isinstance(alpha, bool)
-                or not isinstance(alpha, (int, float))
-                or not 0 <= alpha <= 1
-            ):
-                raise TrainingError(f"--alpha must be a number in [0, 1], not {alpha!r}")
-            object.__setattr__(self, "alpha", float(alpha))
-        elif self.alpha is not None and isinstance(sampling, Sampling):  # a custom one may take α
-            raise TrainingError(f"--alpha applies to hybrid sampling only, not to {sampling.value}")
+        if isinstance(sampling, Sampling):  # a custom sampler class may take an α of its own
+            try:
+                alpha = resolve_alpha(sampling, self.alpha)
+            except SamplingError as err:
+                raise TrainingError(f"--{err}") from None
+            object.__setattr__(self, "alpha", alpha if sampling is Sampling.HYBRID else None)
         if not self.sources:
             raise TrainingError("no training data: name at least one source (--data)")
         if len(set(self.sources)) != len(self.sources):

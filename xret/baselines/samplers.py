@@ -193,7 +193,7 @@ class PairBatchSampler:
         state: SamplerState = SamplerState(seed=0),
     ):
         self.sampling = Sampling.parse(sampling)
-        self.alpha = _alpha(self.sampling, alpha)
+        self.alpha = resolve_alpha(self.sampling, alpha)
         if type(batch_size) is not int or batch_size < 1:
             raise SamplingError(f"batch size must be a positive integer, not {batch_size!r}")
         self.batch_size = batch_size
@@ -275,7 +275,9 @@ class PairBatchSampler:
                     )
 
 
-def _alpha(sampling: Sampling, alpha: float | None) -> float:
+def resolve_alpha(sampling: Sampling, alpha: float | None) -> float:
+    """The probability of an X-X-mono batch: the one place with hybrid's default and the checks
+    (X-X-mono is α = 1 and X-Y α = 0; only hybrid takes an α)."""
     if sampling is not Sampling.HYBRID:
         if alpha is not None:
             raise SamplingError(f"alpha applies to hybrid sampling only, not to {sampling.value}")

@@ -27,15 +27,14 @@ evaluated on what. Parsing checks everything it can before any model loads.
 
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from xret.baselines.recipe import TrainConfig
-from xret.baselines.samplers import HYBRID_DEFAULT_ALPHA, Sampling
-from xret.errors import XretError
+from xret.baselines.samplers import Sampling, resolve_alpha
+from xret.errors import SamplingError, XretError
 from xret.tasks.spec import Setting
 
 
@@ -224,22 +223,13 @@ def _train(table: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def _alphas(sampling: Sampling, value, where: str) -> list[float | None]:
-    if sampling is not Sampling.HYBRID:
-        if value is not None:
-            raise StudyError(f"{where}: alpha applies to hybrid sampling only")
-        return [None]
-    values = (
-        [HYBRID_DEFAULT_ALPHA] if value is None else value if isinstance(value, list) else [value]
-    )
-    for alpha in values:
-        if (
-            isinstance(alpha, bool)
-            or not isinstance(alpha, (int, float))
-            or not math.isfinite(alpha)
-            or not 0 <= alpha <= 1
-        ):
-            raise StudyError(f"{where}: alpha must be numbers in [0, 1], not {alpha!r}")
-    return [float(a) for a in values]
+    """The α values of one regime: hybrid's default and checks are the sampler's own."""
+    values = value if isinstance(value, list) else [value]
+    try:
+        alphas = [resolve_alpha(sampling, alpha) for alpha in values]
+    except SamplingError as err:
+        raise StudyError(f"{where}: {err}") from None
+    return alphas if sampling is Sampling.HYBRID else [None]
 
 
 def _parsed(parse, text: str, where: str):
