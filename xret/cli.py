@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from xret import __version__
+from xret import __version__, defaults
 from xret.benchmark.device import PRECISIONS
 from xret.errors import XretError
 
@@ -62,7 +62,7 @@ _CORPUS_OPTIONS = (
     click.option(
         "--depth",
         type=int,
-        default=100,
+        default=defaults.DEPTH,
         show_default=True,
         help="Hits kept per query (k); also the depth of --save-run runs.",
     ),
@@ -161,12 +161,16 @@ def _corpus_config(
     show_default=True,
 )
 @click.option(
-    "--batch-size", type=int, help="Most texts per batch [default: 128 on CPU, 1024 on GPU]."
+    "--batch-size",
+    type=int,
+    help=f"Most texts per batch [default: {defaults.CPU_BATCH[0]} on CPU, "
+    f"{defaults.GPU_BATCH[0]} on GPU].",
 )
 @click.option(
     "--max-tokens",
     type=int,
-    help="Most padded tokens per batch [default: 8192 on CPU, 131072 on GPU].",
+    help=f"Most padded tokens per batch [default: {defaults.CPU_BATCH[1]} on CPU, "
+    f"{defaults.GPU_BATCH[1]} on GPU].",
 )
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option(

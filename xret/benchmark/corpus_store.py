@@ -33,7 +33,7 @@ from xret.io import atomic_write, ensure_dir, only_writes_fail, output_error
 from xret.models.spec import Role
 from xret.progress import progress as show_progress
 from xret.tasks.artifacts import sha256_file
-from xret.tasks.corpus import Corpus, passage_text, read_shard
+from xret.tasks.corpus import Corpus, passage_label, passage_text, read_shard
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -163,7 +163,7 @@ def _layout(corpus: Corpus) -> list[list]:
 
 
 def _text_option(with_title: bool) -> str:
-    return "title+text" if with_title else "text"
+    return passage_label(with_title)
 
 
 def corpus_root(cache_dir: Path, engine: EmbeddingEngine, corpus: Corpus, with_title: bool) -> Path:

@@ -15,6 +15,7 @@ import numpy as np
 
 from xret.benchmark.cache import EmbeddingCache, text_digests
 from xret.benchmark.device import CPU, Device
+from xret.defaults import CPU_BATCH, GPU_BATCH
 from xret.errors import ModelError
 from xret.models.encoder import Encoder, encode_batches
 from xret.models.spec import ModelSpec, Role
@@ -26,8 +27,8 @@ UNKNOWN_PRODUCER = "unknown (cached before xret recorded producers)"
 
 @dataclass(frozen=True)
 class BatchPolicy:
-    max_texts: int = 128
-    max_tokens: int = 8192
+    max_texts: int = CPU_BATCH[0]
+    max_tokens: int = CPU_BATCH[1]
     """Padded tokens per batch: texts x the longest text in it."""
     max_padding: float = 1.05
     """Longest / shortest text in a batch. Small batches cost little next to the compute that
@@ -37,8 +38,8 @@ class BatchPolicy:
 
     @classmethod
     def for_device(cls, cuda: bool) -> BatchPolicy:
-        """Defaults per device: a GPU wants far larger batches than two CPU cores."""
-        return cls(max_texts=1024, max_tokens=131072) if cuda else cls()
+        """Defaults per device (xret.defaults)."""
+        return cls(*GPU_BATCH) if cuda else cls()
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,7 +16,7 @@ from xret.benchmark.strategies import Evaluation, Job, Plan, Stages
 from xret.models.spec import Role
 from xret.results.runs import cell_name
 from xret.tasks import load_task
-from xret.tasks.corpus import passage_text
+from xret.tasks.corpus import passage_label, passage_text
 from xret.tasks.lareqa import candidate_text
 from xret.tasks.records import Document, TaskData
 from xret.tasks.settings import Cell, build_cells
@@ -27,7 +27,7 @@ def _candidates(config, task) -> tuple[dict[str, str], Callable[[Document], str]
     ``--title/--no-title``, LAReQA sentences ``--candidate-text``."""
     if task.family == "beir":
         title = config.corpus.title
-        return {"passage_text": "title+text" if title else "text"}, lambda d: passage_text(d, title)
+        return {"passage_text": passage_label(title)}, lambda d: passage_text(d, title)
     option = config.candidate_text
     return {"candidate_text": str(option)}, lambda d: candidate_text(d, option)
 

@@ -21,6 +21,7 @@ from xret.benchmark.pools import PoolSpec
 from xret.benchmark.search import IndexSpec
 from xret.benchmark.strategies import Job, Plan, Stages, Strategy, strategy_for
 from xret.cluster.runtime import ClusterOptions
+from xret.defaults import DEPTH
 from xret.models import model_spec
 from xret.models.providers import device_for, get_provider
 from xret.models.spec import ModelSpec, recorded_source
@@ -41,7 +42,7 @@ class CorpusOptions:
     """Local copy of the corpora (``<dir>/miracl-corpus-v1.0-<lang>/docs-<i>.jsonl.gz``)."""
     pool: PoolSpec = field(default_factory=PoolSpec)
     index: IndexSpec = field(default_factory=IndexSpec)
-    depth: int = 100
+    depth: int = DEPTH
     """Hits kept per query (k); at least the largest measure cutoff."""
     title: bool = True
     """Encode a passage as ``title text`` (True) or ``text`` alone."""

@@ -27,7 +27,7 @@ from xret.models.spec import Role
 from xret.results.runs import cell_name
 from xret.tasks import load_task
 from xret.tasks.artifacts import sha256_file
-from xret.tasks.corpus import Corpus, passage_text
+from xret.tasks.corpus import Corpus, passage_label, passage_text
 from xret.tasks.miracl import CORPUS_HINT, task_corpus
 from xret.tasks.records import Query, TaskData
 from xret.tasks.spec import Setting
@@ -93,7 +93,7 @@ class CorpusTopK:
             name,
             {
                 **options,
-                "passage_text": "title+text" if corpus.title else "text",
+                "passage_text": passage_label(corpus.title),
                 "pool": corpus.pool.options(),
                 "index": corpus.index.options(),
                 "depth": corpus.depth,

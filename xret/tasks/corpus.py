@@ -93,6 +93,11 @@ def read_shard(path: Path, language: str) -> Iterator[Document]:
         raise DataError(f"{path}: unreadable after line {number} ({err})") from None
 
 
+def passage_label(title: bool) -> str:
+    """What is encoded of a passage, as options, keys and records name it."""
+    return "title+text" if title else "text"
+
+
 def passage_text(document: Document, with_title: bool) -> str:
     """What is encoded for a passage: ``title text`` (the BEIR/MTEB convention) or the text
     alone."""

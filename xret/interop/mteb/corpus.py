@@ -46,13 +46,12 @@ from xret.errors import XretError  # noqa: E402
 from xret.interop.mteb.metadata import TaskFacts, task_metadata  # noqa: E402
 from xret.interop.mteb.naming import SPLIT, corpus_checksums, corpus_variant, subset_name, task_name  # noqa: E402
 from xret.tasks.artifacts import sha256_file  # noqa: E402
+from xret.tasks.corpus import passage_label  # noqa: E402
 from xret.tasks.records import Document, TaskData  # noqa: E402
 from xret.tasks.spec import CandidateText, Setting, TaskSpec  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
-DEPTH = 100
-"""Passages retrieved per query: xret bench's default ``--depth``."""
 MAX_PASSAGES = 2_500_000
 """The largest pool put in memory by default (9 of MIRACL's 18 dev corpora are smaller; en has
 32.9M)."""
@@ -93,7 +92,7 @@ class CorpusTaskSource:
 
     @property
     def passage_text(self) -> str:
-        return "title+text" if self.title else "text"
+        return passage_label(self.title)
 
     def facts(self) -> TaskFacts:
         checksums = dict(self.data.checksums)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xret.defaults import DEPTH
 from xret.interop.mteb import require_mteb
 
 require_mteb("the mteb task adapter")
@@ -168,7 +169,7 @@ def mteb_tasks(
     pool: str | PoolSpec = "full",
     distractors: int | None = None,
     seed: int | None = None,
-    depth: int = corpus.DEPTH,
+    depth: int = DEPTH,
     max_passages: int | None = corpus.MAX_PASSAGES,
 ) -> list[AbsTaskRetrieval]:
     """mteb retrieval tasks of an xret task: one per setting, data loaded and verified now.
