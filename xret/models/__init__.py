@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from xret.errors import ModelError, UnknownNameError
 from xret.models.catalog import MODELS
-from xret.models.spec import ModelSpec, Role, recorded_source, user_path
+from xret.models.spec import ModelSpec, Role, is_python_target, recorded_source, user_path
 from xret.models.trained import trained_fields
-
-_PYTHON_TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-
 
 MTEB_PREFIX = "mteb:"
 
@@ -32,7 +28,7 @@ def model_spec(name: str) -> ModelSpec:
     path = user_path(name)
     if path.is_dir():
         return _folder_spec(path)
-    if _PYTHON_TARGET.match(name):
+    if is_python_target(name):
         return ModelSpec(name=name, provider="python", source=name, display_name=name)
     if "/" in name and not name.startswith((".", "/")):
         return ModelSpec(

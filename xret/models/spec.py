@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
 LOCAL_PREFIX = "local:"
+_PYTHON_TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+def is_python_target(text: str) -> bool:
+    """``module:attr`` (a Python encoder to import), as opposed to a name, a folder or a hub id."""
+    return bool(_PYTHON_TARGET.match(text))
+
+
 SIMILARITIES = ("cosine", "dot")
 
 

@@ -23,7 +23,6 @@ present. The cross-check uses it to give mteb exactly the vectors xret ranked.
 from __future__ import annotations
 
 import importlib.util
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -36,11 +35,10 @@ from xret.benchmark.device import Device
 from xret.errors import ModelError, UnknownNameError
 from xret.interop.mteb.naming import xret_language
 from xret.models.providers.python import import_target
-from xret.models.spec import ModelSpec, Role
+from xret.models.spec import ModelSpec, Role, is_python_target
 from xret.tasks.artifacts import sha256_file
 
 PREFIX = "mteb:"
-_PYTHON_TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _NO_REVISION = (None, "", "no_revision_available")
 
 
@@ -55,7 +53,7 @@ class MtebSource:
 
     @classmethod
     def parse(cls, source: str) -> MtebSource:
-        if _PYTHON_TARGET.match(source):
+        if is_python_target(source):
             return cls(target=source)
         name, at, folder = source.partition("@")
         if not name:
