@@ -26,6 +26,7 @@ efficiency is reported beside it): on GPUs, run it with ``--device cuda`` on a G
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -98,16 +99,25 @@ def run(args) -> dict:
     start = time.perf_counter()
     ray.init(num_cpus=cores, include_dashboard=False, log_to_driver=False, configure_logging=False)
     ray_init = time.perf_counter() - start
-    runs, reference = {}, None
+    # Resumable: each finished configuration is kept in the work folder (with its store), so a
+    # rerun after an interruption measures only the configurations still missing.
+    done_file = work / f"runs-{spec.revision[:12]}-{args.passages}x{args.shards}.json"
+    runs = json.loads(done_file.read_text()) if done_file.is_file() else {}
+    reference = None
     for config in configs:
         engine = _engine(spec, config, args, cache)
         root = work / "store" / config
+        if config in runs:  # measured before: its finished store answers without encoding
+            store = encode_corpus(corpus, engine, root, with_title=True, log=lambda _: None)
+            reference = _vectors(store) if reference is None else reference
+            print(f"{config}: measured before, {runs[config]['seconds']} s", flush=True)
+            continue
         for stale in root.glob("*") if root.is_dir() else ():
             stale.unlink()
         start = time.perf_counter()
         store = encode_corpus(corpus, engine, root, with_title=True, log=lambda _: None)
         seconds = time.perf_counter() - start
-        vectors = np.concatenate([np.asarray(store.vectors(s)) for s in range(len(store.shards))])
+        vectors = _vectors(store)
         reference = vectors if reference is None else reference
         runs[config] = {
             "seconds": round(seconds, 2),
@@ -115,8 +125,10 @@ def run(args) -> dict:
             "encode_seconds": round(engine.stats.seconds, 2),
             "tokens": engine.stats.tokens,
             "max_abs_diff_vs_first": float(np.abs(vectors - reference).max()),
-            **({"devices": sorted(engine.devices)} if config != "in-process" else {}),
+            "load_average_1min": round(os.getloadavg()[0], 2),
+            **({"devices": sorted(set(engine.producers))} if config != "in-process" else {}),
         }
+        done_file.write_text(json.dumps(runs, indent=1))
         print(f"{config}: {seconds:.1f} s, {store.rows / seconds:.2f} passages/s", flush=True)
         release()
     ray.shutdown()
@@ -130,6 +142,10 @@ def run(args) -> dict:
         "runs": runs,
         **_derived(runs, cores, args.project_workers),
     }
+
+
+def _vectors(store) -> np.ndarray:
+    return np.concatenate([np.asarray(store.vectors(s)) for s in range(len(store.shards))])
 
 
 def _derived(runs: dict, cores: int, project: list[int]) -> dict:
