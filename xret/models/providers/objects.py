@@ -145,7 +145,8 @@ class ObjectProvider:
         if _is_sentence_transformer(model):
             from xret.models.providers.st import SentenceTransformerEncoder
 
-            return SentenceTransformerEncoder(spec, model)  # on the device the user put it on
+            _check_placement(spec, model, device)
+            return SentenceTransformerEncoder(spec, model, device)
         return ObjectEncoder(spec, model)
 
     @staticmethod
@@ -153,3 +154,22 @@ class ObjectProvider:
         if spec.source not in _OBJECTS:
             raise ModelError(f"in-memory model {spec.name} is not in this process; pass the object")
         return _OBJECTS[spec.source]
+
+
+def _check_placement(spec: ModelSpec, model, device: Device) -> None:
+    """The caller's model is never moved or cast (it is their object): it must already be where
+    and at the precision the run's keys say its vectors are computed."""
+    import torch
+
+    param = next(model.parameters(), None)
+    if param is None:
+        return
+    weights = device.dtype if device.mode == "weights" else "float32"
+    here = (param.device.type, str(param.dtype).removeprefix("torch."))
+    wanted = (torch.device(device.name).type, weights)
+    if here != wanted:
+        raise ModelError(
+            f"in-memory model {spec.name} is on {here[0]} in {here[1]}, but this run encodes on "
+            f"{device.name} at {device.precision}: pass device= (and precision=) to match, or move "
+            "the model"
+        )
