@@ -99,21 +99,7 @@ def test_deep_lareqa_json_is_one_line(tmp_path):
 
 
 def test_cross_with_one_language_is_one_line(tmp_path, monkeypatch, xret_cli):
-    monkeypatch.setenv("XRET_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("XRET_RESULTS_DIR", str(tmp_path / "results"))
-    root = write_lareqa_task(tmp_path / "t", PARAGRAPHS)
-    code, _, err = xret_cli(
-        "bench",
-        "-m",
-        "xret.testing:HashEncoder",
-        "-t",
-        f"lareqa:{root}",
-        "-q",
-        "-l",
-        "en",
-        "-s",
-        "cross",
-    )
+    code, _, err = _bench_toy(tmp_path, monkeypatch, xret_cli, "-l", "en", "-s", "cross")
     assert code == 2 and err.splitlines()[-1].startswith("xret: error: ") and "Traceback" not in err
     assert "cross" in err and "two languages" in err
 
@@ -254,19 +240,7 @@ def test_cutoffs_out_of_bounds_are_errors(text):
 
 
 def test_zero_cutoff_never_reaches_trec_eval(tmp_path, monkeypatch, xret_cli):
-    monkeypatch.setenv("XRET_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("XRET_RESULTS_DIR", str(tmp_path / "results"))
-    root = write_lareqa_task(tmp_path / "t", PARAGRAPHS)
-    code, _, err = xret_cli(
-        "bench",
-        "-m",
-        "xret.testing:HashEncoder",
-        "-t",
-        f"lareqa:{root}",
-        "-q",
-        "--measures",
-        "MAP,R@0",
-    )
+    code, _, err = _bench_toy(tmp_path, monkeypatch, xret_cli, "--measures", "MAP,R@0")
     assert code == 2
     assert err == "xret: error: measure 'R@0': the cutoff must be between 1 and 1,000,000\n"
 
@@ -295,3 +269,13 @@ def test_fuzzed_measures_parse_or_fail_in_one_line(text):
         found = evaluate({"q": {"a": 1}}, {"q": {"a": 2.0, "b": 1.0}}, (measure,))
         expected = 1 / measure.cutoff if measure.name == "P" else 1.0  # one relevant, ranked first
         assert found["q"][measure] == pytest.approx(expected)
+
+
+def _bench_toy(tmp_path, monkeypatch, xret_cli, *options: str):
+    """``xret bench`` of the hash encoder on the toy LAReQA task, with ``options``."""
+    monkeypatch.setenv("XRET_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("XRET_RESULTS_DIR", str(tmp_path / "results"))
+    root = write_lareqa_task(tmp_path / "t", PARAGRAPHS)
+    return xret_cli(
+        "bench", "-m", "xret.testing:HashEncoder", "-t", f"lareqa:{root}", "-q", *options
+    )
