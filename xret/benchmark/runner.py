@@ -156,7 +156,8 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
             "prompts": {"query": spec.query_prompt, "document": spec.document_prompt},
         }
         plan = strategy.plan(config, task, measures, options)
-        identity = result_identity(spec, device.key, data_checksums(task, languages), plan)
+        data = data_checksums(task, languages, config.cache_dir)
+        identity = result_identity(spec, device.key, data, plan)
         key = result_key(plan.name, spec.name, spec.revision or "unknown", identity)
         if store.has(key) and not config.overwrite:
             outcomes.append(BenchOutcome(store.json_path(key), store.load(key), skipped=True))

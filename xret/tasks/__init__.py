@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from xret.errors import DataError, UnknownNameError
-from xret.tasks.artifacts import locate, pinned, sha256_file
+from xret.tasks.artifacts import locate, pinned
 from xret.tasks.catalog import TASKS
 from xret.tasks.records import TaskData
 from xret.tasks.spec import TaskSpec
@@ -64,14 +64,19 @@ def get_task(name: str, task_files: Iterable[Path] = ()) -> TaskSpec:
     return catalog[name]
 
 
-def data_checksums(spec: TaskSpec, languages: tuple[str, ...]) -> dict[str, str]:
+def data_checksums(
+    spec: TaskSpec, languages: tuple[str, ...], memo_dir: Path | None = None
+) -> dict[str, str]:
     """sha256 of every data file the task reads for ``languages``: the pins of a registered task
     (``load_task`` verifies the files against them), a user's own task's files as they are now
-    (checked against a task file's pins where it has them)."""
+    (checked against a task file's pins where it has them). With ``memo_dir`` a file unchanged
+    since it was last hashed (size and mtime) is not read again: the result key and the load
+    both ask, and a BEIR corpus can be large."""
     if spec.root is None:
         return {path: pinned(path).sha256 for path in spec.files_for(languages)}
     return {
-        path: _verified(spec.root / path, spec.pins.get(path)) for path in spec.files_for(languages)
+        path: _verified(spec.root / path, spec.pins.get(path), memo_dir)
+        for path in spec.files_for(languages)
     }
 
 
@@ -83,7 +88,8 @@ def load_task(
     options: object = None,
 ) -> TaskData:
     """Locate and verify the task's pinned files for ``languages``, then run its loader."""
-    checksums = data_checksums(spec, languages)  # a task file's pins are checked before loading
+    # A task file's pins are checked before loading.
+    checksums = data_checksums(spec, languages, cache_dir)
     if spec.root is not None:
         files = {path: spec.root / path for path in spec.files_for(languages)}
     else:
@@ -93,12 +99,14 @@ def load_task(
     return replace(data, checksums=checksums)
 
 
-def _verified(file: Path, pinned_sha: str | None) -> str:
+def _verified(file: Path, pinned_sha: str | None, memo_dir: Path | None) -> str:
     """The sha256 of a task's local file; a task file's pin must match it."""
+    from xret.models.fingerprint import file_fingerprint
+
     if not file.is_file():
         raise DataError(f"{file}: no such data file")
     try:
-        digest = sha256_file(file)
+        digest = file_fingerprint(file, memo_dir)
     except OSError as err:
         raise DataError(f"{file}: cannot read ({err.strerror})") from None
     if pinned_sha is not None and digest != pinned_sha:
