@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections import defaultdict
@@ -307,11 +308,20 @@ def topic_interval(
 
 
 def _per_query(run: Run, setting: str, measure: str):
-    table = load_per_query(run.path, run.record)
+    scores = run.path.parent / (run.record.per_query or "")
+    modified = scores.stat().st_mtime_ns if scores.is_file() else 0
+    table = _per_query_table(run.path, modified)
     if measure not in table.columns:
         raise DataError(f"{run.path}: its per-query scores have no {measure}")
     table = table[table["setting"] == setting]
     return table.set_index(KEYS)[measure]
+
+
+@functools.lru_cache(maxsize=64)
+def _per_query_table(path: Path, modified: int):
+    """A record's per-query scores, read once while unchanged (``modified``): every claim on a
+    run needs them."""
+    return load_per_query(path, load_record(path))
 
 
 def verdict_table(found: Sequence[Verdict]) -> Table:
