@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import io
 import json
 import os
 import platform
@@ -182,7 +183,10 @@ def _vocabularies(data_dir: Path | None) -> dict[str, list[str]]:
 def generate_corpus(
     directory: Path, passages: int, shards: int, seed: int, data_dir: Path | None
 ) -> dict:
-    """Gzipped JSON-lines shards written one at a time (the generator holds one shard)."""
+    """Gzipped JSON-lines shards written one at a time (the generator holds one shard).
+
+    Byte-identical for the same arguments (gzip mtime 0, no file name in the header), so a rerun
+    of a resumable benchmark finds the shards its stores were keyed by."""
     import gzip
 
     rng = np.random.default_rng(seed)
@@ -192,7 +196,9 @@ def generate_corpus(
     directory.mkdir(parents=True, exist_ok=True)
     per_shard = -(-passages // shards)
     for shard, first in enumerate(range(0, passages, per_shard)):
-        with gzip.open(directory / f"docs-{shard}.jsonl.gz", "wt", encoding="utf-8") as out:
+        raw = (directory / f"docs-{shard}.jsonl.gz").open("wb")
+        with raw, gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as packed:
+            out = io.TextIOWrapper(packed, encoding="utf-8")
             for i in range(first, min(first + per_shard, passages)):
                 lang = languages[i % len(languages)]
                 words = vocab[lang]
@@ -212,6 +218,8 @@ def generate_corpus(
                     )
                     + "\n"
                 )
+            out.flush()
+            out.detach()
     return {
         "languages": languages,
         "words_median": int(np.median(lengths)),
