@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from xret.errors import DataError
+from xret.fingerprint import sha256_file
 from xret.tasks import get_task, load_task
-from xret.tasks.artifacts import MIRROR_ENV, Artifact, locate, pinned, sha256_file
+from xret.tasks.artifacts import MIRROR_ENV, Artifact, locate, pinned
 
 
 @pytest.fixture

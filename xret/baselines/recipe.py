@@ -23,7 +23,7 @@ from xret.baselines.data import (
 )
 from xret.baselines.samplers import CustomSampling, Sampling, parse_sampling, resolve_alpha
 from xret.errors import DataError, SamplingError, TrainingError, UnknownNameError
-from xret.tasks.artifacts import sha256_file
+from xret.fingerprint import sha256_file
 
 # The evaluation tasks whose questions are kept out of training unless the user names others.
 DEFAULT_EXCLUDE = ("xquad-r", "mlqa-r")

@@ -29,10 +29,10 @@ import numpy as np
 
 from xret.benchmark.engine import EmbeddingEngine
 from xret.errors import DataError
+from xret.fingerprint import sha256_file
 from xret.io import atomic_write, ensure_dir, only_writes_fail, output_error
 from xret.models.spec import Role
 from xret.progress import progress as show_progress
-from xret.tasks.artifacts import sha256_file
 from xret.tasks.corpus import Corpus, passage_label, passage_text, read_shard
 
 FORMAT = 1

@@ -22,11 +22,10 @@ from xret.benchmark.pools import reduced_pool
 from xret.benchmark.search import FlatIndex, Hits, IndexSpec, TopK
 from xret.benchmark.strategies import Evaluation, Job, Plan, Stages
 from xret.errors import DataError, XretError
-from xret.models.fingerprint import file_fingerprint
+from xret.fingerprint import file_fingerprint, sha256_file
 from xret.models.spec import Role
 from xret.results.runs import cell_name
 from xret.tasks import load_task
-from xret.tasks.artifacts import sha256_file
 from xret.tasks.corpus import Corpus, passage_label, passage_text
 from xret.tasks.miracl import CORPUS_HINT, task_corpus
 from xret.tasks.records import Query, TaskData

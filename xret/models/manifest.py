@@ -1,15 +1,16 @@
 """Content manifests of built folders: what a cache folder must hold, and its fingerprint.
 
 The manifest lists every file (relative path, size, sha256) and the recipe that produced them;
-the fingerprint is a sha256 over the sorted ``sha256  path`` lines, so it names the content
+the fingerprint is ``xret.fingerprint.manifest_digest`` of the files, so it names the content
 independently of where the folder lives and of file times.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
+
+from xret.fingerprint import folder_files, manifest_digest, sha256_file
 
 MANIFEST_NAME = "xret-manifest.json"
 
@@ -21,7 +22,7 @@ class FolderMismatch(Exception):
 def write_manifest(folder: Path, recipe: str) -> str:
     """Record every file under ``folder`` in its manifest and return the fingerprint."""
     files = {
-        path: {"sha256": _sha256(folder / path), "size": (folder / path).stat().st_size}
+        path: {"sha256": sha256_file(folder / path), "size": (folder / path).stat().st_size}
         for path in _relative_files(folder)
     }
     manifest = {"fingerprint": _fingerprint(files), "files": files, "recipe": recipe}
@@ -51,23 +52,14 @@ def verify_manifest(folder: Path, recipe: str) -> str:
         if (folder / path).stat().st_size != meta["size"]:
             raise FolderMismatch(f"{path}: size differs from the manifest")
     for path, meta in files.items():
-        if _sha256(folder / path) != meta["sha256"]:
+        if sha256_file(folder / path) != meta["sha256"]:
             raise FolderMismatch(f"{path}: sha256 differs from the manifest")
     return fingerprint
 
 
 def _relative_files(folder: Path) -> list[str]:
-    manifest = folder / MANIFEST_NAME
-    return sorted(
-        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p != manifest
-    )
+    return [str(path) for path in folder_files(folder, skip_top=MANIFEST_NAME)]
 
 
 def _fingerprint(files: dict[str, dict]) -> str:
-    lines = "".join(f"{files[path]['sha256']}  {path}\n" for path in sorted(files))
-    return hashlib.sha256(lines.encode()).hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
+    return manifest_digest({path: meta["sha256"] for path, meta in files.items()})

@@ -101,7 +101,7 @@ def load_task(
 
 def _verified(file: Path, pinned_sha: str | None, memo_dir: Path | None) -> str:
     """The sha256 of a task's local file; a task file's pin must match it."""
-    from xret.models.fingerprint import file_fingerprint
+    from xret.fingerprint import file_fingerprint
 
     if not file.is_file():
         raise DataError(f"{file}: no such data file")

@@ -7,7 +7,6 @@ laid out like the data directory) into the cache. Every copy is verified before 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -18,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from xret.errors import DataError
+from xret.fingerprint import sha256_file
 from xret.io import atomic_write, only_writes_fail
 
 MIRROR_ENV = "XRET_DATA_MIRROR"
@@ -42,14 +42,6 @@ def pinned(path: str) -> Artifact:
     """The pinned artifact for a data-directory path (the pins live in ``downloads.json``)."""
     entry = _pins()[path]
     return Artifact(path=path, url=entry["url"], sha256=entry["sha256"], size=entry["size"])
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _check(artifact: Artifact, path: Path) -> None:

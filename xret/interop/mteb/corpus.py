@@ -43,9 +43,9 @@ from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData  # noqa: 
 from xret.benchmark.pools import PoolSpec, reduced_pool  # noqa: E402
 from xret.benchmark.topk import judgements  # noqa: E402
 from xret.errors import XretError  # noqa: E402
+from xret.fingerprint import sha256_file  # noqa: E402
 from xret.interop.mteb.metadata import TaskFacts, task_metadata  # noqa: E402
 from xret.interop.mteb.naming import SPLIT, corpus_checksums, corpus_variant, subset_name, task_name  # noqa: E402
-from xret.tasks.artifacts import sha256_file  # noqa: E402
 from xret.tasks.corpus import passage_label  # noqa: E402
 from xret.tasks.records import Document, TaskData  # noqa: E402
 from xret.tasks.spec import CandidateText, Setting, TaskSpec  # noqa: E402

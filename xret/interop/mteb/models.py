@@ -33,10 +33,10 @@ import numpy as np
 
 from xret.benchmark.device import Device
 from xret.errors import ModelError, UnknownNameError
+from xret.fingerprint import sha256_file
 from xret.interop.mteb.naming import xret_language
 from xret.models.providers.python import import_target
 from xret.models.spec import ModelSpec, Role, is_python_target
-from xret.tasks.artifacts import sha256_file
 
 PREFIX = "mteb:"
 _NO_REVISION = (None, "", "no_revision_available")
@@ -211,8 +211,8 @@ class MtebProvider:
         return "installed" if MtebSource.parse(spec.source).name is None else "mteb registry"
 
     def resolve(self, spec: ModelSpec, cache_dir: Path) -> ModelSpec:
+        from xret.fingerprint import folder_fingerprint
         from xret.interop.mteb import require_mteb
-        from xret.models.fingerprint import folder_fingerprint
 
         require_mteb(f"model mteb:{spec.source}")
         source = MtebSource.parse(spec.source)

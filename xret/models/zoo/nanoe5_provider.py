@@ -17,7 +17,7 @@ import numpy as np
 
 from xret.benchmark.device import Device
 from xret.errors import MissingPackageError, ModelError
-from xret.models.fingerprint import file_fingerprint
+from xret.fingerprint import file_fingerprint
 from xret.models.spec import ModelSpec, Role
 
 PROMPTS = {Role.QUERY: "query: ", Role.DOCUMENT: "passage: "}
