@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 import pytest
 
-from xret import cli
 from xret.benchmark.strategies import strategy_for
+from xret.cli import evaluation
 from xret.tasks.spec import Ranking
 from xret.testing import toy_miracl, write_lareqa_task
 
@@ -81,7 +81,7 @@ def test_every_family_option_is_declared_by_a_family():
     def spelled(params):
         return {"/".join(p.opts + p.secondary_opts) for p in params}
 
-    corpus = spelled(click.command()(cli._corpus_options(lambda **_: None)).params)
+    corpus = spelled(click.command()(evaluation._corpus_options(lambda **_: None)).params)
     declared = {
         family: set(flags)
         for ranking in Ranking
@@ -93,4 +93,4 @@ def test_every_family_option_is_declared_by_a_family():
         "lareqa": {"--candidate-text"},
         "beir": {"--title/--no-title"},
     }
-    assert corpus | {"--candidate-text"} <= spelled(cli.bench.params)
+    assert corpus | {"--candidate-text"} <= spelled(evaluation.bench.params)

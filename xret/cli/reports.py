@@ -1,0 +1,140 @@
+"""Commands over stored result records: leaderboard, heatmap, compare, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from xret.cli.options import (
+    FORMATS,
+    MEASURE_OPTION,
+    OUTPUT_OPTION,
+    RESULTS_ARGUMENT,
+    SEED_OPTION,
+    format_option,
+    log,
+    results_dir_option,
+    settings_of,
+    settings_option,
+    split,
+)
+
+
+@click.command()
+@RESULTS_ARGUMENT
+@format_option()
+@OUTPUT_OPTION
+@click.option(
+    "--published/--no-published",
+    default=True,
+    show_default=True,
+    help="Add the paper's published numbers as labelled reference rows and tables.",
+)
+@click.option(
+    "--task", "-t", "tasks", multiple=True, help="Only these tasks (comma-separated or repeated)."
+)
+def leaderboard(results_dir, fmt, output, published, tasks) -> None:
+    """Tables of every result record under RESULTS_DIR (headline and per language)."""
+    from xret.leaderboards.commands import LeaderboardConfig, run_leaderboard
+
+    config = LeaderboardConfig(results_dir, fmt, output, published, split(tasks))
+    run_leaderboard(config, log=log)
+
+
+@click.command()
+@RESULTS_ARGUMENT
+@click.option(
+    "--model",
+    "-m",
+    "models",
+    multiple=True,
+    required=True,
+    help="Model name or record path (repeatable; two models also give the delta A − B).",
+)
+@click.option("--task", "-t", help="Task of the records (needed when a model has several).")
+@settings_option("Cells to show: mono (diagonal), cross, multi (pool 'all'). Default: mono,cross.")
+@MEASURE_OPTION
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("heatmaps"),
+    show_default=True,
+)
+def heatmap(results_dir, models, task, settings, measure, out) -> None:
+    """Query × pool language heatmaps (PNG and SVG), a delta map and a rank-distance chart."""
+    from xret.leaderboards.commands import HeatmapConfig, run_heatmaps
+
+    chosen = settings_of(settings) or ("mono", "cross")
+    for path in run_heatmaps(HeatmapConfig(results_dir, split(models), out, task, chosen, measure)):
+        click.echo(str(path))
+
+
+@click.command()
+@click.argument("a")
+@click.argument("b")
+@results_dir_option("Where model names are looked up")
+@click.option("--task", "-t", help="Task to compare on (needed when the models share several).")
+@MEASURE_OPTION
+@settings_option("Settings to test (default: all with the measure).")
+@SEED_OPTION
+@click.option(
+    "--resamples",
+    type=int,
+    default=10_000,
+    show_default=True,
+    help="Sign flips and bootstrap draws.",
+)
+@click.option(
+    "--alpha", type=float, default=0.05, show_default=True, help="Level after Holm's correction."
+)
+@format_option(FORMATS[:4])
+@OUTPUT_OPTION
+def compare(
+    a, b, results_dir, task, measure, settings, seed, resamples, alpha, fmt, output
+) -> None:
+    """Paired significance of A against B (record paths or model names) from per-query scores."""
+    from xret import paths
+    from xret.leaderboards.commands import CompareConfig, run_compare
+
+    config = CompareConfig(
+        a,
+        b,
+        paths.results_dir(results_dir),
+        task,
+        measure,
+        settings_of(settings),
+        seed,
+        resamples,
+        alpha,
+        fmt,
+        output,
+    )
+    run_compare(config, log=log)
+
+
+# mteb interoperability: xret.interop.mteb, docs/mteb.md
+@click.command(name="export")
+@click.argument("results_dir", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["mteb"]), required=True, help="Target format.")
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="mteb cache root: files go to OUT/results/<model>/<revision>/<task>.json.",
+)
+def export(results_dir, fmt, out) -> None:
+    """Write the result records under RESULTS_DIR in another framework's format (needs
+    xret[mteb])."""
+    from xret.interop.mteb.export import export_results
+
+    report = export_results(results_dir, out)
+    for item in report.files:
+        click.echo(f"{item.path}  ({item.subsets} subsets from {len(item.records)} record(s))")
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(
+        f"{len(report.files)} mteb result file(s) written and read back with mteb's ResultCache",
+        err=True,
+    )
