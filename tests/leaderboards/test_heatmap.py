@@ -75,8 +75,11 @@ def test_heatmap_shows_every_value_and_marks_blanks():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["de", "en", "all"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["de", "en"]
     assert any(p.get_hatch() == "///" for p in ax.patches)  # blank cells are hatched, not coloured
-    image = ax.images[0].get_array()
-    assert image.mask.tolist() == [[False, True, False], [False, False, True]]
+    image = ax.images[0]
+    # The colours are the values on the given scale; blanks are masked, never coloured as zero.
+    assert image.get_array().filled(-1.0).tolist() == [[0.5, -1.0, 0.25], [0.1, 0.9, -1.0]]
+    assert image.get_array().mask.tolist() == [[False, True, False], [False, False, True]]
+    assert image.get_clim() == (0.0, 1.0)
     delta = Matrix("d", "MAP", ("de",), ("de",), ((-0.25,),), delta=True)
     assert [t.get_text() for t in plot_matrix(delta, (-0.5, 0.5)).axes[0].texts] == ["-0.25"]
 
