@@ -62,9 +62,9 @@ def test_bench_an_in_memory_model_returns_typed_results(toy, tmp_path):
         results = _bench(Unversioned(), toy, tmp_path, name="mine")
     (result,) = results
     assert results["lareqa:toy"] is result and not result.skipped
-    assert result.path.is_file() and result.record.model["name"] == "mine"
-    assert result.record.model["provider"] == "object"
-    assert result.record.model["revision"] == content_hash(Unversioned())
+    assert result.path.is_file() and result.record.model.name == "mine"
+    assert result.record.model.provider == "object"
+    assert result.record.model.revision == content_hash(Unversioned())
     summary = result.summary.set_index(["aggregate", "setting", "measure"])["value"]
     assert summary[("macro", "mono", "MAP")] == result.record.summary["macro"]["mono"]["MAP"]
     assert len(results.summary) == len(summary) and set(results.summary.task) == {"lareqa:toy"}
@@ -197,7 +197,7 @@ def test_an_in_memory_sentence_transformer_scores_as_its_saved_folder(toy, tmp_p
     (from_disk,) = _bench(str(folder), toy, tmp_path)
     with pytest.warns(UnversionedModelWarning):
         (in_memory,) = _bench(model, toy, tmp_path, name="tiny-in-memory")
-    assert in_memory.record.model["prompts"] == {"query": "query: ", "document": "passage: "}
+    assert in_memory.record.model.prompts == {"query": "query: ", "document": "passage: "}
     for a, b in zip(from_disk.record.cells, in_memory.record.cells):
         assert (a.setting, a.query_language, a.pool_language) == (
             b.setting,
@@ -205,7 +205,7 @@ def test_an_in_memory_sentence_transformer_scores_as_its_saved_folder(toy, tmp_p
             b.pool_language,
         )
         assert a.values == pytest.approx(b.values, abs=1e-6)
-    revision = in_memory.record.model["revision"]
+    revision = in_memory.record.model.revision
     with torch.no_grad():
         next(model.parameters())[0, 0] += 1.0
     with pytest.warns(UnversionedModelWarning):

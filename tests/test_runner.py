@@ -40,7 +40,7 @@ def test_the_record_returned_is_the_record_stored(tasks, tmp_path):
     assert len(outcomes) == 2 and not any(o.skipped for o in outcomes)
     for outcome in outcomes:
         assert load_record(outcome.path) == outcome.record
-        assert "write" not in outcome.record.provenance["timings"]
+        assert "write" not in outcome.record.provenance.timings
     assert sum(line.strip().startswith("write") for line in lines) == 2
 
 

@@ -180,9 +180,7 @@ def run(config: BenchConfig, log=print) -> BenchResults:
     """Run a complete bench configuration (what ``xret bench`` builds from its options, after
     refusing the options no task reads)."""
     outcomes = run_bench(config, log=log)
-    results = tuple(
-        TaskResult(o.record.task["name"], o.path, o.record, o.skipped) for o in outcomes
-    )
+    results = tuple(TaskResult(o.record.task.name, o.path, o.record, o.skipped) for o in outcomes)
     label = config.model if isinstance(config.model, str) else config.model.name
     return BenchResults(label, results)
 
@@ -221,9 +219,9 @@ def _tidy(records: Sequence[tuple[Path, ResultRecord]]) -> pd.DataFrame:
 
     rows = [
         (
-            r.model["name"],
-            r.model.get("revision"),
-            r.task["name"],
+            r.model.name,
+            r.model.revision,
+            r.task.name,
             cell.setting,
             cell.query_language,
             cell.pool_language,

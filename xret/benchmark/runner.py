@@ -34,7 +34,14 @@ from xret.models.providers import Provider, device_for, get_provider
 from xret.models.spec import ModelSpec, recorded_source
 from xret.progress import stage_lines
 from xret.provenance import environment
-from xret.results.record import ResultRecord
+from xret.results.record import (
+    CoverageSection,
+    ModelSection,
+    OptionsSection,
+    ProvenanceSection,
+    ResultRecord,
+    TaskSection,
+)
 from xret.results.runs import runs_dir, staged_runs
 from xret.results.store import ResultStore, result_key
 from xret.tasks import data_checksums, get_task
@@ -277,58 +284,56 @@ def task_record(
     return ResultRecord(
         key=planned.key,
         model=model_record(spec),
-        task={
-            "name": task.name,
-            "family": task.family,
-            "version": task.version,
-            "languages": list(task.languages),
-            "data": dict(facts.checksums),
-            "counts": facts.counts,
-            "licence": task.licence,
-            **facts.task,
-        },
-        options={**planned.plan.options, **facts.policy},
-        coverage={
-            "declared": spec.languages is not None,
-            "uncovered_languages": [
-                lang for lang in planned.languages if spec.covers(lang) is False
-            ],
-        },
+        task=TaskSection(
+            name=task.name,
+            family=task.family,
+            version=task.version,
+            languages=task.languages,
+            data=dict(facts.checksums),
+            counts=facts.counts,
+            licence=task.licence,
+            extras=facts.task,
+        ),
+        options=OptionsSection.from_dict({**planned.plan.options, **facts.policy}, "options"),
+        coverage=CoverageSection(
+            declared=spec.languages is not None,
+            uncovered_languages=tuple(x for x in planned.languages if spec.covers(x) is False),
+        ),
         cells=cells,
         by_language=per_language,
         summary=summarise(per_language, task.aggregates),
-        provenance={
+        provenance=ProvenanceSection(
             **environment(),
             **engine.placement_facts(),
-            "device": _producers(used.producers),
-            "dtype": engine.device.dtype,
-            "precision": engine.device.precision,
-            "timings": seconds,
-            "encode": used.stats.as_dict(),
-        },
+            device=_producers(used.producers),
+            dtype=engine.device.dtype,
+            precision=engine.device.precision,
+            timings=seconds,
+            encode=used.stats.as_dict(),
+        ),
         per_query=f"{planned.key.rsplit('/', 1)[-1]}.queries.csv.gz",
         extra=facts.extra,
     )
 
 
-def model_record(spec: ModelSpec) -> dict:
-    """The record's ``model`` block; no machine paths (local folders as ``local:<name>``)."""
-    return {
-        "name": spec.name,
-        "display_name": spec.display_name or spec.name,
-        "provider": spec.provider,
-        "source": recorded_source(spec.source),
-        "revision": spec.revision,
-        "dim": spec.dim,
-        "max_seq_length": spec.max_seq_length,
-        "similarity": spec.similarity,
-        "prompts": {"query": spec.query_prompt, "document": spec.document_prompt},
-        "languages": sorted(spec.languages) if spec.languages is not None else None,
-        "licence": spec.licence,
-        "base_model": spec.base_model,
-        "regime": spec.regime,
-        "alpha": spec.alpha,
-    }
+def model_record(spec: ModelSpec) -> ModelSection:
+    """The record's ``model`` section; no machine paths (local folders as ``local:<name>``)."""
+    return ModelSection(
+        name=spec.name,
+        display_name=spec.display_name or spec.name,
+        provider=spec.provider,
+        source=recorded_source(spec.source),
+        revision=spec.revision,
+        dim=spec.dim,
+        max_seq_length=spec.max_seq_length,
+        similarity=spec.similarity,
+        prompts={"query": spec.query_prompt, "document": spec.document_prompt},
+        languages=tuple(sorted(spec.languages)) if spec.languages is not None else None,
+        licence=spec.licence,
+        base_model=spec.base_model,
+        regime=spec.regime,
+        alpha=spec.alpha,
+    )
 
 
 def _with_prompts(spec: ModelSpec, config: BenchConfig, task: TaskSpec) -> ModelSpec:
