@@ -50,11 +50,11 @@ def main() -> None:
             results_dir=Path(tmp) / "results",
         )
         seconds = time.perf_counter() - began
-    counts = check.record.task["counts"]
+    counts = check.record.task.counts
     print(
         f"{args.model} on {args.task} {args.paragraphs or ''} ({counts['queries']} queries, "
         f"{counts['candidates']} candidates, languages "
-        f"{','.join(check.record.options['languages'])})"
+        f"{','.join(check.record.options.languages)})"
     )
     print(format_table(check.rows))
     print(f"mteb side encoded {check.mteb_encoded} texts itself; total {seconds:.0f} s")

@@ -4,6 +4,7 @@ compare; identities of in-memory models."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,10 +12,11 @@ from pathlib import Path
 import pytest
 
 import xret
-from xret.errors import ModelError
+from xret.benchmark.strategies import IgnoredOptionWarning
+from xret.errors import ModelError, XretError
 from xret.models.providers.objects import UnversionedModelWarning, content_hash, object_spec
 from xret.results.store import load_record
-from xret.testing import HashEncoder, write_lareqa_task
+from xret.testing import HashEncoder, toy_miracl, write_lareqa_task
 
 from test_lareqa import PARAGRAPHS
 
@@ -60,9 +62,9 @@ def test_bench_an_in_memory_model_returns_typed_results(toy, tmp_path):
         results = _bench(Unversioned(), toy, tmp_path, name="mine")
     (result,) = results
     assert results["lareqa:toy"] is result and not result.skipped
-    assert result.path.is_file() and result.record.model["name"] == "mine"
-    assert result.record.model["provider"] == "object"
-    assert result.record.model["revision"] == content_hash(Unversioned())
+    assert result.path.is_file() and result.record.model.name == "mine"
+    assert result.record.model.provider == "object"
+    assert result.record.model.revision == content_hash(Unversioned())
     summary = result.summary.set_index(["aggregate", "setting", "measure"])["value"]
     assert summary[("macro", "mono", "MAP")] == result.record.summary["macro"]["mono"]["MAP"]
     assert len(results.summary) == len(summary) and set(results.summary.task) == {"lareqa:toy"}
@@ -70,6 +72,30 @@ def test_bench_an_in_memory_model_returns_typed_results(toy, tmp_path):
     with pytest.warns(UnversionedModelWarning):
         again = _bench(Unversioned(), toy, tmp_path, name="mine")
     assert again["lareqa:toy"].skipped and again["lareqa:toy"].path == result.path
+
+
+def test_an_option_no_task_reads_is_refused_as_in_the_cli(toy, tmp_path):
+    """``corpus_dir`` is MIRACL's: on a LAReQA task alone it is an error, beside a MIRACL task a
+    warning; ``candidate_text`` on a MIRACL task likewise."""
+    task_dir, corpus_dir = toy_miracl(tmp_path / "miracl", ("sw",), passages=12, queries=2)
+    miracl = f"miracl:{task_dir}"
+    lareqa = "lareqa:toy (lareqa family, exhaustive ranking)"
+    with pytest.raises(XretError, match=re.escape(f"corpus_dir does not apply to {lareqa}")):
+        _bench(HashEncoder(), toy, tmp_path, corpus_dir=corpus_dir)
+    with pytest.raises(XretError, match="candidate_text does not apply to miracl:task"):
+        _bench(HashEncoder(), miracl, tmp_path, candidate_text="sentence+context")
+    with pytest.warns(
+        IgnoredOptionWarning, match=f"corpus_dir does not apply to {re.escape(lareqa)}"
+    ):
+        results = xret.bench(
+            HashEncoder(),
+            [toy, miracl],
+            results_dir=tmp_path / "results",
+            cache_dir=tmp_path / "cache",
+            corpus_dir=corpus_dir,
+            measures=["nDCG@10"],
+        )
+    assert [r.task for r in results] == ["lareqa:toy", "miracl:task"]
 
 
 def test_the_same_model_name_or_path_as_the_cli(toy, tmp_path, xret_cli, monkeypatch):
@@ -171,7 +197,7 @@ def test_an_in_memory_sentence_transformer_scores_as_its_saved_folder(toy, tmp_p
     (from_disk,) = _bench(str(folder), toy, tmp_path)
     with pytest.warns(UnversionedModelWarning):
         (in_memory,) = _bench(model, toy, tmp_path, name="tiny-in-memory")
-    assert in_memory.record.model["prompts"] == {"query": "query: ", "document": "passage: "}
+    assert in_memory.record.model.prompts == {"query": "query: ", "document": "passage: "}
     for a, b in zip(from_disk.record.cells, in_memory.record.cells):
         assert (a.setting, a.query_language, a.pool_language) == (
             b.setting,
@@ -179,7 +205,7 @@ def test_an_in_memory_sentence_transformer_scores_as_its_saved_folder(toy, tmp_p
             b.pool_language,
         )
         assert a.values == pytest.approx(b.values, abs=1e-6)
-    revision = in_memory.record.model["revision"]
+    revision = in_memory.record.model.revision
     with torch.no_grad():
         next(model.parameters())[0, 0] += 1.0
     with pytest.warns(UnversionedModelWarning):

@@ -80,7 +80,7 @@ def test_loads_languages_shared_query_ids_and_every_file(toy, tmp_path):
 def test_same_values_as_the_lareqa_path(toy, tmp_path):
     lareqa, beir = toy
     via_lareqa, via_beir = _bench(tmp_path, f"lareqa:{lareqa}", f"beir:{beir}")
-    assert via_beir.options["passage_text"] == "title+text"
+    assert via_beir.options.extras["passage_text"] == "title+text"
     assert {c.setting for c in via_beir.cells} == {"mono", "cross", "multi"}
     assert_same_cells(via_lareqa, via_beir)
 
@@ -109,7 +109,7 @@ def test_title_is_encoded_unless_no_title(toy, tmp_path):
         _bench(tmp_path, f"beir:{beir}")[0],
         _bench(tmp_path, f"beir:{beir}", corpus=_no_title())[0],
     )
-    assert plain.options["passage_text"] == "text" and titled.key != plain.key
+    assert plain.options.extras["passage_text"] == "text" and titled.key != plain.key
     assert _cells(titled)[("mono", "en", "en")].values != _cells(plain)[("mono", "en", "en")].values
 
 

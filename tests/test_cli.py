@@ -30,7 +30,7 @@ def test_bench_writes_record_and_per_query_scores(toy, tmp_path, xret_cli):
     assert "macro average over languages" in out and "Mo." in out
     (path,) = (tmp_path / "results").rglob("*.json")
     record = load_record(path)
-    assert record.task["name"] == "lareqa:toy"
+    assert record.task.name == "lareqa:toy"
     assert {c.setting for c in record.cells} == {"mono", "cross", "multi"}
     per_query = pd.read_csv(path.parent / record.per_query)
     # Cell means in the record are the means of the stored per-query values.
@@ -42,14 +42,14 @@ def test_bench_writes_record_and_per_query_scores(toy, tmp_path, xret_cli):
         ]
         assert len(rows) == cell.n_queries
         assert rows["MAP"].mean() == pytest.approx(cell.values["MAP"], abs=1e-6)
-    assert set(record.provenance["timings"]) >= {
+    assert set(record.provenance.timings) >= {
         "load_data",
         "load_model",
         "encode",
         "search",
         "measures",
     }
-    assert record.provenance["encode"]["encoded"] == record.provenance["encode"]["unique"]
+    assert record.provenance.encode["encoded"] == record.provenance.encode["unique"]
     # The numbers themselves, against a brute-force evaluation written out here.
     for cell in record.cells:
         expected = _brute_force(cell.setting, cell.query_language, cell.pool_language)
@@ -106,14 +106,14 @@ def test_rerun_skips_and_overwrite_uses_the_cache(toy, tmp_path, xret_cli):
     assert xret_cli("bench", "-m", MODEL, "-t", toy, "-q")[0] == 0
     (path,) = (tmp_path / "results").rglob("*.json")
     before = path.read_text()
-    encoded_on = load_record(path).provenance["device"]
+    encoded_on = load_record(path).provenance.device
     code, _, err = xret_cli("bench", "-m", MODEL, "-t", toy, "-q")
     assert code == 0 and "already done" in err and path.read_text() == before
     code, _, err = xret_cli("bench", "-m", MODEL, "-t", toy, "-q", "--overwrite")
     record = load_record(path)
-    assert code == 0 and record.provenance["encode"]["encoded"] == 0
+    assert code == 0 and record.provenance.encode["encoded"] == 0
     # Every vector came from the cache: the record names the device the cache says computed them.
-    assert record.provenance["device"] == encoded_on == "encoder-managed"
+    assert record.provenance.device == encoded_on == "encoder-managed"
     assert [c.values for c in record.cells] == [c.values for c in load_record(path).cells]
 
 

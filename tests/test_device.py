@@ -227,5 +227,5 @@ def test_a_bf16_run_after_an_fp32_run_is_a_new_result(xret_cli, tmp_path):
     code, _, err = xret_cli(*common, "--precision", "bf16")
     assert code == 0 and "already done" not in err, err
     records = [load_record(p) for p in (tmp_path / "r").rglob("*.json")]
-    assert sorted(r.provenance["precision"] for r in records) == ["bf16-autocast", "fp32"]
-    assert all(r.provenance["encode"]["encoded"] > 0 for r in records)  # no vectors shared
+    assert sorted(r.provenance.precision for r in records) == ["bf16-autocast", "fp32"]
+    assert all(r.provenance.encode["encoded"] > 0 for r in records)  # no vectors shared

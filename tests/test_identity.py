@@ -180,9 +180,9 @@ def test_two_encoders_in_one_module_never_share_vectors(two_encoders, toy, xret_
     assert "declares no revision" in err and "edits to other files it uses are not seen" in err
     err, second = _bench(xret_cli, toy, f"{two_encoders}:Second", task)
     assert "already done" not in err
-    assert second.provenance["encode"]["encoded"] == second.provenance["encode"]["unique"] > 0
+    assert second.provenance.encode["encoded"] == second.provenance.encode["unique"] > 0
     assert [c.values for c in second.cells] != [c.values for c in first.cells]
-    assert first.model["revision"] != second.model["revision"]
+    assert first.model.revision != second.model.revision
 
 
 def test_two_datasets_with_one_basename_never_share_a_record(toy, xret_cli):
@@ -192,12 +192,12 @@ def test_two_datasets_with_one_basename_never_share_a_record(toy, xret_cli):
     _, one = _bench(xret_cli, toy, "xret.testing:HashEncoder", f"lareqa:{first}")
     err, two = _bench(xret_cli, toy, "xret.testing:HashEncoder", f"lareqa:{second}")
     assert "already done" not in err and one.key != two.key
-    assert one.task["counts"] != two.task["counts"]
+    assert one.task.counts != two.task.counts
     # Edited in place: the same folder holds new data, so it is a new result.
     write_lareqa_task(first, {"en": PARAGRAPHS["en"][1:]})
     err, edited = _bench(xret_cli, toy, "xret.testing:HashEncoder", f"lareqa:{first}")
     assert "already done" not in err and edited.key not in (one.key, two.key)
-    assert edited.task["data"]["en.json"] != one.task["data"]["en.json"]
+    assert edited.task.data["en.json"] != one.task.data["en.json"]
 
 
 def test_a_truncated_corpus_neither_answers_for_nor_blocks_the_full_one(toy, xret_cli):
@@ -210,7 +210,7 @@ def test_a_truncated_corpus_neither_answers_for_nor_blocks_the_full_one(toy, xre
     shard.write_bytes(full)
     err, complete = _bench(xret_cli, toy, "xret.testing:HashEncoder", f"miracl:{task_dir}", *args)
     assert "already done" not in err and truncated.key != complete.key
-    shards = [len(r.task["corpus"]["sw"]["shards"]) for r in (truncated, complete)]
+    shards = [len(r.task.extras["corpus"]["sw"]["shards"]) for r in (truncated, complete)]
     assert shards == [2, 3]
 
 
@@ -218,7 +218,7 @@ def test_a_dot_product_model_is_ranked_by_dot_products(two_encoders, toy, xret_c
     task = f"lareqa:{write_lareqa_task(toy / 'toy', PARAGRAPHS)}"
     _, dot = _bench(xret_cli, toy, f"{two_encoders}:Dot", task)
     _, cosine = _bench(xret_cli, toy, f"{two_encoders}:DotAsCosine", task)
-    assert dot.model["similarity"] == "dot" and cosine.model["similarity"] == "cosine"
+    assert dot.model.similarity == "dot" and cosine.model.similarity == "cosine"
     # Same raw vectors, different norms: the dot ranking is not the cosine ranking.
     assert [c.values for c in dot.cells] != [c.values for c in cosine.cells]
 
@@ -279,7 +279,7 @@ def test_the_cache_remembers_the_device_that_produced_its_vectors(tmp_path):
 def test_a_record_says_which_device_and_dtype_computed_its_vectors(toy, xret_cli):
     task = f"lareqa:{write_lareqa_task(toy / 'toy', PARAGRAPHS)}"
     _, record = _bench(xret_cli, toy, "xret.testing:HashEncoder", task)
-    assert record.provenance["device"] == record.provenance["dtype"] == "encoder-managed"
+    assert record.provenance.device == record.provenance.dtype == "encoder-managed"
 
 
 def test_a_model_named_after_an_unknown_user_is_an_unknown_name(xret_cli):

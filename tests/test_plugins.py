@@ -52,7 +52,7 @@ def plugin(tmp_path, monkeypatch):
 
 def check_toy_weather(record) -> None:
     """The hand-computed values (see the module docstring)."""
-    assert record.task["name"] == "toy-weather" and record.model["name"] == "toy-weather-encoder"
+    assert record.task.name == "toy-weather" and record.model.name == "toy-weather-encoder"
     assert len(record.cells) == 2 + 2 + 2  # mono en, de; cross en→de, de→en; multi en, de
     for cell in record.cells:
         # sun question: AP 1, RR 1; snow question: gold second, AP 1/2, RR 1/2
@@ -61,7 +61,7 @@ def check_toy_weather(record) -> None:
         # R@1: the sun question finds 1 of its golds at rank 1 (of 2 in the pooled setting)
         r1 = (0.5 + 0.0) / 2 if cell.setting == "multi" else (1.0 + 0.0) / 2
         assert cell.values["R@1"] == pytest.approx(r1)
-    assert record.options["prompts"] == {"query": "", "document": ""}  # the task's policy: none
+    assert record.options.prompts == {"query": "", "document": ""}  # the task's policy: none
 
 
 def test_example_plugin_runs_end_to_end(plugin, xret_cli):

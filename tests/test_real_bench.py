@@ -30,7 +30,7 @@ def test_me5_on_real_xquad_r(data_dir, tmp_path):
     # ...with a language bias: the pooled setting is harder than either pool alone.
     assert macro["multi"]["MAP"] < min(macro["mono"]["MAP"], macro["cross"]["MAP"])
     assert macro["multi"]["RD"] >= 1  # two relevant per query in a two-language pool
-    assert record.coverage["uncovered_languages"] == []
+    assert record.coverage.uncovered_languages == ()
     assert [(c.setting, c.n_queries) for c in record.cells] == [
         ("mono", 1190),
         ("mono", 1190),
@@ -48,4 +48,4 @@ def test_me5_on_real_xquad_r(data_dir, tmp_path):
         abs=1e-6,
     )
     # Every distinct text was encoded exactly once.
-    assert record.provenance["encode"]["encoded"] == record.provenance["encode"]["unique"]
+    assert record.provenance.encode["encoded"] == record.provenance.encode["unique"]

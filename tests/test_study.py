@@ -241,7 +241,14 @@ def test_size_plot_reads_parameter_counts_of_the_trained_folders(tmp_path):
     import numpy as np
     from safetensors.numpy import save_file
 
-    from xret.results.record import ResultRecord
+    from xret.results.record import (
+        CoverageSection,
+        ModelSection,
+        OptionsSection,
+        ProvenanceSection,
+        ResultRecord,
+        TaskSection,
+    )
     from xret.study.report import Run, figures, parameter_count
     from xret.study.run import model_dir
 
@@ -265,14 +272,14 @@ def test_size_plot_reads_parameter_counts_of_the_trained_folders(tmp_path):
         summary = {"macro": {s: {"MAP": 0.5 + width / 100} for s in ("mono", "cross", "multi")}}
         record = ResultRecord(
             key="k",
-            model={},
-            task={"name": "t"},
-            options={},
-            coverage={},
+            model=ModelSection(name="m"),
+            task=TaskSection(name="t"),
+            options=OptionsSection(),
+            coverage=CoverageSection(),
             cells=(),
             by_language={},
             summary=summary,
-            provenance={},
+            provenance=ProvenanceSection(),
         )
         runs.append(Run(cell.base, cell.arm, cell.seed, "t", folder / "r.json", record))
     assert parameter_count(model_dir(study, study.cells()[2])) == 8 * 8 + 8

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from xret.results.record import ResultRecord
+from xret.results.record import (
+    CoverageSection,
+    ModelSection,
+    OptionsSection,
+    ProvenanceSection,
+    ResultRecord,
+    TaskSection,
+)
 from xret.results.summary import print_summary
 
 MACRO = {
@@ -15,14 +22,14 @@ MACRO = {
 def _record(task: str, model: str, **changes) -> ResultRecord:
     fields = dict(
         key=f"{model}/{task}",
-        model={"name": model},
-        task={"name": task},
-        options={},
-        coverage={},
+        model=ModelSection(name=model),
+        task=TaskSection(name=task),
+        options=OptionsSection(),
+        coverage=CoverageSection(),
         cells=(),
         by_language={},
         summary={"macro": MACRO},
-        provenance={},
+        provenance=ProvenanceSection(),
     )
     return ResultRecord(**{**fields, **changes})
 
@@ -35,7 +42,7 @@ def test_summary_fits_80_columns_in_a_log(capsys):
         _record(
             "miracl/sw/dev",
             "me5-small-q4",
-            options={"ranking": "top-k", "measures": ["nDCG@10"]},
+            options=OptionsSection(ranking="top-k", measures=("nDCG@10",)),
             summary={"mean-1": {"mono": {"nDCG@10": 0.5}}},
         ),
     ]

@@ -54,10 +54,10 @@ def test_task_file_gives_the_same_numbers_as_the_directory_task(dirs, xret_cli):
     path = write_task_file(dirs / "tasks")
     assert xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")[0] == 0
     assert xret_cli("bench", "-m", MODEL, "-t", f"lareqa:{dirs / 'tasks' / 'data'}", "-q")[0] == 0
-    by_task = {r.task["name"]: r for r in map(load_record, (dirs / "results").rglob("*.json"))}
+    by_task = {r.task.name: r for r in map(load_record, (dirs / "results").rglob("*.json"))}
     from_file, from_dir = by_task["toy-file"], by_task["lareqa:data"]
     assert from_file.cells == from_dir.cells and from_file.summary == from_dir.summary
-    assert set(from_file.task["data"].values()) == {
+    assert set(from_file.task.data.values()) == {
         _sha(dirs / "tasks" / "data" / f"{lang}.json") for lang in ("en", "de")
     }
 
@@ -137,7 +137,7 @@ def test_prompts_policy_sets_the_recorded_prompts(dirs, xret_cli):
         == 0
     )
     prompts = sorted(
-        load_record(p).options["prompts"]["query"] for p in (dirs / "results").rglob("*.json")
+        load_record(p).options.prompts["query"] for p in (dirs / "results").rglob("*.json")
     )
     assert prompts == ["Q: ", "question: "]  # the user's override wins over the task's policy
 
@@ -232,12 +232,12 @@ def test_trec_format_task_file_names_its_own_corpus(dirs, xret_cli):
         "--no-title",
     )
     assert code == 0, err
-    by_task = {r.task["name"]: r for r in map(load_record, (dirs / "results").rglob("*.json"))}
+    by_task = {r.task.name: r for r in map(load_record, (dirs / "results").rglob("*.json"))}
     trec, miracl = by_task["toy-trec"], by_task["miracl:task"]
     cells = {(c.setting, c.query_language): c.values for c in trec.cells}
     assert cells == {(c.setting, c.query_language): c.values for c in miracl.cells}
     assert len(cells) == 2 and all(v["nDCG@10"] > 0 for v in cells.values())
-    assert set(trec.task["corpus"]) == {"sw", "ru"}
+    assert set(trec.task.extras["corpus"]) == {"sw", "ru"}
     # the corpus is the task file's: --corpus-dir does not apply to it
     code, _, err = xret_cli(
         "bench", "-m", MODEL, "--task-file", str(path), "--corpus-dir", str(corpus_dir)

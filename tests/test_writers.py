@@ -210,7 +210,7 @@ def test_a_signal_keeps_finished_records_and_flushed_vectors(tmp_path, signum, c
     assert "first" in record.name
     # The zebra task's first batch was encoded before the hang: its vector was flushed.
     (namespace,) = {p.parent for p in (tmp_path / "cache").rglob("part-*.npz")}
-    unique = load_record(record).provenance["encode"]["unique"]
+    unique = load_record(record).provenance.encode["unique"]
     assert len(NamespaceCache(namespace)) == unique + 1
     assert not [p for p in tmp_path.rglob(".*.tmp")]
 

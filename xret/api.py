@@ -5,6 +5,7 @@ stored records."""
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +132,7 @@ def bench(
 
         target = object_spec(model, name)
     names, files = _split_tasks(tasks)
+    _check_options(names, files, candidate_text=candidate_text, corpus_dir=corpus_dir)
     config = BenchConfig(
         model=target,
         tasks=names,
@@ -152,12 +154,33 @@ def bench(
     return run(config, log=log or (lambda _: None))
 
 
+_FAMILY_KEYWORDS = {"--candidate-text": "candidate_text", "--corpus-dir": "corpus_dir"}
+"""The keywords of ``bench`` that only some task families read, and the option each one is."""
+
+
+def _check_options(names: Sequence[str], files: Sequence[Path], **given) -> None:
+    """As ``xret bench``: a family's option set for tasks that do not read it is refused, or
+    warned about (IgnoredOptionWarning) when other tasks of the bench read it."""
+    from xret.benchmark.strategies import IgnoredOptionWarning, check_flags
+    from xret.tasks import get_task
+
+    defaults = {"candidate_text": "sentence", "corpus_dir": None}
+    flags = [f for f, k in _FAMILY_KEYWORDS.items() if given[k] != defaults[k]]
+    if not flags:
+        return
+
+    def warn(line: str) -> None:
+        warnings.warn(line, IgnoredOptionWarning, stacklevel=4)
+
+    tasks = [get_task(name, files) for name in names]
+    check_flags(tasks, flags, warn=warn, spelling=_FAMILY_KEYWORDS)
+
+
 def run(config: BenchConfig, log=print) -> BenchResults:
-    """Run a complete bench configuration (what ``xret bench`` builds from its options)."""
+    """Run a complete bench configuration (what ``xret bench`` builds from its options, after
+    refusing the options no task reads)."""
     outcomes = run_bench(config, log=log)
-    results = tuple(
-        TaskResult(o.record.task["name"], o.path, o.record, o.skipped) for o in outcomes
-    )
+    results = tuple(TaskResult(o.record.task.name, o.path, o.record, o.skipped) for o in outcomes)
     label = config.model if isinstance(config.model, str) else config.model.name
     return BenchResults(label, results)
 
@@ -196,9 +219,9 @@ def _tidy(records: Sequence[tuple[Path, ResultRecord]]) -> pd.DataFrame:
 
     rows = [
         (
-            r.model["name"],
-            r.model.get("revision"),
-            r.task["name"],
+            r.model.name,
+            r.model.revision,
+            r.task.name,
             cell.setting,
             cell.query_language,
             cell.pool_language,

@@ -65,8 +65,8 @@ def test_two_nodes_give_the_same_numbers(cluster, tmp_path, monkeypatch, xret_cl
     # The same command with the cluster's address; the driver (this process) joins it.
     spread = bench(xret_cli, monkeypatch, tmp_path / "ray", *args, "--ray", cluster.address)
     assert len(spread) == 2
-    by_task = {load_record(p).task["name"]: p for p in spread}
+    by_task = {load_record(p).task.name: p for p in spread}
     for path in alone:
-        assert_same_numbers(by_task[load_record(path).task["name"]], path)
+        assert_same_numbers(by_task[load_record(path).task.name], path)
     provenance = load_record(spread[0]).provenance
     assert (provenance["engine"], provenance["workers"]) == ("ray", 2)  # one per one-CPU node

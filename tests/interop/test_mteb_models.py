@@ -67,7 +67,7 @@ def test_mteb_encoder_object_inside_xret_bench_matches_the_native_encoder(tmp_pa
         (outcome,) = run_bench(config, log=lambda _: None)
         records.append(outcome.record)
     native, bridged = records
-    assert bridged.model["provider"] == "mteb"
+    assert bridged.model.provider == "mteb"
     assert [c.values for c in bridged.cells] == [c.values for c in native.cells]
 
 

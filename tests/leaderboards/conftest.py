@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from xret.benchmark.aggregate import by_language, summarise
-from xret.results.record import CellScores, ResultRecord
+from xret.results.record import (
+    CellScores,
+    CoverageSection,
+    ModelSection,
+    OptionsSection,
+    ProvenanceSection,
+    ResultRecord,
+    TaskSection,
+)
 from xret.results.store import ResultStore, result_key
 from xret.tasks.spec import Aggregate
 
@@ -49,28 +57,22 @@ def make_record(
     per_language = by_language(cell_scores)
     return ResultRecord(
         key=result_key(task, model, revision, options),
-        model={
-            "name": model,
-            "display_name": model,
-            "revision": revision,
-            "regime": regime,
-            "base_model": base_model,
-            "alpha": None,
-        },
-        task={
-            "name": task,
-            "family": family,
-            "version": version,
-            "languages": list(task_languages),
-            "data": {f"{lang}.json": f"{data}-{lang}" for lang in task_languages},
-            "counts": {},
-        },
-        options=options,
-        coverage={"declared": False, "uncovered_languages": []},
+        model=ModelSection(
+            name=model, display_name=model, revision=revision, regime=regime, base_model=base_model
+        ),
+        task=TaskSection(
+            name=task,
+            family=family,
+            version=version,
+            languages=task_languages,
+            data={f"{lang}.json": f"{data}-{lang}" for lang in task_languages},
+        ),
+        options=OptionsSection.from_dict(options, "options"),
+        coverage=CoverageSection(declared=False),
         cells=cell_scores,
         by_language=per_language,
         summary=summarise(per_language, (Aggregate("macro", tuple(languages)),)),
-        provenance={},
+        provenance=ProvenanceSection(),
         per_query=f"{result_key(task, model, revision, options).rsplit('/', 1)[-1]}.queries.csv.gz",
         extra=extra or {},
     )
@@ -123,7 +125,7 @@ def store(root: Path, record: ResultRecord, per_query=None) -> Path:
                 "query_language",
                 "pool_language",
                 "query_id",
-                *record.options["measures"],
+                *record.options.measures,
             ]
         )
     )

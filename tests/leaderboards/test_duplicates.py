@@ -10,6 +10,7 @@ from xret.errors import DataError
 from xret.leaderboards.leaderboard import build_leaderboard
 from xret.leaderboards.scores import find_records, load_collection
 from xret.results.duplicates import distinct
+from xret.results.record import ProvenanceSection
 
 from .conftest import store
 
@@ -24,7 +25,8 @@ def _with_copy(root, record, **changes):
 def test_a_copy_with_other_provenance_counts_once(tmp_path, two_models):
     a, b = two_models
     store(tmp_path, b)
-    first, _ = _with_copy(tmp_path, a, provenance={"created": "later", "device": "none"})
+    provenance = ProvenanceSection(created="later", device="none")
+    first, _ = _with_copy(tmp_path, a, provenance=provenance)
     (found,) = find_records(tmp_path, "model-a")
     assert found[0] == first
     doc = build_leaderboard(load_collection(tmp_path), published=False)

@@ -430,20 +430,28 @@ def test_rows_of_different_precision_are_labelled(tmp_path):
     """An fp32 and a bf16 record of one model sit in two rows, each saying its precision; a model
     run at one precision only keeps its plain name."""
     from xret.leaderboards.scores import collect
-    from xret.results.record import CellScores, ResultRecord
+    from xret.results.record import (
+        CellScores,
+        CoverageSection,
+        ModelSection,
+        OptionsSection,
+        ProvenanceSection,
+        ResultRecord,
+        TaskSection,
+    )
 
     def record(name: str, precision: str, value: float) -> ResultRecord:
         cell = CellScores("mono", "en", "en", 1, 0, {"MAP": value})
         return ResultRecord(
             key=f"{name}/{precision}",
-            model={"name": name, "revision": "r"},
-            task={"name": "lareqa:toy", "languages": ["en"], "version": "1", "data": {}},
-            options={},
-            coverage={},
+            model=ModelSection(name=name, revision="r"),
+            task=TaskSection(name="lareqa:toy", languages=("en",), version="1"),
+            options=OptionsSection(),
+            coverage=CoverageSection(),
             cells=(cell,),
             by_language={"mono": {"MAP": {"en": value}}},
             summary={"macro": {"mono": {"MAP": value}}},
-            provenance={"precision": precision},
+            provenance=ProvenanceSection(precision=precision),
         )
 
     records = [

@@ -51,8 +51,8 @@ def test_bench_on_a_corpus_task(toy, tmp_path, xret_cli):
     )
     (path,) = (tmp_path / "results").rglob("*.json")
     record = load_record(path)
-    assert record.options["index"] == {"kind": "ivf", "nlist": 2, "nprobe": 2}
-    assert record.options["depth"] == 20 and record.options["passage_text"] == "text"
+    assert record.options.extras["index"] == {"kind": "ivf", "nlist": 2, "nprobe": 2}
+    assert record.options.extras["depth"] == 20 and record.options.extras["passage_text"] == "text"
 
 
 def test_reduced_pool_is_flagged_in_the_table(toy, monkeypatch, xret_cli):

@@ -99,13 +99,13 @@ def test_full_corpus_run_agrees_with_pytrec_eval_on_a_full_ranking(tmp_path, toy
             assert rows.loc[qid, "nDCG@10"] == pytest.approx(values["ndcg_cut_10"], abs=1e-6)
             assert rows.loc[qid, "R@100"] == pytest.approx(values["recall_100"], abs=1e-6)
         assert 0 < rows["nDCG@10"].mean() < 1  # not a trivial ranking
-    assert record.options["ranking"] == "top-k" and record.options["pool"] == {"kind": "full"}
+    assert record.options.ranking == "top-k" and record.options.extras["pool"] == {"kind": "full"}
     assert (
-        record.options["index"] == {"kind": "flat"}
-        and record.options["passage_text"] == "title+text"
+        record.options.extras["index"] == {"kind": "flat"}
+        and record.options.extras["passage_text"] == "title+text"
     )
-    assert record.task["counts"] == {"queries": 30, "candidates": 450}
-    assert set(record.task["corpus"]["sw"]["shards"]) == {
+    assert record.task.counts == {"queries": 30, "candidates": 450}
+    assert set(record.task.extras["corpus"]["sw"]["shards"]) == {
         "docs-0.jsonl.gz",
         "docs-1.jsonl.gz",
         "docs-2.jsonl.gz",
@@ -118,7 +118,7 @@ def test_full_corpus_run_agrees_with_pytrec_eval_on_a_full_ranking(tmp_path, toy
         statistics.median(nd.values())
     )
     assert record.extra["comparable_with_published"] is False  # a custom task: nothing published
-    assert {"load_data", "encode", "search", "measures"} <= set(record.provenance["timings"])
+    assert {"load_data", "encode", "search", "measures"} <= set(record.provenance.timings)
 
 
 def test_rerun_reads_the_corpus_store_and_encodes_nothing(tmp_path, toy):
@@ -133,7 +133,7 @@ def test_rerun_reads_the_corpus_store_and_encodes_nothing(tmp_path, toy):
         progress=False,
     )
     (again,) = run_bench(config, log=lambda m: None)
-    assert again.record.provenance["encode"]["encoded"] == 0
+    assert again.record.provenance.encode["encoded"] == 0
     assert again.record.cells == first.record.cells
 
 
@@ -156,13 +156,13 @@ def test_reduced_pool_is_recorded_and_kept_apart(tmp_path, toy):
     outcome = bench(tmp_path, *toy, pool=PoolSpec("reduced", distractors=20, seed=1))
     record = outcome.record
     assert outcome.path.name.startswith("miracl-task-reduced-20-seed1__")
-    assert record.options["pool"] == {"kind": "reduced", "distractors": 20, "seed": 1}
+    assert record.options.extras["pool"] == {"kind": "reduced", "distractors": 20, "seed": 1}
     assert record.extra["comparable_with_published"] is False
     assert any("reduced pool" in reason for reason in record.extra["not_comparable_because"])
     for language in ("sw", "ru", "th"):
         judged = record.extra["missing_judged"][language]["judged"]
-        assert record.task["corpus"][language]["pool"] == judged + 20
-        assert record.task["corpus"][language]["passages"] == 150
+        assert record.task.extras["corpus"][language]["pool"] == judged + 20
+        assert record.task.extras["corpus"][language]["passages"] == 150
     full = bench(tmp_path, *toy)
     assert full.path != outcome.path
 
@@ -170,7 +170,7 @@ def test_reduced_pool_is_recorded_and_kept_apart(tmp_path, toy):
 def test_hnsw_parameters_are_recorded(tmp_path, toy):
     outcome = bench(tmp_path, *toy, index=IndexSpec("hnsw", m=8, ef_search=50))
     record = outcome.record
-    assert record.options["index"] == {
+    assert record.options.extras["index"] == {
         "kind": "hnsw",
         "m": 8,
         "ef_construction": 200,
@@ -182,7 +182,7 @@ def test_hnsw_parameters_are_recorded(tmp_path, toy):
         "ef_construction": 200,
         "ef_search": 100,
     }
-    assert "index" in record.provenance["timings"]
+    assert "index" in record.provenance.timings
 
 
 def _append(path, text):
@@ -294,7 +294,7 @@ def test_options_a_corpus_task_cannot_honour(tmp_path, toy, change, error, messa
 
 def test_title_option_changes_what_is_encoded(tmp_path, toy):
     record = bench(tmp_path, *toy, title=False).record
-    assert record.options["passage_text"] == "text"
+    assert record.options.extras["passage_text"] == "text"
     qrels, run = oracle_run(*toy, "th", with_title=False)
     expected = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10"}).evaluate(run)
     assert record.by_language["mono"]["nDCG@10"]["th"] == pytest.approx(
@@ -360,7 +360,7 @@ def test_real_yoruba_topics_on_a_generated_corpus(data_dir, tmp_path):
     cell = record.cell("mono", "yo", "yo")
     assert (cell.n_queries, cell.excluded) == (119, 0)
     assert record.extra["missing_judged"]["yo"]["missing"] == 0
-    assert record.task["corpus"]["yo"]["expected_passages"] == 49_043
+    assert record.task.extras["corpus"]["yo"]["expected_passages"] == 49_043
     assert record.extra["comparable_with_published"] is False
     assert record.extra["not_comparable_because"] == [
         f"yo: the corpus has {len(rows):,} passages, MIRACL v1.0 has 49,043"

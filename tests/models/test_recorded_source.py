@@ -50,8 +50,8 @@ def test_plain_folder_model_record_has_no_path(folder):
     record = model_record(
         ModelSpec(name="my-weights", provider="sentence-transformers", source=str(folder))
     )
-    assert record["source"] == "local:my-weights"
-    assert str(folder.parent) not in json.dumps(record)
+    assert record.source == "local:my-weights"
+    assert str(folder.parent) not in json.dumps(record.to_dict())
 
 
 def test_mteb_model_with_local_weights_names_and_records_no_path(folder):
@@ -62,6 +62,6 @@ def test_mteb_model_with_local_weights_names_and_records_no_path(folder):
         spec.source == f"intfloat/multilingual-e5-small@{folder}"
     )  # the provider still loads from it
     record = model_record(spec)
-    assert record["source"] == "intfloat/multilingual-e5-small@local:my-weights"
-    assert record["name"] == "mteb:intfloat/multilingual-e5-small@local:my-weights"
-    assert str(folder.parent) not in json.dumps(record)
+    assert record.source == "intfloat/multilingual-e5-small@local:my-weights"
+    assert record.name == "mteb:intfloat/multilingual-e5-small@local:my-weights"
+    assert str(folder.parent) not in json.dumps(record.to_dict())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
@@ -67,6 +67,24 @@ class EncodeStats:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class EngineUsage:
+    """An engine's counters at one moment; ``since`` gives what happened between two."""
+
+    stats: EncodeStats
+    load_seconds: float
+    """Seconds spent loading the model."""
+    producers: tuple[str, ...]
+    """Devices that computed the vectors handed out (cached ones as the cache says)."""
+
+    def since(self, earlier: EngineUsage) -> EngineUsage:
+        return EngineUsage(
+            self.stats.minus(earlier.stats),
+            self.load_seconds - earlier.load_seconds,
+            self.producers[len(earlier.producers) :],
+        )
 
 
 def plan_batches(lengths: np.ndarray, policy: BatchPolicy) -> list[np.ndarray]:
@@ -161,6 +179,9 @@ class EmbeddingEngine:
             self._encoder = self._load_encoder()
             self.load_seconds += time.perf_counter() - start
         return self._encoder
+
+    def usage(self) -> EngineUsage:
+        return EngineUsage(replace(self.stats), self.load_seconds, tuple(self.producers))
 
     def placement_facts(self) -> dict:
         """How this engine computes vectors, for the record's provenance."""

@@ -6,29 +6,45 @@ Ranks are exact at any depth, as full-ranking mAP and rank distance need (protoc
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
-from xret.benchmark.engine import Embedded
-from xret.benchmark.evaluate import QUERY_CHUNK, measure_cell, task_ranks
+from xret.benchmark.engine import Embedded, EmbeddingEngine
+from xret.benchmark.evaluate import QUERY_CHUNK, CellResult, measure_cell, task_ranks
+from xret.benchmark.measures import Measure
 from xret.benchmark.search import exact_scores
-from xret.benchmark.strategies import Evaluation, Job, Plan, Stages
+from xret.benchmark.strategies import Plan, RecordFacts, Stages, Workspace
+from xret.defaults import DEPTH
 from xret.models.spec import Role
-from xret.results.runs import cell_name
+from xret.results.runs import RunWriter, cell_name
 from xret.tasks import load_task
 from xret.tasks.corpus import passage_label, passage_text
 from xret.tasks.lareqa import candidate_text
 from xret.tasks.records import Document, TaskData
 from xret.tasks.settings import Cell, build_cells
+from xret.tasks.spec import CandidateText, Setting, TaskSpec
 
 
-def _candidates(config, task) -> tuple[dict[str, str], Callable[[Document], str]]:
+@dataclass(frozen=True)
+class ExhaustiveOptions:
+    """What the exhaustive families read of a bench's options, and nothing else."""
+
+    candidate_text: CandidateText = CandidateText.SENTENCE
+    """LAReQA: a candidate is its sentence, or its sentence and paragraph (``--candidate-text``)."""
+    title: bool = True
+    """BEIR: a passage is encoded as ``title text`` or ``text`` alone (``--title/--no-title``)."""
+    run_depth: int = DEPTH
+    """How deep the saved runs go (``--depth`` with ``--save-run``); measures are exact anyway."""
+
+
+def _candidates(options: ExhaustiveOptions, family: str) -> tuple[dict, Callable[[Document], str]]:
     """The recorded option and each candidate's encoded text: BEIR passages follow
     ``--title/--no-title``, LAReQA sentences ``--candidate-text``."""
-    if task.family == "beir":
-        title = config.corpus.title
+    if family == "beir":
+        title = options.title
         return {"passage_text": passage_label(title)}, lambda d: passage_text(d, title)
-    option = config.candidate_text
+    option = options.candidate_text
     return {"candidate_text": str(option)}, lambda d: candidate_text(d, option)
 
 
@@ -66,38 +82,70 @@ def _pool_qrels(data: TaskData, cell: Cell) -> dict[str, dict[str, int]]:
     return {qid: {d: g for d, g in data.qrels[qid].items() if d in in_pool} for qid in ids}
 
 
+@dataclass(frozen=True)
+class Cells:
+    """A task's data and the cells it is evaluated in (the exhaustive ``Loaded``)."""
+
+    data: TaskData
+    cells: list[Cell]
+    text: Callable[[Document], str]
+    """A candidate's encoded text."""
+
+
+@dataclass(frozen=True)
+class Vectors:
+    queries: Embedded
+    documents: Embedded
+
+
 class Exhaustive:
     # --depth is not theirs: exhaustive measures are exact at any depth (with --save-run it sets
     # how deep the saved runs go, for every family: the CLI says so).
     flags = {"lareqa": ("--candidate-text",), "beir": ("--title/--no-title",)}
 
-    def plan(self, config, task, measures, options: dict) -> Plan:
-        return Plan(task.name, {**options, **_candidates(config, task)[0]})
+    def __init__(self, options: ExhaustiveOptions, where: Workspace):
+        self.options = options
+        self.where = where
 
-    def evaluate(self, job: Job, engine, stage: Stages) -> Evaluation:
-        config = job.config
-        with stage("load_data"):
-            data = load_task(job.task, job.languages, config.data_dir, config.cache_dir)
-            cells = build_cells(data, job.languages, job.settings)
-        with stage("embed"):
-            text = _candidates(config, job.task)[1]
-            texts = [text(d) for d in data.documents]
-            documents = engine.embed(texts, Role.DOCUMENT)
-            queries = engine.embed([q.text for q in data.queries], Role.QUERY)
-        with stage("search"):
-            ranks = task_ranks(data, cells, queries, documents)
-        with stage("measures"):
-            results = tuple(
-                measure_cell(data, cell, r, job.measures) for cell, r in zip(cells, ranks)
-            )
-        if job.runs is not None:
-            with stage("runs"):
-                for cell, r in zip(cells, ranks):
-                    name = cell_name(cell.setting, cell.query_language, cell.pool_language)
-                    ranked = _ranked(data, cell, r, queries, documents, config.corpus.depth)
-                    job.runs.write_cell(name, ranked, _pool_qrels(data, cell))
-        return Evaluation(
-            results=results,
+    def plan(self, task: TaskSpec, languages, measures, shared: dict) -> Plan:
+        return Plan(task.name, {**shared, **_candidates(self.options, task.family)[0]})
+
+    def load(
+        self, task: TaskSpec, languages: tuple[str, ...], settings: tuple[Setting, ...]
+    ) -> Cells:
+        data = load_task(task, languages, self.where.data_dir, self.where.cache_dir)
+        text = _candidates(self.options, task.family)[1]
+        return Cells(data, build_cells(data, languages, settings), text)
+
+    def encode(self, loaded: Cells, engine: EmbeddingEngine) -> Vectors:
+        data = loaded.data
+        documents = engine.embed([loaded.text(d) for d in data.documents], Role.DOCUMENT)
+        queries = engine.embed([q.text for q in data.queries], Role.QUERY)
+        return Vectors(queries, documents)
+
+    def rank(self, loaded: Cells, encoded: Vectors, engine, stage: Stages) -> list[np.ndarray]:
+        """Per cell, the exact ranks of each scored query's relevant candidates."""
+        return task_ranks(loaded.data, loaded.cells, encoded.queries, encoded.documents)
+
+    def measure(
+        self, loaded: Cells, ranked: list[np.ndarray], measures: tuple[Measure, ...]
+    ) -> tuple[CellResult, ...]:
+        return tuple(
+            measure_cell(loaded.data, cell, r, measures) for cell, r in zip(loaded.cells, ranked)
+        )
+
+    def save_runs(
+        self, loaded: Cells, encoded: Vectors, ranked: list[np.ndarray], runs: RunWriter
+    ) -> None:
+        data, depth = loaded.data, self.options.run_depth
+        for cell, r in zip(loaded.cells, ranked):
+            name = cell_name(cell.setting, cell.query_language, cell.pool_language)
+            ranked_cell = _ranked(data, cell, r, encoded.queries, encoded.documents, depth)
+            runs.write_cell(name, ranked_cell, _pool_qrels(data, cell))
+
+    def facts(self, loaded: Cells, ranked) -> RecordFacts:
+        data = loaded.data
+        return RecordFacts(
             checksums=dict(data.checksums),
             counts={"queries": len(data.queries), "candidates": len(data.documents)},
             policy={"ties": "equal scores ranked by candidate order", "ranking": "exhaustive"},

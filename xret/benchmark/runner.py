@@ -1,8 +1,15 @@
 """``xret bench``: one function from a config value to stored result records.
 
-The runner does what every task shares: resolve the model, build the embedding engine, derive
-each result's key, skip finished results, assemble and store the record. How a task is ranked
-and measured is its family's strategy (xret.benchmark.strategies).
+The main path, top to bottom (``run_bench``), each step a function of the values before it:
+
+    resolve_model   the model spec, its provider and the device (once per bench)
+    per task:
+      plan_task     languages, settings, measures, options, data checksums -> result key
+      (skip)        a result already stored under that key (unless ``overwrite``)
+      bench_task    load -> encode -> rank -> measure -> [runs] -> record -> store
+
+How a family loads, encodes, ranks and measures is its strategy's (xret.benchmark.strategies:
+exhaustive or top-k), built from that family's options alone; the order is the runner's.
 """
 
 from __future__ import annotations
@@ -14,38 +21,31 @@ from pathlib import Path
 
 from xret.benchmark.aggregate import by_language, cell_scores, summarise
 from xret.benchmark.cache import EmbeddingCache
-from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
+from xret.benchmark.device import Device
+from xret.benchmark.engine import BatchPolicy, EmbeddingEngine, EngineUsage
 from xret.benchmark.evaluate import CellResult
-from xret.benchmark.measures import parse_measures
-from xret.benchmark.pools import PoolSpec
-from xret.benchmark.search import IndexSpec
-from xret.benchmark.strategies import Job, Plan, Stages, Strategy, strategy_for
+from xret.benchmark.exhaustive import ExhaustiveOptions
+from xret.benchmark.measures import Measure, parse_measures
+from xret.benchmark.strategies import Plan, RecordFacts, Stages, Strategy, Workspace, strategy_for
+from xret.benchmark.topk import CorpusOptions
 from xret.cluster.runtime import ClusterOptions
-from xret.defaults import DEPTH
 from xret.models import model_spec
-from xret.models.providers import device_for, get_provider
+from xret.models.providers import Provider, device_for, get_provider
 from xret.models.spec import ModelSpec, recorded_source
 from xret.progress import stage_lines
 from xret.provenance import environment
-from xret.results.record import ResultRecord
+from xret.results.record import (
+    CoverageSection,
+    ModelSection,
+    OptionsSection,
+    ProvenanceSection,
+    ResultRecord,
+    TaskSection,
+)
 from xret.results.runs import runs_dir, staged_runs
 from xret.results.store import ResultStore, result_key
 from xret.tasks import data_checksums, get_task
-from xret.tasks.spec import CandidateText, Setting, TaskSpec
-
-
-@dataclass(frozen=True)
-class CorpusOptions:
-    """Options of corpus tasks (top-k strategy, e.g. MIRACL); other tasks ignore them."""
-
-    corpus_dir: Path | None = None
-    """Local copy of the corpora (``<dir>/miracl-corpus-v1.0-<lang>/docs-<i>.jsonl.gz``)."""
-    pool: PoolSpec = field(default_factory=PoolSpec)
-    index: IndexSpec = field(default_factory=IndexSpec)
-    depth: int = DEPTH
-    """Hits kept per query (k); at least the largest measure cutoff."""
-    title: bool = True
-    """Encode a passage as ``title text`` (True) or ``text`` alone."""
+from xret.tasks.spec import CandidateText, Ranking, Setting, TaskSpec
 
 
 @dataclass(frozen=True)
@@ -86,97 +86,98 @@ class BenchOutcome:
     skipped: bool
 
 
-def model_record(spec: ModelSpec) -> dict:
-    """The record's ``model`` block; no machine paths (local folders as ``local:<name>``)."""
-    return {
-        "name": spec.name,
-        "display_name": spec.display_name or spec.name,
-        "provider": spec.provider,
-        "source": recorded_source(spec.source),
-        "revision": spec.revision,
-        "dim": spec.dim,
-        "max_seq_length": spec.max_seq_length,
-        "similarity": spec.similarity,
-        "prompts": {"query": spec.query_prompt, "document": spec.document_prompt},
-        "languages": sorted(spec.languages) if spec.languages is not None else None,
-        "licence": spec.licence,
-        "base_model": spec.base_model,
-        "regime": spec.regime,
-        "alpha": spec.alpha,
-    }
+@dataclass(frozen=True)
+class Model:
+    """The model of a bench, resolved once: its spec, provider, device and batch policy."""
+
+    spec: ModelSpec
+    provider: Provider
+    device: Device
+    policy: BatchPolicy
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    """One task's evaluation, decided before any vector is computed."""
+
+    task: TaskSpec
+    spec: ModelSpec
+    """The model with the prompts used on this task."""
+    languages: tuple[str, ...]
+    settings: tuple[Setting, ...]
+    measures: tuple[Measure, ...]
+    strategy: Strategy
+    plan: Plan
+    key: str
 
 
 def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[BenchOutcome]:
-    model = config.model if isinstance(config.model, ModelSpec) else model_spec(config.model)
-    provider = get_provider(model.provider)
-    resolved = provider.resolve(model, config.cache_dir)
+    model = resolve_model(config, log)
+    cache = EmbeddingCache(config.cache_dir / "embeddings")
+    engines: dict[ModelSpec, EmbeddingEngine] = {}  # one per prompt pair: tasks' prompts differ
+    store = ResultStore(config.results_dir)
+    outcomes = []
+    for name in config.tasks:
+        planned = plan_task(config, get_task(name, config.task_files), model, log)
+        if store.has(planned.key) and not config.overwrite:
+            outcomes.append(skipped(store, planned, config.save_run, log))
+            continue
+        if planned.spec not in engines:
+            engines[planned.spec] = build_engine(planned.spec, model, config, cache, log)
+        outcomes.append(bench_task(planned, engines[planned.spec], store, config.save_run, log))
+    return outcomes
+
+
+def resolve_model(config: BenchConfig, log: Callable[[str], None]) -> Model:
+    """The spec as its provider resolves it (revision, dimension), and where it runs: the device
+    is decided before any cache lookup, because its dtype is part of every cache key."""
+    spec = config.model if isinstance(config.model, ModelSpec) else model_spec(config.model)
+    provider = get_provider(spec.provider)
+    resolved = provider.resolve(spec, config.cache_dir)
     if resolved.caveat:
         log(f"warning: {resolved.caveat}")
     if config.cluster is None:
         device = device_for(provider, config.device, config.precision)
     else:
-        from xret.cluster.encode import cluster_device, ray_engine
+        from xret.cluster.encode import cluster_device
 
         device = cluster_device(config.cluster, provider, config.device, config.precision)
     policy = config.batch or BatchPolicy.for_device(device.is_cuda)
-    cache = EmbeddingCache(config.cache_dir / "embeddings")
-    engines: dict[ModelSpec, EmbeddingEngine] = {}
+    return Model(resolved, provider, device, policy)
 
-    def engine_for(spec: ModelSpec) -> EmbeddingEngine:
-        """One engine per prompt pair (a task's prompts policy may differ from another's)."""
-        if spec in engines:
-            return engines[spec]
-        if config.cluster is not None:
-            engines[spec] = ray_engine(
-                spec, config.cluster, device, config.cache_dir, policy, cache, config.progress
-            )
-            return engines[spec]
 
-        def load_encoder():
-            log(f"loading {spec.name} on {device.name} ({device.precision})")
-            return provider.load(spec, device, config.cache_dir)
+def plan_task(config: BenchConfig, task: TaskSpec, model: Model, log) -> TaskPlan:
+    """What ``task`` is evaluated with, and the key its result is stored under."""
+    spec = _with_prompts(model.spec, config, task)
+    languages = task.check_languages(config.languages)
+    settings = task.check_settings(config.settings)
+    measures = parse_measures(config.measures or task.measures)
+    workspace = Workspace(config.data_dir, config.cache_dir, log)
+    strategy = strategy_for(task.ranking)(family_options(config, task.ranking), workspace)
+    shared = {
+        "task_version": task.version,
+        "languages": list(languages),
+        "settings": [str(s) for s in settings],
+        "measures": [str(m) for m in measures],
+        "prompts": {"query": spec.query_prompt, "document": spec.document_prompt},
+    }
+    plan = strategy.plan(task, languages, measures, shared)
+    data = data_checksums(task, languages, config.cache_dir)
+    identity = result_identity(spec, model.device.key, data, plan)
+    key = result_key(plan.name, spec.name, spec.revision or "unknown", identity)
+    return TaskPlan(task, spec, languages, settings, measures, strategy, plan, key)
 
-        engines[spec] = EmbeddingEngine(spec, load_encoder, cache, policy, config.progress, device)
-        return engines[spec]
 
-    store = ResultStore(config.results_dir)
-    outcomes = []
-    for name in config.tasks:
-        task = get_task(name, config.task_files)
-        spec = _with_prompts(resolved, config, task)
-        languages = task.check_languages(config.languages)
-        settings = task.check_settings(config.settings)
-        measures = parse_measures(config.measures or task.measures)
-        strategy = strategy_for(task.ranking)
-        options = {
-            "task_version": task.version,
-            "languages": list(languages),
-            "settings": [str(s) for s in settings],
-            "measures": [str(m) for m in measures],
-            "prompts": {"query": spec.query_prompt, "document": spec.document_prompt},
-        }
-        plan = strategy.plan(config, task, measures, options)
-        data = data_checksums(task, languages, config.cache_dir)
-        identity = result_identity(spec, device.key, data, plan)
-        key = result_key(plan.name, spec.name, spec.revision or "unknown", identity)
-        if store.has(key) and not config.overwrite:
-            outcomes.append(BenchOutcome(store.json_path(key), store.load(key), skipped=True))
-            log(f"{plan.name}: already done ({store.json_path(key)}); --overwrite to redo")
-            if config.save_run and not runs_dir(store.json_path(key)).is_dir():
-                log(f"{plan.name}: no runs were saved with it; --overwrite --save-run writes them")
-            continue
-        with staged_runs(store.json_path(key), spec.name, config.save_run) as runs:
-            job = Job(config, task, spec, languages, settings, measures, plan.options, log, runs)
-            start = time.perf_counter()
-            record, per_query = _bench_task(job, strategy, engine_for(spec), key)
-            writing = time.perf_counter()
-            path = store.write(record, per_query)
-        log(f"{plan.name}: wrote {path}")
-        timings = {**record.provenance["timings"], "write": time.perf_counter() - writing}
-        for line in stage_lines(plan.name, timings, time.perf_counter() - start):
-            log(line)
-        outcomes.append(BenchOutcome(path, record, skipped=False))
-    return outcomes
+def family_options(config: BenchConfig, ranking: Ranking) -> ExhaustiveOptions | CorpusOptions:
+    """The options a family reads, and only those (strategies.check_flags says which a user set
+    in vain). ``--depth`` is the exhaustive families' only for the depth of saved runs."""
+    if ranking is Ranking.TOP_K:
+        return config.corpus
+    return ExhaustiveOptions(
+        candidate_text=config.candidate_text,
+        title=config.corpus.title,
+        run_depth=config.corpus.depth,
+    )
 
 
 def result_identity(spec: ModelSpec, precision: str, task_data: dict[str, str], plan: Plan) -> dict:
@@ -188,6 +189,151 @@ def result_identity(spec: ModelSpec, precision: str, task_data: dict[str, str], 
         "data": {**task_data, **plan.data},
         "options": plan.options,
     }
+
+
+def skipped(store: ResultStore, planned: TaskPlan, save_run: bool, log) -> BenchOutcome:
+    path, name = store.json_path(planned.key), planned.plan.name
+    log(f"{name}: already done ({path}); --overwrite to redo")
+    if save_run and not runs_dir(path).is_dir():
+        log(f"{name}: no runs were saved with it; --overwrite --save-run writes them")
+    return BenchOutcome(path, store.load(planned.key), skipped=True)
+
+
+def build_engine(
+    spec: ModelSpec, model: Model, config: BenchConfig, cache: EmbeddingCache, log
+) -> EmbeddingEngine:
+    """The embedding engine of ``spec``: in this process (the model loaded on first need), or
+    encoding on Ray."""
+    if config.cluster is not None:
+        from xret.cluster.encode import ray_engine
+
+        return ray_engine(
+            spec,
+            config.cluster,
+            model.device,
+            config.cache_dir,
+            model.policy,
+            cache,
+            config.progress,
+        )
+
+    def load_encoder():
+        log(f"loading {spec.name} on {model.device.name} ({model.device.precision})")
+        return model.provider.load(spec, model.device, config.cache_dir)
+
+    return EmbeddingEngine(spec, load_encoder, cache, model.policy, config.progress, model.device)
+
+
+def bench_task(
+    planned: TaskPlan, engine: EmbeddingEngine, store: ResultStore, save_run: bool, log
+) -> BenchOutcome:
+    """Load, encode, rank, measure, [save runs,] record, store: the stages of one task."""
+    strategy, stage = planned.strategy, Stages()
+    start, before = time.perf_counter(), engine.usage()
+    with staged_runs(store.json_path(planned.key), planned.spec.name, save_run) as runs:
+        with stage("load_data"):
+            loaded = strategy.load(planned.task, planned.languages, planned.settings)
+        with stage("embed"):
+            encoded = strategy.encode(loaded, engine)
+        with stage("search"):
+            ranked = strategy.rank(loaded, encoded, engine, stage)
+        with stage("measures"):
+            results = strategy.measure(loaded, ranked, planned.measures)
+        if runs is not None:
+            with stage("runs"):
+                strategy.save_runs(loaded, encoded, ranked, runs)
+        facts = strategy.facts(loaded, ranked)
+        used = engine.usage().since(before)
+        seconds = timings(stage.seconds, used)
+        record = task_record(planned, facts, results, engine, used, seconds)
+        writing = time.perf_counter()
+        path = store.write(record, _per_query_table(results))
+    log(f"{planned.plan.name}: wrote {path}")
+    logged = {**seconds, "write": time.perf_counter() - writing}  # the log's: the record is out
+    for line in stage_lines(planned.plan.name, logged, time.perf_counter() - start):
+        log(line)
+    return BenchOutcome(path, record, skipped=False)
+
+
+def timings(stages: dict[str, float], used: EngineUsage) -> dict[str, float]:
+    """Seconds per stage, in the order they ran, with ``embed`` split into loading the model,
+    encoding and the rest (cache lookups, reading a corpus)."""
+    embed = {
+        "load_model": used.load_seconds,
+        "encode": used.stats.seconds,
+        "embed_other": max(0.0, stages.get("embed", 0.0) - used.load_seconds - used.stats.seconds),
+    }
+    out: dict[str, float] = {}
+    for name, seconds in stages.items():
+        out.update(embed if name == "embed" else {name: seconds})
+    return {**out, **embed}
+
+
+def task_record(
+    planned: TaskPlan,
+    facts: RecordFacts,
+    results: tuple[CellResult, ...],
+    engine: EmbeddingEngine,
+    used: EngineUsage,
+    seconds: dict[str, float],
+) -> ResultRecord:
+    """The record of one evaluation, built once from the values of its stages."""
+    task, spec = planned.task, planned.spec
+    cells = cell_scores(results)
+    per_language = by_language(cells)
+    return ResultRecord(
+        key=planned.key,
+        model=model_record(spec),
+        task=TaskSection(
+            name=task.name,
+            family=task.family,
+            version=task.version,
+            languages=task.languages,
+            data=dict(facts.checksums),
+            counts=facts.counts,
+            licence=task.licence,
+            extras=facts.task,
+        ),
+        options=OptionsSection.from_dict({**planned.plan.options, **facts.policy}, "options"),
+        coverage=CoverageSection(
+            declared=spec.languages is not None,
+            uncovered_languages=tuple(x for x in planned.languages if spec.covers(x) is False),
+        ),
+        cells=cells,
+        by_language=per_language,
+        summary=summarise(per_language, task.aggregates),
+        provenance=ProvenanceSection(
+            **environment(),
+            **engine.placement_facts(),
+            device=_producers(used.producers),
+            dtype=engine.device.dtype,
+            precision=engine.device.precision,
+            timings=seconds,
+            encode=used.stats.as_dict(),
+        ),
+        per_query=f"{planned.key.rsplit('/', 1)[-1]}.queries.csv.gz",
+        extra=facts.extra,
+    )
+
+
+def model_record(spec: ModelSpec) -> ModelSection:
+    """The record's ``model`` section; no machine paths (local folders as ``local:<name>``)."""
+    return ModelSection(
+        name=spec.name,
+        display_name=spec.display_name or spec.name,
+        provider=spec.provider,
+        source=recorded_source(spec.source),
+        revision=spec.revision,
+        dim=spec.dim,
+        max_seq_length=spec.max_seq_length,
+        similarity=spec.similarity,
+        prompts={"query": spec.query_prompt, "document": spec.document_prompt},
+        languages=tuple(sorted(spec.languages)) if spec.languages is not None else None,
+        licence=spec.licence,
+        base_model=spec.base_model,
+        regime=spec.regime,
+        alpha=spec.alpha,
+    )
 
 
 def _with_prompts(spec: ModelSpec, config: BenchConfig, task: TaskSpec) -> ModelSpec:
@@ -204,66 +350,9 @@ def _with_prompts(spec: ModelSpec, config: BenchConfig, task: TaskSpec) -> Model
     return replace(spec, **changes) if changes else spec
 
 
-def _producers(devices: list[str]) -> str:
+def _producers(devices: tuple[str, ...]) -> str:
     """Where a task's vectors were computed: this run's device, or as the cache recorded it."""
     return ", ".join(sorted(set(devices))) or "none (nothing was embedded)"
-
-
-def _bench_task(job: Job, strategy: Strategy, engine: EmbeddingEngine, key: str):
-    stage = Stages()
-    before = replace(engine.stats)
-    load_before = engine.load_seconds
-    producers_before = len(engine.producers)
-    evaluation = strategy.evaluate(job, engine, stage)
-    load_model = engine.load_seconds - load_before
-    encoded = engine.stats.minus(before)
-    embed = {
-        "load_model": load_model,
-        "encode": encoded.seconds,
-        "embed_other": max(0.0, stage.seconds.get("embed", 0.0) - load_model - encoded.seconds),
-    }
-    timings = {}
-    for name, seconds in stage.seconds.items():  # in the order the stages ran
-        timings.update(embed if name == "embed" else {name: seconds})
-    timings.update(embed)
-    cells_out = cell_scores(evaluation.results)
-    per_language = by_language(cells_out)
-    task, spec = job.task, job.model
-    uncovered = [lang for lang in job.languages if spec.covers(lang) is False]
-    record = ResultRecord(
-        key=key,
-        model=model_record(spec),
-        task={
-            "name": task.name,
-            "family": task.family,
-            "version": task.version,
-            "languages": list(task.languages),
-            "data": dict(evaluation.checksums),
-            "counts": evaluation.counts,
-            "licence": task.licence,
-            **evaluation.task,
-        },
-        options={**job.options, **evaluation.policy},
-        coverage={
-            "declared": spec.languages is not None,
-            "uncovered_languages": uncovered,
-        },
-        cells=cells_out,
-        by_language=per_language,
-        summary=summarise(per_language, task.aggregates),
-        provenance={
-            **environment(),
-            **engine.placement_facts(),
-            "device": _producers(engine.producers[producers_before:]),
-            "dtype": engine.device.dtype,
-            "precision": engine.device.precision,
-            "timings": timings,
-            "encode": encoded.as_dict(),
-        },
-        per_query=f"{key.rsplit('/', 1)[-1]}.queries.csv.gz",
-        extra=evaluation.extra,
-    )
-    return record, _per_query_table(evaluation.results)
 
 
 def _per_query_table(results: tuple[CellResult, ...]):

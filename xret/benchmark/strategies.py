@@ -1,6 +1,7 @@
-"""How a task family is evaluated. The runner owns what every task shares (model, engine, result
-key, record, store); a strategy owns what differs: which options identify its results (``plan``)
-and how queries are ranked and measured (``evaluate``).
+"""How a task family is evaluated. The runner (xret.benchmark.runner) owns the sequence every task
+shares: plan, load, encode, rank, measure, record, store. A strategy fills in the stages that
+differ, each a method from the previous stage's value to the next; it is built from its family's
+options only, so an option it does not read cannot reach it (``check_flags`` refuses or warns).
 
 - ``exhaustive`` (xret.benchmark.exhaustive): pooled cells scored against every candidate, exact
   ranks at any depth (XQuAD-R, MLQA-R: pools of at most 20,534).
@@ -15,17 +16,16 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
-from xret.benchmark.evaluate import CellResult
-from xret.benchmark.measures import Measure
 from xret.errors import XretError
 from xret.tasks.spec import Ranking, Setting, TaskSpec
 
 if TYPE_CHECKING:
     from xret.benchmark.engine import EmbeddingEngine
-    from xret.benchmark.runner import BenchConfig
-    from xret.models.spec import ModelSpec
+    from xret.benchmark.evaluate import CellResult
+    from xret.benchmark.measures import Measure
     from xret.results.runs import RunWriter
 
 
@@ -40,22 +40,19 @@ class Plan:
 
 
 @dataclass(frozen=True)
-class Job:
-    config: BenchConfig
-    task: TaskSpec
-    model: ModelSpec
-    languages: tuple[str, ...]
-    settings: tuple[Setting, ...]
-    measures: tuple[Measure, ...]
-    options: dict[str, Any]
-    log: Callable[[str], None]
-    runs: RunWriter | None = None
-    """Where the strategy writes each cell's TREC run (``--save-run``); None: no runs."""
+class Workspace:
+    """What every family is given besides its options: where the data and the caches are, and
+    where to tell the user what it finds."""
+
+    data_dir: Path | None
+    cache_dir: Path
+    log: Callable[[str], None] = print
 
 
 @dataclass(frozen=True)
-class Evaluation:
-    results: tuple[CellResult, ...]
+class RecordFacts:
+    """What a family adds to the record once its cells are measured."""
+
     checksums: Mapping[str, str]
     """Task data file -> sha256."""
     counts: dict[str, int]
@@ -69,30 +66,72 @@ class Evaluation:
 
 
 class Stages:
-    """Wall-clock seconds per named stage, summed over repeated entries."""
+    """Wall-clock seconds per named stage, summed over repeated entries. A stage opened inside
+    another is counted in the inner one only, so the stages add up to the time they cover."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self._nested: list[float] = []
+        """Per open stage, the seconds spent in the stages opened inside it."""
 
     @contextmanager
     def __call__(self, name: str):
         start = time.perf_counter()
+        self._nested.append(0.0)
         try:
             yield
         finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            own = elapsed - self._nested.pop()
+            self.seconds[name] = self.seconds.get(name, 0.0) + own
+            if self._nested:
+                self._nested[-1] += elapsed
 
 
-class Strategy(Protocol):
-    flags: Mapping[str, tuple[str, ...]]
+Loaded = TypeVar("Loaded")
+Encoded = TypeVar("Encoded")
+Ranked = TypeVar("Ranked")
+
+
+class Strategy(Protocol[Loaded, Encoded, Ranked]):
+    """One family's stages. ``Loaded``, ``Encoded`` and ``Ranked`` are the family's own values
+    (LAReQA cells and their rank arrays; MIRACL languages and their hits)."""
+
+    flags: ClassVar[Mapping[str, tuple[str, ...]]]
     """Task family -> the command-line options that only its tasks read (as ``--help`` spells
     them): the one place that says which options apply to which tasks."""
 
     def plan(
-        self, config: BenchConfig, task: TaskSpec, measures: tuple[Measure, ...], options: dict
-    ) -> Plan: ...
+        self,
+        task: TaskSpec,
+        languages: tuple[str, ...],
+        measures: tuple[Measure, ...],
+        shared: dict[str, Any],
+    ) -> Plan:
+        """The result's name, options (``shared`` plus the family's own) and extra data."""
+        ...
 
-    def evaluate(self, job: Job, engine: EmbeddingEngine, stage: Stages) -> Evaluation: ...
+    def load(
+        self, task: TaskSpec, languages: tuple[str, ...], settings: tuple[Setting, ...]
+    ) -> Loaded: ...
+
+    def encode(self, loaded: Loaded, engine: EmbeddingEngine) -> Encoded: ...
+
+    def rank(
+        self, loaded: Loaded, encoded: Encoded, engine: EmbeddingEngine, stage: Stages
+    ) -> Ranked:
+        """``stage``: for parts of ranking timed on their own (building an index)."""
+        ...
+
+    def measure(
+        self, loaded: Loaded, ranked: Ranked, measures: tuple[Measure, ...]
+    ) -> tuple[CellResult, ...]: ...
+
+    def save_runs(self, loaded: Loaded, encoded: Encoded, ranked: Ranked, runs: RunWriter):
+        """Each cell's TREC run and qrels (``--save-run``)."""
+        ...
+
+    def facts(self, loaded: Loaded, ranked: Ranked) -> RecordFacts: ...
 
 
 _STRATEGIES = {
@@ -101,14 +140,27 @@ _STRATEGIES = {
 }
 
 
-def strategy_for(ranking: Ranking) -> Strategy:
+def strategy_for(ranking: Ranking) -> type[Strategy]:
+    """The strategy class of a ranking (imported on demand: ``--help`` needs only its flags)."""
     module, _, attr = _STRATEGIES[ranking].partition(":")
-    return getattr(importlib.import_module(module), attr)()
+    return getattr(importlib.import_module(module), attr)
 
 
-def check_flags(tasks: Sequence[TaskSpec], given: Collection[str], warn: Callable[[str], None]):
-    """Options are never silently ignored: one of ``given`` (the options the user set) that only
-    other families read is refused when no task reads it, and warned about when some do."""
+class IgnoredOptionWarning(UserWarning):
+    """An option set for a bench that some of its tasks do not read (the Python API's warning;
+    the CLI prints it)."""
+
+
+def check_flags(
+    tasks: Sequence[TaskSpec],
+    given: Collection[str],
+    warn: Callable[[str], None],
+    spelling: Mapping[str, str] | None = None,
+):
+    """Options are never silently ignored: one of ``given`` (the options the user set, as
+    ``--help`` spells them) that only other families read is refused when no task reads it, and
+    warned about when some do. ``spelling``: how the user wrote an option, where not as
+    ``--help`` does (a keyword of the Python API)."""
     declared = [strategy_for(ranking).flags for ranking in Ranking]
     specific = {flag for flags in declared for family in flags.values() for flag in family}
     for flag in sorted(set(given) & specific):
@@ -119,6 +171,7 @@ def check_flags(tasks: Sequence[TaskSpec], given: Collection[str], warn: Callabl
         for task in ignoring:
             kinds.setdefault(f"{task.family} family, {task.ranking} ranking", []).append(task.name)
         where = "; ".join(f"{', '.join(names)} ({kind})" for kind, names in kinds.items())
+        name = (spelling or {}).get(flag, flag)
         if len(ignoring) == len(tasks):
-            raise XretError(f"{flag} does not apply to {where}")
-        warn(f"xret: warning: {flag} does not apply to {where}; used for the other tasks")
+            raise XretError(f"{name} does not apply to {where}")
+        warn(f"xret: warning: {name} does not apply to {where}; used for the other tasks")

@@ -11,25 +11,28 @@ holding the corpus's texts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from xret.benchmark.corpus_store import corpus_root, encode_corpus
+from xret.benchmark.corpus_store import CorpusEmbeddings, corpus_root, encode_corpus
+from xret.benchmark.engine import EmbeddingEngine
 from xret.benchmark.evaluate import CellResult
-from xret.benchmark.measures import evaluate
-from xret.benchmark.pools import reduced_pool
+from xret.benchmark.measures import Measure, evaluate
+from xret.benchmark.pools import PoolSpec, ReducedPool, reduced_pool
 from xret.benchmark.search import FlatIndex, Hits, IndexSpec, TopK
-from xret.benchmark.strategies import Evaluation, Job, Plan, Stages
+from xret.benchmark.strategies import Plan, RecordFacts, Stages, Workspace
+from xret.defaults import DEPTH
 from xret.errors import DataError, XretError
 from xret.fingerprint import file_fingerprint, sha256_file
 from xret.models.spec import Role
-from xret.results.runs import cell_name
+from xret.results.runs import RunWriter, cell_name
 from xret.tasks import load_task
 from xret.tasks.corpus import Corpus, passage_label, passage_text
-from xret.tasks.miracl import CORPUS_HINT, task_corpus
+from xret.tasks.miracl import CORPUS_HINT, CorpusTaskData, task_corpus
 from xret.tasks.records import Query, TaskData
-from xret.tasks.spec import Setting
+from xret.tasks.spec import Setting, TaskSpec
 
 SEARCH_BLOCK = 1 << 17
 """Corpus vectors searched (flat) or added (IVF, HNSW) at a time: 192 MiB at 384 dimensions."""
@@ -47,11 +50,61 @@ POLICY = {
 }
 
 
+@dataclass(frozen=True)
+class CorpusOptions:
+    """What the top-k families (MIRACL, trec-format task files) read of a bench's options."""
+
+    corpus_dir: Path | None = None
+    """Local copy of the corpora (``<dir>/miracl-corpus-v1.0-<lang>/docs-<i>.jsonl.gz``)."""
+    pool: PoolSpec = field(default_factory=PoolSpec)
+    index: IndexSpec = field(default_factory=IndexSpec)
+    depth: int = DEPTH
+    """Hits kept per query (k); at least the largest measure cutoff."""
+    title: bool = True
+    """Encode a passage as ``title text`` (True) or ``text`` alone."""
+
+
 def no_corpus_message(task: str) -> str:
     return (
         f"{task} searches a corpus and none was given: pass --corpus-dir DIR "
         f"(or set XRET_CORPUS_DIR) with {CORPUS_HINT}; without any corpus nothing can be evaluated"
     )
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language as loaded: its corpus, its judgements and, when asked, its reduced pool."""
+
+    corpus: Corpus
+    judgements: Judgements
+    pool: ReducedPool | None
+    pool_shards: dict[str, str]
+    """Reduced pool: source shard -> sha256 of the shards it was drawn from."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    task: TaskSpec
+    data: CorpusTaskData
+    languages: dict[str, Language]
+
+
+@dataclass(frozen=True, eq=False)
+class Searchable:
+    """One language's scored queries as vectors, and the vectors they are searched against."""
+
+    queries: np.ndarray
+    source: CorpusEmbeddings | _InMemory
+
+
+@dataclass(frozen=True, eq=False)
+class Retrieved:
+    """One language's top k and what searching found out about its data."""
+
+    hits: Hits
+    docids: list[list[str]]
+    """Per scored query, the docids of its hits, best first."""
+    facts: _Facts
 
 
 class CorpusTopK:
@@ -71,8 +124,12 @@ class CorpusTopK:
     # A trec-format task file names its own corpus folders: --corpus-dir is MIRACL's only.
     flags = {"miracl": ("--corpus-dir", *_SEARCH), "trec": _SEARCH}
 
-    def plan(self, config, task, measures, options: dict) -> Plan:
-        corpus = config.corpus
+    def __init__(self, options: CorpusOptions, where: Workspace):
+        self.options = options
+        self.where = where
+
+    def plan(self, task: TaskSpec, languages, measures: tuple[Measure, ...], shared) -> Plan:
+        corpus = self.options
         for m in measures:
             if not m.is_trec:
                 raise XretError(
@@ -84,14 +141,14 @@ class CorpusTopK:
         if corpus.corpus_dir is None and not task.corpora:
             raise DataError(no_corpus_message(task.name))
         shards = {}
-        for language in options["languages"]:
+        for language in languages:
             corpus_label, paths = task_corpus(task, corpus.corpus_dir, language)
             for path in paths:
-                shards[f"{corpus_label}/{path.name}"] = file_fingerprint(path, config.cache_dir)
+                shards[f"{corpus_label}/{path.name}"] = file_fingerprint(path, self.where.cache_dir)
         return Plan(
             name,
             {
-                **options,
+                **shared,
                 "passage_text": passage_label(corpus.title),
                 "pool": corpus.pool.options(),
                 "index": corpus.index.options(),
@@ -100,32 +157,122 @@ class CorpusTopK:
             data=shards,
         )
 
-    def evaluate(self, job: Job, engine, stage: Stages) -> Evaluation:
-        config, options = job.config, job.config.corpus
-        with stage("load_data"):
-            data = load_task(
-                job.task, job.languages, config.data_dir, config.cache_dir, options.corpus_dir
+    def load(self, task: TaskSpec, languages: tuple[str, ...], settings) -> Loaded:
+        """Topics, qrels and corpora; a reduced pool is drawn here (one pass over its corpus)."""
+        where, pool = self.where, self.options.pool
+        data = load_task(task, languages, where.data_dir, where.cache_dir, self.options.corpus_dir)
+        loaded = {}
+        for language in languages:
+            corpus, judged = data.corpora[language], judgements(data, language)
+            drawn, shards = None, {}
+            if pool.reduced:
+                drawn = reduced_pool(corpus.passages(), set(judged.judged), pool)
+                shards = {p.name: sha256_file(p) for p in corpus.shards}
+            loaded[language] = Language(corpus, judged, drawn, shards)
+        return Loaded(task, data, loaded)
+
+    def encode(self, loaded: Loaded, engine: EmbeddingEngine) -> dict[str, Searchable]:
+        """The scored queries (text cache), and the pool: a reduced one through the text cache,
+        a full corpus shard by shard into its resumable store."""
+        title, out = self.options.title, {}
+        for language, lang in loaded.languages.items():
+            embedded = engine.embed([q.text for q in lang.judgements.scored], Role.QUERY)
+            queries = embedded.vectors[embedded.index]
+            if lang.pool is not None:
+                texts = [passage_text(d, title) for d in lang.pool.documents]
+                vectors = engine.embed(texts, Role.DOCUMENT)
+                source = _InMemory(vectors.vectors[vectors.index])
+            else:
+                root = corpus_root(self.where.cache_dir, engine, lang.corpus, title)
+                source = encode_corpus(lang.corpus, engine, root, title, log=self.where.log)
+                engine.note_cached(Role.DOCUMENT)  # shards encoded by earlier runs, as it says
+            out[language] = Searchable(queries, source)
+        return out
+
+    def rank(
+        self, loaded: Loaded, encoded: dict[str, Searchable], engine, stage: Stages
+    ) -> dict[str, Retrieved]:
+        exact = getattr(engine, "exact_search", local_exact)  # a distributed engine: its workers
+        out = {}
+        for language, lang in loaded.languages.items():
+            searchable = encoded[language]
+            source, k = searchable.source, self.options.depth
+            hits, index = search(source, searchable.queries, k, self.options.index, stage, exact)
+            judged = lang.judgements.judged
+            if lang.pool is not None:
+                pool = lang.pool
+                docids = [[pool.documents[i].id for i in row if i >= 0] for row in hits.ids]
+                present, passages, size = (
+                    set(pool.judged_found),
+                    pool.passages_seen,
+                    len(pool.documents),
+                )
+                shards = lang.pool_shards
+            else:
+                docids = source.docids_of(hits.ids)
+                present = {
+                    d
+                    for shard in range(len(source.shards))
+                    for d in source.docids(shard)
+                    if d in judged
+                }
+                shards, passages, size = source.source_checksums(), source.rows, source.rows
+            facts = _facts(loaded.data, language, lang, passages, size, shards, index, present)
+            _warn(language, facts, self.where.log)
+            out[language] = Retrieved(hits, docids, facts)
+        return out
+
+    def measure(
+        self, loaded: Loaded, ranked: dict[str, Retrieved], measures: tuple[Measure, ...]
+    ) -> tuple[CellResult, ...]:
+        """pytrec_eval over each language's run, against its qrels as published."""
+        results = []
+        for language, lang in loaded.languages.items():
+            topics, qrels = lang.judgements.topics, lang.judgements.qrels
+            query_ids = tuple(q.id for q in lang.judgements.scored)
+            run = ranked_run(query_ids, ranked[language].docids)
+            per_query = evaluate({q: qrels[q] for q in query_ids}, run, measures)
+            values = {
+                m: np.array([per_query[q][m] for q in query_ids], dtype=np.float64)
+                for m in measures
+            }
+            results.append(
+                CellResult(
+                    setting=Setting.MONO,
+                    query_language=language,
+                    pool_language=language,
+                    excluded=len(topics) - len(query_ids),
+                    query_ids=query_ids,
+                    values=values,
+                )
             )
-        results, found = [], {}
-        for language in job.languages:
-            result, found[language] = _evaluate_language(job, engine, stage, data, language)
-            results.append(result)
-            _warn(language, found[language], job.log)
-        return Evaluation(
-            results=tuple(results),
-            checksums=dict(data.checksums),
+        return tuple(results)
+
+    def save_runs(self, loaded: Loaded, encoded, ranked: dict[str, Retrieved], runs: RunWriter):
+        for language, lang in loaded.languages.items():
+            hits, qrels = ranked[language].hits, lang.judgements.qrels
+            query_ids = tuple(q.id for q in lang.judgements.scored)
+            scores = [row[ids >= 0] for row, ids in zip(hits.scores, hits.ids)]
+            name = cell_name(Setting.MONO, language, language)
+            ranked_cell = zip(query_ids, ranked[language].docids, scores)
+            runs.write_cell(name, ranked_cell, {q: qrels[q] for q in query_ids})
+
+    def facts(self, loaded: Loaded, ranked: dict[str, Retrieved]) -> RecordFacts:
+        found = {language: r.facts for language, r in ranked.items()}
+        return RecordFacts(
+            checksums=dict(loaded.data.checksums),
             counts={
-                "queries": len(data.queries),
+                "queries": len(loaded.data.queries),
                 "candidates": sum(f.pool for f in found.values()),
             },
             policy=POLICY,
             task={"corpus": {language: f.corpus_record() for language, f in found.items()}},
-            extra=_extra(found, job),
+            extra=_extra(found, loaded.task, self.options.pool),
         )
 
 
 @dataclass(frozen=True)
-class _Found:
+class _Facts:
     """What searching one language found out about its data."""
 
     corpus: Corpus
@@ -160,7 +307,27 @@ class _Found:
         }
 
 
-def _warn(language: str, found: _Found, log) -> None:
+def _facts(data, language: str, lang: Language, passages, size, shards, index, present) -> _Facts:
+    topics = lang.judgements.topics
+    topic_ids = {q.id for q in topics}
+    scored_ids = {q.id for q in lang.judgements.scored}
+    orphans = sum(
+        1 for qid in data.qrels if qid.startswith(f"{language}/") and qid not in topic_ids
+    )
+    return _Facts(
+        corpus=lang.corpus,
+        passages=passages,
+        pool=size,
+        shards=shards,
+        index=index,
+        judged=lang.judgements.judged,
+        present=present,
+        no_relevant=[q.id for q in topics if q.id not in scored_ids],
+        orphan_qrels=orphans,
+    )
+
+
+def _warn(language: str, found: _Facts, log) -> None:
     lost = found.missing()
     if lost["missing"]:
         log(
@@ -175,15 +342,14 @@ def _warn(language: str, found: _Found, log) -> None:
         )
 
 
-def _extra(found: dict[str, _Found], job: Job) -> dict:
-    pool = job.config.corpus.pool
+def _extra(found: dict[str, _Facts], task: TaskSpec, pool: PoolSpec) -> dict:
     reasons = []
     if pool.reduced:
         reasons.append(
             f"reduced pool: judged passages + {pool.distractors:,} sampled distractors per "
             f"language (seed {pool.seed}), not the full corpus"
         )
-    if job.task.expected is None:
+    if task.expected is None:
         reasons.append("not a pinned MIRACL task")
     for language, f in found.items():
         expected = f.corpus.expected_passages
@@ -226,86 +392,6 @@ def judgements(data: TaskData, language: str) -> Judgements:
         for doc, grade in docs.items():
             judged[doc] = max(grade, judged.get(doc, 0))
     return Judgements(topics, qrels, scored, judged)
-
-
-def _evaluate_language(
-    job: Job, engine, stage: Stages, data, language: str
-) -> tuple[CellResult, _Found]:
-    options = job.config.corpus
-    corpus = data.corpora[language]
-    language_judgements = judgements(data, language)
-    topics, qrels = language_judgements.topics, language_judgements.qrels
-    scored, judged = language_judgements.scored, language_judgements.judged
-    topic_ids = {q.id for q in topics}
-    scored_ids = {q.id for q in scored}
-    with stage("embed"):
-        embedded = engine.embed([q.text for q in scored], Role.QUERY)
-        queries = embedded.vectors[embedded.index]
-    k = options.depth
-    exact = getattr(engine, "exact_search", local_exact)  # a distributed engine: on its workers
-    if options.pool.reduced:
-        with stage("load_data"):
-            pool = reduced_pool(corpus.passages(), set(judged), options.pool)
-            shards = {p.name: sha256_file(p) for p in corpus.shards}
-        with stage("embed"):
-            vectors = engine.embed(
-                [passage_text(d, options.title) for d in pool.documents], Role.DOCUMENT
-            )
-        source = _InMemory(vectors.vectors[vectors.index])
-        hits, index = search(source, queries, k, options.index, stage, exact)
-        docids = [[pool.documents[i].id for i in row if i >= 0] for row in hits.ids]
-        present, passages, size = set(pool.judged_found), pool.passages_seen, len(pool.documents)
-    else:
-        with stage("embed"):
-            root = corpus_root(job.config.cache_dir, engine, corpus, options.title)
-            store = encode_corpus(corpus, engine, root, options.title, log=job.log)
-            engine.note_cached(Role.DOCUMENT)  # shards encoded by earlier runs, as the cache says
-        hits, index = search(store, queries, k, options.index, stage, exact)
-        with stage("search"):
-            docids = store.docids_of(hits.ids)
-            present = {
-                d for shard in range(len(store.shards)) for d in store.docids(shard) if d in judged
-            }
-        shards, passages, size = store.source_checksums(), store.rows, store.rows
-    with stage("measures"):
-        query_ids = tuple(q.id for q in scored)
-        per_query = evaluate(
-            {q: qrels[q] for q in query_ids}, ranked_run(query_ids, docids), job.measures
-        )
-        values = {
-            m: np.array([per_query[q][m] for q in query_ids], dtype=np.float64)
-            for m in job.measures
-        }
-    if job.runs is not None:
-        with stage("runs"):
-            scores = [row[ids >= 0] for row, ids in zip(hits.scores, hits.ids)]
-            name = cell_name(Setting.MONO, language, language)
-            job.runs.write_cell(
-                name, zip(query_ids, docids, scores), {q: qrels[q] for q in query_ids}
-            )
-    result = CellResult(
-        setting=Setting.MONO,
-        query_language=language,
-        pool_language=language,
-        excluded=len(topics) - len(scored),
-        query_ids=query_ids,
-        values=values,
-    )
-    orphans = sum(
-        1 for qid in data.qrels if qid.startswith(f"{language}/") and qid not in topic_ids
-    )
-    found = _Found(
-        corpus=corpus,
-        passages=passages,
-        pool=size,
-        shards=shards,
-        index=index,
-        judged=judged,
-        present=present,
-        no_relevant=[q.id for q in topics if q.id not in scored_ids],
-        orphan_qrels=orphans,
-    )
-    return result, found
 
 
 def ranked_run(query_ids: tuple[str, ...], docids: list[list[str]]) -> dict[str, dict[str, float]]:

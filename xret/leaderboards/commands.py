@@ -135,7 +135,7 @@ def run_heatmaps(config: HeatmapConfig) -> list[Path]:
     )
 
     records = [_one_record(config.results_dir, model, config.task) for model in config.models]
-    tasks = {r.task["name"] for _, r in records}
+    tasks = {r.task.name for _, r in records}
     if len(tasks) > 1:
         raise DataError(
             f"the models' records are on different tasks ({', '.join(sorted(tasks))}); pass --task"
@@ -206,7 +206,7 @@ def compare_results(config: CompareConfig):
 def _common_task(config: CompareConfig) -> str | None:
     """The one task both sides have records of, when names were given without --task."""
     tasks = [
-        {r.task["name"] for _, r in find_records(config.results_dir, side)}
+        {r.task.name for _, r in find_records(config.results_dir, side)}
         for side in (config.a, config.b)
     ]
     common = sorted(tasks[0] & tasks[1])
@@ -224,7 +224,7 @@ def _one_record(
 ) -> tuple[Path, ResultRecord]:
     found = find_records(results_dir, name_or_path, task)
     if len(found) != 1:
-        listing = ", ".join(f"{r.key} ({r.task['name']})" for _, r in found) or "none"
+        listing = ", ".join(f"{r.key} ({r.task.name})" for _, r in found) or "none"
         raise XretError(
             f"{name_or_path!r} matches {len(found)} records{f' on {task}' if task else ''}: "
             f"{listing}; pass --task or a record path"

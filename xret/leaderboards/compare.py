@@ -229,7 +229,7 @@ def compare_records(
     return compare_frames(
         aligned,
         names=names,
-        task=a[1].task["name"],
+        task=a[1].task.name,
         measure=measure,
         alpha=alpha,
         resamples=resamples,
@@ -238,8 +238,8 @@ def compare_records(
 
 
 def _name(record: ResultRecord) -> str:
-    regime = record.model.get("regime")
-    return f"{record.model['name']} ({regime})" if regime else record.model["name"]
+    regime = record.model.regime
+    return f"{record.model.name} ({regime})" if regime else record.model.name
 
 
 def comparison_document(c: Comparison) -> Document:

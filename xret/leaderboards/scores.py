@@ -157,13 +157,13 @@ def collect(
     records: Sequence[tuple[Path, ResultRecord]], tasks: Sequence[str] | None = None
 ) -> Collection:
     """Group records into scores: one per (system, task, evaluation signature)."""
-    records = [(p, r) for p, r in records if not tasks or r.task["name"] in tasks]
+    records = [(p, r) for p, r in records if not tasks or r.task.name in tasks]
     if tasks and not records:
         raise DataError(f"no result records for task {', '.join(tasks)}")
     labels = _model_labels(r for _, r in records)
     grouped: dict[tuple, list[tuple[Path, ResultRecord]]] = defaultdict(list)
     for path, record in records:
-        grouped[(_system(record, labels), record.task["name"], signature(record))].append(
+        grouped[(_system(record, labels), record.task.name, signature(record))].append(
             (path, record)
         )
     evaluations, notes = _evaluation_labels({(task, sig) for _, task, sig in grouped})
@@ -177,7 +177,7 @@ def collect(
                 f"{system.model} on {task}: {len(members)} records of the same evaluation combined "
                 "(they differ only in the settings or measures computed)"
             )
-        languages = tuple(record.options.get("languages") or record.task["languages"])
+        languages = tuple(record.options.languages or record.task.languages)
         notes += [
             f"{system.model} on {task}: {setting} has no value for {', '.join(missing)} "
             f"({', '.join(measures)}); the means there are left blank"
@@ -187,7 +187,7 @@ def collect(
             Scores(
                 system=system,
                 task=task,
-                family=record.task.get("family", ""),
+                family=record.task.family or "",
                 signature=sig,
                 languages=languages,
                 by_language=by_language,
@@ -214,17 +214,17 @@ def signature(record: ResultRecord) -> tuple[tuple[str, str], ...]:
     """The fields two records must share for their numbers to be compared: task version, data
     (files and, for corpus tasks, the corpus shards found), languages, and every evaluation option
     (candidate text, ranking and ties; pool, index, depth, …)."""
-    options = record.options
-    languages = options.get("languages") or record.task["languages"]
+    options = record.options.to_dict()
+    languages = record.options.languages or record.task.languages
     data = json.dumps(
-        [record.task.get("data", {}), record.task.get("corpus", {})], sort_keys=True
+        [record.task.data, record.task.extras.get("corpus", {})], sort_keys=True
     ).encode()
     return (
-        ("task version", str(record.task.get("version"))),
+        ("task version", str(record.task.version)),
         ("data", hashlib.sha256(data).hexdigest()[:8]),
         (
             "languages",
-            "all" if set(record.task["languages"]) <= set(languages) else ",".join(languages),
+            "all" if set(record.task.languages) <= set(languages) else ",".join(languages),
         ),
         *(
             (
@@ -266,8 +266,8 @@ def _model_labels(records: Iterable[ResultRecord]) -> dict[tuple[str, str, str],
     revisions: dict[str, set[str]] = defaultdict(set)
     precisions: dict[str, set[str]] = defaultdict(set)
     for r in records:
-        revisions[r.model["name"]].add(_revision(r))
-        precisions[r.model["name"]].add(_precision(r))
+        revisions[r.model.name].add(_revision(r))
+        precisions[r.model.name].add(_precision(r))
     labels = {}
     for name, revs in revisions.items():
         for rev in revs:
@@ -280,11 +280,11 @@ def _model_labels(records: Iterable[ResultRecord]) -> dict[tuple[str, str, str],
 
 
 def _revision(record: ResultRecord) -> str:
-    return str(record.model.get("revision") or "")
+    return str(record.model.revision or "")
 
 
 def _precision(record: ResultRecord) -> str:
-    return str(record.provenance.get("precision") or "")
+    return str(record.provenance.precision or "")
 
 
 def _system(record: ResultRecord, labels: Mapping[tuple[str, str], str]) -> System:
@@ -292,9 +292,9 @@ def _system(record: ResultRecord, labels: Mapping[tuple[str, str], str]) -> Syst
     revision = _revision(record)
     return System(
         source=MEASURED,
-        base_model=model.get("base_model") or model["name"],
-        regime=model.get("regime") or "",
-        model=labels[(model["name"], revision, _precision(record))],
+        base_model=model.base_model or model.name,
+        regime=model.regime or "",
+        model=labels[(model.name, revision, _precision(record))],
         revision=revision,
     )
 
@@ -345,7 +345,7 @@ def find_records(
     path = Path(name_or_path)
     if path.suffix == ".json" and path.is_file():
         record = load_record(path)
-        return [(path, record)] if task in (None, record.task["name"]) else []
+        return [(path, record)] if task in (None, record.task.name) else []
     if results_dir is None or not results_dir.is_dir():
         raise DataError(
             f"{name_or_path!r} is not a record file and there is no results directory {results_dir}"
@@ -353,8 +353,8 @@ def find_records(
     found = distinct(
         (p, r)
         for p, r in ResultStore(results_dir).records()
-        if name_or_path in (r.model["name"], r.model.get("display_name"), r.key)
-        and task in (None, r.task["name"])
+        if name_or_path in (r.model.name, r.model.display_name, r.key)
+        and task in (None, r.task.name)
     )
     if not found:
         where = f" on {task}" if task else ""

@@ -31,7 +31,7 @@ def headline_rows(records: Sequence[ResultRecord], aggregate: str = "macro") -> 
     rows = []
     for r in records:
         summary = r.summary.get(aggregate, {})
-        rows.append([r.model["name"]] + [_fmt(m, summary.get(s, {}).get(m)) for s, m in HEADLINE])
+        rows.append([r.model.name] + [_fmt(m, summary.get(s, {}).get(m)) for s, m in HEADLINE])
     return rows
 
 
@@ -50,10 +50,10 @@ LEGEND = (
 def coverage_notes(records: Sequence[ResultRecord]) -> list[str]:
     notes = []
     for r in records:
-        uncovered = r.coverage.get("uncovered_languages") or []
+        uncovered = r.coverage.uncovered_languages
         if uncovered:
             notes.append(
-                f"{r.model['name']} on {r.task['name']}: does not cover {', '.join(uncovered)} "
+                f"{r.model.name} on {r.task.name}: does not cover {', '.join(uncovered)} "
                 "(scored anyway; those languages are marked uncovered)"
             )
     return notes
@@ -61,11 +61,11 @@ def coverage_notes(records: Sequence[ResultRecord]) -> list[str]:
 
 def is_corpus_record(record: ResultRecord) -> bool:
     """Top-k corpus tasks (MIRACL): monolingual cells summarised by mean and median."""
-    return record.options.get("ranking") == "top-k"
+    return record.options.ranking == "top-k"
 
 
 def corpus_header(records: Sequence[ResultRecord]) -> list[str]:
-    measures = dict.fromkeys(m for r in records for m in r.options.get("measures", []))
+    measures = dict.fromkeys(m for r in records for m in r.options.measures)
     return ["task", "model", "over", *measures]
 
 
@@ -75,9 +75,7 @@ def corpus_rows(records: Sequence[ResultRecord]) -> list[list[str]]:
     rows = []
     for r in records:
         task = (
-            r.task["name"]
-            if r.extra.get("comparable_with_published", True)
-            else f"{r.task['name']} (*)"
+            r.task.name if r.extra.get("comparable_with_published", True) else f"{r.task.name} (*)"
         )
         groups = {name: values.get("mono", {}) for name, values in r.summary.items()}
         if not groups:
@@ -85,13 +83,13 @@ def corpus_rows(records: Sequence[ResultRecord]) -> list[list[str]]:
             languages = sorted({lang for values in mono.values() for lang in values})
             groups = {lang: {m: mono.get(m, {}).get(lang) for m in measures} for lang in languages}
         for name, values in groups.items():
-            rows.append([task, r.model["name"], name, *(_fmt(m, values.get(m)) for m in measures)])
+            rows.append([task, r.model.name, name, *(_fmt(m, values.get(m)) for m in measures)])
     return rows
 
 
 def comparability_notes(records: Sequence[ResultRecord]) -> list[str]:
     return [
-        f"(*) {r.task['name']}: not comparable with published numbers: "
+        f"(*) {r.task.name}: not comparable with published numbers: "
         + "; ".join(r.extra.get("not_comparable_because", []))
         for r in records
         if r.extra.get("comparable_with_published") is False
@@ -114,8 +112,8 @@ def print_summary(records: Sequence[ResultRecord]) -> None:
     pooled = [r for r in records if not is_corpus_record(r)]
     corpus = [r for r in records if is_corpus_record(r)]
     tables = []
-    for task in dict.fromkeys(r.task["name"] for r in pooled):
-        rows = headline_rows([r for r in pooled if r.task["name"] == task])
+    for task in dict.fromkeys(r.task.name for r in pooled):
+        rows = headline_rows([r for r in pooled if r.task.name == task])
         header, rows = _filled(headline_header(), rows)
         tables.append((f"{task}: macro average over languages", header, rows, None))
     if tables:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from xret.benchmark.measures import MAX_GRADE
@@ -99,6 +99,15 @@ class MiraclExpected:
 
     counts: Mapping[str, SplitCounts]
     passages: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class CorpusTaskData(TaskData):
+    """A corpus task's data (MIRACL, trec-format task files): topics and qrels in ``queries`` and
+    ``qrels``, no ``documents``: the passages stay in their shards, read while they are encoded."""
+
+    corpora: Mapping[str, Corpus] = field(default_factory=dict)
+    """Language -> its corpus (empty when no corpus was given)."""
 
 
 def topics_path(language: str, split: str) -> str:
@@ -264,7 +273,7 @@ def load_miracl(
     files: Mapping[str, Path],
     languages: tuple[str, ...],
     corpus_dir: Path | None = None,
-) -> TaskData:
+) -> CorpusTaskData:
     """Topics and qrels of ``languages`` (query ids ``<lang>/<qid>``); with ``corpus_dir``, the
     shard lists of their corpora too (nothing is read from the corpus here)."""
     queries: list[Query] = []
@@ -290,7 +299,7 @@ def load_miracl(
                 shards=shards,
                 expected_passages=expected.passages[language] if expected else None,
             )
-    return TaskData(
+    return CorpusTaskData(
         documents=(), queries=tuple(queries), qrels=qrels, checksums={}, corpora=corpora
     )
 

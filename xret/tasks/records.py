@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from xret.tasks.corpus import Corpus
+from dataclasses import dataclass
 
 Qrels = Mapping[str, Mapping[str, int]]
 """query id -> document id -> relevance grade, the pytrec_eval layout (0 = judged non-relevant)."""
@@ -38,5 +34,3 @@ class TaskData:
     qrels: Qrels
     checksums: Mapping[str, str]
     """data file (relative path) -> sha256, for provenance."""
-    corpora: Mapping[str, Corpus] = field(default_factory=dict)
-    """Language -> a corpus too large for ``documents``, streamed from its shards (MIRACL)."""

@@ -100,8 +100,8 @@ def export_record(record: ResultRecord, notes: list[str] | None = None) -> tuple
                 TaskResult.from_task_results(
                     SimpleNamespace(metadata=metadata),
                     {SPLIT: scores},
-                    evaluation_time=sum(record.provenance.get("timings", {}).values()),
-                    date=_date(record.provenance.get("created")),
+                    evaluation_time=sum(record.provenance.timings.values()),
+                    date=_date(record.provenance.created),
                 )
             )
             continue
@@ -180,7 +180,7 @@ def _checked_path(cache, meta, task: str, labels: tuple[str, ...]) -> Path:
 def _merge(entries, notes: list[str]):
     """One TaskResult from the entries of one file: subsets of all entries, the newest record
     winning where they overlap or disagree on the dataset revision."""
-    entries = sorted(entries, key=lambda e: e[1].provenance.get("created") or "")
+    entries = sorted(entries, key=lambda e: e[1].provenance.created or "")
     label, _, meta, result = entries[-1]
     labels = [label]
     subsets = {s["hf_subset"]: s for s in result.scores[SPLIT]}

@@ -18,6 +18,7 @@ from xret.interop.mteb.naming import (
     subset_languages,
     subset_name,
 )
+from xret.results.record import ModelSection, OptionsSection, TaskSection
 from xret.tasks.spec import Setting, TaskSpec
 
 # A backslash at a line's end continues the line: the value is the one-line-per-field entry.
@@ -121,19 +122,19 @@ class TaskFacts:
         )
 
     @classmethod
-    def from_record(cls, task: Mapping[str, Any], options: Mapping[str, Any]) -> TaskFacts:
+    def from_record(cls, task: TaskSection, options: OptionsSection) -> TaskFacts:
         return cls(
-            name=task["name"],
-            version=str(task["version"]),
-            description=task.get("description") or "",
-            licence=task.get("licence"),
-            languages=tuple(options["languages"]),
+            name=task.name,
+            version=str(task.version),
+            description=task.extras.get("description") or "",
+            licence=task.licence,
+            languages=tuple(options.languages),
             checksums=record_checksums(task),
-            family=task.get("family") or "",
-            ranking=options.get("ranking") or "exhaustive",
-            passage_text=options.get("passage_text") or "title+text",
-            pool=options.get("pool"),
-            depth=options.get("depth"),
+            family=task.family or "",
+            ranking=options.ranking or "exhaustive",
+            passage_text=options.extras.get("passage_text") or "title+text",
+            pool=options.extras.get("pool"),
+            depth=options.extras.get("depth"),
         )
 
     @property
@@ -237,44 +238,42 @@ def _corpus_description(facts: TaskFacts) -> str:
     return " ".join(parts)
 
 
-def mteb_model_name(model: Mapping[str, Any]) -> str:
+def mteb_model_name(model: ModelSection) -> str:
     """An ``organization/name`` for an xret model record: hub and mteb names as they are,
     everything else under ``xret/``."""
-    name = model["name"]
-    if model.get("provider") == "mteb":  # mteb:<name>[@<folder>] keeps mteb's own name
-        name = str(model.get("source") or name).partition("@")[0]
+    name = model.name
+    if model.provider == "mteb":  # mteb:<name>[@<folder>] keeps mteb's own name
+        name = str(model.source or name).partition("@")[0]
     hub_like = "/" in name and not name.startswith((".", "/", "~")) and ":" not in name
-    if hub_like and model.get("provider") in ("sentence-transformers", "mteb"):
+    if hub_like and model.provider in ("sentence-transformers", "mteb"):
         return name
     return "xret/" + re.sub(r"[^A-Za-z0-9._+-]+", "-", name).strip("-")
 
 
-def model_meta(model: Mapping[str, Any]):
-    """mteb ``ModelMeta`` for the ``model`` block of an xret record (``runner.model_record``)."""
+def model_meta(model: ModelSection):
+    """mteb ``ModelMeta`` for the ``model`` section of an xret record (``runner.model_record``)."""
     from mteb.models.model_meta import ModelMeta
 
-    prompts = {k: v for k, v in (model.get("prompts") or {}).items() if v}
-    languages = model.get("languages")
-    licence = mteb_licence(model.get("licence"))
+    prompts = {k: v for k, v in (model.prompts or {}).items() if v}
+    languages = model.languages
+    licence = mteb_licence(model.licence)
     return ModelMeta(
         loader=None,
         name=mteb_model_name(model),
-        revision=str(model.get("revision") or "no_revision_available"),
+        revision=str(model.revision or "no_revision_available"),
         release_date=None,
         languages=mteb_languages(languages) if languages is not None else None,
         n_parameters=None,
         memory_usage_mb=None,
         max_tokens=None,
-        embed_dim=model.get("dim"),
+        embed_dim=model.dim,
         license=None if licence == "not specified" else licence,
         open_weights=None,
         public_training_code=None,
         public_training_data=None,
         framework=[],
-        similarity_fn_name=model.get("similarity")
-        if model.get("similarity") in ("cosine", "dot")
-        else None,
+        similarity_fn_name=model.similarity if model.similarity in ("cosine", "dot") else None,
         use_instructions=bool(prompts),
         training_datasets=None,
-        adapted_from=model.get("base_model"),
+        adapted_from=model.base_model,
     )

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from xret.benchmark.measures import Measure, parse_measure
 from xret.benchmark.pools import PoolSpec
 from xret.errors import XretError
+from xret.results.record import OptionsSection, TaskSection
 from xret.tasks.spec import ALL_LANGUAGES, CandidateText, Setting
 
 SPLIT = "test"
@@ -91,28 +92,28 @@ def corpus_variant(
     return part
 
 
-def record_task_name(task: Mapping, options: Mapping, setting: Setting) -> str:
+def record_task_name(task: TaskSection, options: OptionsSection, setting: Setting) -> str:
     """The mteb task name of one setting of a result record (its ``task`` and ``options``)."""
-    variant = ""
-    if options.get("ranking") == "top-k":
+    variant, own = "", options.extras
+    if options.ranking == "top-k":
         variant = corpus_variant(
-            options.get("passage_text", "title+text"), options.get("pool"), options.get("index")
+            own.get("passage_text", "title+text"), own.get("pool"), own.get("index")
         )
     return task_name(
-        task["name"],
+        task.name,
         setting,
-        tuple(options["languages"]),
-        tuple(task["languages"]),
-        CandidateText(options.get("candidate_text", CandidateText.SENTENCE)),
+        tuple(options.languages),
+        tuple(task.languages),
+        CandidateText(own.get("candidate_text", CandidateText.SENTENCE)),
         variant,
     )
 
 
-def record_checksums(task: Mapping) -> dict[str, str]:
+def record_checksums(task: TaskSection) -> dict[str, str]:
     """What a record says was read: its data files and, for corpus tasks, every corpus shard
     (``<corpus name>/<shard>``, sha256 as found). The dataset revision is a digest of this."""
-    checksums = dict(task.get("data") or {})
-    for corpus in (task.get("corpus") or {}).values():
+    checksums = dict(task.data)
+    for corpus in (task.extras.get("corpus") or {}).values():
         checksums.update(corpus_checksums(corpus["name"], corpus.get("shards") or {}))
     return checksums
 
