@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from xret.study.report import SAME_MAP, _decide, collect_runs, seed_interval, verdicts
+from xret.study.claims import SAME_MAP, _decide, seed_interval, verdicts
 from xret.study.run import STATE_FILE
+from xret.study.runs import collect_runs
 from xret.study.spec import StudyError, load_study, parse_study
 from xret.testing import tiny_sentence_transformer, write_lareqa_task, write_squad
 
@@ -249,8 +250,9 @@ def test_size_plot_reads_parameter_counts_of_the_trained_folders(tmp_path):
         ResultRecord,
         TaskSection,
     )
-    from xret.study.report import Run, figures, parameter_count
+    from xret.study.figures import figures, parameter_count
     from xret.study.run import model_dir
+    from xret.study.runs import Run
 
     study = parse_study(
         _minimal(

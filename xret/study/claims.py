@@ -1,0 +1,179 @@
+"""The paper's claims (protocol.md §5.2) and the statistics that judge them, kept apart from
+how they are shown: the rule, its tolerances and its intervals are the study's answer."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from xret.baselines.samplers import HYBRID_DEFAULT_ALPHA, Sampling
+from xret.study.runs import Run, group_runs, mean_sd, per_query
+from xret.study.spec import Arm
+
+SAME_MAP = 0.005  # protocol.md §5.2: "Hybrid ≈ X-Y on Mul. (within ±0.005 mAP)"
+SAME_RD = 0.05  # ≈ for rank distance: within 5 % of the baseline's value (the paper gives none)
+RESAMPLES = 2000
+VERDICT_RULE = (
+    "A claim that one regime is better is reproduced when both 95 % intervals of the difference "
+    "(over topics, over seeds) lie above 0, not reproduced when both lie below 0, and inconclusive "
+    "otherwise. A claim that two regimes are the same (≈) is reproduced when both intervals lie "
+    f"within the tolerance (±{SAME_MAP} MAP; ±{SAME_RD:.0%} of the baseline's rank distance), not "
+    "reproduced when both lie outside it on one side, and inconclusive otherwise. With one seed "
+    "only the topic interval is used. Topic intervals: percentile bootstrap over question ids "
+    f"({RESAMPLES} resamples, seed 0) of the seed-averaged per-query differences, aggregated as "
+    "the records are (cell mean, then mean per query language, then the macro mean). Seed "
+    "intervals: Student t over the per-seed differences of the macro values."
+)
+HYBRID = Arm(Sampling.HYBRID, HYBRID_DEFAULT_ALPHA)
+XX = Arm(Sampling.X_X_MONO)
+XY = Arm(Sampling.X_Y)
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str
+    setting: str
+    measure: str
+    better: Arm
+    worse: Arm
+    same: bool = False
+    """True: the claim is that the two are the same within the tolerance."""
+
+
+CLAIMS = (
+    Claim("Hybrid ≥ X-X-mono on Mo. (MAP)", "mono", "MAP", HYBRID, XX),
+    Claim("Hybrid ≥ X-Y on Cr. (MAP)", "cross", "MAP", HYBRID, XY),
+    Claim("Hybrid ≈ X-Y on Mul. (MAP, ±0.005)", "multi", "MAP", HYBRID, XY, same=True),
+    Claim("Hybrid > X-X-mono on Mul. (MAP)", "multi", "MAP", HYBRID, XX),
+    Claim("X-Y > X-X-mono on Mul. (MAP)", "multi", "MAP", XY, XX),
+    Claim("rank distance: X-X-mono ≫ X-Y (Mul. RD)", "multi", "RD", XY, XX),
+    Claim("rank distance: X-Y ≈ Hybrid (Mul. RD, ±5 %)", "multi", "RD", HYBRID, XY, same=True),
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    base: str
+    task: str
+    claim: Claim
+    difference: float
+    topics: tuple[float, float]
+    seeds: tuple[float, float] | None
+    verdict: str
+
+
+def verdicts(runs: Sequence[Run]) -> list[Verdict]:
+    groups = group_runs(runs)
+    out = []
+    for task, base in sorted({(r.task, r.base) for r in runs}):
+        for claim in CLAIMS:
+            better = groups.get((task, base, claim.better), [])
+            worse = groups.get((task, base, claim.worse), [])
+            if better and worse:
+                found = _verdict(task, base, claim, better, worse)
+                if found is not None:
+                    out.append(found)
+    return out
+
+
+def _verdict(task, base, claim: Claim, better: list[Run], worse: list[Run]) -> Verdict | None:
+    sign = -1.0 if claim.measure == "RD" else 1.0  # RD: lower is better
+    pairs = _paired(better, worse)
+    per_seed = [
+        sign * (b.macro(claim.setting, claim.measure) - w.macro(claim.setting, claim.measure))
+        for b, w in pairs
+        if b.macro(claim.setting, claim.measure) is not None
+        and w.macro(claim.setting, claim.measure) is not None
+    ]
+    if not per_seed:
+        return None
+    difference = statistics.fmean(per_seed)
+    topics = tuple(sign * v for v in topic_interval(pairs, claim.setting, claim.measure))
+    topics = (min(topics), max(topics))
+    seeds = seed_interval(per_seed)
+    tolerance = SAME_MAP
+    if claim.measure == "RD":
+        tolerance = SAME_RD * statistics.fmean(w.macro(claim.setting, "RD") for w in worse)
+    intervals = [topics] + ([seeds] if seeds is not None else [])
+    return Verdict(
+        base,
+        task,
+        claim,
+        difference,
+        topics,
+        seeds,
+        _decide(intervals, tolerance if claim.same else None),
+    )
+
+
+def _decide(intervals: Sequence[tuple[float, float]], tolerance: float | None) -> str:
+    if tolerance is None:
+        if all(lo > 0 for lo, _ in intervals):
+            return "reproduced"
+        if all(hi < 0 for _, hi in intervals):
+            return "not reproduced"
+        return "inconclusive"
+    if all(-tolerance <= lo and hi <= tolerance for lo, hi in intervals):
+        return "reproduced"
+    if all(lo > tolerance for lo, _ in intervals) or all(hi < -tolerance for _, hi in intervals):
+        return "not reproduced"
+    return "inconclusive"
+
+
+def _paired(better: list[Run], worse: list[Run]) -> list[tuple[Run, Run]]:
+    """Runs of equal seeds side by side (a seed missing on one side is left out)."""
+    by_seed = {r.seed: r for r in worse}
+    return [(b, by_seed[b.seed]) for b in sorted(better, key=lambda r: r.seed) if b.seed in by_seed]
+
+
+def seed_interval(values: Sequence[float]) -> tuple[float, float] | None:
+    if len(values) < 2:
+        return None
+    from scipy.stats import t
+
+    mean, sd = mean_sd(values)
+    half = t.ppf(0.975, len(values) - 1) * sd / math.sqrt(len(values))
+    return mean - half, mean + half
+
+
+def topic_interval(
+    pairs: Sequence[tuple[Run, Run]], setting: str, measure: str
+) -> tuple[float, float]:
+    """95 % percentile bootstrap over question ids of the macro difference (better − worse)."""
+    import pandas as pd
+
+    differences = []
+    for better, worse in pairs:
+        a, b = (per_query(run, setting, measure) for run in (better, worse))
+        differences.append((a - b).dropna())
+    diff = pd.concat(differences, axis=1).mean(axis=1).rename("d").reset_index()
+    diff["topic"] = diff["query_id"].str.split("/", n=1).str[-1]
+    topics = {t: i for i, t in enumerate(sorted(diff["topic"].unique()))}
+    cells = {
+        c: i for i, c in enumerate(sorted(set(zip(diff["query_language"], diff["pool_language"]))))
+    }
+    values = np.zeros((len(cells), len(topics)))
+    present = np.zeros_like(values)
+    rows = [cells[c] for c in zip(diff["query_language"], diff["pool_language"])]
+    cols = [topics[t] for t in diff["topic"]]
+    np.add.at(values, (rows, cols), diff["d"].to_numpy())
+    np.add.at(present, (rows, cols), 1.0)
+    rng = np.random.default_rng(0)
+    weights = rng.multinomial(len(topics), np.full(len(topics), 1 / len(topics)), size=RESAMPLES)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cell_means = (weights @ values.T) / (weights @ present.T)
+    languages = sorted({q for q, _ in cells})
+    per_language = np.stack(
+        [
+            np.nanmean(cell_means[:, [i for (q, _), i in cells.items() if q == lang]], axis=1)
+            for lang in languages
+        ],
+        axis=1,
+    )
+    macro = np.nanmean(per_language, axis=1)
+    low, high = np.nanpercentile(macro, [2.5, 97.5])
+    return float(low), float(high)
