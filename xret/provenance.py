@@ -21,17 +21,18 @@ _LIBRARIES = (
 )
 
 
-def git_commit() -> str | None:
+def git_commit(root: Path | None = None) -> str | None:
     """The commit of the xret checkout in use (None when installed from a wheel)."""
-    root = Path(xret.__file__).resolve().parent.parent
+    root = root or Path(xret.__file__).resolve().parent.parent
     if not (root / ".git").exists():
         return None
+    # --no-optional-locks: status must not refresh the user's index, whose lock a timeout (or a
+    # killed run) would otherwise leave behind, failing their next git command.
+    git = ["git", "--no-optional-locks", "-C", str(root)]
     try:
-        out = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5
-        )
+        out = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
         dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            [*git, "status", "--porcelain", "--untracked-files=no"],
             capture_output=True,
             text=True,
             timeout=5,
