@@ -125,15 +125,34 @@ def _pool_positions(relevant: np.ndarray, pool: np.ndarray, n_documents: int) ->
     return mapped[:, :width]
 
 
+def _run(index: np.ndarray) -> slice | np.ndarray:
+    """Strictly ascending indices as a slice when they are consecutive (a view, not a copy)."""
+    if len(index) and int(index[-1]) - int(index[0]) == len(index) - 1:
+        return slice(int(index[0]), int(index[-1]) + 1)
+    return index
+
+
+def _select(scores: np.ndarray, rows: slice | np.ndarray, columns: slice | np.ndarray):
+    """``scores[rows][:, columns]``, a view where both are slices. Rows stay contiguous for the
+    sorting and counting passes (``a[:, index]`` returns Fortran order: sorts ran 1.8x slower)."""
+    if isinstance(columns, slice):
+        return scores[rows, columns]
+    if isinstance(rows, slice):
+        return np.take(scores[rows], columns, axis=1)
+    return scores[np.ix_(rows, columns)]
+
+
 def task_ranks(
     data: TaskData, cells: Sequence[Cell], queries: Embedded, documents: Embedded
 ) -> list[np.ndarray]:
     """Exact ranks of every cell's relevant documents, one (queries, m) matrix per cell.
 
-    Queries of one language are scored once against every distinct document vector; each cell
-    reads its pool's columns from those scores (identical texts share a column, so they tie).
+    Queries of one language are scored once against every distinct document vector, then put in
+    document order (identical texts share a vector, so they tie); each cell reads its pool's
+    columns from those scores, a view where its queries and pool are consecutive.
     """
     relevant = _relevant_matrix(data)
+    in_order = np.array_equal(documents.index, np.arange(len(documents.index)))
     out: list[np.ndarray] = [np.empty(0)] * len(cells)
     for language in dict.fromkeys(c.query_language for c in cells):
         mine = [i for i, c in enumerate(cells) if c.query_language == language]
@@ -143,17 +162,18 @@ def task_ranks(
             cell = cells[i]
             positions = _pool_positions(relevant[cell.queries], cell.pool, len(data.documents))
             out[i] = np.zeros(positions.shape, dtype=np.int64)
-            plans.append(
-                (i, positions, np.searchsorted(rows, cell.queries), documents.index[cell.pool])
-            )
+            plans.append((i, positions, np.searchsorted(rows, cell.queries), _run(cell.pool)))
         for start in range(0, len(rows), QUERY_CHUNK):
             block = rows[start : start + QUERY_CHUNK]
             scores = exact_scores(queries.vectors[queries.index[block]], documents.vectors)
-            for i, positions, member, columns in plans:
+            if not in_order:
+                scores = np.take(scores, documents.index, axis=1)
+            for i, positions, member, pool in plans:
                 lo, hi = np.searchsorted(member, [start, start + len(block)])
                 if lo < hi:
-                    pool_scores = scores[np.ix_(member[lo:hi] - start, columns)]
-                    out[i][lo:hi] = relevant_ranks(pool_scores, positions[lo:hi])
+                    out[i][lo:hi] = relevant_ranks(
+                        _select(scores, _run(member[lo:hi] - start), pool), positions[lo:hi]
+                    )
     return out
 
 
