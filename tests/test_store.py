@@ -31,6 +31,7 @@ def _frame() -> pd.DataFrame:
             "R@1": rng.integers(0, 2, n).astype(float),
             "nDCG@10": reciprocal,
             "RD": distance,
+            "single": np.where(np.abs(values) < 1e30, values, 0.5).astype(np.float32),
         }
     )
 

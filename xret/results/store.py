@@ -93,10 +93,10 @@ def _as_text(frame):
     out = frame.copy(deep=False)
     for column in frame.columns:
         values = frame[column].to_numpy()
-        if values.dtype == np.float64:
+        if values.dtype.kind == "f":
             # Distinct by bit pattern: 0.0 and -0.0 are written differently.
-            bits, where = np.unique(values.view(np.int64), return_inverse=True)
-            text = ["" if np.isnan(v) else FLOAT_FORMAT % v for v in bits.view(np.float64)]
+            bits, where = np.unique(values.view(f"i{values.itemsize}"), return_inverse=True)
+            text = ["" if np.isnan(v) else FLOAT_FORMAT % v for v in bits.view(values.dtype)]
             out[column] = np.array(text, dtype=object)[where]
     return out
 
