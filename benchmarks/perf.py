@@ -15,6 +15,13 @@ CPU flags, torch's vector ISA, and the kernels a Linear layer ran at the chosen 
 own report: e.g. ``brg_matmul:avx512_core_amx``, or none where ATen's fallback ran). ``xret bench``
 runs at ``--precision``; the bare reference always runs fp32. The bf16 target (≤ 0.35× the bare
 fp32 encode) applies only where the CPU has bf16 matrix units; the JSON says whether it does.
+
+    python -m benchmarks.perf --warm-only [--repeat 3] [--source DIR] [--out FILE]
+
+times only the warm rerun, ``--repeat`` times, against the embeddings already in the cache
+(``$XRET_CACHE_DIR``; it refuses a cache that lacks any): the re-evaluation of every measure
+from cached vectors (ranking, measures, record and per-query CSV, imports). ``--source`` runs the
+xret of another checkout (e.g. a ``git worktree`` of an older commit) with this same harness.
 """
 
 from __future__ import annotations
@@ -165,6 +172,37 @@ def xret_bench(args, env: dict, results: Path, overwrite: bool) -> dict:
     return {**measured, "stages": record["provenance"]["timings"], **encode}
 
 
+def warm_only(args, env: dict) -> dict:
+    """The warm rerun alone, ``--repeat`` times: a first run writes the record (every vector must
+    come from the cache), then each ``--overwrite`` rerun is timed."""
+    if args.source is not None:
+        env = {**env, "PYTHONPATH": str(args.source.resolve())}
+    with tempfile.TemporaryDirectory(prefix="xret-perf-") as tmp:
+        first = xret_bench(args, env, Path(tmp), overwrite=False)
+        if first["encoded"]:
+            raise SystemExit(
+                f"the cache is not warm: {first['encoded']} texts were encoded; rerun once "
+                "the cache holds every vector"
+            )
+        runs = [xret_bench(args, env, Path(tmp), overwrite=True) for _ in range(args.repeat)]
+    return {
+        "machine": machine(),
+        "model": args.model,
+        "task": args.task,
+        "languages": args.languages,
+        "source": str(args.source) if args.source else "this checkout",
+        "summary": {
+            "warm_rerun_wall_median": median_of(runs, "wall"),
+            "load_median": median_of(runs, "load"),
+            **{
+                f"stage_{k}_median": median_of([r["stages"] for r in runs], k)
+                for k in runs[0]["stages"]
+            },
+        },
+        "xret_warm": runs,
+    }
+
+
 def bare(args, env: dict) -> dict:
     cmd = [
         sys.executable,
@@ -200,7 +238,21 @@ def main() -> None:
     parser.add_argument(
         "--kernels-only", action="store_true", help="print the machine and kernel report and stop"
     )
+    parser.add_argument(
+        "--warm-only", action="store_true", help="time only the warm rerun, --repeat times"
+    )
+    parser.add_argument(
+        "--source", type=Path, default=None, help="--warm-only: run the xret of this checkout"
+    )
     args = parser.parse_args()
+    if args.warm_only:
+        report = warm_only(args, {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+        for key, value in report["summary"].items():
+            print(f"{key:<28}  {value:10.3f}")
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(report, indent=1) + "\n")
+        return
     probe = kernels(args.precision)
     if args.kernels_only:
         print(json.dumps({"machine": machine(), "kernels": probe}, indent=1))
