@@ -110,10 +110,12 @@ def _gpu() -> str | None:
     return out.stdout.strip() or None
 
 
-def run(cmd: list[str], env: dict) -> dict:
+def run(cmd: list[str], env: dict, cwd: Path | None = None) -> dict:
     """Wall time, peak RSS (MB) and stdout of one child process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     out, err = proc.communicate()
     wall = time.perf_counter() - start
     usage = _rusage_of_last_child()
@@ -145,7 +147,7 @@ def cold_cache(cache: Path, shared: Path) -> Path:
     return cache
 
 
-def xret_bench(args, env: dict, results: Path, overwrite: bool) -> dict:
+def xret_bench(args, env: dict, results: Path, overwrite: bool, cwd: Path | None = None) -> dict:
     cmd = [
         sys.executable,
         "-m",
@@ -164,7 +166,7 @@ def xret_bench(args, env: dict, results: Path, overwrite: bool) -> dict:
     cmd += ["--overwrite"] if overwrite else []
     if args.languages:
         cmd += ["-l", args.languages]
-    measured = run(cmd, env)
+    measured = run(cmd, env, cwd)
     (record_path,) = [p for p in results.rglob("*.json")]
     record = json.loads(record_path.read_text())
     encode = record["provenance"]["encode"]
@@ -172,25 +174,38 @@ def xret_bench(args, env: dict, results: Path, overwrite: bool) -> dict:
     return {**measured, "stages": record["provenance"]["timings"], **encode}
 
 
+def _commit(checkout: Path) -> str | None:
+    out = subprocess.run(
+        ["git", "-C", str(checkout), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip() or None
+
+
 def warm_only(args, env: dict) -> dict:
     """The warm rerun alone, ``--repeat`` times: a first run writes the record (every vector must
     come from the cache), then each ``--overwrite`` rerun is timed."""
-    if args.source is not None:
-        env = {**env, "PYTHONPATH": str(args.source.resolve())}
+    source = args.source.resolve() if args.source else None
+    if source is not None:  # run in it too: ``python -m xret`` imports the working folder's first
+        env = {**env, "PYTHONPATH": str(source)}
     with tempfile.TemporaryDirectory(prefix="xret-perf-") as tmp:
-        first = xret_bench(args, env, Path(tmp), overwrite=False)
+        first = xret_bench(args, env, Path(tmp), overwrite=False, cwd=source)
         if first["encoded"]:
             raise SystemExit(
                 f"the cache is not warm: {first['encoded']} texts were encoded; rerun once "
                 "the cache holds every vector"
             )
-        runs = [xret_bench(args, env, Path(tmp), overwrite=True) for _ in range(args.repeat)]
+        runs = [
+            xret_bench(args, env, Path(tmp), overwrite=True, cwd=source) for _ in range(args.repeat)
+        ]
     return {
         "machine": machine(),
         "model": args.model,
         "task": args.task,
         "languages": args.languages,
-        "source": str(args.source) if args.source else "this checkout",
+        "source": str(source or Path.cwd()),
+        "commit": _commit(source or Path.cwd()),
         "summary": {
             "warm_rerun_wall_median": median_of(runs, "wall"),
             "load_median": median_of(runs, "load"),
