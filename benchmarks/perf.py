@@ -204,8 +204,8 @@ def warm_only(args, env: dict) -> dict:
         "model": args.model,
         "task": args.task,
         "languages": args.languages,
-        "source": str(source or Path.cwd()),
         "commit": _commit(source or Path.cwd()),
+        "source": "--source" if source else "this checkout",
         "summary": {
             "warm_rerun_wall_median": median_of(runs, "wall"),
             "load_median": median_of(runs, "load"),
