@@ -15,6 +15,13 @@ CPU flags, torch's vector ISA, and the kernels a Linear layer ran at the chosen 
 own report: e.g. ``brg_matmul:avx512_core_amx``, or none where ATen's fallback ran). ``xret bench``
 runs at ``--precision``; the bare reference always runs fp32. The bf16 target (≤ 0.35× the bare
 fp32 encode) applies only where the CPU has bf16 matrix units; the JSON says whether it does.
+
+    python -m benchmarks.perf --warm-only [--repeat 3] [--source DIR] [--out FILE]
+
+times only the warm rerun, ``--repeat`` times, against the embeddings already in the cache
+(``$XRET_CACHE_DIR``; it refuses a cache that lacks any): the re-evaluation of every measure
+from cached vectors (ranking, measures, record and per-query CSV, imports). ``--source`` runs the
+xret of another checkout (e.g. a ``git worktree`` of an older commit) with this same harness.
 """
 
 from __future__ import annotations
@@ -103,10 +110,12 @@ def _gpu() -> str | None:
     return out.stdout.strip() or None
 
 
-def run(cmd: list[str], env: dict) -> dict:
+def run(cmd: list[str], env: dict, cwd: Path | None = None) -> dict:
     """Wall time, peak RSS (MB) and stdout of one child process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     out, err = proc.communicate()
     wall = time.perf_counter() - start
     usage = _rusage_of_last_child()
@@ -138,7 +147,7 @@ def cold_cache(cache: Path, shared: Path) -> Path:
     return cache
 
 
-def xret_bench(args, env: dict, results: Path, overwrite: bool) -> dict:
+def xret_bench(args, env: dict, results: Path, overwrite: bool, cwd: Path | None = None) -> dict:
     cmd = [
         sys.executable,
         "-m",
@@ -157,12 +166,56 @@ def xret_bench(args, env: dict, results: Path, overwrite: bool) -> dict:
     cmd += ["--overwrite"] if overwrite else []
     if args.languages:
         cmd += ["-l", args.languages]
-    measured = run(cmd, env)
+    measured = run(cmd, env, cwd)
     (record_path,) = [p for p in results.rglob("*.json")]
     record = json.loads(record_path.read_text())
     encode = record["provenance"]["encode"]
     measured.pop("stdout")
     return {**measured, "stages": record["provenance"]["timings"], **encode}
+
+
+def _commit(checkout: Path) -> str | None:
+    out = subprocess.run(
+        ["git", "-C", str(checkout), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip() or None
+
+
+def warm_only(args, env: dict) -> dict:
+    """The warm rerun alone, ``--repeat`` times: a first run writes the record (every vector must
+    come from the cache), then each ``--overwrite`` rerun is timed."""
+    source = args.source.resolve() if args.source else None
+    if source is not None:  # run in it too: ``python -m xret`` imports the working folder's first
+        env = {**env, "PYTHONPATH": str(source)}
+    with tempfile.TemporaryDirectory(prefix="xret-perf-") as tmp:
+        first = xret_bench(args, env, Path(tmp), overwrite=False, cwd=source)
+        if first["encoded"]:
+            raise SystemExit(
+                f"the cache is not warm: {first['encoded']} texts were encoded; rerun once "
+                "the cache holds every vector"
+            )
+        runs = [
+            xret_bench(args, env, Path(tmp), overwrite=True, cwd=source) for _ in range(args.repeat)
+        ]
+    return {
+        "machine": machine(),
+        "model": args.model,
+        "task": args.task,
+        "languages": args.languages,
+        "commit": _commit(source or Path.cwd()),
+        "source": "--source" if source else "this checkout",
+        "summary": {
+            "warm_rerun_wall_median": median_of(runs, "wall"),
+            "load_median": median_of(runs, "load"),
+            **{
+                f"stage_{k}_median": median_of([r["stages"] for r in runs], k)
+                for k in runs[0]["stages"]
+            },
+        },
+        "xret_warm": runs,
+    }
 
 
 def bare(args, env: dict) -> dict:
@@ -200,7 +253,21 @@ def main() -> None:
     parser.add_argument(
         "--kernels-only", action="store_true", help="print the machine and kernel report and stop"
     )
+    parser.add_argument(
+        "--warm-only", action="store_true", help="time only the warm rerun, --repeat times"
+    )
+    parser.add_argument(
+        "--source", type=Path, default=None, help="--warm-only: run the xret of this checkout"
+    )
     args = parser.parse_args()
+    if args.warm_only:
+        report = warm_only(args, {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+        for key, value in report["summary"].items():
+            print(f"{key:<28}  {value:10.3f}")
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(report, indent=1) + "\n")
+        return
     probe = kernels(args.precision)
     if args.kernels_only:
         print(json.dumps({"machine": machine(), "kernels": probe}, indent=1))

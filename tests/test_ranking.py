@@ -4,6 +4,7 @@ oracles."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import pytrec_eval
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -154,3 +155,54 @@ def test_flat_index_uses_an_accelerated_copy_for_the_probe_only():
     a, b = accelerated.search(queries, 1), exact.search(queries, 1)
     assert np.array_equal(a.ids, b.ids) and a.ids[0, 0] == 100
     assert asked == [2]  # the probe (k + 1); the full ranking of the tied row stayed on the CPU
+
+
+@pytest.mark.parametrize("scattered", [False, True])
+@pytest.mark.parametrize("exclusions", [False, True])
+def test_task_ranks_equal_a_full_sort_with_duplicates_exclusions_and_scattered_pools(
+    scattered, exclusions
+):
+    """Several query blocks per language; pools consecutive (views) or ``scattered`` by language
+    (gathers); queries excluded from cells or not; documents sharing a vector unless neither.
+    Small integer vectors: every score is exact, and ties are everywhere."""
+    from xret.benchmark.engine import Embedded
+    from xret.benchmark.evaluate import QUERY_CHUNK, task_ranks
+    from xret.tasks.records import Document, Query, TaskData
+    from xret.tasks.settings import build_cells
+    from xret.tasks.spec import Setting
+
+    rng = np.random.default_rng([scattered, exclusions])
+    languages = ("a", "b", "c")
+    n_docs, n_queries = 240, 3 * (QUERY_CHUNK + 40)
+    doc_language = [
+        languages[i % 3] if scattered else languages[i * 3 // n_docs] for i in range(n_docs)
+    ]
+    documents = tuple(Document(f"d{i}", lang, "") for i, lang in enumerate(doc_language))
+    queries = tuple(Query(f"q{i}", languages[i * 3 // n_queries], "") for i in range(n_queries))
+    qrels = {}
+    for q in queries:
+        # Relevant documents in two of the three languages: cells exclude queries.
+        wanted = rng.choice(languages, 2, replace=False) if exclusions else languages
+        chosen = {
+            int(rng.choice([i for i, lang in enumerate(doc_language) if lang == w])) for w in wanted
+        }
+        chosen |= set(
+            rng.choice([i for i, lang in enumerate(doc_language) if lang in wanted], 3).tolist()
+        )
+        qrels[q.id] = {documents[i].id: 1 for i in chosen}
+    data = TaskData(documents, queries, qrels, checksums={})
+    unique = 200 if scattered or exclusions else n_docs  # the others share a vector
+    doc_index = np.concatenate([np.arange(unique), rng.integers(0, unique, n_docs - unique)])
+    docs = Embedded(rng.integers(-1, 3, (unique, 8)).astype(np.float32), doc_index)
+    query_vectors = Embedded(
+        rng.integers(-1, 3, (n_queries, 8)).astype(np.float32), np.arange(n_queries)
+    )
+    cells = build_cells(data, languages, (Setting.MONO, Setting.CROSS, Setting.MULTI))
+    assert any(c.excluded for c in cells) == exclusions
+    for cell, ranks in zip(cells, task_ranks(data, cells, query_vectors, docs)):
+        scores = query_vectors.vectors[cell.queries] @ docs.vectors[doc_index[cell.pool]].T
+        pool_ids = [documents[i].id for i in cell.pool]
+        for row, q in enumerate(cell.queries):
+            rel = [pool_ids.index(d) for d in qrels[queries[q].id] if d in pool_ids]
+            expected = sorted(oracle_ranks(scores[row : row + 1], np.array([rel]))[0])
+            assert sorted(r for r in ranks[row] if r) == expected, cell.label

@@ -1,6 +1,7 @@
 """Measures as values parsed from strings (``MAP``, ``R@10``, ``nDCG@10``, ``RD``), and the one
-module that talks to pytrec_eval. Standard measures are never re-implemented here; only the
-language-bias measure (xret.benchmark.bias) is written by hand.
+module that talks to pytrec_eval. Standard measures are pytrec_eval's: exhaustive cells compute
+its rank-based ones from relevant ranks with its own arithmetic (xret.benchmark.trec_formulas,
+held to it bit for bit by tests); only the language-bias measure (xret.benchmark.bias) is xret's.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ class Family:
     """Takes ``@k``."""
     rank_based: bool = True
     """Its value depends only on where a query's relevant documents rank. Exhaustive cells are
-    scored through qrels padded with placeholder documents (xret.benchmark.evaluate.rank_run),
-    which is right for these measures only; bpref, infAP or graded nDCG would need the real run."""
+    scored from those ranks alone (xret.benchmark.trec_formulas, or pytrec_eval through qrels
+    padded with placeholder documents: xret.benchmark.evaluate.rank_run), which is right for
+    these measures only; bpref, infAP or graded nDCG would need the real run."""
     digits: int = 4
     """Decimals shown in tables."""
     higher_is_better: bool = True
