@@ -3,10 +3,10 @@
 The exhaustive strategy knows every relevant rank exactly. Handing pytrec_eval a run of
 placeholder documents instead (xret.benchmark.evaluate.padded_trec) costs seconds per task: a
 multilingual cell's run is as deep as its last relevant candidate, thousands of entries per
-query. Each function below transcribes one measure of the trec_eval inside pytrec_eval
-(``m_<name>.c``) for binary relevance: the same floating-point operations in the same order, so
-the values are pytrec_eval's bit for bit. tests/test_trec_formulas.py holds them to pytrec_eval
-on synthetic rankings and on every query of every XQuAD-R cell.
+query. Each function below computes one of trec_eval's measures from its definition for binary
+relevance, vectorised over queries, adding terms in rank order as trec_eval does, so the values
+equal pytrec_eval's bit for bit: tests/test_trec_formulas.py holds them to pytrec_eval on
+synthetic rankings and on every query of every XQuAD-R cell.
 """
 
 from __future__ import annotations
