@@ -7,7 +7,14 @@ import gzip
 import numpy as np
 import pandas as pd
 
-from xret.results.record import ResultRecord
+from xret.results.record import (
+    CoverageSection,
+    ModelSection,
+    OptionsSection,
+    ProvenanceSection,
+    ResultRecord,
+    TaskSection,
+)
 from xret.results.store import FLOAT_FORMAT, ResultStore, load_per_query
 
 AWKWARD = [0.0, -0.0, 1.0, 1 / 3, 2 / 3, 0.1 + 0.2, 1e-7, 5e-324, 1e300, 123456.5, 1234567.0]
@@ -39,14 +46,14 @@ def _frame() -> pd.DataFrame:
 def _record(per_query: str) -> ResultRecord:
     return ResultRecord(
         key="m/r/t__0123456789",
-        model={},
-        task={},
-        options={},
-        coverage={},
+        model=ModelSection(name="m"),
+        task=TaskSection(name="t"),
+        options=OptionsSection(),
+        coverage=CoverageSection(declared=False),
         cells=(),
         by_language={},
         summary={},
-        provenance={},
+        provenance=ProvenanceSection(),
         per_query=per_query,
     )
 

@@ -188,7 +188,7 @@ def test_cli_train_then_bench_groups_the_record_by_regime(
     assert code == 0, err
     (path,) = (tmp_path / "results").rglob("*.json")
     model = load_record(path).model
-    assert (model["regime"], model["alpha"], model["base_model"]) == ("x-y", None, "tiny-bert")
+    assert (model.regime, model.alpha, model.base_model) == ("x-y", None, "tiny-bert")
 
 
 @pytest.mark.parametrize(

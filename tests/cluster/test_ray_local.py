@@ -61,12 +61,12 @@ def test_lareqa_same_numbers_on_ray(ray_runtime, tmp_path, monkeypatch, xret_cli
     )
     assert_same_numbers(spread, alone)
     ray_record, local = load_record(spread).provenance, load_record(alone).provenance
-    assert (ray_record["engine"], ray_record["workers"]) == ("ray", 2)
-    assert ray_record["dtype"] == local["dtype"]  # the one decision, shared by driver and actors
+    assert (ray_record.engine, ray_record.workers) == ("ray", 2)
+    assert ray_record.dtype == local.dtype  # the one decision, shared by driver and actors
     # host:device of each actor that encoded (a module:attr encoder manages its own device)
-    assert all(d.endswith(f":{local['device']}") for d in ray_record["device"].split(", "))
-    assert (local["engine"], local["workers"]) == ("in-process", 1)
-    assert ray_record["encode"]["encoded"] == local["encode"]["encoded"] > 0
+    assert all(d.endswith(f":{local.device}") for d in ray_record.device.split(", "))
+    assert (local.engine, local.workers) == ("in-process", 1)
+    assert ray_record.encode["encoded"] == local.encode["encoded"] > 0
 
 
 def test_miracl_same_ranks_on_ray_ties_included(ray_runtime, tmp_path, monkeypatch, xret_cli):

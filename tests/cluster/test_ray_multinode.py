@@ -69,4 +69,4 @@ def test_two_nodes_give_the_same_numbers(cluster, tmp_path, monkeypatch, xret_cl
     for path in alone:
         assert_same_numbers(by_task[load_record(path).task.name], path)
     provenance = load_record(spread[0]).provenance
-    assert (provenance["engine"], provenance["workers"]) == ("ray", 2)  # one per one-CPU node
+    assert (provenance.engine, provenance.workers) == ("ray", 2)  # one per one-CPU node
