@@ -213,6 +213,7 @@ def test_run_resumes_after_a_kill_and_reports(world, monkeypatch, xret_cli):
     assert code == 0, err
     lines = [line for line in err.splitlines() if line.startswith("[")]
     assert len(lines) == 8  # the base and 2 seeds x 3 regimes + 1 seed of hybrid α=0.25
+    assert "it/s]" not in err and "Loading weights" not in err  # one line per cell, no bars
     assert all("already done" in line for line in lines[: len(finished)])
     assert "xquad-r" in err  # named as not benched: its questions were not kept out of training
 

@@ -8,10 +8,12 @@ therefore redoes at most the part of one cell that had not reached a checkpoint.
 
 from __future__ import annotations
 
+import io
 import json
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +66,8 @@ def run_study(
     outcomes = []
     for number, cell in enumerate(cells, 1):
         start = time.perf_counter()
-        outcome = _run_cell(study, cell, tasks, cache_dir, data_dir, device)
+        with _quiet_libraries():
+            outcome = _run_cell(study, cell, tasks, cache_dir, data_dir, device)
         outcome = CellOutcome(cell, outcome.records, time.perf_counter() - start, outcome.skipped)
         state[cell.id] = _state_entry(study, cell, outcome)
         write_state(study, state)
@@ -73,6 +76,22 @@ def run_study(
             busy.append(outcome.seconds)
         log(_progress_line(number, len(cells), outcome, busy))
     return outcomes
+
+
+@contextmanager
+def _quiet_libraries() -> Iterator[None]:
+    """The study prints one line per cell; the libraries' own progress bars (weights loading,
+    model-card widget examples) and advice (tokenizer tokens) would bury them. Errors are not
+    lost: they are raised, and the command prints them."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # its handler holds the real stderr: a redirect misses it
+    try:
+        with redirect_stderr(io.StringIO()):  # tqdm bars write to sys.stderr as it is then
+            yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
 
 
 def _run_cell(study, cell, tasks, cache_dir, data_dir, device) -> CellOutcome:
