@@ -193,7 +193,8 @@ def main() -> None:
     result = {
         "machine": before,
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        "command": " ".join(sys.argv[1:]),
+        # the work folder is this machine's scratch space, not part of what was measured
+        "command": " ".join(sys.argv[1:]).replace(args.workdir, "WORKDIR"),
         **result,
     }
     path = _write(args.out, result)
