@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from xret.baselines.samplers import Sampling
 from xret.study.claims import SAME_MAP, _decide, seed_interval, verdicts
-from xret.study.run import STATE_FILE
+from xret.study.run import STATE_FILE, _time_left
 from xret.study.runs import collect_runs
-from xret.study.spec import StudyError, load_study, parse_study
+from xret.study.spec import Arm, Cell, StudyError, load_study, parse_study
 from xret.testing import tiny_sentence_transformer, write_lareqa_task, write_squad
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,6 +140,19 @@ def test_verdict_rule(intervals, tolerance, verdict):
     assert _decide(intervals, tolerance) == verdict
 
 
+def test_time_left_ignores_a_paused_cell_and_tells_benching_from_training():
+    """One trained cell took 20 h because the run was paused: the estimate must not follow it,
+    and a cell that is only benched must not be priced like a training."""
+    trained = Cell("m", Arm(Sampling.HYBRID, 0.5), 1)
+    base = Cell("m2", None, None)
+    busy = {True: [600.0, 72_000.0, 610.0], False: [300.0]}
+    assert _time_left([trained, trained, base], busy) == 610.0 + 610.0 + 300.0
+    # a kind not seen yet is priced like the finished cells of any kind
+    assert _time_left([base], {True: [600.0], False: []}) == 600.0
+    assert _time_left([], busy) is None
+    assert _time_left([trained], {True: [], False: []}) is None
+
+
 def test_seed_interval_is_a_t_interval():
     low, high = seed_interval([1.0, 2.0, 3.0])
     # mean 2, sd 1, t(0.975, 2) = 4.3027
@@ -214,6 +228,7 @@ def test_run_resumes_after_a_kill_and_reports(world, monkeypatch, xret_cli):
     lines = [line for line in err.splitlines() if line.startswith("[")]
     assert len(lines) == 8  # the base and 2 seeds x 3 regimes + 1 seed of hybrid α=0.25
     assert "it/s]" not in err and "Loading weights" not in err  # one line per cell, no bars
+    assert "loss" not in out + err  # nor the trainer's printed logs
     assert all("already done" in line for line in lines[: len(finished)])
     assert "xquad-r" in err  # named as not benched: its questions were not kept out of training
 

@@ -193,13 +193,20 @@ def _trainer(config, options, base, model, columns, device, callbacks):
         disable_tqdm=not options.progress,
         use_cpu=not device.is_cuda,
     )
-    return SentenceTransformerTrainer(
+    trainer = SentenceTransformerTrainer(
         model=model,
         args=args,
         train_dataset=datasets.Dataset.from_dict(columns),
         loss=MultipleNegativesRankingLoss(model, scale=config.scale),
         callbacks=list(callbacks),
     )
+    if not options.progress:
+        # Without its bar the trainer prints every log dict instead; quiet means quiet (the study
+        # prints one line per cell). The losses stay in each checkpoint's trainer_state.json.
+        from transformers import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)
+    return trainer
 
 
 def _keep_model_kwargs(base_folder: Path, output: Path) -> None:

@@ -108,7 +108,7 @@ from xret.cli.options import (
 @device_option()
 @data_dir_option()
 @cache_dir_option("Models and downloads")
-@quiet_option("No progress bar.")
+@quiet_option("No progress bar and no printed losses (they stay in trainer_state.json).")
 def train(
     base,
     sampling,

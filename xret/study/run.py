@@ -62,7 +62,7 @@ def run_study(
         )
     state = read_state(study)
     cells = study.cells()
-    busy: list[float] = []
+    busy: dict[bool, list[float]] = {True: [], False: []}
     outcomes = []
     for number, cell in enumerate(cells, 1):
         start = time.perf_counter()
@@ -73,8 +73,8 @@ def run_study(
         write_state(study, state)
         outcomes.append(outcome)
         if not outcome.skipped:
-            busy.append(outcome.seconds)
-        log(_progress_line(number, len(cells), outcome, busy))
+            busy[cell.arm is not None].append(outcome.seconds)
+        log(_progress_line(number, outcome, cells[number:], busy))
     return outcomes
 
 
@@ -140,11 +140,23 @@ def _state_entry(study: Study, cell: Cell, outcome: CellOutcome) -> dict:
     }
 
 
-def _progress_line(number: int, total: int, outcome: CellOutcome, busy: list[float]) -> str:
+def _progress_line(
+    number: int, outcome: CellOutcome, left: list[Cell], busy: dict[bool, list[float]]
+) -> str:
     done = "already done" if outcome.skipped else f"done in {_duration(outcome.seconds)}"
-    left = total - number
-    eta = f", about {_duration(statistics.fmean(busy) * left)} left" if busy and left else ""
-    return f"[{number}/{total}] {outcome.cell.id}: {done}{eta}"
+    seconds = _time_left(left, busy)
+    eta = f", about {_duration(seconds)} left" if seconds is not None else ""
+    return f"[{number}/{number + len(left)}] {outcome.cell.id}: {done}{eta}"
+
+
+def _time_left(left: list[Cell], busy: dict[bool, list[float]]) -> float | None:
+    """Each cell still to run costs the median time of the finished cells of its kind (trained,
+    or only benched). A median, because one cell's wall time can include a pause or be the short
+    rest of a resumed training; a mean would let that one cell swing the estimate by hours."""
+    every = busy[True] + busy[False]
+    if not left or not every:
+        return None
+    return sum(statistics.median(busy[cell.arm is not None] or every) for cell in left)
 
 
 def _duration(seconds: float) -> str:
