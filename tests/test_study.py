@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -90,7 +91,9 @@ def test_the_grid_of_a_study_file(tmp_path):
         "m__x-y__seed1",
         "m__x-x-mono__seed1",
     ]
-    assert study.work == tmp_path / "s-work"
+    assert study.work == tmp_path / "s-work" and study.results == tmp_path / "s-work" / "results"
+    kept = parse_study(_minimal(work="models", results="kept/records"), tmp_path / "s.toml")
+    assert (kept.work, kept.results) == (tmp_path / "models", tmp_path / "kept" / "records")
     config = study.train_config(study.cells()[3])
     assert (config.alpha, config.seed, config.sources) == (0.25, 5, ("squad-it-es",))
     assert study.bench_tasks() == ((), ("xquad-r",))  # not excluded from training: not benched
@@ -207,7 +210,7 @@ def test_run_resumes_after_a_kill_and_reports(world, monkeypatch, xret_cli):
         stderr=subprocess.PIPE,
         text=True,
     )
-    state = world.parent / "tiny-work" / STATE_FILE
+    state = world.parent / "tiny-work" / "results" / STATE_FILE
     try:
         deadline = time.monotonic() + 300
         while (
@@ -251,7 +254,23 @@ def test_run_resumes_after_a_kill_and_reports(world, monkeypatch, xret_cli):
     # report alone runs nothing and gives the same page
     before = report.read_text()
     code, _, err = xret_cli("study", "report", str(world))
-    assert code == 0, err and report.read_text() == before
+    assert code == 0, err
+    assert report.read_text() == before
+
+    # a result store kept elsewhere (the repository) reports alike without the models
+    shutil.copytree(world.parent / "tiny-work" / "results", world.parent / "kept")
+    kept = world.parent / "kept.toml"
+    kept.write_text(
+        world.read_text().replace(
+            'name = "tiny"',
+            'name = "tiny"\nresults = "kept"\nwork = "gone"\nreport = "kept-report"',
+        )
+    )
+    code, _, err = xret_cli("study", "report", str(kept))
+    assert code == 0, err
+    again = (world.parent / "kept-report" / "report.md").read_text()
+    assert again == before.replace("tiny.toml", "kept.toml")
+    assert not (world.parent / "gone").exists()
 
 
 def test_size_plot_reads_parameter_counts_of_the_trained_folders(tmp_path):

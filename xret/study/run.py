@@ -35,7 +35,7 @@ class CellOutcome:
 
 
 def results_dir(study: Study) -> Path:
-    return study.work / "results"
+    return study.results
 
 
 def model_dir(study: Study, cell: Cell) -> Path:
@@ -172,7 +172,7 @@ def _duration(seconds: float) -> str:
 
 
 def read_state(study: Study) -> dict[str, dict]:
-    path = study.work / STATE_FILE
+    path = study.results / STATE_FILE
     if not path.is_file():
         return {}
     try:
@@ -187,4 +187,6 @@ def read_state(study: Study) -> dict[str, dict]:
 
 
 def write_state(study: Study, state: dict) -> None:
-    atomic_write_text(study.work / STATE_FILE, json.dumps(state, indent=1, sort_keys=True) + "\n")
+    atomic_write_text(
+        study.results / STATE_FILE, json.dumps(state, indent=1, sort_keys=True) + "\n"
+    )

@@ -97,7 +97,11 @@ class Study:
     measures: tuple[str, ...] | None
     include_base: bool
     work: Path
-    """Models and the result store (default: ``<study name>-work`` beside the study file)."""
+    """The trained models (default: ``<study name>-work`` beside the study file)."""
+    results: Path
+    """The result store: records, per-query scores and the state file that says which record
+    belongs to which cell (default: ``results`` in ``work``). A study whose records are kept in
+    the repository points it there, so that ``xret study report`` works on a fresh clone."""
     report: Path
     """The report folder (default: ``<study name>-report`` beside the study file)."""
 
@@ -134,7 +138,18 @@ class Study:
         )
 
 
-_TOP = {"name", "bases", "seeds", "include_base", "train", "regime", "bench", "work", "report"}
+_TOP = {
+    "name",
+    "bases",
+    "seeds",
+    "include_base",
+    "train",
+    "regime",
+    "bench",
+    "work",
+    "results",
+    "report",
+}
 _TRAIN_RENAMES = {"data": "sources", "passage": "passage_unit", "lr": "learning_rate"}
 _TRAIN_FIELDS = {f.name for f in fields(TrainConfig)} - {"base", "sampling", "alpha", "seed"}
 
@@ -176,6 +191,7 @@ def parse_study(data: dict[str, Any], path: Path) -> Study:
     tasks = tuple(_texts(_required(bench, "tasks", f"{where}: [bench]"), f"{where}: [bench] tasks"))
     settings = bench.get("settings")
     folder = path.parent
+    work = folder / _text(data.get("work", f"{name}-work"), f"{where}: work")
     return Study(
         name=name,
         path=path,
@@ -193,7 +209,10 @@ def parse_study(data: dict[str, Any], path: Path) -> Study:
         if "measures" in bench
         else None,
         include_base=_flag(data.get("include_base", True), f"{where}: include_base"),
-        work=folder / _text(data.get("work", f"{name}-work"), f"{where}: work"),
+        work=work,
+        results=folder / _text(data["results"], f"{where}: results")
+        if "results" in data
+        else work / "results",
         report=folder / _text(data.get("report", f"{name}-report"), f"{where}: report"),
     )
 
