@@ -33,11 +33,16 @@ def test_a_committed_record_round_trips_byte_for_byte(path):
     assert record.to_json().encode("utf-8") == path.read_bytes()
 
 
-def test_fields_an_older_xret_did_not_write_read_as_none_and_stay_absent():
-    old = next(p for p in COMMITTED if "max_seq_length" not in json.loads(p.read_text())["model"])
+def test_fields_an_older_xret_did_not_write_read_as_none_and_stay_absent(tmp_path):
+    # An older xret wrote neither model.max_seq_length nor provenance.dtype.
+    data = json.loads(COMMITTED[0].read_text())
+    del data["model"]["max_seq_length"], data["provenance"]["dtype"]
+    old = tmp_path / COMMITTED[0].name
+    old.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     record = load_record(old)
     assert record.model.max_seq_length is None and "max_seq_length" in record.model.absent
     assert record.provenance.dtype is None and "dtype" not in record.to_dict()["provenance"]
+    assert json.loads(record.to_json()) == data
     assert record.model.name and record.task.languages and record.options.measures
 
 

@@ -92,8 +92,15 @@ def test_the_grid_of_a_study_file(tmp_path):
         "m__x-x-mono__seed1",
     ]
     assert study.work == tmp_path / "s-work" and study.results == tmp_path / "s-work" / "results"
-    kept = parse_study(_minimal(work="models", results="kept/records"), tmp_path / "s.toml")
-    assert (kept.work, kept.results) == (tmp_path / "models", tmp_path / "kept" / "records")
+    kept = parse_study(
+        _minimal(work="models", results="../kept/records", report="../kept"),
+        tmp_path / "studies" / "s.toml",
+    )
+    assert (kept.work, kept.results, kept.report) == (
+        tmp_path / "studies" / "models",
+        tmp_path / "kept" / "records",
+        tmp_path / "kept",
+    )
     config = study.train_config(study.cells()[3])
     assert (config.alpha, config.seed, config.sources) == (0.25, 5, ("squad-it-es",))
     assert study.bench_tasks() == ((), ("xquad-r",))  # not excluded from training: not benched
@@ -322,3 +329,17 @@ def test_size_plot_reads_parameter_counts_of_the_trained_folders(tmp_path):
     assert parameter_count(model_dir(study, study.cells()[2])) == 8 * 8 + 8
     titles = [title for title, _ in figures(runs, study)]
     assert "Size — metrics against parameter count" in titles
+
+
+def test_the_committed_report_is_what_the_committed_records_give(tmp_path):
+    """The study kept in the repository re-reports byte for byte without models or data."""
+    import dataclasses
+
+    from xret.study.report import write_report
+
+    study = load_study(ROOT / "studies" / "me5-small-regimes.toml")
+    committed = study.report
+    written = write_report(dataclasses.replace(study, report=tmp_path))
+    assert len(written) == 5  # α sweep, two delta heatmaps, report.md, report.html
+    for path in written:
+        assert path.read_bytes() == (committed / path.name).read_bytes(), path.name

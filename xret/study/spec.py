@@ -27,6 +27,7 @@ evaluated on what. Parsing checks everything it can before any model loads.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -191,7 +192,7 @@ def parse_study(data: dict[str, Any], path: Path) -> Study:
     tasks = tuple(_texts(_required(bench, "tasks", f"{where}: [bench]"), f"{where}: [bench] tasks"))
     settings = bench.get("settings")
     folder = path.parent
-    work = folder / _text(data.get("work", f"{name}-work"), f"{where}: work")
+    work = _under(folder, _text(data.get("work", f"{name}-work"), f"{where}: work"))
     return Study(
         name=name,
         path=path,
@@ -210,11 +211,17 @@ def parse_study(data: dict[str, Any], path: Path) -> Study:
         else None,
         include_base=_flag(data.get("include_base", True), f"{where}: include_base"),
         work=work,
-        results=folder / _text(data["results"], f"{where}: results")
+        results=_under(folder, _text(data["results"], f"{where}: results"))
         if "results" in data
         else work / "results",
-        report=folder / _text(data.get("report", f"{name}-report"), f"{where}: report"),
+        report=_under(folder, _text(data.get("report", f"{name}-report"), f"{where}: report")),
     )
+
+
+def _under(folder: Path, text: str) -> Path:
+    """A path of the study file, relative to its folder, without '..' steps (printed paths read
+    'results/study/x', not 'studies/../results/study/x')."""
+    return Path(os.path.normpath(folder / text))
 
 
 def _train(table: dict[str, Any], where: str) -> dict[str, Any]:
