@@ -67,7 +67,7 @@ def main() -> None:
     provider = get_provider(spec.provider)
     spec = provider.resolve(spec, paths.cache_dir())
     start = time.perf_counter()
-    from xret.benchmark.device import pick_device
+    from xret.runtime.device import pick_device
 
     encoder = provider.load(spec, pick_device("cpu"), paths.cache_dir())
     assert isinstance(encoder, SentenceTransformerEncoder), (

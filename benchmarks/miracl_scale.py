@@ -231,11 +231,11 @@ def generate_corpus(
 def run_encode(args) -> dict:
     from xret import paths
     from xret.benchmark.corpus_store import encode_corpus
-    from xret.benchmark.device import pick_device
     from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
     from xret.models import model_spec
     from xret.models.providers import get_provider
     from xret.models.spec import Role
+    from xret.runtime.device import pick_device
     from xret.tasks.corpus import Corpus, find_shards, passage_text, read_shard
 
     work = Path(args.workdir)

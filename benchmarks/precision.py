@@ -31,8 +31,8 @@ from pathlib import Path
 
 from benchmarks.perf import machine
 from xret import paths
-from xret.benchmark.device import cpu_kernels, pick_device
 from xret.benchmark.runner import BenchConfig, run_bench
+from xret.runtime.device import cpu_kernels, pick_device
 
 MEASURES = ("MAP", "R@1", "RD")
 

@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 
 from xret.benchmark.cache import EmbeddingCache
-from xret.benchmark.device import CPU
 from xret.benchmark.engine import BatchPolicy
 from xret.cluster import ClusterOptions
 from xret.cluster.encode import ray_engine
 from xret.models import model_spec
 from xret.models.providers import get_provider
 from xret.results.store import load_record
+from xret.runtime.device import CPU
 from xret.tasks.corpus import Corpus, find_shards
 from xret.testing import write_lareqa_task
 

@@ -14,7 +14,6 @@ import pytest
 
 from xret.benchmark import topk
 from xret.benchmark.corpus_store import encode_corpus
-from xret.benchmark.device import CPU
 from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
 from xret.benchmark.search import exact_scores
 from xret.cluster import ClusterOptions
@@ -23,6 +22,7 @@ from xret.cluster.search import distributed_exact
 from xret.errors import ModelError
 from xret.models.spec import Role
 from xret.results.store import load_record
+from xret.runtime.device import CPU
 from xret.tasks.corpus import Corpus
 from xret.testing import HashEncoder, toy_miracl, write_lareqa_subset
 

@@ -14,13 +14,13 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 
 from xret.benchmark.cache import EmbeddingCache, text_digests
-from xret.benchmark.device import CPU, Device
 from xret.defaults import CPU_BATCH, GPU_BATCH
 from xret.errors import ModelError
 from xret.models.encoder import Encoder, encode_batches
 from xret.models.spec import ModelSpec, Role
 from xret.progress import Progress
 from xret.progress import progress as show_progress
+from xret.runtime.device import CPU, Device
 
 UNKNOWN_PRODUCER = "unknown (cached before xret recorded producers)"
 

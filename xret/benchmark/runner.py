@@ -21,7 +21,6 @@ from pathlib import Path
 
 from xret.benchmark.aggregate import by_language, cell_scores, summarise
 from xret.benchmark.cache import EmbeddingCache
-from xret.benchmark.device import Device
 from xret.benchmark.engine import BatchPolicy, EmbeddingEngine, EngineUsage
 from xret.benchmark.evaluate import CellResult
 from xret.benchmark.exhaustive import ExhaustiveOptions
@@ -44,6 +43,7 @@ from xret.results.record import (
 )
 from xret.results.runs import runs_dir, staged_runs
 from xret.results.store import ResultStore, result_key
+from xret.runtime.device import Device
 from xret.tasks import data_checksums, get_task
 from xret.tasks.spec import CandidateText, Ranking, Setting, TaskSpec
 
@@ -66,7 +66,7 @@ class BenchConfig:
     """Prompt overrides (None: the model spec's own prompts)."""
     device: str | None = None
     precision: str | None = None
-    """auto (None), fp32, bf16 or fp16: resolved with the device (xret.benchmark.device)."""
+    """auto (None), fp32, bf16 or fp16: resolved with the device (xret.runtime.device)."""
     batch: BatchPolicy | None = None
     """None: the device's defaults (BatchPolicy.for_device)."""
     overwrite: bool = False

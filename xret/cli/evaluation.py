@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from xret import defaults
-from xret.benchmark.device import PRECISIONS
 from xret.cli.options import (
     cache_dir_option,
     corpus_dir_option,
@@ -20,6 +19,7 @@ from xret.cli.options import (
     split,
 )
 from xret.errors import XretError
+from xret.runtime.device import PRECISIONS
 
 # Corpus tasks (MIRACL): options of the top-k strategy, kept in one block.
 _CORPUS_OPTIONS = (

@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 
 from xret.benchmark.cache import EmbeddingCache
-from xret.benchmark.device import Device, cuda_device, pick_device
 from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
 from xret.cluster.runtime import ClusterOptions, Placement, connect, ray_module
 from xret.errors import ModelError, XretError
 from xret.models.providers import device_for
 from xret.models.spec import ModelSpec, Role
+from xret.runtime.device import Device, cuda_device, pick_device
 
 CHUNKS_PER_WORKER = 4
 """Chunks per actor and call, at least: small enough to balance the pool and lose little to a

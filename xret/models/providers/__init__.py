@@ -6,10 +6,10 @@ import importlib
 from pathlib import Path
 from typing import Protocol
 
-from xret.benchmark.device import Device, pick_device
 from xret.errors import XretError
 from xret.models.encoder import Encoder
 from xret.models.spec import ModelSpec
+from xret.runtime.device import Device, pick_device
 
 
 class Provider(Protocol):

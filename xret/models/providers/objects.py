@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from xret.benchmark.device import Device
 from xret.errors import ModelError
 from xret.models.spec import ModelSpec, Role
+from xret.runtime.device import Device
 
 PROVIDER = "object"
 _OBJECTS: dict[str, object] = {}
