@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xret.benchmark import measures as m
-from xret.benchmark.evaluate import measure_ranks, padded_trec
-from xret.benchmark.measures import parse_measures
-from xret.benchmark.trec_formulas import FORMULAS
+from xret.measures import table as m
+from xret.measures.ranks import measure_ranks, padded_trec
+from xret.measures.table import parse_measures
+from xret.measures.trec_formulas import FORMULAS
 
 EVERY_FAMILY = parse_measures(
     ["MAP", "MRR"]

@@ -24,10 +24,10 @@ from xret.benchmark.cache import EmbeddingCache
 from xret.benchmark.engine import BatchPolicy, EmbeddingEngine, EngineUsage
 from xret.benchmark.evaluate import CellResult
 from xret.benchmark.exhaustive import ExhaustiveOptions
-from xret.benchmark.measures import Measure, parse_measures
 from xret.benchmark.strategies import Plan, RecordFacts, Stages, Strategy, Workspace, strategy_for
 from xret.benchmark.topk import CorpusOptions
 from xret.cluster.runtime import ClusterOptions
+from xret.measures.table import Measure, parse_measures
 from xret.models import model_spec
 from xret.models.providers import Provider, device_for, get_provider
 from xret.models.spec import ModelSpec, recorded_source

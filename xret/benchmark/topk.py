@@ -19,13 +19,14 @@ import numpy as np
 from xret.benchmark.corpus_store import CorpusEmbeddings, corpus_root, encode_corpus
 from xret.benchmark.engine import EmbeddingEngine
 from xret.benchmark.evaluate import CellResult
-from xret.benchmark.measures import Measure, evaluate
 from xret.benchmark.pools import PoolSpec, ReducedPool, reduced_pool
 from xret.benchmark.search import FlatIndex, Hits, IndexSpec, TopK
 from xret.benchmark.strategies import Plan, RecordFacts, Stages, Workspace
 from xret.defaults import DEPTH
 from xret.errors import DataError, XretError
 from xret.fingerprint import file_fingerprint, sha256_file
+from xret.measures.table import Measure
+from xret.measures.trec import evaluate
 from xret.models.spec import Role
 from xret.results.runs import RunWriter, cell_name
 from xret.tasks import load_task

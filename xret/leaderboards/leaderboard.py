@@ -14,7 +14,6 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from xret.benchmark.measures import measure_digits, parse_measure
 from xret.leaderboards.published import (
     BACKBONES,
     MAP_BLOCKS,
@@ -37,6 +36,7 @@ from xret.leaderboards.scores import (
     system_order,
 )
 from xret.leaderboards.table import Column, Document, Table, best_marks, csv_text
+from xret.measures.table import measure_digits, parse_measure
 from xret.results.summary import SETTING_LABELS
 
 _TASK_ORDER = ("xquad-r", "mlqa-r")

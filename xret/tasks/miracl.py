@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xret.benchmark.measures import MAX_GRADE
 from xret.errors import DataError
+from xret.measures.trec import MAX_GRADE
 from xret.tasks.corpus import Corpus, find_shards
 from xret.tasks.records import Query, TaskData
 from xret.tasks.spec import Aggregate, Ranking, Setting, TaskSpec

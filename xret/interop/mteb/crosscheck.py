@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xret.benchmark.measures import parse_measure
 from xret.interop.mteb.naming import SPLIT, record_task_name, score_key, subset_name
+from xret.measures.table import parse_measure
 from xret.results.record import ResultRecord
 from xret.tasks.spec import Setting
 

@@ -39,12 +39,13 @@ from mteb.abstasks.retrieval import AbsTaskRetrieval  # noqa: E402
 from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData  # noqa: E402
 
 from xret import paths  # noqa: E402
-from xret.benchmark.measures import Measure, evaluate  # noqa: E402
 from xret.benchmark.pools import PoolSpec  # noqa: E402
 from xret.errors import DataError, XretError  # noqa: E402
 from xret.interop.mteb import corpus  # noqa: E402
 from xret.interop.mteb.metadata import TaskFacts, task_metadata  # noqa: E402
 from xret.interop.mteb.naming import SPLIT, subset_name, task_name  # noqa: E402
+from xret.measures.table import Measure  # noqa: E402
+from xret.measures.trec import evaluate  # noqa: E402
 from xret.tasks import get_task, load_task  # noqa: E402
 from xret.tasks.lareqa import candidate_text  # noqa: E402
 from xret.tasks.records import TaskData  # noqa: E402
