@@ -21,7 +21,7 @@ from xret.models.providers import get_provider
 from xret.models.providers.st import SentenceTransformerEncoder
 from xret.models.spec import Role
 from xret.tasks import get_task, load_task
-from xret.tasks.lareqa import candidate_text
+from xret.tasks.records import candidate_text
 from xret.tasks.spec import CandidateText
 
 

@@ -171,7 +171,7 @@ def speed_probe(args, rounds: int = 3) -> dict:
     from xret.models.providers import get_provider
     from xret.models.spec import Role
     from xret.tasks import get_task, load_task
-    from xret.tasks.lareqa import candidate_text
+    from xret.tasks.records import candidate_text
     from xret.tasks.spec import CandidateText
 
     task = get_task(args.tasks[0])

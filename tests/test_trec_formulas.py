@@ -71,7 +71,7 @@ def test_formulas_equal_pytrec_eval_on_every_real_xquad_r_query(data_dir, tmp_pa
     from xret.benchmark.engine import Embedded
     from xret.benchmark.evaluate import task_ranks
     from xret.tasks import get_task, load_task
-    from xret.tasks.lareqa import candidate_text
+    from xret.tasks.records import candidate_text
     from xret.tasks.settings import build_cells
     from xret.tasks.spec import CandidateText
     from xret.testing import HashEncoder

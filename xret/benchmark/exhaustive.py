@@ -20,8 +20,7 @@ from xret.models.spec import Role
 from xret.results.runs import RunWriter, cell_name
 from xret.tasks import load_task
 from xret.tasks.corpus import passage_label, passage_text
-from xret.tasks.lareqa import candidate_text
-from xret.tasks.records import Document, TaskData
+from xret.tasks.records import Document, TaskData, candidate_text
 from xret.tasks.settings import Cell, build_cells
 from xret.tasks.spec import CandidateText, Setting, TaskSpec
 

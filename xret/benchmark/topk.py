@@ -30,8 +30,14 @@ from xret.measures.trec import evaluate
 from xret.models.spec import Role
 from xret.results.runs import RunWriter, cell_name
 from xret.tasks import load_task
-from xret.tasks.corpus import Corpus, passage_label, passage_text
-from xret.tasks.miracl import CORPUS_HINT, CorpusTaskData, task_corpus
+from xret.tasks.corpus import (
+    CORPUS_HINT,
+    Corpus,
+    CorpusTaskData,
+    passage_label,
+    passage_text,
+    task_corpus,
+)
 from xret.tasks.records import Query, TaskData
 from xret.tasks.spec import Setting, TaskSpec
 
