@@ -395,9 +395,9 @@ def exact_top_k(directory: Path, k: int) -> dict:
 
 def one_index(directory: Path, kind: str, params: dict, sweep: list[int], k: int) -> dict:
     """Build one index from the store with xret's own path, then search at each sweep value."""
+    from xret.benchmark.corpus_search import search
     from xret.benchmark.search import IndexSpec
     from xret.benchmark.strategies import Stages
-    from xret.benchmark.topk import search
 
     store, queries = _store(directory), np.load(directory / "queries.npy")
     exact = np.load(directory / f"exact-{k}.npy")
