@@ -196,7 +196,9 @@ def speed_probe(args, rounds: int = 3) -> dict:
             start = time.perf_counter()
             vectors[precision] = engine.encode_uncached(texts, Role.DOCUMENT)
             seconds[precision].append(time.perf_counter() - start)
-    tokens = int(engines[args.precisions[0]].encoder.token_lengths(texts, Role.DOCUMENT).sum())
+    tokens = int(
+        engines[args.precisions[0]].encoding.encoder.token_lengths(texts, Role.DOCUMENT).sum()
+    )
     base = vectors[args.precisions[0]]
     return {
         p: {

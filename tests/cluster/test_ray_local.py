@@ -99,7 +99,7 @@ def test_distributed_exact_search_equals_local_ties_included(ray_runtime, tmp_pa
     source = corpus_search.InMemory(vectors)
     monkeypatch.setattr(corpus_search, "SEARCH_BLOCK", 13)
     engine = hash_engine(tmp_path, workers=2)
-    spread = distributed_exact(engine._pool(), source, queries, 10)
+    spread = distributed_exact(engine.encoding.pool(), source, queries, 10)
     local = corpus_search.local_exact(source, queries, 10)
     np.testing.assert_array_equal(spread.ids, local.ids)
     np.testing.assert_array_equal(spread.scores, local.scores)

@@ -4,6 +4,8 @@ block. Memory is bounded by a block (flat) or by the index itself."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from xret.benchmark.search import FlatIndex, Hits, IndexSpec, TopK
@@ -43,11 +45,16 @@ def local_exact(source, queries: np.ndarray, k: int) -> Hits:
 
 
 def search(
-    source, queries: np.ndarray, k: int, spec: IndexSpec, stage: Stages, exact=local_exact
+    source,
+    queries: np.ndarray,
+    k: int,
+    spec: IndexSpec,
+    stage: Stages,
+    exact: Callable[..., Hits] = local_exact,
 ) -> tuple[Hits, dict]:
     """Top k of ``queries`` over a vector source; returns the hits and the parameters used.
 
-    Flat: ``exact`` (``local_exact``, or the engine's own, e.g. on Ray workers). IVF/HNSW: one
+    Flat: ``exact`` (``local_exact``, or the engine's, e.g. on Ray workers). IVF/HNSW: one
     index over the whole source, built block by block (memory: the index).
     """
     params = spec.resolved(source.rows, k)

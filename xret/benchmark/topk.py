@@ -25,7 +25,7 @@ from xret.benchmark.corpus_facts import (
     ranked_run,
     warn_facts,
 )
-from xret.benchmark.corpus_search import InMemory, local_exact, search
+from xret.benchmark.corpus_search import InMemory, search
 from xret.benchmark.corpus_store import CorpusEmbeddings, corpus_root, encode_corpus
 from xret.benchmark.engine import EmbeddingEngine
 from xret.benchmark.evaluate import CellResult
@@ -205,12 +205,13 @@ class CorpusTopK:
     def rank(
         self, loaded: Loaded, encoded: dict[str, Searchable], engine, stage: Stages
     ) -> dict[str, Retrieved]:
-        exact = getattr(engine, "exact_search", local_exact)  # a distributed engine: its workers
         out = {}
         for language, lang in loaded.languages.items():
             searchable = encoded[language]
             source, k = searchable.source, self.options.depth
-            hits, index = search(source, searchable.queries, k, self.options.index, stage, exact)
+            hits, index = search(
+                source, searchable.queries, k, self.options.index, stage, engine.exact_search
+            )
             judged = lang.judgements.judged
             if lang.pool is not None:
                 pool = lang.pool

@@ -205,6 +205,8 @@ def _spec_from_meta(spec: ModelSpec, meta, revision: str | None) -> ModelSpec:
 class MtebProvider:
     """Provider id ``mteb``: mteb models and encoder objects inside ``xret bench``."""
 
+    fixed_device = None  # torch models: pick_device decides
+
     def status(self, spec: ModelSpec, cache_dir: Path) -> str:
         if importlib.util.find_spec("mteb") is None:
             return "missing package: pip install 'xret[mteb]'"

@@ -133,6 +133,8 @@ def _takes_role(method) -> bool:
 
 
 class ObjectProvider:
+    fixed_device = None  # a torch model: pick_device decides
+
     def status(self, spec: ModelSpec, cache_dir: Path) -> str:
         return "installed" if spec.source in _OBJECTS else "not in this process"
 

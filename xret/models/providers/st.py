@@ -97,6 +97,8 @@ class SentenceTransformerEncoder:
 
 
 class SentenceTransformerProvider:
+    fixed_device = None  # a torch model: pick_device decides
+
     def status(self, spec: ModelSpec, cache_dir: Path) -> str:
         try:
             folder = local_folder(spec)

@@ -19,6 +19,8 @@ from xret.runtime.device import Device
 
 
 class Me5Q4Provider:
+    fixed_device = None  # a torch model: pick_device decides
+
     def status(self, spec: ModelSpec, cache_dir: Path) -> str:
         for pinned in (WEIGHTS, TOKENIZER):
             if importlib.util.find_spec(pinned.module) is None:
