@@ -13,12 +13,12 @@ import pytrec_eval
 from hypothesis import given, settings
 
 from xret.benchmark import corpus_facts, corpus_search
-from xret.benchmark.aggregate import summarise
 from xret.benchmark.pools import PoolSpec
 from xret.benchmark.runner import BenchConfig, CorpusOptions, run_bench
 from xret.benchmark.search import ExactIndex, IndexSpec
 from xret.benchmark.strategies import Stages
 from xret.errors import DataError, UnknownNameError, XretError
+from xret.results.aggregate import summarise
 from xret.results.store import load_per_query
 from xret.tasks import get_task
 from xret.tasks.corpus import find_shards, passage_text, read_shard

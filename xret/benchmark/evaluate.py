@@ -14,6 +14,7 @@ from xret.benchmark.search import exact_scores
 from xret.measures.bias import HAND_WRITTEN
 from xret.measures.ranks import measure_ranks
 from xret.measures.table import Measure
+from xret.results.record import CellScores
 from xret.tasks.records import TaskData
 from xret.tasks.settings import Cell
 from xret.tasks.spec import ALL_LANGUAGES, Setting
@@ -36,6 +37,21 @@ class CellResult:
 
     def mean(self, measure: Measure) -> float:
         return float(self.values[measure].mean()) if len(self.query_ids) else float("nan")
+
+
+def cell_scores(results: Sequence[CellResult]) -> tuple[CellScores, ...]:
+    """The record's cells: each cell's per-query values as their means."""
+    return tuple(
+        CellScores(
+            setting=str(r.setting),
+            query_language=r.query_language,
+            pool_language=r.pool_language,
+            n_queries=len(r.query_ids),
+            excluded=r.excluded,
+            values={str(m): r.mean(m) for m in r.values} if r.query_ids else {},
+        )
+        for r in results
+    )
 
 
 def _relevant_matrix(data: TaskData) -> np.ndarray:

@@ -19,11 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from xret.benchmark.aggregate import by_language, cell_scores, summarise
 from xret.benchmark.cache import EmbeddingCache
 from xret.benchmark.engine import BatchPolicy, EmbeddingEngine, EngineUsage
 from xret.benchmark.engines import EngineFactory, InProcessEngines, Model
-from xret.benchmark.evaluate import CellResult
+from xret.benchmark.evaluate import CellResult, cell_scores
 from xret.benchmark.exhaustive import ExhaustiveOptions
 from xret.benchmark.strategies import Plan, RecordFacts, Stages, Strategy, Workspace, strategy_for
 from xret.benchmark.topk import CorpusOptions
@@ -33,6 +32,7 @@ from xret.models.providers import get_provider
 from xret.models.spec import ModelSpec, recorded_source
 from xret.progress import stage_lines
 from xret.provenance import environment
+from xret.results.aggregate import by_language, summarise
 from xret.results.record import (
     CoverageSection,
     ModelSection,
