@@ -20,6 +20,8 @@ from xret.leaderboards.published import (
     BACKBONES,
     REGIMES,
     SOURCE,
+    TABLE_1_DIGITS,
+    TABLE_2_DIGITS,
     paper_tables,
     published_scores,
     reference_for,
@@ -181,7 +183,13 @@ def build_leaderboard(collection: Collection, published: bool = True) -> Documen
     tables = []
     if lareqa:
         specs = [
-            _Spec(e, setting, "MAP", "mean", Column(SETTING_LABELS[setting], _group(e), 3))
+            _Spec(
+                e,
+                setting,
+                "MAP",
+                "mean",
+                Column.of_measure(SETTING_LABELS[setting], _group(e), "MAP", TABLE_1_DIGITS),
+            )
             for e in lareqa
             for setting in ("mono", "cross", "multi")
         ]
@@ -191,7 +199,7 @@ def build_leaderboard(collection: Collection, published: bool = True) -> Documen
             )
         )
         specs = [
-            _Spec(e, "multi", "RD", "mean", Column(_group(e), "", 0, higher_is_better=False))
+            _Spec(e, "multi", "RD", "mean", Column.of_measure(_group(e), "", "RD", TABLE_2_DIGITS))
             for e in lareqa
         ]
         tables.append(
@@ -203,7 +211,9 @@ def build_leaderboard(collection: Collection, published: bool = True) -> Documen
         )
     if miracl:
         specs = [
-            _Spec(e, "mono", measure, stat, Column(f"{measure} {stat}", _group(e), 4))
+            _Spec(
+                e, "mono", measure, stat, Column.of_measure(f"{measure} {stat}", _group(e), measure)
+            )
             for e in miracl
             for measure in ("nDCG@10", "R@100")
             for stat in ("mean", "median")

@@ -17,14 +17,9 @@ from xret.leaderboards.published import (
 )
 from xret.leaderboards.scores import MEASURED, Scores, system_order
 from xret.leaderboards.table import Column, Table, best_marks
-from xret.measures.table import measure_digits, parse_measure
 from xret.results.summary import SETTING_LABELS
 
 _FOOTER_LABELS = {"mean": "Mean", "median": "Median"}
-
-
-def _better(measure: str) -> bool:
-    return parse_measure(measure).higher_is_better
 
 
 def _block_label(blocks: Sequence[tuple[str, str]], setting: str, measure: str) -> str:
@@ -84,11 +79,8 @@ def _block_table(title: str, members: Sequence[Scores], blocks, footers) -> Tabl
             m,
             setting,
             measure,
-            Column(
-                _member_label(m, members),
-                _block_label(blocks, setting, measure),
-                measure_digits(measure),
-                _better(measure),
+            Column.of_measure(
+                _member_label(m, members), _block_label(blocks, setting, measure), measure
             ),
         )
         for setting, measure in blocks
@@ -103,7 +95,7 @@ def _rank_distance_table(title: str, groups: Sequence[Sequence[Scores]]) -> Tabl
             m,
             "multi",
             "RD",
-            Column(_member_label(m, group), m.system.base_model, 1, higher_is_better=False),
+            Column.of_measure(_member_label(m, group), m.system.base_model, "RD"),
         )
         for group in groups
         for m in group
@@ -125,9 +117,7 @@ def paper_table(table: PaperTable) -> Table:
                 scores,
                 setting,
                 measure,
-                Column(
-                    scores.system.regime_label, group, measure_digits(measure), _better(measure)
-                ),
+                Column.of_measure(scores.system.regime_label, group, measure),
             )
         )
     footers = ("mean", "median") if table.task == "miracl" else ("mean",)

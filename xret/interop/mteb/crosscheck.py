@@ -54,7 +54,9 @@ def compare(
         subsets = by_name.get(name)
         if not cells or subsets is None:
             continue
-        measures = [(m, score_key(parse_measure(m))) for m in cells[0].values if m != "RD"]
+        measures = [
+            (m, score_key(parse_measure(m))) for m in cells[0].values if parse_measure(m).is_trec
+        ]
         for measure, key in [*measures, *extra]:
             pairs = []
             for cell in cells:
