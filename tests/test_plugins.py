@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zlib
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,25 @@ def test_pip_installed_example_plugin(tmp_path):
     assert run.returncode == 0, run.stderr
     (path,) = (tmp_path / "results").rglob("*.json")
     check_toy_weather(load_record(path))
+
+
+@pytest.mark.parametrize(
+    "module, message",
+    [
+        ("import sys\nsys.exit(0)\n", "called sys.exit(0) while loading"),
+        ("TASKS = 42\n", "gave 42: expected a task file path or a TaskSpec"),
+        ("def TASKS():\n    raise RuntimeError('no data')\n", "raised RuntimeError: no data"),
+        ("import sys\ndef TASKS():\n    sys.exit(3)\n", "called sys.exit(3)"),
+    ],
+    ids=["exits-at-import", "wrong-kind", "call-raises", "call-exits"],
+)
+def test_a_misbehaving_task_plugin_is_one_line(plugin, xret_cli, module, message):
+    """Never exit 0 with no output (a plugin's sys.exit), never a traceback."""
+    name = f"misbehaving_{zlib.crc32(module.encode())}"  # one module per case: none cached
+    (plugin / "site" / f"{name}.py").write_text(module)
+    entry = f"[xret.tasks]\nodd = {name}:TASKS\n"
+    _install_by_hand(plugin / "site", entry, "misbehaving")
+    for args in (("tasks",), ("bench", "-m", "toy-weather-encoder", "-t", "toy-weather", "-q")):
+        code, out, err = xret_cli(*args)
+        assert code == 2 and message in err, err
+        assert err.count("\n") == 1 and "Traceback" not in err

@@ -22,11 +22,11 @@ def plugin_objects(group: str) -> list[tuple[str, str, object]]:
     """``(entry-point name, its value, the loaded object)`` for every plugin in ``group``."""
     found = []
     for point in sorted(entry_points(group=group), key=lambda p: p.name):
+        where = f"plugin {point.name!r} ({group} = {point.value!r})"
         try:
             found.append((point.name, point.value, point.load()))
+        except SystemExit as err:  # would end xret with its code and no word of why
+            raise PluginError(f"{where} called sys.exit({err.code!r}) while loading") from None
         except Exception as err:  # noqa: BLE001 - any failure of foreign code is the plugin's
-            raise PluginError(
-                f"plugin {point.name!r} ({group} = {point.value!r}) cannot be loaded: "
-                f"{type(err).__name__}: {err}"
-            ) from None
+            raise PluginError(f"{where} cannot be loaded: {type(err).__name__}: {err}") from None
     return found

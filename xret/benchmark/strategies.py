@@ -11,7 +11,6 @@ options only, so an option it does not read cannot reach it (``check_flags`` ref
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from xret.errors import XretError
+from xret.registry import Registry
 from xret.tasks.spec import Ranking, Setting, TaskSpec
 
 if TYPE_CHECKING:
@@ -134,16 +134,19 @@ class Strategy(Protocol[Loaded, Encoded, Ranked]):
     def facts(self, loaded: Loaded, ranked: Ranked) -> RecordFacts: ...
 
 
-_STRATEGIES = {
-    Ranking.EXHAUSTIVE: "xret.benchmark.exhaustive:Exhaustive",
-    Ranking.TOP_K: "xret.benchmark.topk:CorpusTopK",
-}
+STRATEGIES: Registry[type[Strategy]] = Registry(
+    "ranking",
+    {
+        Ranking.EXHAUSTIVE: "xret.benchmark.exhaustive:Exhaustive",
+        Ranking.TOP_K: "xret.benchmark.topk:CorpusTopK",
+    },
+)
+"""Imported on demand: ``--help`` needs only their flags."""
 
 
 def strategy_for(ranking: Ranking) -> type[Strategy]:
-    """The strategy class of a ranking (imported on demand: ``--help`` needs only its flags)."""
-    module, _, attr = _STRATEGIES[ranking].partition(":")
-    return getattr(importlib.import_module(module), attr)
+    """The strategy class of a ranking."""
+    return STRATEGIES.get(ranking)
 
 
 class IgnoredOptionWarning(UserWarning):

@@ -31,7 +31,7 @@ from xret.cluster.runtime import ClusterOptions, Placement, connect, ray_module
 from xret.errors import ModelError, XretError
 from xret.models.providers import Provider, device_for
 from xret.models.spec import ModelSpec, Role
-from xret.runtime.device import Device, cuda_device, pick_device
+from xret.runtime.device import Device, check_device_name, cuda_device, pick_device
 
 CHUNKS_PER_WORKER = 4
 """Chunks per actor and call, at least: small enough to balance the pool and lose little to a
@@ -211,8 +211,7 @@ class RayEngines:
             requested = "cuda" if connect(self.options).gpus else "cpu"
         if requested == "cpu":
             return pick_device("cpu", precision)
-        if not requested.startswith("cuda"):
-            raise XretError(f"--device {requested}: expected auto, cpu, cuda or cuda:N")
+        check_device_name(requested)
         return cuda_device(requested, precision)
 
     def engine(

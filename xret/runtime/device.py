@@ -13,6 +13,7 @@ vectors' producer.
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,13 @@ class Device:
 CPU = Device("cpu", "float32")
 
 
+def check_device_name(requested: str | None) -> None:
+    """``--device`` is auto, cpu, cuda or cuda:N, whoever then decides where a model runs."""
+    if requested in (None, "auto", "cpu", "cuda") or re.fullmatch(r"cuda:[0-9]+", requested):
+        return
+    raise XretError(f"--device {requested}: expected auto, cpu, cuda or cuda:N")
+
+
 def pick_device(requested: str | None = None, precision: str | None = None) -> Device:
     """``requested``: auto, cpu, cuda, cuda:N; ``precision``: one of PRECISIONS (None = auto),
     or a ``Device.precision`` label (``bf16-weights``…) that fixes the mode too.
@@ -81,6 +89,7 @@ def pick_device(requested: str | None = None, precision: str | None = None) -> D
     compute bf16 slower than fp32) and fp16 weights on CUDA. bf16 is autocast on CPUs (closest
     to fp32 of the two bf16 modes) and weights on CUDA; fp16 needs CUDA.
     """
+    check_device_name(requested)
     precision = precision or "auto"
     short, _, mode = precision.partition("-")
     if short not in PRECISIONS or (mode and (short in ("auto", "fp32") or mode not in MODES)):
@@ -99,8 +108,6 @@ def pick_device(requested: str | None = None, precision: str | None = None) -> D
         if short == "bf16" and not torch.cuda.is_bf16_supported():
             raise XretError(f"--precision bf16: {requested} has no bf16 support; use fp16 or fp32")
         return cuda_device(requested, precision)
-    if requested != "cpu":
-        raise XretError(f"--device {requested}: expected auto, cpu, cuda or cuda:N")
     if short == "fp16":
         raise XretError("--precision fp16 needs a CUDA device; on a CPU use bf16 or fp32")
     if short == "bf16":

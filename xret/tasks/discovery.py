@@ -53,9 +53,12 @@ def task_path_files() -> list[Path]:
 
 def _plugin_tasks(name: str, value: str, obj: object) -> list[TaskSpec]:
     """A plugin gives a task file, a TaskSpec, or a callable returning several of them."""
-    items = obj() if callable(obj) else obj
+    where = f"plugin {name!r} ({TASKS_GROUP} = {value!r})"
+    items = _called(where, obj) if callable(obj) and not isinstance(obj, TaskSpec) else obj
     if isinstance(items, (str, os.PathLike, TaskSpec)):
         items = [items]
+    if not isinstance(items, Iterable):
+        raise PluginError(f"{where} gave {items!r}: expected a task file path or a TaskSpec")
     specs = []
     for item in items:
         if isinstance(item, TaskSpec):
@@ -63,8 +66,14 @@ def _plugin_tasks(name: str, value: str, obj: object) -> list[TaskSpec]:
         elif isinstance(item, (str, os.PathLike)):
             specs.append(read_task_file(Path(item)))
         else:
-            raise PluginError(
-                f"plugin {name!r} ({TASKS_GROUP} = {value!r}) gave {item!r}: "
-                "expected a task file path or a TaskSpec"
-            )
+            raise PluginError(f"{where} gave {item!r}: expected a task file path or a TaskSpec")
     return specs
+
+
+def _called(where: str, function) -> object:
+    try:
+        return function()
+    except SystemExit as err:
+        raise PluginError(f"{where} called sys.exit({err.code!r})") from None
+    except Exception as err:  # noqa: BLE001 - the plugin's code: its failure is the plugin's
+        raise PluginError(f"{where} raised {type(err).__name__}: {err}") from None

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from xret.errors import UnknownNameError
+from xret.errors import DataError, UnknownNameError
+from xret.registry import import_target, resolve
 
 
 class Setting(StrEnum):
@@ -108,8 +108,10 @@ class TaskSpec:
         return settings
 
     def load_function(self) -> Callable[..., Any]:
-        module, _, attr = self.loader.partition(":")
-        return getattr(importlib.import_module(module), attr)
+        """xret's own loader, or a plugin's (its failure to import is one line)."""
+        if self.loader.startswith("xret."):
+            return resolve(self.loader)
+        return import_target(self.loader, f"loader of task {self.name}", DataError)[1]
 
     def check_languages(self, languages: tuple[str, ...] | None) -> tuple[str, ...]:
         """The requested languages in task order (all when None); unknown ones raise."""

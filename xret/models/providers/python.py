@@ -7,7 +7,6 @@ sha256 of the module file and the attribute name identifies it.
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -16,22 +15,8 @@ import numpy as np
 
 from xret.errors import ModelError
 from xret.models.spec import ModelSpec, Role, checked_similarity
+from xret.registry import import_target
 from xret.runtime.device import Device
-
-
-def import_target(source: str, model: str | None = None):
-    """``module:attr`` -> (module, attr's value); a failure is one ModelError naming ``model``."""
-    module_name, _, attr = source.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as err:
-        raise ModelError(
-            f"cannot import {module_name!r} for model {model or repr(source)}: {err}"
-        ) from None
-    try:
-        return module, getattr(module, attr)
-    except AttributeError:
-        raise ModelError(f"module {module_name!r} has no attribute {attr!r}") from None
 
 
 class PythonEncoder:
@@ -72,13 +57,13 @@ class PythonProvider:
 
     def status(self, spec: ModelSpec, cache_dir: Path) -> str:
         try:
-            import_target(spec.source)
+            _import(spec)
         except ModelError as err:
             return f"cannot import: {err}"
         return "installed"
 
     def resolve(self, spec: ModelSpec, cache_dir: Path) -> ModelSpec:
-        module, target = import_target(spec.source)
+        module, target = _import(spec)
         revision, caveat = spec.revision or getattr(target, "revision", None), ""
         if revision is None:
             revision, caveat = _content_revision(module, spec.source)
@@ -92,9 +77,13 @@ class PythonProvider:
         )
 
     def load(self, spec: ModelSpec, device: Device, cache_dir: Path) -> PythonEncoder:
-        _, target = import_target(spec.source)
+        _, target = _import(spec)
         model = _user_call(spec, "creating the encoder", target) if callable(target) else target
         return PythonEncoder(spec, model)
+
+
+def _import(spec: ModelSpec):
+    return import_target(spec.source, f"model {spec.name}", ModelError)
 
 
 def _content_revision(module, source: str) -> tuple[str, str]:
