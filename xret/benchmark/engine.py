@@ -302,8 +302,6 @@ class EmbeddingEngine:
         """``device``: where ``load_encoder`` puts the model, decided before any lookup because
         its dtype is part of the cache namespace. ``encoding``: another backend than this
         process (then ``load_encoder`` is None)."""
-        if (encoding is None) == (load_encoder is None):
-            raise TypeError("an engine takes load_encoder or encoding, one of them")
         self.spec = spec
         self.device = device
         self.encoding = encoding or InProcess(spec, load_encoder, policy, device, progress)
