@@ -10,7 +10,7 @@ import xret
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "defaults", "paths", "testing"),
-    ("io", "registry", "plugins", "progress", "runtime", "provenance"),
+    ("io", "hashing", "registry", "plugins", "progress", "runtime", "provenance"),
     ("fingerprint",),
     ("measures",),
     ("tasks", "models"),

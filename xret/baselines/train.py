@@ -11,7 +11,6 @@ Rerunning a finished run does nothing; a different run into the same folder is r
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import shutil
@@ -25,6 +24,7 @@ from xret.baselines.recipe import TrainConfig, TrainingData, load_training_data
 from xret.baselines.samplers import SamplerState, Sampling, make_sampler
 from xret.baselines.trainer_feed import FixedBatches, trainer_columns
 from xret.errors import MissingPackageError, ModelError, TrainingError
+from xret.hashing import value_digest
 from xret.io import atomic_write_text, output_error
 from xret.models import model_spec
 from xret.models.providers import get_provider
@@ -164,7 +164,7 @@ def training_key(config: TrainConfig, data_dir: Path | None, cache_dir: Path) ->
     data = load_training_data(config, data_dir, cache_dir)
     base = _resolved_base(config, cache_dir)
     identity = _identity(config.to_dict(), base.revision, _data_files(data.summary()))
-    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+    return value_digest(identity)
 
 
 def _resolved_base(config: TrainConfig, cache_dir: Path) -> ModelSpec:

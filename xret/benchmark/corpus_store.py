@@ -16,7 +16,6 @@ shards did, the run stops with a DataError instead of mixing embeddings of two c
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +29,7 @@ import numpy as np
 from xret.benchmark.engine import EmbeddingEngine
 from xret.errors import DataError
 from xret.fingerprint import sha256_file
+from xret.hashing import value_digest
 from xret.io import atomic_write, ensure_dir, only_writes_fail, output_error
 from xret.models.spec import Role
 from xret.progress import progress as show_progress
@@ -154,7 +154,7 @@ def corpus_key(corpus: Corpus, with_title: bool) -> str:
         "format": FORMAT,
         "layout": _layout(corpus),
     }
-    digest = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()
+    digest = value_digest(ident)
     return f"{corpus.name}-{digest[:12]}"
 
 

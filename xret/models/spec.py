@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+
+from xret.hashing import value_digest
 
 LOCAL_PREFIX = "local:"
 _PYTHON_TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
@@ -75,7 +75,7 @@ class ModelSpec:
         """Identity of the vectors this spec gives for ``role`` at ``dtype``: the embedding-cache
         key (only the role's own prompt, so a document prompt does not split the query cache)."""
         ident = {**self._vector_identity(dtype), "prompt": self.prompt(role)}
-        return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:24]
+        return value_digest(ident)[:24]
 
     def _vector_identity(self, dtype: str) -> dict:
         if self.revision is None:

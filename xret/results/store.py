@@ -8,7 +8,6 @@ result is complete; a rerun with the same key skips it unless asked to overwrite
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import re
 import zlib
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from xret.errors import DataError
+from xret.hashing import value_digest
 from xret.io import atomic_write_bytes, atomic_write_text, discard, inside
 from xret.results.record import ResultRecord
 
@@ -43,7 +43,7 @@ def revision_tag(revision: str) -> str:
 
 
 def result_key(task: str, model: str, revision: str, options: dict[str, Any]) -> str:
-    digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()[:10]
+    digest = value_digest(options)[:10]
     return f"{slug(model)}/{revision_tag(revision)}/{slug(task)}__{digest}"
 
 

@@ -20,13 +20,12 @@ same keys.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping
 
 from xret.benchmark.pools import PoolSpec
 from xret.errors import XretError
+from xret.hashing import value_digest
 from xret.measures.table import Measure, parse_measure
 from xret.results.record import OptionsSection, TaskSection
 from xret.tasks.spec import ALL_LANGUAGES, CandidateText, Setting
@@ -137,7 +136,7 @@ def subset_languages(
 
 def dataset_revision(version: str, checksums: Mapping[str, str]) -> str:
     """The mteb ``dataset_revision``: the task version plus a digest of the exact files read."""
-    digest = hashlib.sha256(json.dumps(dict(sorted(checksums.items()))).encode()).hexdigest()[:12]
+    digest = value_digest(dict(checksums))[:12]
     return f"xret-v{version}-{digest}"
 
 
