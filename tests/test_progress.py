@@ -70,10 +70,13 @@ def test_terminal_bar_stays_and_quiet_is_silent(monkeypatch, capsys):
     bar = progress(3, "encode", "text")
     assert bar.bar.leave
     bar.close()
-    silent = progress(3, "encode", "text", enabled=False)
-    silent.update(3)
-    silent.close()
-    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    capsys.readouterr()
+    for terminal in (True, False):
+        monkeypatch.setattr(sys.stderr, "isatty", lambda terminal=terminal: terminal)
+        silent = progress(3, "encode", "text", enabled=False)
+        silent.update(3)
+        silent.close()
+    assert capsys.readouterr() == ("", "")
     assert isinstance(progress(3, "encode", "text"), LogLines)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from xret.benchmark.runner import BenchConfig, CorpusOptions, run_bench
@@ -46,14 +44,17 @@ def test_the_record_returned_is_the_record_stored(tasks, tmp_path):
 
 def test_a_stage_inside_another_is_counted_once():
     """Building an index inside the ranking stage is ``index`` time, not ``search`` time too."""
-    stage = Stages()
-    start = time.perf_counter()
+    now = [0.0]
+    stage = Stages(clock=lambda: now[0])
+
+    def spend(seconds: float) -> None:
+        now[0] += seconds
+
     with stage("search"):
-        time.sleep(0.02)
+        spend(2.0)
         with stage("index"):
-            time.sleep(0.3)
+            spend(30.0)
         with stage("search"):
-            time.sleep(0.01)
-    total = time.perf_counter() - start
-    assert stage.seconds["index"] >= 0.3 and 0.03 <= stage.seconds["search"] < 0.3
-    assert sum(stage.seconds.values()) == pytest.approx(total, abs=1e-3)
+            spend(1.0)
+    assert stage.seconds == {"index": 30.0, "search": 3.0}
+    assert sum(stage.seconds.values()) == now[0]

@@ -5,6 +5,7 @@ by the GPU copy, deeper ones by the CPU index, and both rank exactly as the nump
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from xret.benchmark.search import GPU_MAX_K, ExactIndex, FlatIndex
 
@@ -12,7 +13,8 @@ from xret.benchmark.search import GPU_MAX_K, ExactIndex, FlatIndex
 def test_the_cpu_build_keeps_every_search_on_the_cpu():
     import faiss
 
-    assert faiss.get_num_gpus() == 0
+    if faiss.get_num_gpus():
+        pytest.skip("FAISS sees a GPU here (the gpu extra): this checks the CPU build")
     assert FlatIndex(4)._gpu is None
 
 

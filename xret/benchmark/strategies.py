@@ -69,19 +69,20 @@ class Stages:
     """Wall-clock seconds per named stage, summed over repeated entries. A stage opened inside
     another is counted in the inner one only, so the stages add up to the time they cover."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.clock = clock
         self.seconds: dict[str, float] = {}
         self._nested: list[float] = []
         """Per open stage, the seconds spent in the stages opened inside it."""
 
     @contextmanager
     def __call__(self, name: str):
-        start = time.perf_counter()
+        start = self.clock()
         self._nested.append(0.0)
         try:
             yield
         finally:
-            elapsed = time.perf_counter() - start
+            elapsed = self.clock() - start
             own = elapsed - self._nested.pop()
             self.seconds[name] = self.seconds.get(name, 0.0) + own
             if self._nested:

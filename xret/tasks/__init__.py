@@ -114,5 +114,4 @@ def _verified(file: Path, pinned_sha: str | None, memo_dir: Path | None) -> str:
     return digest
 
 
-__all__ = ["TASKS", "TaskData", "TaskSpec", "data_checksums", "get_task", "load_task"]
-__all__ = ["FORMS", "TASKS", "TaskData", "TaskSpec", "get_task", "load_task"]
+__all__ = ["FORMS", "TASKS", "TaskData", "TaskSpec", "data_checksums", "get_task", "load_task"]

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from xret.errors import DataError
+from xret.tasks.lareqa import LAREQA_MEASURES
 from xret.tasks.records import Document, Query, TaskData
 from xret.tasks.spec import Aggregate, Setting, TaskSpec
 
@@ -26,8 +27,6 @@ _SPACE = re.compile(r"\s")  # ids must be single TREC tokens (run files)
 
 def custom_task(argument: str) -> TaskSpec:
     """``DIR`` or ``DIR@SPLIT`` (default split: test) -> a task over DIR's language folders."""
-    from xret.tasks.catalog import LAREQA_MEASURES
-
     where, _, split = argument.rpartition("@") if "@" in argument else (argument, "", DEFAULT_SPLIT)
     root = Path(where).expanduser()
     if not root.is_dir():

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from xret.registry import Registry
-from xret.tasks.lareqa import LAREQA_MEASURES  # noqa: F401 - other modules import it from here
 from xret.tasks.miracl import family as miracl_family
 from xret.tasks.spec import TaskSpec
 from xret.tasks.taskfile import read_task_file

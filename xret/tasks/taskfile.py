@@ -43,7 +43,6 @@ from xret.errors import DataError, UnknownNameError
 from xret.tasks.spec import Aggregate, Prompts, Ranking, Setting, TaskSpec
 
 FORMATS = ("lareqa", "miracl", "beir", "trec")
-BEIR_LOADER = "xret.tasks.beir:load_beir"
 _PROMPT_POLICIES = ("model", "none")
 
 
@@ -83,7 +82,11 @@ def _formats() -> dict[str, _Format]:
         ),
         # One BEIR folder per language: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.
         "beir": _Format(
-            ("corpus", "queries", "qrels"), every, LAREQA_MEASURES, BEIR_LOADER, Ranking.EXHAUSTIVE
+            ("corpus", "queries", "qrels"),
+            every,
+            LAREQA_MEASURES,
+            "xret.tasks.beir:load_beir",
+            Ranking.EXHAUSTIVE,
         ),
     }
 
@@ -106,8 +109,6 @@ def _spec(path: Path, table: dict[str, Any]) -> TaskSpec:
     name, kind = _text(table, "name"), _text(table, "format")
     if kind not in FORMATS:
         raise UnknownNameError("task format", kind, FORMATS)
-    if kind == "beir":
-        _require_beir(path)
     fmt = _formats()[kind]
     languages_table: dict[str, dict] = table["languages"]
     if not languages_table:
@@ -230,16 +231,3 @@ def _prompts(policy: str | Mapping) -> Prompts:
     if unknown:
         raise ValueError(f"prompts table has unknown keys {sorted(unknown)}")
     return Prompts(policy.get("query"), policy.get("document"))
-
-
-def _require_beir(path: Path) -> None:
-    """The BEIR loader ships separately (tasks/beir.py); until it is here, say so clearly."""
-    import importlib
-
-    module, _, attr = BEIR_LOADER.partition(":")
-    try:
-        getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError):
-        raise DataError(
-            f"{path}: format 'beir' needs {BEIR_LOADER}, which this xret does not have yet"
-        ) from None
