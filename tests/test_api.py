@@ -217,3 +217,27 @@ def test_heatmap_from_python(toy, tmp_path):
     _bench(HashEncoder(), toy, tmp_path, name="hash")
     written = xret.heatmap(["hash"], tmp_path / "results", out=tmp_path / "maps")
     assert {p.suffix for p in written} == {".png", ".svg"} and all(p.is_file() for p in written)
+
+
+def test_an_in_memory_model_is_not_kept_alive_by_xret():
+    """A notebook that drops a large model frees it: xret holds it weakly (one that cannot be
+    referenced weakly, such as a SimpleNamespace, stays held)."""
+    import gc
+    import types
+    import weakref
+
+    from xret.models.providers.objects import ObjectProvider
+
+    model = HashEncoder()
+    spec = object_spec(model, "dropped")
+    gone = weakref.ref(model)
+    assert ObjectProvider().status(spec, Path()) == "installed"
+    del model
+    gc.collect()
+    assert gone() is None
+    assert ObjectProvider().status(spec, Path()) == "not in this process"
+    plain = types.SimpleNamespace(encode=HashEncoder().encode, revision="1")
+    kept = object_spec(plain, "plain")
+    del plain
+    gc.collect()
+    assert ObjectProvider().status(kept, Path()) == "installed"

@@ -1,7 +1,8 @@
 """In-memory models given to the Python API (``xret.bench(model_object, …)``): a
 SentenceTransformer, or any object with ``encode``.
 
-The object is kept here under its spec's source (the provider protocol passes specs, not objects).
+The object is held here, weakly, under its spec's source (the provider protocol passes specs,
+not objects).
 Its identity, part of every cache and result key, is the ``revision`` it declares, else a content
 hash (with a warning): a torch module's state_dict; otherwise the class source with the object's
 pickled state, or with its attributes when it cannot be pickled. A changed weight or attribute
@@ -15,6 +16,7 @@ import inspect
 import pickle
 import sys
 import warnings
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,7 +27,39 @@ from xret.models.spec import ModelSpec, Role
 from xret.runtime.device import Device
 
 PROVIDER = "object"
-_OBJECTS: dict[str, object] = {}
+
+
+class _Held:
+    """Spec source -> in-memory model, held weakly: a notebook that drops a large model frees it
+    (a spec keeps only the source). An object that cannot be referenced weakly (a
+    SimpleNamespace) is held as long as the process runs."""
+
+    def __init__(self) -> None:
+        self._weak: weakref.WeakValueDictionary[str, object] = weakref.WeakValueDictionary()
+        self._strong: dict[str, object] = {}
+
+    def __setitem__(self, source: str, model: object) -> None:
+        self._strong.pop(source, None)
+        try:
+            self._weak[source] = model
+        except TypeError:
+            self._strong[source] = model
+
+    def get(self, source: str) -> object | None:
+        model = self._weak.get(source)
+        return self._strong.get(source) if model is None else model
+
+    def __contains__(self, source: object) -> bool:
+        return isinstance(source, str) and self.get(source) is not None
+
+    def __getitem__(self, source: str) -> object:
+        model = self.get(source)
+        if model is None:
+            raise KeyError(source)
+        return model
+
+
+_OBJECTS = _Held()
 
 
 class UnversionedModelWarning(UserWarning):
