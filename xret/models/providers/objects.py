@@ -1,8 +1,7 @@
 """In-memory models given to the Python API (``xret.bench(model_object, …)``): a
 SentenceTransformer, or any object with ``encode``.
 
-The object is held here, weakly, under its spec's source (the provider protocol passes specs,
-not objects).
+The object is kept here under its spec's source (the provider protocol passes specs, not objects).
 Its identity, part of every cache and result key, is the ``revision`` it declares, else a content
 hash (with a warning): a torch module's state_dict; otherwise the class source with the object's
 pickled state, or with its attributes when it cannot be pickled. A changed weight or attribute
