@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from xret import defaults
 from xret.baselines.samplers import Sampling
 from xret.study.claims import SAME_MAP, _decide, seed_interval, verdicts
 from xret.study.run import STATE_FILE, _time_left
@@ -104,7 +105,13 @@ def test_the_grid_of_a_study_file(tmp_path):
     )
     config = study.train_config(study.cells()[3])
     assert (config.alpha, config.seed, config.sources) == (0.25, 5, ("squad-it-es",))
-    assert study.bench_tasks() == ((), ("xquad-r",))  # not excluded from training: not benched
+    # [train] keeps TrainConfig's defaults, the contamination guard's exclude among them
+    assert config.exclude == defaults.TRAIN_EXCLUDE and config.steps == defaults.STEPS
+    assert study.bench_tasks() == (("xquad-r",), ())
+    unguarded = parse_study(
+        _minimal(train={"data": ["squad-it-es"], "exclude": ["mlqa-r"]}), tmp_path / "s.toml"
+    )
+    assert unguarded.bench_tasks() == ((), ("xquad-r",))  # not excluded from training: not benched
 
 
 @pytest.mark.parametrize(
@@ -119,6 +126,8 @@ def test_the_grid_of_a_study_file(tmp_path):
         ({"seeds": ["a"]}, "non-negative integers"),
         ({"train": {"data": ["x"], "steps": 0}}, "steps must be a positive integer"),
         ({"train": {"data": ["x"], "stpes": 3}}, "unknown option 'stpes'"),
+        ({"train": {"data": ["x"], "lr": "fast"}}, "learning_rate must be a number, not 'fast'"),
+        ({"train": {"data": ["x"], "passage": "para"}}, "unknown passage unit 'para'"),
         ({"colour": 1}, "unknown key 'colour'"),
         ({"bench": {}}, "'tasks' is missing"),
     ],

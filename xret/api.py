@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xret import paths
+from xret import defaults, paths
 from xret.benchmark.runner import BenchConfig, CorpusOptions, run_bench
 from xret.errors import XretError
 from xret.results.record import ResultRecord
@@ -109,7 +109,7 @@ def bench(
     cache_dir: PathLike | None = None,
     data_dir: PathLike | None = None,
     name: str | None = None,
-    candidate_text: str = "sentence",
+    candidate_text: str = defaults.CANDIDATE_TEXT,
     corpus_dir: PathLike | None = None,
     query_prompt: str | None = None,
     document_prompt: str | None = None,
@@ -164,8 +164,8 @@ def _check_options(names: Sequence[str], files: Sequence[Path], **given) -> None
     from xret.benchmark.strategies import IgnoredOptionWarning, check_flags
     from xret.tasks import get_task
 
-    defaults = {"candidate_text": "sentence", "corpus_dir": None}
-    flags = [f for f, k in _FAMILY_KEYWORDS.items() if given[k] != defaults[k]]
+    unset = {"candidate_text": defaults.CANDIDATE_TEXT, "corpus_dir": None}
+    flags = [f for f, k in _FAMILY_KEYWORDS.items() if given[k] != unset[k]]
     if not flags:
         return
 
@@ -258,7 +258,7 @@ def heatmap(
     out: PathLike = "heatmaps",
     *,
     task: str | None = None,
-    settings: Sequence[str] = ("mono", "cross"),
+    settings: Sequence[str] = defaults.HEATMAP_SETTINGS,
     measure: str = "MAP",
 ) -> list[Path]:
     """Query × pool language heatmaps of ``models`` (names or record paths): the files written."""

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from xret import defaults
 from xret.baselines.data import (
     TRAINING_SOURCES,
     Dropped,
@@ -25,12 +26,6 @@ from xret.baselines.samplers import CustomSampling, Sampling, parse_sampling, re
 from xret.errors import DataError, SamplingError, TrainingError, UnknownNameError
 from xret.fingerprint import sha256_file
 
-# The evaluation tasks whose questions are kept out of training unless the user names others.
-DEFAULT_EXCLUDE = ("xquad-r", "mlqa-r")
-# sentence-transformers' default for MultipleNegativesRankingLoss (temperature 0.05): the paper
-# prints no temperature (protocol §1.1).
-DEFAULT_SCALE = 20.0
-
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -42,21 +37,24 @@ class TrainConfig:
     """A built-in regime, or a sampler class (or a plugin's name for one)."""
     sources: tuple[str, ...]
     alpha: float | None = None
-    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
-    passage_unit: PassageUnit = PassageUnit.SENTENCE
-    steps: int = 1000
-    batch_size: int = 100
-    learning_rate: float = 3e-5
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
+    exclude: tuple[str, ...] = defaults.TRAIN_EXCLUDE
+    passage_unit: PassageUnit = PassageUnit(defaults.PASSAGE_UNIT)
+    steps: int = defaults.STEPS
+    batch_size: int = defaults.BATCH_SIZE
+    learning_rate: float = defaults.LEARNING_RATE
+    weight_decay: float = defaults.WEIGHT_DECAY
+    warmup_ratio: float = defaults.WARMUP_RATIO
     seed: int = 0
-    max_seq_length: int = 128
+    max_seq_length: int = defaults.MAX_SEQ_LENGTH
     """Training texts are cut to this many tokens; evaluation keeps the base model's limit."""
-    scale: float = DEFAULT_SCALE
+    scale: float = defaults.SCALE
 
     def __post_init__(self) -> None:
         sampling = parse_sampling(self.sampling)
         object.__setattr__(self, "sampling", sampling)
+        units = [unit.value for unit in PassageUnit]
+        if not isinstance(self.passage_unit, PassageUnit) and self.passage_unit not in units:
+            raise UnknownNameError("passage unit", str(self.passage_unit), units)
         object.__setattr__(self, "passage_unit", PassageUnit(self.passage_unit))
         if isinstance(sampling, Sampling):  # a custom sampler class may take an α of its own
             try:
@@ -74,6 +72,10 @@ class TrainConfig:
                 raise TrainingError(f"{name} must be a positive integer, not {value!r}")
         if type(self.seed) is not int or self.seed < 0:
             raise TrainingError(f"seed must be a non-negative integer, not {self.seed!r}")
+        for name in ("learning_rate", "weight_decay", "warmup_ratio", "scale"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TrainingError(f"{name} must be a number, not {value!r}")
         for name, ok in (
             ("learning_rate", self.learning_rate > 0),
             ("weight_decay", self.weight_decay >= 0),

@@ -25,12 +25,11 @@ from typing import TypeVar
 
 import numpy as np
 
+from xret import defaults
 from xret.baselines.data import ParallelItem
 from xret.errors import SamplingError, UnknownNameError
 
 T = TypeVar("T")
-
-HYBRID_DEFAULT_ALPHA = 0.5  # the paper's final setting (protocol §1.2)
 
 
 class Sampling(enum.Enum):
@@ -282,7 +281,7 @@ def resolve_alpha(sampling: Sampling, alpha: float | None) -> float:
         if alpha is not None:
             raise SamplingError(f"alpha applies to hybrid sampling only, not to {sampling.value}")
         return 1.0 if sampling is Sampling.X_X_MONO else 0.0
-    alpha = HYBRID_DEFAULT_ALPHA if alpha is None else alpha
+    alpha = defaults.HYBRID_ALPHA if alpha is None else alpha
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
         raise SamplingError(f"alpha must be a number in [0, 1], not {alpha!r}")
     return float(alpha)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from xret import defaults
 from xret.baselines.recipe import TrainConfig, TrainingData, load_training_data
 from xret.baselines.samplers import SamplerState, Sampling, make_sampler
 from xret.baselines.trainer_feed import FixedBatches, trainer_columns
@@ -46,8 +47,8 @@ class RunOptions:
     cache_dir: Path
     data_dir: Path | None = None
     device: str = "auto"
-    save_steps: int = 100
-    keep_checkpoints: int = 2
+    save_steps: int = defaults.SAVE_STEPS
+    keep_checkpoints: int = defaults.KEEP_CHECKPOINTS
     progress: bool = True
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xret import defaults
 from xret.benchmark.engine import Embedded, EmbeddingEngine
 from xret.benchmark.evaluate import QUERY_CHUNK, CellResult, measure_cell, task_ranks
 from xret.benchmark.search import exact_scores
@@ -29,7 +30,7 @@ from xret.tasks.spec import CandidateText, Setting, TaskSpec
 class ExhaustiveOptions:
     """What the exhaustive families read of a bench's options, and nothing else."""
 
-    candidate_text: CandidateText = CandidateText.SENTENCE
+    candidate_text: CandidateText = CandidateText(defaults.CANDIDATE_TEXT)
     """LAReQA: a candidate is its sentence, or its sentence and paragraph (``--candidate-text``)."""
     title: bool = True
     """BEIR: a passage is encoded as ``title text`` or ``text`` alone (``--title/--no-title``)."""

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from xret import defaults
 from xret.benchmark.cache import EmbeddingCache
 from xret.benchmark.engine import BatchPolicy, EmbeddingEngine, EngineUsage
 from xret.benchmark.engines import EngineFactory, InProcessEngines, Model
@@ -58,7 +59,7 @@ class BenchConfig:
     languages: tuple[str, ...] | None = None
     settings: tuple[Setting, ...] | None = None
     measures: tuple[str, ...] | None = None
-    candidate_text: CandidateText = CandidateText.SENTENCE
+    candidate_text: CandidateText = CandidateText(defaults.CANDIDATE_TEXT)
     corpus: CorpusOptions = field(default_factory=CorpusOptions)
     query_prompt: str | None = None
     document_prompt: str | None = None

@@ -145,7 +145,7 @@ def _corpus_config(
 @click.option(
     "--candidate-text",
     type=click.Choice(["sentence", "sentence+context"]),
-    default="sentence",
+    default=defaults.CANDIDATE_TEXT,
     show_default=True,
 )
 @click.option(

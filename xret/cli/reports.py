@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from xret import defaults
 from xret.cli.options import (
     FORMATS,
     MEASURE_OPTION,
@@ -53,7 +54,10 @@ def leaderboard(results_dir, fmt, output, published, tasks) -> None:
     help="Model name or record path (repeatable; two models also give the delta A − B).",
 )
 @click.option("--task", "-t", help="Task of the records (needed when a model has several).")
-@settings_option("Cells to show: mono (diagonal), cross, multi (pool 'all'). Default: mono,cross.")
+@settings_option(
+    "Cells to show: mono (diagonal), cross, multi (pool 'all'). "
+    f"Default: {','.join(defaults.HEATMAP_SETTINGS)}."
+)
 @MEASURE_OPTION
 @click.option(
     "--out",
@@ -65,7 +69,7 @@ def heatmap(results_dir, models, task, settings, measure, out) -> None:
     """Query × pool language heatmaps (PNG and SVG), a delta map and a rank-distance chart."""
     from xret.leaderboards.commands import HeatmapConfig, run_heatmaps
 
-    chosen = settings_of(settings) or ("mono", "cross")
+    chosen = settings_of(settings) or defaults.HEATMAP_SETTINGS
     for path in run_heatmaps(HeatmapConfig(results_dir, split(models), out, task, chosen, measure)):
         click.echo(str(path))
 

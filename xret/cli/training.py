@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from xret import defaults
 from xret.cli.options import (
     SEED_OPTION,
     STUDY_FILE_ARGUMENT,
@@ -31,7 +32,9 @@ from xret.cli.options import (
     help="Batch sampling: x-x-mono, x-y, hybrid, or a plugin's sampler (xret.samplers).",
 )
 @click.option(
-    "--alpha", type=float, help="Hybrid only: probability of a monolingual batch [default: 0.5]."
+    "--alpha",
+    type=float,
+    help=f"Hybrid only: probability of a monolingual batch [default: {defaults.HYBRID_ALPHA}].",
 )
 @click.option(
     "--data",
@@ -45,51 +48,55 @@ from xret.cli.options import (
     "--exclude",
     multiple=True,
     help="Evaluation task whose question ids are removed from the data (repeatable) "
-    "[default: xquad-r, mlqa-r].",
+    f"[default: {', '.join(defaults.TRAIN_EXCLUDE)}].",
 )
 @click.option(
     "--passage",
     type=click.Choice(["sentence", "paragraph"]),
-    default="sentence",
+    default=defaults.PASSAGE_UNIT,
     show_default=True,
     help="Training passage: the answer's sentence or its paragraph.",
 )
-@click.option("--steps", type=int, default=1000, show_default=True)
+@click.option("--steps", type=int, default=defaults.STEPS, show_default=True)
 @click.option(
     "--batch-size",
     type=int,
-    default=100,
+    default=defaults.BATCH_SIZE,
     show_default=True,
     help="Pairs per batch (the paper: 100).",
 )
 @click.option(
     "--lr",
     type=float,
-    default=3e-5,
+    default=defaults.LEARNING_RATE,
     show_default=True,
     help="AdamW learning rate (the paper: 3e-5).",
 )
 @click.option(
     "--weight-decay",
     type=float,
-    default=0.01,
+    default=defaults.WEIGHT_DECAY,
     show_default=True,
     help="AdamW weight decay (the paper: 0.01).",
 )
 @click.option(
     "--warmup-ratio",
     type=float,
-    default=0.1,
+    default=defaults.WARMUP_RATIO,
     show_default=True,
     help="Share of steps of linear warm-up.",
 )
 @click.option(
-    "--scale", type=float, default=20.0, show_default=True, help="Loss scale = 1 / temperature."
+    "--scale",
+    type=float,
+    default=defaults.SCALE,
+    show_default=True,
+    help="Loss scale = 1 / temperature.",
 )
 @click.option(
     "--max-seq-length",
     type=int,
-    default=128,
+    default=defaults.MAX_SEQ_LENGTH,
     show_default=True,
     help="Training texts are cut to this many tokens.",
 )
@@ -102,9 +109,13 @@ from xret.cli.options import (
     help="Model folder to write (resumed if it holds this run's checkpoints).",
 )
 @click.option(
-    "--save-steps", type=int, default=100, show_default=True, help="Checkpoint every N steps."
+    "--save-steps",
+    type=int,
+    default=defaults.SAVE_STEPS,
+    show_default=True,
+    help="Checkpoint every N steps.",
 )
-@click.option("--keep-checkpoints", type=int, default=2, show_default=True)
+@click.option("--keep-checkpoints", type=int, default=defaults.KEEP_CHECKPOINTS, show_default=True)
 @device_option()
 @data_dir_option()
 @cache_dir_option("Models and downloads")
@@ -135,7 +146,7 @@ def train(
     """Train a baseline from BASE with one batch-sampling regime; writes a model folder for
     `xret bench`."""
     from xret import paths
-    from xret.baselines.recipe import DEFAULT_EXCLUDE, TrainConfig
+    from xret.baselines.recipe import TrainConfig
     from xret.baselines.train import RunOptions
     from xret.baselines.train import train as run_training
 
@@ -144,7 +155,7 @@ def train(
         sampling=sampling,
         sources=split(sources) or (),
         alpha=alpha,
-        exclude=split(exclude) or DEFAULT_EXCLUDE,
+        exclude=split(exclude) or defaults.TRAIN_EXCLUDE,
         passage_unit=passage,
         steps=steps,
         batch_size=batch_size,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from xret import defaults
 from xret.errors import DataError, XretError
 from xret.io import atomic_write_text, inside
 from xret.leaderboards.scores import (
@@ -28,8 +29,6 @@ from xret.leaderboards.table import (
 from xret.results.record import ResultRecord
 from xret.results.store import slug
 
-FORMATS = ("terminal", "markdown", "latex", "csv", "html")
-
 
 @dataclass(frozen=True)
 class LeaderboardConfig:
@@ -46,7 +45,7 @@ class HeatmapConfig:
     models: tuple[str, ...]
     out: Path
     task: str | None = None
-    settings: tuple[str, ...] = ("mono", "cross")
+    settings: tuple[str, ...] = defaults.HEATMAP_SETTINGS
     measure: str = "MAP"
 
 

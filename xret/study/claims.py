@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xret.baselines.samplers import HYBRID_DEFAULT_ALPHA, Sampling
+from xret import defaults
+from xret.baselines.samplers import Sampling
 from xret.measures.table import parse_measure
 from xret.study.runs import Run, group_runs, mean_sd, per_query
 from xret.study.spec import Arm
@@ -29,7 +30,7 @@ VERDICT_RULE = (
     "the records are (cell mean, then mean per query language, then the macro mean). Seed "
     "intervals: Student t over the per-seed differences of the macro values."
 )
-HYBRID = Arm(Sampling.HYBRID, HYBRID_DEFAULT_ALPHA)
+HYBRID = Arm(Sampling.HYBRID, defaults.HYBRID_ALPHA)
 XX = Arm(Sampling.X_X_MONO)
 XY = Arm(Sampling.X_Y)
 

@@ -169,7 +169,7 @@ def _run_cell(study, cell, tasks, cache_dir, data_dir, device, progress) -> Cell
             cache_dir=cache_dir,
             data_dir=data_dir,
             device=device,
-            save_steps=max(1, study.train.get("steps", 1000) // 4),
+            save_steps=max(1, study.train.steps // 4),
             progress=False,
         )
         trained = train(study.train_config(cell), options, log=progress)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +91,9 @@ class Study:
     bases: tuple[str, ...]
     arms: tuple[tuple[Arm, tuple[int, ...]], ...]
     """Each regime arm with its seeds."""
-    train: dict[str, Any]
-    """TrainConfig fields other than base, sampling, alpha and seed."""
+    train: TrainConfig
+    """The [train] section: every cell's recipe, its base, sampling, alpha and seed aside (those
+    are the cell's own; here placeholders). Fields not given keep TrainConfig's defaults."""
     tasks: tuple[str, ...]
     settings: tuple[Setting, ...] | None
     measures: tuple[str, ...] | None
@@ -121,18 +122,18 @@ class Study:
         return tuple(out)
 
     def train_config(self, cell: Cell) -> TrainConfig:
-        return TrainConfig(
+        return replace(
+            self.train,
             base=cell.base,
             sampling=cell.arm.sampling,
             alpha=cell.arm.alpha,
             seed=cell.seed,
-            **self.train,
         )
 
     def bench_tasks(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(tasks benched, tasks skipped): a task is benched only when the contamination guard
         removed its questions from the training data, i.e. it is in the recipe's ``exclude``."""
-        excluded = set(self.train["exclude"])
+        excluded = set(self.train.exclude)
         return (
             tuple(t for t in self.tasks if t in excluded),
             tuple(t for t in self.tasks if t not in excluded),
@@ -224,7 +225,7 @@ def _under(folder: Path, text: str) -> Path:
     return Path(os.path.normpath(folder / text))
 
 
-def _train(table: dict[str, Any], where: str) -> dict[str, Any]:
+def _train(table: dict[str, Any], where: str) -> TrainConfig:
     out = {}
     for key, value in table.items():
         name = _TRAIN_RENAMES.get(key, key)
@@ -237,15 +238,11 @@ def _train(table: dict[str, Any], where: str) -> dict[str, Any]:
         )
     if "sources" not in out:
         raise StudyError(f"{where}: name the training data (data = [...])")
-    out.setdefault("exclude", ())
-    # Validate every field now with a throwaway config (sampling and seed do not matter here).
+    # Every field is validated now; base and sampling are placeholders that each cell replaces.
     try:
-        TrainConfig(base="-", sampling=Sampling.X_X_MONO, **out)
+        return TrainConfig(base="-", sampling=Sampling.X_X_MONO, **out)
     except XretError as err:
         raise StudyError(f"{where}: {err}") from None
-    except TypeError as err:
-        raise StudyError(f"{where}: {err}") from None
-    return out
 
 
 def _alphas(sampling: Sampling, value, where: str) -> list[float | None]:
