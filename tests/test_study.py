@@ -20,7 +20,7 @@ from xret.baselines.samplers import Sampling
 from xret.study.claims import SAME_MAP, _decide, seed_interval, verdicts
 from xret.study.run import STATE_FILE, _time_left
 from xret.study.runs import collect_runs
-from xret.study.spec import Arm, Cell, StudyError, load_study, parse_study
+from xret.study.spec import Arm, GridCell, StudyError, load_study, parse_study
 from xret.testing import tiny_sentence_transformer, write_lareqa_task, write_squad
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,8 +163,8 @@ def test_verdict_rule(intervals, tolerance, verdict):
 def test_time_left_ignores_a_paused_cell_and_tells_benching_from_training():
     """One trained cell took 20 h because the run was paused: the estimate must not follow it,
     and a cell that is only benched must not be priced like a training."""
-    trained = Cell("m", Arm(Sampling.HYBRID, 0.5), 1)
-    base = Cell("m2", None, None)
+    trained = GridCell("m", Arm(Sampling.HYBRID, 0.5), 1)
+    base = GridCell("m2", None, None)
     busy = {True: [600.0, 72_000.0, 610.0], False: [300.0]}
     assert _time_left([trained, trained, base], busy) == 610.0 + 610.0 + 300.0
     # a kind not seen yet is priced like the finished cells of any kind

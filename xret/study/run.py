@@ -21,14 +21,14 @@ from typing import TextIO
 
 from xret.errors import DataError
 from xret.io import atomic_write_text
-from xret.study.spec import Cell, Study, StudyError
+from xret.study.spec import GridCell, Study, StudyError
 
 STATE_FILE = "study-state.json"
 
 
 @dataclass(frozen=True)
 class CellOutcome:
-    cell: Cell
+    cell: GridCell
     records: dict[str, str]
     """Task -> record path, relative to the study's result store."""
     seconds: float
@@ -40,7 +40,7 @@ def results_dir(study: Study) -> Path:
     return study.results
 
 
-def model_dir(study: Study, cell: Cell) -> Path:
+def model_dir(study: Study, cell: GridCell) -> Path:
     return study.work / "models" / cell.id
 
 
@@ -82,7 +82,7 @@ def run_study(
         else:
             with _quiet_libraries() as stderr:
 
-                def progress(line: str, cell: Cell = cell) -> None:
+                def progress(line: str, cell: GridCell = cell) -> None:
                     with redirect_stderr(stderr):  # the cell's own lines are not the libraries'
                         log(f"    {cell.id}: {line}")
 
@@ -194,7 +194,7 @@ def _same_but_time(old: dict | None, new: dict) -> bool:
     return isinstance(old, dict) and {**old, "seconds": None} == {**new, "seconds": None}
 
 
-def _state_entry(cell: Cell, outcome: CellOutcome, training_key: str | None) -> dict:
+def _state_entry(cell: GridCell, outcome: CellOutcome, training_key: str | None) -> dict:
     return {
         "training_key": training_key,
         "base": cell.base,
@@ -207,7 +207,7 @@ def _state_entry(cell: Cell, outcome: CellOutcome, training_key: str | None) -> 
 
 
 def _progress_line(
-    number: int, outcome: CellOutcome, left: list[Cell], busy: dict[bool, list[float]]
+    number: int, outcome: CellOutcome, left: list[GridCell], busy: dict[bool, list[float]]
 ) -> str:
     done = "already done" if outcome.skipped else f"done in {_duration(outcome.seconds)}"
     seconds = _time_left(left, busy)
@@ -215,7 +215,7 @@ def _progress_line(
     return f"[{number}/{number + len(left)}] {outcome.cell.id}: {done}{eta}"
 
 
-def _time_left(left: list[Cell], busy: dict[bool, list[float]]) -> float | None:
+def _time_left(left: list[GridCell], busy: dict[bool, list[float]]) -> float | None:
     """Each cell still to run costs the median time of the finished cells of its kind (trained,
     or only benched). A median, because one cell's wall time can include a pause or be the short
     rest of a resumed training; a mean would let that one cell swing the estimate by hours."""

@@ -71,7 +71,7 @@ class Arm:
 
 
 @dataclass(frozen=True)
-class Cell:
+class GridCell:
     """One model of the grid: a base model, trained with ``arm`` and ``seed`` (None: untrained)."""
 
     base: str
@@ -107,13 +107,13 @@ class Study:
     report: Path
     """The report folder (default: ``<study name>-report`` beside the study file)."""
 
-    def cells(self) -> tuple[Cell, ...]:
+    def cells(self) -> tuple[GridCell, ...]:
         """Untrained bases first, then seed by seed, so that an interrupted study already holds
         whole seeds of every regime."""
-        out = [Cell(base, None, None) for base in self.bases] if self.include_base else []
+        out = [GridCell(base, None, None) for base in self.bases] if self.include_base else []
         every_seed = sorted({seed for _, seeds in self.arms for seed in seeds})
         out += [
-            Cell(base, arm, seed)
+            GridCell(base, arm, seed)
             for base in self.bases
             for seed in every_seed
             for arm, seeds in self.arms
@@ -121,7 +121,7 @@ class Study:
         ]
         return tuple(out)
 
-    def train_config(self, cell: Cell) -> TrainConfig:
+    def train_config(self, cell: GridCell) -> TrainConfig:
         return replace(
             self.train,
             base=cell.base,
