@@ -218,3 +218,22 @@ def test_valid_config_prompts_are_read(tmp_path):
     (folder / "config_sentence_transformers.json").write_text(json.dumps(config))
     spec = model_spec(str(folder))
     assert (spec.query_prompt, spec.document_prompt) == ("q: ", "p: ")
+
+
+def test_a_bug_while_reading_a_record_is_not_blamed_on_the_file(tmp_path, monkeypatch):
+    """Only a record's own shape is reported as a bad file; a programming error keeps its
+    traceback (the store used to turn any KeyError or TypeError into 'not a readable record')."""
+    from xret.results import store
+    from xret.results.record import ResultRecord
+
+    path = tmp_path / "r.json"
+    path.write_text("{}")
+    with pytest.raises(DataError, match="not a readable xret result record"):
+        store.load_record(path)
+
+    def broken(data):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(ResultRecord, "from_dict", staticmethod(broken))
+    with pytest.raises(KeyError, match="a bug"):
+        store.load_record(path)

@@ -19,6 +19,11 @@ from typing import Any, ClassVar
 SCHEMA_VERSION = 1
 
 
+class MalformedRecord(ValueError):
+    """A stored record's JSON without the record's shape; the message names the place (e.g.
+    ``cells[3].values.MAP``). The store reports it as a DataError naming the file."""
+
+
 @dataclass(frozen=True)
 class Section:
     """A section of a record: typed fields, read as attributes.
@@ -43,7 +48,7 @@ class Section:
                 object.__setattr__(self, name, tuple(value))
         clash = set(getattr(self, "extras", {})) & set(self.names())
         if clash:
-            raise ValueError(f"extras may not repeat the typed fields {sorted(clash)}")
+            raise MalformedRecord(f"extras may not repeat the typed fields {sorted(clash)}")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str):
@@ -52,7 +57,7 @@ class Section:
         names = cls.names()
         unknown = {k: v for k, v in data.items() if k not in names}
         if unknown and not cls.OPEN:
-            raise ValueError(f"{where}: unknown fields {sorted(unknown)}")
+            raise MalformedRecord(f"{where}: unknown fields {sorted(unknown)}")
         known = {k: v for k, v in data.items() if k in names}
         absent = frozenset(n for n in names if n not in data)
         return cls(**known, absent=absent, **({"extras": unknown} if cls.OPEN else {}))
@@ -223,10 +228,12 @@ class ResultRecord:
         """A record from its JSON form; a missing or mistyped field raises ValueError naming its
         place (e.g. ``cells[3].values.MAP``), so no reader meets it half-way through a table."""
         if not isinstance(data, dict):
-            raise ValueError(f"expected a JSON object, found {type(data).__name__}")
+            raise MalformedRecord(f"expected a JSON object, found {type(data).__name__}")
         version = data.get("schema_version")
         if version != SCHEMA_VERSION:
-            raise ValueError(f"result schema version {version}, this xret reads {SCHEMA_VERSION}")
+            raise MalformedRecord(
+                f"result schema version {version}, this xret reads {SCHEMA_VERSION}"
+            )
         _check_fields(data)
         sections = {name: kind.from_dict(data[name], name) for name, kind in _SECTIONS.items()}
         cells = tuple(CellScores(**c) for c in data["cells"])
@@ -246,26 +253,26 @@ class ResultRecord:
 def _check_fields(data: dict[str, Any]) -> None:
     unknown = set(data) - {f.name for f in fields(ResultRecord)}
     if unknown:
-        raise ValueError(f"unknown fields {sorted(unknown)}")
+        raise MalformedRecord(f"unknown fields {sorted(unknown)}")
     _typed(data, "key", str)
     for name in _SECTIONS:
         _typed(data, name, dict)
     for name in ("model", "task"):
         _typed(data[name], "name", str, f"{name}.")
     if not isinstance(data.get("per_query"), (str, type(None))):
-        raise ValueError("per_query: expected a file name")
+        raise MalformedRecord("per_query: expected a file name")
     if not isinstance(data.get("extra", {}), dict):
-        raise ValueError("extra: expected an object")
+        raise MalformedRecord("extra: expected an object")
     for i, cell in enumerate(_typed(data, "cells", list)):
         where = f"cells[{i}]"
         names = [f.name for f in fields(CellScores)]
         if not isinstance(cell, dict) or set(cell) != set(names):
-            raise ValueError(f"{where}: expected an object with {names}")
+            raise MalformedRecord(f"{where}: expected an object with {names}")
         for name in ("setting", "query_language", "pool_language"):
             _typed(cell, name, str, f"{where}.")
         for name in ("n_queries", "excluded"):
             if _typed(cell, name, int, f"{where}.") < 0:
-                raise ValueError(f"{where}.{name}: negative")
+                raise MalformedRecord(f"{where}.{name}: negative")
         _numbers(_typed(cell, "values", dict, f"{where}."), f"{where}.values", depth=1)
     for name in ("by_language", "summary"):
         _numbers(_typed(data, name, dict), name, depth=3)
@@ -274,7 +281,9 @@ def _check_fields(data: dict[str, Any]) -> None:
 def _typed(parent: dict, name: str, kind: type, where: str = ""):
     value = parent.get(name)
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise ValueError(f"{where}{name}: expected {kind.__name__}, found {type(value).__name__}")
+        raise MalformedRecord(
+            f"{where}{name}: expected {kind.__name__}, found {type(value).__name__}"
+        )
     return value
 
 
@@ -284,7 +293,7 @@ def _numbers(tree: dict, where: str, depth: int) -> None:
         here = f"{where}.{key}"
         if depth > 1:
             if not isinstance(value, dict):
-                raise ValueError(f"{here}: expected an object, found {type(value).__name__}")
+                raise MalformedRecord(f"{here}: expected an object, found {type(value).__name__}")
             _numbers(value, here, depth - 1)
         elif type(value) not in (int, float) or not math.isfinite(value):
-            raise ValueError(f"{here}: expected a finite number, found {value!r:.40}")
+            raise MalformedRecord(f"{here}: expected a finite number, found {value!r:.40}")

@@ -20,7 +20,7 @@ import numpy as np
 from xret.errors import DataError
 from xret.hashing import value_digest
 from xret.io import atomic_write_bytes, atomic_write_text, discard, inside
-from xret.results.record import ResultRecord
+from xret.results.record import MalformedRecord, ResultRecord
 
 PER_QUERY_SUFFIX = ".queries.csv.gz"
 FLOAT_FORMAT = "%.6g"
@@ -117,7 +117,7 @@ def _read_json(path: Path):
 def _record(path: Path, data) -> ResultRecord:
     try:
         return ResultRecord.from_dict(data)
-    except (ValueError, KeyError, TypeError, AttributeError) as err:
+    except MalformedRecord as err:  # anything else raised here is a bug, with its traceback
         raise DataError(f"{path}: not a readable xret result record ({err})") from None
 
 
