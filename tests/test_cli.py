@@ -87,7 +87,7 @@ def _brute_force(setting: str, query_language: str, pool_language: str) -> dict[
 
     pool_vectors = unit([d[3] for d in pool])
     ap, r1, rd = [], [], []
-    for p, para in enumerate(PARAGRAPHS[query_language]):
+    for para in PARAGRAPHS[query_language]:
         for qid, question, _ in para["questions"]:
             relevant = {(lang, *gold[(lang, qid)]) for lang in PARAGRAPHS if (lang, qid) in gold}
             hits = [i for i, d in enumerate(pool) if d[:3] in relevant]

@@ -28,7 +28,7 @@ def task_catalog(task_files: Iterable[Path] = ()) -> dict[str, TaskSpec]:
             )
         found[spec.name] = (spec, origin)
 
-    for name, spec in TASKS.items():
+    for _, spec in TASKS.items():
         add(spec, "xret (built-in)")
     for path in task_path_files():
         add(read_task_file(path), str(path))
