@@ -379,7 +379,7 @@ def _system(record: ResultRecord, run: _Run, labels: Mapping[tuple[str, str, str
     model = record.model
     return System(
         source=MEASURED,
-        base_model=model.base_model or model.name,
+        base_model=model.base_model or run.name,
         regime=model.regime or "",
         model=labels[(run.name, run.revision, run.precision)],
         revision=run.revision,

@@ -146,58 +146,17 @@ def _build(rows: Sequence[Scores], targets: Sequence[Target]):
             runs.append((i, k, pd.concat(frames, ignore_index=True)))
     if not runs:
         return None
-    # Topics of each run's distinct query ids (a query id has a row per cell), then one index.
-    queries = [pd.factorize(f["query_id"]) for _, _, f in runs]
-    family = rows[0].family
-    topic_codes, topic_names = pd.factorize(
-        pd.concat([topic_ids(pd.Series(ids), family) for _, ids in queries], ignore_index=True)
-    )
-    topic_parts, cell_parts, value_parts = [], [], []
-    cell_language: list[str] = []
-    linear: dict[tuple[int, str, str, str], int] = {}  # (run, setting, measure, language)
-    weight_rows, weight_cols, weight_values = [], [], []
-    offset = 0
-    for r, ((_, _, frame), (codes, ids)) in enumerate(zip(runs, queries)):
-        topics = topic_codes[offset : offset + len(ids)][codes]
-        offset += len(ids)
-        for setting, measure in blocks:
-            if measure not in frame.columns:
-                continue
-            rows_in = (frame["setting"] == setting).to_numpy()
-            values = frame[measure].to_numpy(float)[rows_in]
-            scored = ~np.isnan(values)
-            if not scored.any():
-                continue
-            sub = frame[rows_in][scored]
-            cells, labels = pd.factorize(
-                pd.MultiIndex.from_arrays([sub["query_language"], sub["pool_language"]])
-            )
-            base = len(cell_language)
-            topic_parts.append(topics[rows_in][scored])
-            cell_parts.append(cells + base)
-            value_parts.append(values[scored])
-            languages = [q for q, _ in labels]
-            cell_language += languages
-            per_language = defaultdict(int)
-            for q in languages:
-                per_language[q] += 1
-            for c, q in enumerate(languages):
-                key = (r, setting, measure, q)
-                column = linear.setdefault(key, len(linear))
-                weight_rows.append(base + c)
-                weight_cols.append(column)
-                weight_values.append(1.0 / per_language[q])
-    if not cell_language:
+    data, cells = _cell_sums([f for _, _, f in runs], rows[0].family, blocks)
+    if not cells:
         return None
-    data = CellSums.of(
-        np.concatenate(topic_parts),
-        np.concatenate(cell_parts),
-        np.concatenate(value_parts),
-        len(topic_names),
-        len(cell_language),
-    )
-    weights = np.zeros((len(cell_language), len(linear)))
-    weights[weight_rows, weight_cols] = weight_values
+    linear: dict[tuple[int, str, str, str], int] = {}  # (run, setting, measure, language)
+    per_language = defaultdict(int)
+    for r, setting, measure, q, _ in cells:
+        per_language[(r, setting, measure, q)] += 1
+    weights = np.zeros((len(cells), len(per_language)))
+    for c, (r, setting, measure, q, _) in enumerate(cells):
+        key = (r, setting, measure, q)
+        weights[c, linear.setdefault(key, len(linear))] = 1.0 / per_language[key]
     statistics, output_of, outputs = [], [], {}
     for r, (i, _, _) in enumerate(runs):
         for target in targets:
@@ -210,6 +169,70 @@ def _build(rows: Sequence[Scores], targets: Sequence[Target]):
     return design, outputs
 
 
+def _cell_sums(frames: Sequence, family: str, blocks: Sequence[tuple[str, str]]):
+    """The CellSums of the frames' (setting, measure) blocks on one topic index, and each cell's
+    (frame, setting, measure, query language, pool language)."""
+    import pandas as pd
+
+    # Topics of each frame's distinct query ids (a query id has a row per cell), then one index.
+    queries = [pd.factorize(f["query_id"]) for f in frames]
+    topic_codes, topic_names = pd.factorize(
+        pd.concat([topic_ids(pd.Series(ids), family) for _, ids in queries], ignore_index=True)
+    )
+    topic_parts, cell_parts, value_parts = [], [], []
+    cells: list[tuple[int, str, str, str, str]] = []
+    offset = 0
+    for r, (frame, (codes, ids)) in enumerate(zip(frames, queries)):
+        topics = topic_codes[offset : offset + len(ids)][codes]
+        offset += len(ids)
+        for setting, measure in blocks:
+            if measure not in frame.columns:
+                continue
+            rows_in = (frame["setting"] == setting).to_numpy()
+            values = frame[measure].to_numpy(float)[rows_in]
+            scored = ~np.isnan(values)
+            if not scored.any():
+                continue
+            sub = frame[rows_in][scored]
+            codes_in, labels = pd.factorize(
+                pd.MultiIndex.from_arrays([sub["query_language"], sub["pool_language"]])
+            )
+            topic_parts.append(topics[rows_in][scored])
+            cell_parts.append(codes_in + len(cells))
+            value_parts.append(values[scored])
+            cells += [(r, setting, measure, q, p) for q, p in labels]
+    if not cells:
+        return None, []
+    data = CellSums.of(
+        np.concatenate(topic_parts),
+        np.concatenate(cell_parts),
+        np.concatenate(value_parts),
+        len(topic_names),
+        len(cells),
+    )
+    return data, cells
+
+
+def cell_intervals(
+    path, record, options: Options
+) -> dict[tuple[str, str, str, str], tuple[float, float]]:
+    """(setting, query language, pool language, measure) -> the interval of each cell's mean
+    of one record, resampling its topics."""
+    frame = load_per_query(path, record)
+    blocks = [(s, m) for s in record.options.settings for m in record.options.measures]
+    data, cells = _cell_sums([frame], record.task.family or "", blocks)
+    if not cells:
+        return {}
+    design = Design.unseeded(data, np.eye(len(cells)), [Statistic((c,)) for c in range(len(cells))])
+    low, high = percentile_interval(
+        design.draws(options.resamples, options.seed), options.confidence
+    )
+    return {
+        (setting, q, p, measure): (float(lo), float(hi))
+        for (_, setting, measure, q, p), lo, hi in zip(cells, low, high)
+    }
+
+
 def _has(scores: Scores, target: Target) -> bool:
     return scores.system.measured and bool(scores.records) and _known(scores, target)
 
@@ -217,3 +240,39 @@ def _has(scores: Scores, target: Target) -> bool:
 def _known(scores: Scores, target: Target) -> bool:
     values = scores.by_language.get(target.setting, {}).get(target.measure, {})
     return all(lang in values for lang in target.languages)
+
+
+def summary_intervals(
+    path, record, options: Options
+) -> dict[tuple[str, str, str], tuple[float, float]]:
+    """(aggregate, setting, measure) -> the interval of each value of a record's ``summary``,
+    aggregated as the task's aggregates define it (the evaluated languages present)."""
+    from xret.leaderboards.scores import collect
+
+    (scores,) = collect([(path, record)]).scores
+    targets = {}
+    for aggregate in _aggregates(record):
+        for setting, measures in record.summary.get(aggregate.name, {}).items():
+            for measure in measures:
+                present = scores.by_language.get(setting, {}).get(measure, {})
+                languages = tuple(lang for lang in aggregate.languages if lang in present)
+                target = Target(setting, measure, aggregate.statistic, languages)
+                targets[(aggregate.name, setting, measure)] = target
+    found = estimates([scores], list(dict.fromkeys(targets.values())), options)
+    return {
+        key: (found[(0, target)].low, found[(0, target)].high)
+        for key, target in targets.items()
+        if (0, target) in found
+    }
+
+
+def _aggregates(record):
+    """The aggregates ``xret bench`` summarised the record with: the task's, or (a task no
+    longer at hand) the macro mean over the evaluated languages."""
+    from xret.tasks import get_task
+    from xret.tasks.spec import Aggregate
+
+    try:
+        return get_task(record.task.name).aggregates
+    except XretError:
+        return (Aggregate("macro", tuple(record.options.languages or record.task.languages)),)
