@@ -185,22 +185,32 @@ def _cell_sums(frames: Sequence, family: str, blocks: Sequence[tuple[str, str]])
     for r, (frame, (codes, ids)) in enumerate(zip(frames, queries)):
         topics = topic_codes[offset : offset + len(ids)][codes]
         offset += len(ids)
+        # Integer codes of the key columns once per frame: string columns are slow to mask.
+        setting_codes, setting_names = pd.factorize(frame["setting"])
+        query_codes, query_names = pd.factorize(frame["query_language"])
+        pool_codes, pool_names = pd.factorize(frame["pool_language"])
+        pair_codes = query_codes * len(pool_names) + pool_codes
         for setting, measure in blocks:
-            if measure not in frame.columns:
+            if measure not in frame.columns or setting not in setting_names:
                 continue
-            rows_in = (frame["setting"] == setting).to_numpy()
-            values = frame[measure].to_numpy(float)[rows_in]
-            scored = ~np.isnan(values)
-            if not scored.any():
+            values = frame[measure].to_numpy(float)
+            keep = (setting_codes == setting_names.get_loc(setting)) & ~np.isnan(values)
+            if not keep.any():
                 continue
-            sub = frame[rows_in][scored]
-            codes_in, labels = pd.factorize(
-                pd.MultiIndex.from_arrays([sub["query_language"], sub["pool_language"]])
-            )
-            topic_parts.append(topics[rows_in][scored])
+            codes_in, pairs = pd.factorize(pair_codes[keep])
+            topic_parts.append(topics[keep])
             cell_parts.append(codes_in + len(cells))
-            value_parts.append(values[scored])
-            cells += [(r, setting, measure, q, p) for q, p in labels]
+            value_parts.append(values[keep])
+            cells += [
+                (
+                    r,
+                    setting,
+                    measure,
+                    query_names[k // len(pool_names)],
+                    pool_names[k % len(pool_names)],
+                )
+                for k in pairs
+            ]
     if not cells:
         return None, []
     data = CellSums.of(
