@@ -4,6 +4,7 @@ checked in tests/stats)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -138,3 +139,20 @@ def test_leaderboard_with_intervals_in_every_format(tmp_path, xret_cli):
     assert code == 0 and "seed1" in out
     code, _, err = xret_cli("leaderboard", str(tmp_path), "--ci", "--resamples", "0")
     assert code != 0 and "resamples must be positive" in err and err.count("\n") == 1
+
+
+def test_html_shows_intervals_on_hover_and_as_tables(tmp_path):
+    from xret.leaderboards.html import render_html
+
+    from .test_html import _chromium
+
+    _write(tmp_path / "results", {"m1": 0.6, "m2": 0.4}, seeds=2)
+    doc = build_leaderboard(
+        load_collection(tmp_path / "results"), published=False, uncertainty=Options(200)
+    )
+    page = render_html(doc)
+    hover = re.findall(r'<td class="num" data-v="[^"]+" title="([^"]+)"', page)
+    assert len(hover) == 4 and all(h.startswith("95 % interval ") for h in hover)
+    assert "sd " in hover[0] and "over 2 seeds; rank 1 (1–1); group a" in hover[0]
+    dom = _chromium(page, tmp_path)  # skips where Chromium is not installed
+    assert "XQuAD-R, Mo. MAP: intervals and ranks" in dom and 'title="95 % interval' in dom

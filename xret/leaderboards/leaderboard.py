@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from xret.benchmark.measures import measure_digits, parse_measure
@@ -113,12 +113,19 @@ class _Spec:
     column: Column
 
 
-def _headline(title: str, specs: Sequence[_Spec], lookup: dict) -> Table:
+def _headline(
+    title: str, specs: Sequence[_Spec], lookup: dict, found: Mapping | None = None
+) -> Table:
+    """A headline table; with ``found`` (spec -> ranked estimates), each measured value's
+    interval, rank and group as a hint (the HTML page shows it on hover)."""
+    estimated = {
+        (scores.system, spec): e for spec, ranked in (found or {}).items() for e, scores in ranked
+    }
     systems = sorted(
         {system for system, key in lookup if any(key == spec.evaluation.key for spec in specs)},
         key=lambda s: (system_order(s), _published_index(s)),
     )
-    rows, sections, previous = [], set(), None
+    rows, hints, sections, previous = [], [], set(), None
     for system in systems:
         values = [
             _headline_value(lookup.get((system, spec.evaluation.key)), spec) for spec in specs
@@ -137,6 +144,10 @@ def _headline(title: str, specs: Sequence[_Spec], lookup: dict) -> Table:
         )
         model = f"{system.model} ({seeds} seeds)" if seeds > 1 else system.model
         rows.append((system.source, system.base_model, system.regime_label, model, *values))
+        hints.append(
+            ("",) * len(_TEXT_COLUMNS)
+            + tuple(_hint(estimated.get((system, spec)), spec) for spec in specs)
+        )
     columns = (*_TEXT_COLUMNS, *(spec.column for spec in specs))
     by_source: dict[tuple[int, str], list[tuple[int, int]]] = {}
     for i, row in enumerate(rows):
@@ -148,6 +159,18 @@ def _headline(title: str, specs: Sequence[_Spec], lookup: dict) -> Table:
         rows=tuple(rows),
         marks=best_marks(rows, columns, by_source.values()),
         sections=frozenset(sections),
+        hints=tuple(hints) if estimated else (),
+    )
+
+
+def _hint(e: Estimate | None, spec: _Spec) -> str:
+    if e is None:
+        return ""
+    digits = spec.column.digits
+    seeds = f"; sd {e.sd:.{digits}f} over {e.seeds} seeds" if e.sd is not None else ""
+    return (
+        f"95 % interval {e.low:.{digits}f}–{e.high:.{digits}f}{seeds}; rank {e.rank} "
+        f"({e.rank_low}–{e.rank_high}); group {e.group}"
     )
 
 
@@ -513,7 +536,7 @@ def build_leaderboard(
     if uncertainty:
         found = _estimated([spec for _, specs in headline for spec in specs], measured, uncertainty)
     for title, specs in headline:
-        tables.append(_headline(title, specs, lookup))
+        tables.append(_headline(title, specs, lookup, found))
         tables += [
             _uncertainty_table(spec, found[spec], uncertainty) for spec in specs if spec in found
         ]

@@ -51,6 +51,9 @@ class Table:
     notes: tuple[str, ...] = ()
     source: str = ""
     """Where the numbers come from, e.g. "measured" or the citation of published numbers."""
+    hints: tuple[tuple[str, ...], ...] = ()
+    """Per cell: a note on the value (e.g. its interval), shown where a format can (HTML: on
+    hover); empty tuple: none."""
 
     def text(self, i: int, j: int) -> str:
         value, column = self.rows[i][j], self.columns[j]
@@ -62,6 +65,9 @@ class Table:
 
     def mark(self, i: int, j: int) -> str:
         return self.marks[i][j] if self.marks else ""
+
+    def hint(self, i: int, j: int) -> str:
+        return self.hints[i][j] if self.hints else ""
 
 
 @dataclass(frozen=True)
@@ -376,6 +382,7 @@ def _columns(table: Table, keep: Sequence[int], part: str) -> Table:
         columns=tuple(table.columns[j] for j in keep),
         rows=tuple(tuple(row[j] for j in keep) for row in table.rows),
         marks=tuple(tuple(row[j] for j in keep) for row in table.marks),
+        hints=tuple(tuple(row[j] for j in keep) for row in table.hints),
         sections=table.sections,
         footer=table.footer,
         notes=table.notes,
