@@ -377,11 +377,11 @@ def _uncertainty_table(spec: _Spec, ranked, options: Options) -> Table:
             digits=digits,
         ),
         Column("sd", digits=digits),
-        Column("low", f"{level} interval", digits),
-        Column("high", f"{level} interval", digits),
+        Column("low", f"{level} CI", digits),
+        Column("high", f"{level} CI", digits),
         Column("rank", digits=0),
-        Column("low", f"rank, {level}", 0),
-        Column("high", f"rank, {level}", 0),
+        Column("low", f"rank {level}", 0),
+        Column("high", f"rank {level}", 0),
         Column("group"),
     )
     rows = tuple(
