@@ -79,3 +79,38 @@ def test_a_table_too_wide_for_any_split_is_printed_row_by_row():
     doc = Document("d", (table,))
     text = _terminal(doc, 20)  # the label folded to 10 characters and one number: 26
     assert "c0: 123456789.1234" in text and "c2: 3.2500" in text
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_compare_keeps_every_number(width):
+    from xret.leaderboards.compare import MACRO, Comparison, PairedRow, comparison_document
+
+    def row(setting, query, pool, k):
+        return PairedRow(
+            setting,
+            query,
+            pool,
+            1190,
+            0.71234 + k,
+            0.69876,
+            0.01358 + k,
+            0.00412,
+            0.02317,
+            0.00049995,
+            0.0014999,
+            "A",
+        )
+
+    comparison = Comparison(
+        "me5-small-q4__hybrid-a0.5__seed0",
+        "me5-small-q4__x-x-mono__seed0",
+        "xquad-r",
+        "MAP",
+        0.05,
+        10_000,
+        0,
+        1190,
+        settings=tuple(row(s, MACRO, "", k / 10) for k, s in enumerate(["mono", "cross"])),
+        pairs=tuple(row("cross", q, p, 0.0) for q, p in [("ar", "de"), ("de", "ar")]),
+    )
+    _check(comparison_document(comparison), width)
