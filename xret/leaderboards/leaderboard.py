@@ -448,12 +448,20 @@ def _headline_specs(
     return out
 
 
-def uncertainty_csv(collection: Collection, options: Options) -> str:
-    """One line per measured row and headline column: the value with its interval, sd over
-    seeds, rank with its interval and tied group (full precision)."""
+def headline_estimates(
+    collection: Collection, options: Options
+) -> dict[_Spec, list[tuple[Estimate, Scores]]]:
+    """Every headline column's measured rows with their uncertainty, best first."""
     evaluations = _evaluations(collection.scores)
     lareqa = [e for e in evaluations if e.family == "lareqa"]
     miracl = [e for e in evaluations if e.family == "miracl"]
+    specs = [spec for _, specs in _headline_specs(lareqa, miracl) for spec in specs]
+    return _estimated(specs, collection.scores, options)
+
+
+def uncertainty_csv(collection: Collection, options: Options) -> str:
+    """One line per measured row and headline column: the value with its interval, sd over
+    seeds, rank with its interval and tied group (full precision)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(
@@ -479,8 +487,7 @@ def uncertainty_csv(collection: Collection, options: Options) -> str:
             "group",
         ]
     )
-    specs = [spec for _, specs in _headline_specs(lareqa, miracl) for spec in specs]
-    for spec, ranked in _estimated(specs, collection.scores, options).items():
+    for spec, ranked in headline_estimates(collection, options).items():
         e = spec.evaluation
         for est, scores in ranked:
             system = scores.system
