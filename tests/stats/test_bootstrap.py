@@ -106,9 +106,9 @@ def test_clustered_draws_equal_a_slow_direct_bootstrap():
     assert design.point() == pytest.approx([_macro(frame, False), _macro(frame, True)], abs=1e-12)
 
 
-def test_seeds_are_resampled_with_the_topics():
-    """Three seeds of one system: each resample averages the drawn seeds' macros on the same
-    drawn topics."""
+def test_seeds_add_a_t_spread_to_the_mean_on_the_same_topics():
+    """Three seeds of one system: each resample is the mean of the seeds' macros on the same
+    drawn topics plus sd / sqrt(3) times a Student t (2 degrees of freedom) draw."""
     rng = np.random.default_rng(4)
     topics = 25
     base = _frame(rng, topics, drop=0.0)
@@ -117,14 +117,36 @@ def test_seeds_are_resampled_with_the_topics():
     resamples = 30
     fast = design.draws(resamples, seed=2)
     indices = np.random.default_rng([2, 0]).integers(0, topics, (resamples, topics))
-    seed_rng = np.random.default_rng([2, 1])
-    seed_draws = [seed_rng.integers(0, 3, (resamples, 3)) for _ in range(2)]  # mean, median
-    for b in range(resamples):
-        drawn = [pd.concat([s[s["topic"] == t] for t in indices[b]]) for s in seeds]
-        for output, median in ((0, False), (1, True)):
-            expected = np.mean([_macro(drawn[k], median) for k in seed_draws[output][b]])
+    t = np.random.default_rng([2, 1]).standard_t(2, size=(resamples, 2))  # mean, median
+    for output, median in ((0, False), (1, True)):
+        sd = np.std([_macro(s, median) for s in seeds], ddof=1)
+        for b in range(resamples):
+            drawn = [pd.concat([s[s["topic"] == k] for k in indices[b]]) for s in seeds]
+            expected = np.mean([_macro(d, median) for d in drawn]) + t[b, output] * sd / np.sqrt(3)
             assert fast[b, output] == pytest.approx(expected, abs=1e-12)
     assert design.point()[0] == pytest.approx(np.mean([_macro(s, False) for s in seeds]))
+
+
+def test_seed_intervals_cover_the_truth():
+    """Three training seeds, each with its own effect on every score, on 60 shared topics: the
+    truth is the mean over the population of seeds and topics; at least 93 % of 400 intervals
+    must cover it."""
+    rng = np.random.default_rng(7)
+    topics, runs = 60, 3
+    topic = np.tile(np.arange(topics), runs)
+    cell = np.repeat(np.arange(runs), topics)  # one cell per seed
+    weights = np.eye(runs)
+    statistics = [Statistic((k,)) for k in range(runs)]
+    covered = 0
+    for s in range(400):
+        shared = rng.standard_normal(topics) * 0.1
+        seed_effect = rng.standard_normal(runs)[:, None] * 0.02
+        values = (0.5 + shared[None] + seed_effect + rng.normal(0, 0.05, (runs, topics))).ravel()
+        data = CellSums.of(topic, cell, values, topics, runs)
+        design = Design(data, weights, tuple(statistics), np.zeros(runs, int))
+        low, high = percentile_interval(design.draws(500, seed=s))
+        covered += bool(low[0] <= 0.5 <= high[0])
+    assert covered / 400 >= 0.93
 
 
 def test_seeded_and_reproducible():

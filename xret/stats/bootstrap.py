@@ -14,9 +14,12 @@ cells with one topic set: a few matrix products for every resample at once, howe
 Indices are drawn as ``scipy.stats.bootstrap`` draws them (``rng.integers(0, n, (B, n))``), so
 the two give the same resamples for the same seed.
 
-Seeds (independent training runs of one system) are a second, crossed level: each resample also
-draws the seeds with replacement, and the statistic is the mean over the drawn seeds of each
-seed's statistic on the same drawn topics.
+Seeds (independent training runs of one system) are a second level. On each resample an output
+is the mean over its n seeds of each seed's statistic on the same drawn topics, plus
+``s / sqrt(n) · T`` with ``T`` a Student t draw of n − 1 degrees of freedom and ``s`` the sd of the
+seeds' statistics on the sample: the spread of a mean of n runs whose sd is itself estimated from
+n runs. (Resampling 3 seeds instead would allow only 10 distinct seed sets and shrink their
+variance by a third, making a 3-seed difference look far surer than a t interval says.)
 """
 
 from __future__ import annotations
@@ -120,7 +123,7 @@ class Design:
     ``weights`` (cells × linear outputs) turns cell means into linear outputs (per-language
     means); ``statistics`` aggregate those (mean or median over languages), one per run and
     output. ``output_of`` says which output each statistic is a seed of: an output is the mean
-    of its seeds' statistics, and each resample draws those seeds with replacement.
+    of its seeds' statistics.
     """
 
     data: CellSums
@@ -139,36 +142,45 @@ class Design:
         return int(self.output_of.max()) + 1 if len(self.output_of) else 0
 
     def point(self) -> np.ndarray:
-        """The outputs on the sample itself (every topic and seed once)."""
-        linear = _Linear(self.data, self.weights)
-        return self._seed_mean(
-            _statistics(linear(np.ones((1, self.data.topics))), self.statistics)
-        )[0]
+        """The outputs on the sample itself (every topic once; the mean over seeds)."""
+        return self._seed_means(self._on_sample())[0]
 
     def draws(self, resamples: int, seed: int) -> np.ndarray:
         """resamples × outputs: each output on each resample, seeded and reproducible."""
         linear = _Linear(self.data, self.weights)
+        spread = self._seed_spread()
         topic_rng = np.random.default_rng([seed, 0])
         seed_rng = np.random.default_rng([seed, 1])
         out = []
         for counts in topic_counts(self.data.topics, resamples, topic_rng):
-            seeds = _statistics(linear(counts), self.statistics)
-            out.append(self._seed_mean(seeds, seed_rng))
+            means = self._seed_means(_statistics(linear(counts), self.statistics))
+            n = np.bincount(self.output_of, minlength=self.outputs)
+            several = np.flatnonzero(n > 1)
+            # The seed level: a mean of n runs whose sd is estimated from those n runs.
+            t = seed_rng.standard_t(np.maximum(n[several] - 1, 1), size=(len(means), len(several)))
+            means[:, several] += t * spread[several] / np.sqrt(n[several])
+            out.append(means)
         return np.concatenate(out)
 
-    def _seed_mean(self, seeds: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
-        """Each output's mean over its seeds; with ``rng``, over seeds drawn with replacement."""
-        size = seeds.shape[0]
-        out = np.empty((size, self.outputs))
-        for output in range(self.outputs):  # a loop over outputs, never over resamples
-            members = np.flatnonzero(self.output_of == output)
-            n = len(members)
-            if rng is None or n == 1:
-                out[:, output] = seeds[:, members].mean(axis=1)
-                continue
-            drawn = rng.integers(0, n, (size, n)) + n * np.arange(size)[:, None]
-            times = np.bincount(drawn.ravel(), minlength=size * n).reshape(size, n)
-            out[:, output] = (times * seeds[:, members]).sum(axis=1) / n
+    def _on_sample(self) -> np.ndarray:
+        linear = _Linear(self.data, self.weights)
+        return _statistics(linear(np.ones((1, self.data.topics))), self.statistics)
+
+    def _seed_means(self, seeds: np.ndarray) -> np.ndarray:
+        """Each output's mean over its seeds' statistics."""
+        n = np.bincount(self.output_of, minlength=self.outputs)
+        out = np.zeros((seeds.shape[0], self.outputs))
+        np.add.at(out.T, self.output_of, seeds.T)
+        return out / n
+
+    def _seed_spread(self) -> np.ndarray:
+        """Each output's sd over its seeds on the sample (0 for one seed)."""
+        seeds = self._on_sample()[0]
+        out = np.zeros(self.outputs)
+        for output in np.unique(self.output_of):  # a loop over outputs, never over resamples
+            members = seeds[self.output_of == output]
+            if len(members) > 1:
+                out[output] = members.std(ddof=1)
         return out
 
 
