@@ -1,6 +1,6 @@
 """Seeds as one row, and a leaderboard column's intervals, ranks and tied groups computed from
-stored per-query scores: the plumbing from records to ``xret.stats`` (whose statistics are
-checked in tests/stats)."""
+stored per-query scores: the plumbing from records to ``xret.measures`` (whose statistics are
+checked in tests/measures)."""
 
 from __future__ import annotations
 

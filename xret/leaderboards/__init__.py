@@ -1,5 +1,5 @@
 """Pure functions of stored result records: leaderboard tables, heatmaps, significance
-(the statistics themselves are in ``xret.stats``).
+(the statistics themselves are in ``xret.measures``).
 
 scores       records -> per-language scores of a system on one evaluation of a task
 published    the paper's numbers as data (reference rows and tables)

@@ -1,10 +1,10 @@
 """Intervals, seed spread, ranks and tied groups for leaderboard columns, from the stored
-per-query scores of the rows of one evaluation (the statistics are ``xret.stats``').
+per-query scores of the rows of one evaluation (the statistics are ``xret.measures``').
 
 A column is a statistic over languages (mean or median) of one setting's per-language values of
 one measure, exactly as records aggregate (cell mean → mean per query language → statistic). All
 rows of one evaluation are resampled on one topic draw, so that their ranks can be counted on
-every resample; a row of several training seeds also resamples its seeds (``xret.stats.bootstrap``).
+every resample; a row of several training seeds adds its seed level (``xret.measures.bootstrap``).
 """
 
 from __future__ import annotations
@@ -15,12 +15,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xret.benchmark.measures import parse_measure
 from xret.errors import XretError
 from xret.leaderboards.scores import Scores, language_statistics, training_seed
+from xret.measures.bootstrap import CellSums, Design, Statistic, percentile_interval
+from xret.measures.standings import (
+    bootstrap_p_values,
+    competition_ranks,
+    rank_intervals,
+    tied_groups,
+)
+from xret.measures.table import parse_measure
 from xret.results.store import load_per_query
-from xret.stats.bootstrap import CellSums, Design, Statistic, percentile_interval
-from xret.stats.ranks import bootstrap_p_values, competition_ranks, rank_intervals, tied_groups
 
 PARALLEL_FAMILIES = frozenset({"lareqa", "beir"})
 """Families whose query ids are ``<language>/<question id>`` with the question id shared by a

@@ -4,7 +4,7 @@ draws, and tied groups — systems that paired tests with Holm's correction cann
 The functions take plain arrays, so that a leaderboard column and an N-way comparison use the
 same code: ``values`` (systems), ``draws`` (resamples × systems, from one topic draw for all),
 ``D`` (topics × systems, each topic's weighted share of each system's statistic, see
-``xret.stats.paired``).
+``xret.measures.paired``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from itertools import combinations
 
 import numpy as np
 
-from xret.stats.paired import holm, randomisation_p_values
+from xret.measures.paired import holm, randomisation_p_values
 
 
 def competition_ranks(values: np.ndarray, higher_is_better: bool = True) -> np.ndarray:

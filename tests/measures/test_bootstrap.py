@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import scipy.stats
 
-from xret.stats.bootstrap import CellSums, Design, Statistic, percentile_interval
+from xret.measures.bootstrap import CellSums, Design, Statistic, percentile_interval
 
 
 def _mean_design(values: np.ndarray) -> Design:

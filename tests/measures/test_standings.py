@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from statsmodels.stats.multitest import multipletests
 
-from xret.stats.paired import holm, randomisation_p_values
-from xret.stats.ranks import (
+from xret.measures.paired import holm, randomisation_p_values
+from xret.measures.standings import (
     bootstrap_p_values,
     competition_ranks,
     pairwise_p_values,
