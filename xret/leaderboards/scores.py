@@ -196,7 +196,7 @@ def collect(
     by_seed: bool = False,
 ) -> Collection:
     """Group records into scores: one per (system, task, evaluation signature). Records that
-    differ only by training seed are one system (mean over seeds, sd in ``spread``) unless
+    differ only by training seed are one system (the mean over seeds; each in ``by_seed``) unless
     ``by_seed``."""
     records = [(p, r) for p, r in records if not tasks or r.task.name in tasks]
     if tasks and not records:
