@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 from statsmodels.stats.multitest import multipletests
 
-from xret.measures.paired import holm, randomisation_p_values
+from xret.measures.paired import holm
 from xret.measures.standings import (
     bootstrap_p_values,
     competition_ranks,
-    pairwise_p_values,
     rank_intervals,
     tied_groups,
 )
@@ -65,24 +64,6 @@ def test_tied_groups_hand_built():
 def test_holm_equals_statsmodels(seed):
     p = np.random.default_rng(seed).random(12) ** 3
     assert holm(p) == pytest.approx(multipletests(p, method="holm")[1], abs=1e-15)
-
-
-def test_pairwise_p_values_are_holm_over_all_pairs():
-    rng = np.random.default_rng(9)
-    topics = 40
-    D = (rng.random((topics, 4)) + np.array([0.0, 0.02, 0.5, 0.52])) / topics
-    adjusted = pairwise_p_values(D, resamples=2000, seed=1)
-    pairs = [(i, j) for i in range(4) for j in range(i + 1, 4)]
-    raw = randomisation_p_values(
-        np.stack([D[:, i] - D[:, j] for i, j in pairs], axis=1),
-        2000,
-        np.random.default_rng([1, 2]),
-    )
-    expected = multipletests(raw, method="holm")[1]
-    assert [adjusted[i, j] for i, j in pairs] == pytest.approx(expected, abs=1e-15)
-    assert np.array_equal(adjusted, adjusted.T) and np.all(np.diag(adjusted) == 1)
-    # The two close pairs tie, the far ones separate.
-    assert tied_groups(D.sum(axis=0), adjusted) == ["b", "b", "a", "a"]
 
 
 def test_bootstrap_p_values_invert_the_percentile_interval():

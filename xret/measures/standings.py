@@ -2,9 +2,7 @@
 draws, and tied groups — systems that paired tests with Holm's correction cannot separate.
 
 The functions take plain arrays, so that a leaderboard column and an N-way comparison use the
-same code: ``values`` (systems), ``draws`` (resamples × systems, from one topic draw for all),
-``D`` (topics × systems, each topic's weighted share of each system's statistic, see
-``xret.measures.paired``).
+same code: ``values`` (systems) and ``draws`` (resamples × systems, from one topic draw for all).
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from itertools import combinations
 
 import numpy as np
 
-from xret.measures.paired import holm, randomisation_p_values
+from xret.measures.paired import holm
 
 
 def competition_ranks(values: np.ndarray, higher_is_better: bool = True) -> np.ndarray:
@@ -37,21 +35,6 @@ def rank_intervals(
     low = np.nanquantile(ranks, tail, axis=0, method="lower")
     high = np.nanquantile(ranks, 1.0 - tail, axis=0, method="higher")
     return low, high
-
-
-def pairwise_p_values(D: np.ndarray, resamples: int, seed: int) -> np.ndarray:
-    """systems × systems two-sided p-values of the paired randomisation test (whole topics flip
-    sign) for every pair, Holm-adjusted over all pairs; the diagonal is 1."""
-    systems = D.shape[1]
-    pairs = list(combinations(range(systems), 2))
-    adjusted = np.ones((systems, systems))
-    if not pairs:
-        return adjusted
-    differences = np.stack([D[:, i] - D[:, j] for i, j in pairs], axis=1)
-    raw = randomisation_p_values(differences, resamples, np.random.default_rng([seed, 2]))
-    for (i, j), p in zip(pairs, holm(raw)):
-        adjusted[i, j] = adjusted[j, i] = p
-    return adjusted
 
 
 def bootstrap_p_values(draws: np.ndarray) -> np.ndarray:
