@@ -43,7 +43,7 @@ from xret.cli.options import (
 @click.option(
     "--resamples", type=int, default=2000, show_default=True, help="Bootstrap resamples (--ci)."
 )
-@SEED_OPTION
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed (--ci).")
 @click.option("--by-seed", is_flag=True, help="One row per training seed instead of their mean.")
 def leaderboard(results_dir, fmt, output, published, tasks, ci, resamples, seed, by_seed) -> None:
     """Tables of every result record under RESULTS_DIR (headline and per language)."""
