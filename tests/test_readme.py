@@ -61,3 +61,22 @@ def test_a_readme_command_runs(command, tmp_path, monkeypatch, xret_cli):
     code, out, err = xret_cli(*args)
     assert code == 0, err
     assert out or err
+
+
+def test_what_readme_commands_write_into_the_repository_is_git_ignored():
+    """``--out``/``-o`` of a README command run from the repository root (heatmaps, a model)."""
+    import subprocess
+
+    outs = {
+        shlex.split(c)[i + 1]
+        for c in readme_commands()
+        for i, a in enumerate(shlex.split(c))
+        if a in ("--out", "-o") and i + 1 < len(shlex.split(c))
+    }
+    outs = {o for o in outs if not o.startswith(("docs/", "benchmarks/"))}
+    assert {"heatmaps", "mteb-results", "models/me5-hybrid"} <= outs
+    probe = [f"{o}/probe.png" for o in sorted(outs)]
+    found = subprocess.run(
+        ["git", "check-ignore", *probe], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split()
+    assert sorted(found) == probe
