@@ -110,7 +110,7 @@ def _verified(file: Path, pinned_sha: str | None, memo_dir: Path | None) -> str:
     except OSError as err:
         raise DataError(f"{file}: cannot read ({err.strerror})") from None
     if pinned_sha is not None and digest != pinned_sha:
-        raise DataError(f"{file}: sha256 {digest[:12]}… differs from the pinned {pinned_sha[:12]}…")
+        raise DataError(f"{file}: sha256 {digest} differs from the pinned {pinned_sha}")
     return digest
 
 
