@@ -114,7 +114,9 @@ def _corpus_config(
     "--model",
     "-m",
     required=True,
-    help="Registered model name, local sentence-transformers folder, or hub id.",
+    help="A registered or plugin model name (xret models), a local sentence-transformers "
+    "folder, a hub id, module:attr (a Python object with encode(texts, role)), "
+    "or mteb:NAME[@FOLDER] (needs xret[mteb]).",
 )
 @click.option(
     "--task",

@@ -77,6 +77,15 @@ class PythonProvider:
             return f"cannot import: {err}"
         return "installed"
 
+    def declared(self, spec: ModelSpec) -> ModelSpec:
+        """The spec with the dimension its object declares (for listings; imports, loads
+        nothing); a target that cannot be imported is left as it is (its status says why)."""
+        try:
+            _, target = import_target(spec.source)
+        except ModelError:
+            return spec
+        return replace(spec, dim=spec.dim or getattr(target, "dim", None))
+
     def resolve(self, spec: ModelSpec, cache_dir: Path) -> ModelSpec:
         module, target = import_target(spec.source)
         revision, caveat = spec.revision or getattr(target, "revision", None), ""
