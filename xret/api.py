@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +20,7 @@ from xret.tasks.spec import CandidateText, Setting
 if TYPE_CHECKING:
     import pandas as pd
 
+    from xret.benchmark.external import RunScores
     from xret.leaderboards.compare import Comparison
 
 PathLike = str | os.PathLike
@@ -201,6 +202,35 @@ def _split_tasks(tasks: Iterable[str | PathLike]) -> tuple[tuple[str, ...], tupl
     if not names:
         raise XretError("no task given")
     return tuple(names), tuple(files)
+
+
+def score(
+    run: PathLike | Mapping[str, Mapping[str, float]],
+    qrels: PathLike | Mapping[str, Mapping[str, int]],
+    measures: Sequence[str] | None = None,
+    *,
+    doc_lang: PathLike | Mapping[str, str] | None = None,
+    query_lang: PathLike | Mapping[str, str] | None = None,
+    seed: int = 0,
+) -> RunScores:
+    """Score a TREC run made by any system (as ``xret score``): files or ``{qid: {docid:
+    score}}`` / ``{qid: {docid: grade}}``; languages as files of ``id language`` lines,
+    ``"prefix"`` (``lang/…`` ids) or mappings. Means with 95 % intervals over queries, per query
+    language with ``query_lang``, and the rank distance (RD) with ``doc_lang``."""
+    from xret.benchmark.external import DEFAULT_MEASURES
+    from xret.benchmark.external import score as score_run
+
+    def path(x):
+        return Path(x) if isinstance(x, os.PathLike) else x
+
+    return score_run(
+        path(run),
+        path(qrels),
+        measures or DEFAULT_MEASURES,
+        doc_lang=path(doc_lang),
+        query_lang=path(query_lang),
+        seed=seed,
+    )
 
 
 def load_results(results_dir: PathLike | None = None) -> pd.DataFrame:

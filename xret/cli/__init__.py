@@ -24,6 +24,7 @@ def cli() -> None:
 
 for _command in (
     evaluation.bench,
+    evaluation.score,
     catalog.list_tasks,
     catalog.list_models,
     reports.leaderboard,
