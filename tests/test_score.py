@@ -147,3 +147,12 @@ def test_the_command_prints_80_columns_and_bad_input_is_one_line(tmp_path, xret_
     assert code == 2 and "bad.run:1: expected 'qid Q0 docid rank score tag'" in err
     code, _, err = xret_cli("score", str(run_file), str(qrels_file), "--doc-lang", "prefix")
     assert code == 2 and "without a language: 'd" in err
+
+
+def test_show_names_the_saved_runs_of_a_record(tmp_path, xret_cli):
+    data = write_lareqa_task(tmp_path / "data", PARAGRAPHS)
+    outcome = _bench(tmp_path, f"lareqa:{data}", save_run=True, settings=None)
+    code, out, _ = xret_cli("show", str(outcome.path))
+    cells = len(outcome.record.cells)
+    text = " ".join(out.split())
+    assert code == 0 and f"beside the record: {outcome.path.stem}.runs/ ({cells} cells)" in text

@@ -30,6 +30,7 @@ for _command in (
     reports.leaderboard,
     reports.heatmap,
     reports.compare,
+    reports.show,
     reports.export,
     training.train,
     training.study,
