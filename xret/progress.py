@@ -41,6 +41,11 @@ def progress(
     return LogLines(total, desc, unit, interval(), work=work)
 
 
+def interactive() -> bool:
+    """Whether a person is watching: a terminal, or a Jupyter kernel (whose stderr is no tty)."""
+    return sys.stderr.isatty() or "ipykernel" in sys.modules
+
+
 def interval() -> float:
     value = os.environ.get(INTERVAL_ENV)
     if not value:

@@ -259,6 +259,9 @@ def bench(
         save_run=save_run,
         cluster=_cluster(ray_address, ray_workers, ray_cpus),
     )
+    note = paths.reference_store_warning(config.results_dir)
+    if note:
+        log(f"warning: {note}")
     # With --save-run, --depth also sets how deep every task's saved runs go.
     given = [flag for flag in given_flags() if not (save_run and flag == "--depth")]
     check_flags([get_task(name, config.task_files) for name in config.tasks], given, warn=log)
