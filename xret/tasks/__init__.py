@@ -18,7 +18,8 @@ CUSTOM_BEIR = "beir:"
 FORMS = (
     (
         f"{CUSTOM_LAREQA}DIR",
-        "DIR/<language>.json files in the LAReQA (SQuAD-like) format; "
+        "DIR/<language>.json files in the LAReQA format (SQuAD with sentences and "
+        "sentence_breaks, docs/formats.md); "
         "ranked like xquad-r, all three settings",
     ),
     (
