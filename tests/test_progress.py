@@ -127,3 +127,19 @@ def test_a_corpus_shard_reports_per_batch_not_per_block(tmp_path, monkeypatch, c
     lines = capsys.readouterr().err.splitlines()
     assert all(line.startswith(f"encode {name}/docs-0.jsonl.gz: ") for line in lines)
     assert [line.split(": ")[1].split()[0] for line in lines] == ["4", "8", "10", "10"]
+
+
+def test_eta_prices_what_is_left_at_the_recent_rate_of_work(capsys):
+    """A slow first minute (loading, the longest batches) is outside the window a minute later."""
+    clock = Clock()
+    bar = LogLines(2000, "encode", "text", 10.0, clock, work=20_000.0)
+    for _ in range(6):  # 10 tokens/s for 60 s
+        clock.now += 10
+        bar.update(10, 100.0)
+    capsys.readouterr()
+    for _ in range(6):  # then 100 tokens/s for 60 s: 6,600 of 20,000 done
+        clock.now += 10
+        bar.update(100, 1000.0)
+    last = capsys.readouterr().err.splitlines()[-1]
+    # 13,400 tokens left at 100/s; the average since the start would say 4 min 04 s
+    assert last.endswith(", ETA 2 min 14 s") and ", 10 texts/s," in last
