@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +144,57 @@ def test_eta_prices_what_is_left_at_the_recent_rate_of_work(capsys):
     last = capsys.readouterr().err.splitlines()[-1]
     # 13,400 tokens left at 100/s; the average since the start would say 4 min 04 s
     assert last.endswith(", ETA 2 min 14 s") and ", 10 texts/s," in last
+
+
+def test_the_end_of_a_bench_says_where_its_files_went(tmp_path, monkeypatch, xret_cli):
+    monkeypatch.setenv("XRET_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("XRET_RESULTS_DIR", str(tmp_path / "results"))
+    toy = f"lareqa:{write_lareqa_task(tmp_path / 'toy', PARAGRAPHS)}"
+    code, _, err = xret_cli("bench", "-m", MODEL, "-t", toy, "--save-run", "-q")
+    assert code == 0, err
+    (record,) = (tmp_path / "results").rglob("*.json")
+    per_query = record.with_name(record.stem + ".queries.csv.gz")
+    files = len(list(record.with_suffix(".runs").iterdir()))
+    assert f"lareqa:toy: wrote {record} (the record)\n" in err
+    assert f"  per-query scores: {per_query} (" in err
+    assert f"  TREC runs and qrels: {record.with_suffix('.runs')}/ ({files} files, " in err
+
+
+def test_library_bars_are_off_in_a_log_and_a_users_choice_stays(monkeypatch):
+    from xret.progress import LIBRARY_BARS_OFF, quiet_library_bars
+
+    for name in LIBRARY_BARS_OFF:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TQDM_DISABLE", "0")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    quiet_library_bars()
+    import os
+
+    assert os.environ["TQDM_DISABLE"] == "0"
+    assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1"
+    assert os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] == "1"
+
+
+@pytest.mark.slow
+def test_a_bench_logged_to_a_file_has_no_library_bars(tmp_path):
+    """transformers' "Loading weights" bar was written to log files (a fresh process: the
+    libraries read the switches when imported)."""
+    import os
+    import subprocess
+
+    from xret.testing import tiny_sentence_transformer
+
+    model = tiny_sentence_transformer(tmp_path / "m")
+    toy = f"lareqa:{write_lareqa_task(tmp_path / 'toy', PARAGRAPHS)}"
+    env = {**os.environ, "XRET_CACHE_DIR": str(tmp_path / "c"), "XRET_RESULTS_DIR": str(tmp_path)}
+    with open(tmp_path / "log", "w") as log:
+        done = subprocess.run(
+            [sys.executable, "-m", "xret", "bench", "-m", str(model), "-t", toy],
+            stderr=log,
+            stdout=subprocess.DEVNULL,
+            env=env,
+            cwd=Path(__file__).parents[1],
+        )
+    text = (tmp_path / "log").read_text()
+    assert done.returncode == 0, text
+    assert f"loading {model.name}" in text and "Loading weights" not in text and "\r" not in text

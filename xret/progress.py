@@ -50,6 +50,22 @@ def interactive() -> bool:
     return sys.stderr.isatty() or "ipykernel" in sys.modules
 
 
+LIBRARY_BARS_OFF = {
+    "TQDM_DISABLE": "1",  # tqdm itself (mteb, sentence-transformers)
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # the hub's, and transformers' "Loading weights"
+    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",  # datasets' map ("Standardizing") and shard writing
+}
+"""What silences the libraries' own tqdm bars; each is read when its library is imported."""
+
+
+def quiet_library_bars() -> None:
+    """Off the terminal, the libraries' bars are carriage-return noise in a log file (xret's own
+    progress lines stay): turn them off before the libraries load, unless the user set them."""
+    if not sys.stderr.isatty():
+        for name, value in LIBRARY_BARS_OFF.items():
+            os.environ.setdefault(name, value)
+
+
 def interval() -> float:
     value = os.environ.get(INTERVAL_ENV)
     if not value:

@@ -51,7 +51,9 @@ def main() -> None:
     import threading
 
     from xret.io import KEPT
+    from xret.progress import quiet_library_bars
 
+    quiet_library_bars()
     KEPT.clear()  # what this command keeps, also when it is called twice in one process
     main_thread = threading.current_thread() is threading.main_thread()  # else signals are not ours
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
