@@ -103,6 +103,10 @@ def test_rank_distance_of_the_protocol_worked_example_and_ties_in_trec_order():
     assert "RD" not in scores.per_query["el/q"] and scores.rd_left_out == 1
     assert scores.overall["RD"].value == pytest.approx(3.0)
     assert scores.by_language["en"]["RD"].value == 5 and scores.macro["RD"].value == 3.0
+    one_language = score_run(
+        run, {"el/q": qrels["el/q"]}, ["RD"], doc_languages={"el/3": "el", "el/4": "el"}
+    )
+    assert one_language.overall == {} and one_language.rd_left_out == 1  # no RD, no error
     assert scores.macro["MAP"].value == pytest.approx(
         np.mean([scores.by_language[lang]["MAP"].value for lang in ("de", "el", "en")])
     )

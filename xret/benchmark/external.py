@@ -171,6 +171,8 @@ def _estimates(
         if len(per_language) > 1:
             columns.append(("macro", measure, int(has.sum())))
             weights.append(sum(per_language) / len(per_language))
+    if not columns:  # e.g. RD alone, and no query has it
+        return {}, {}, {}
     V = np.stack(weights, axis=1)
     D = V * np.array([[values[q].get(m, 0.0) for (_, m, _) in columns] for q in queries])
     low, high = bootstrap_intervals(D, V, RESAMPLES, np.random.default_rng(seed), CONFIDENCE)
@@ -321,18 +323,14 @@ def score(
     run = read_run(Path(run)) if isinstance(run, (str, Path)) else run
     qrels = read_qrels(Path(qrels)) if isinstance(qrels, (str, Path)) else qrels
     judged = [q for q, docs in qrels.items() if any(g > 0 for g in docs.values())]
-    documents = list(
-        dict.fromkeys(
-            [d for docs in run.values() for d in docs]
-            + [d for q in judged for d, g in qrels[q].items() if g > 0]
-        )
-    )
+    # the rank distance asks only in how many languages a query's relevant documents lie
+    relevant = list(dict.fromkeys(d for q in judged for d, g in qrels[q].items() if g > 0))
     return score_run(
         run,
         qrels,
         measures,
         query_languages=_languages(query_lang, judged, "query"),
-        doc_languages=_languages(doc_lang, documents, "document"),
+        doc_languages=_languages(doc_lang, relevant, "relevant document"),
         names=names,
         seed=seed,
     )
