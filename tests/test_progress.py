@@ -75,7 +75,12 @@ def test_terminal_bar_stays_and_quiet_is_silent(monkeypatch, capsys):
     silent.update(3)
     silent.close()
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
     assert isinstance(progress(3, "encode", "text"), LogLines)
+    monkeypatch.setitem(sys.modules, "ipykernel", object())  # a notebook: a bar, not lines
+    notebook = progress(3, "encode", "text")
+    assert not isinstance(notebook, LogLines)
+    notebook.close()
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "soon"])

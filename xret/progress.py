@@ -1,6 +1,6 @@
 """Progress of long stages, for a person at a terminal and for a log file alike.
 
-On a terminal: a tqdm bar that stays visible when the stage ends. Otherwise (CI, ``nohup``, a log
+On a terminal or in a notebook: a tqdm bar that stays visible when the stage ends. Otherwise (CI, ``nohup``, a log
 file) a bar's carriage returns are noise or nothing, so a plain line goes to stderr every
 ``$XRET_PROGRESS_INTERVAL`` seconds (10 by default) with done/total, rate and ETA.
 """
@@ -36,7 +36,7 @@ def progress(
     are encoded longest first), so that the lines' ETA does not price a long text as a short one."""
     if not enabled:
         return _Silent()
-    if sys.stderr.isatty():
+    if interactive():  # a notebook renders a bar's carriage returns in place, as a terminal
         from tqdm import tqdm
 
         return _Bar(
