@@ -84,7 +84,7 @@ class PythonProvider:
             _, target = import_target(spec.source)
         except ModelError:
             return spec
-        return replace(spec, dim=spec.dim or getattr(target, "dim", None))
+        return _with_dim(spec, target)
 
     def resolve(self, spec: ModelSpec, cache_dir: Path) -> ModelSpec:
         module, target = import_target(spec.source)
@@ -93,10 +93,9 @@ class PythonProvider:
             revision, caveat = _content_revision(module, spec.source)
         similarity = getattr(target, "similarity", spec.similarity)
         return replace(
-            spec,
+            _with_dim(spec, target),
             revision=revision,
             caveat=caveat,
-            dim=spec.dim or getattr(target, "dim", None),
             similarity=checked_similarity(similarity, spec.name),
         )
 
@@ -104,6 +103,11 @@ class PythonProvider:
         _, target = import_target(spec.source)
         model = _user_call(spec, "creating the encoder", target) if callable(target) else target
         return PythonEncoder(spec, model)
+
+
+def _with_dim(spec: ModelSpec, target) -> ModelSpec:
+    """The dimension the spec gives, else the one the target declares."""
+    return replace(spec, dim=spec.dim or getattr(target, "dim", None))
 
 
 def _content_revision(module, source: str) -> tuple[str, str]:
