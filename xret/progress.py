@@ -1,8 +1,9 @@
 """Progress of long stages, for a person at a terminal and for a log file alike.
 
-On a terminal or in a notebook: a tqdm bar that stays visible when the stage ends. Otherwise (CI, ``nohup``, a log
-file) a bar's carriage returns are noise or nothing, so a plain line goes to stderr every
-``$XRET_PROGRESS_INTERVAL`` seconds (10 by default) with done/total, rate and ETA.
+On a terminal or in a notebook: a tqdm bar that stays visible when the stage ends. Otherwise
+(CI, ``nohup``, a log file) a bar's carriage returns are noise or nothing, so a plain line goes
+to stderr every ``$XRET_PROGRESS_INTERVAL`` seconds (10 by default) with done/total, rate and
+ETA.
 """
 
 from __future__ import annotations
