@@ -238,17 +238,8 @@ def score(
     from xret.benchmark.external import DEFAULT_MEASURES
     from xret.benchmark.external import score as score_run
 
-    def path(x):
-        return Path(x) if isinstance(x, os.PathLike) else x
-
-    return score_run(
-        path(run),
-        path(qrels),
-        measures or DEFAULT_MEASURES,
-        doc_lang=path(doc_lang),
-        query_lang=path(query_lang),
-        seed=seed,
-    )
+    measures = measures or DEFAULT_MEASURES
+    return score_run(run, qrels, measures, doc_lang=doc_lang, query_lang=query_lang, seed=seed)
 
 
 def load_results(results_dir: PathLike | None = None) -> pd.DataFrame:

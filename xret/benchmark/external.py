@@ -11,6 +11,7 @@ the standard measures and the rank distance alike.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -300,12 +301,12 @@ def _wrap(line: str) -> list[str]:
     return textwrap.wrap(line, 80, subsequent_indent="  ") if len(line) > 80 else [line]
 
 
-Languages = str | Path | Mapping[str, str] | None
+Languages = str | os.PathLike | Mapping[str, str] | None
 
 
 def score(
-    run: str | Path | Run,
-    qrels: str | Path | Qrels,
+    run: str | os.PathLike | Run,
+    qrels: str | os.PathLike | Qrels,
     measures: Sequence[str] = DEFAULT_MEASURES,
     *,
     doc_lang: Languages = None,
@@ -317,11 +318,11 @@ def score(
     from xret.tasks.miracl import read_qrels
 
     names = tuple(
-        str(x) if isinstance(x, (str, Path)) else "the given " + what
+        str(x) if isinstance(x, (str, os.PathLike)) else "the given " + what
         for x, what in ((run, "run"), (qrels, "qrels"))
     )
-    run = read_run(Path(run)) if isinstance(run, (str, Path)) else run
-    qrels = read_qrels(Path(qrels)) if isinstance(qrels, (str, Path)) else qrels
+    run = read_run(Path(run)) if isinstance(run, (str, os.PathLike)) else run
+    qrels = read_qrels(Path(qrels)) if isinstance(qrels, (str, os.PathLike)) else qrels
     judged = [q for q, docs in qrels.items() if any(g > 0 for g in docs.values())]
     # the rank distance asks only in how many languages a query's relevant documents lie
     relevant = list(dict.fromkeys(d for q in judged for d, g in qrels[q].items() if g > 0))
