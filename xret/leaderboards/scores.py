@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,6 +237,14 @@ def signature(record: ResultRecord) -> tuple[tuple[str, str], ...]:
     )
 
 
+def _in_words(sig: tuple, varying: Sequence[int]) -> tuple[str, ...]:
+    languages = dict(sig)["languages"]
+    subset = () if languages == "all" else (", ".join(languages.split(",")),)
+    return subset + tuple(
+        f"{sig[i][0]} {sig[i][1]}" for i in varying if sig[i][0] not in ("languages", "data")
+    )
+
+
 def _evaluation_labels(keys: set[tuple[str, tuple]]) -> tuple[dict, list[str]]:
     """A label per (task, signature), in words: the languages of a subset (``en, de, zh``; the
     full task needs none), then the other fields that differ from the task's other evaluations.
@@ -249,10 +257,9 @@ def _evaluation_labels(keys: set[tuple[str, tuple]]) -> tuple[dict, list[str]]:
     for task, sigs in by_task.items():
         varying = [i for i in range(len(sigs[0])) if len({s[i][1] for s in sigs}) > 1]
         words = {sig: _in_words(sig, varying) for sig in sigs}
-        alike = Counter(words.values())
         for sig in sigs:
             parts = list(words[sig])
-            if alike[words[sig]] > 1:
+            if list(words.values()).count(words[sig]) > 1:
                 parts += [f"data {value}" for name, value in sig if name == "data"]
             labels[(task, sig)] = "; ".join(parts)
         if varying:
@@ -265,14 +272,6 @@ def _evaluation_labels(keys: set[tuple[str, tuple]]) -> tuple[dict, list[str]]:
                 "never averaged or ranked together"
             )
     return labels, notes
-
-
-def _in_words(sig: tuple, varying: Sequence[int]) -> tuple[str, ...]:
-    languages = dict(sig)["languages"]
-    subset = () if languages == "all" else (", ".join(languages.split(",")),)
-    return subset + tuple(
-        f"{sig[i][0]} {sig[i][1]}" for i in varying if sig[i][0] not in ("languages", "data")
-    )
 
 
 def _model_labels(records: Iterable[ResultRecord]) -> dict[tuple[str, str, str], str]:
