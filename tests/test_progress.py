@@ -172,12 +172,13 @@ def test_library_bars_are_off_in_a_log_and_a_users_choice_stays(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TQDM_DISABLE", "0")
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
-    quiet_library_bars()
     import os
 
-    assert os.environ["TQDM_DISABLE"] == "0"
-    assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1"
-    assert os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] == "1"
+    with quiet_library_bars():
+        assert os.environ["TQDM_DISABLE"] == "0"
+        assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1"
+        assert os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] == "1"
+    assert "HF_HUB_DISABLE_PROGRESS_BARS" not in os.environ and os.environ["TQDM_DISABLE"] == "0"
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ import pytest
 from test_runs import _bench
 
 import xret
-from xret.benchmark.external import ranked, score_run
+from xret.leaderboards.external import ranked, score_run
 from xret.testing import write_lareqa_task
 
 from test_lareqa import PARAGRAPHS

@@ -21,8 +21,8 @@ from xret.tasks.spec import CandidateText, Setting
 if TYPE_CHECKING:
     import pandas as pd
 
-    from xret.benchmark.external import RunScores
     from xret.leaderboards.compare import Comparison
+    from xret.leaderboards.external import RunScores
 
 PathLike = str | os.PathLike
 TIDY_COLUMNS = (
@@ -235,8 +235,8 @@ def score(
     score}}`` / ``{qid: {docid: grade}}``; languages as files of ``id language`` lines,
     ``"prefix"`` (``lang/…`` ids) or mappings. Means with 95 % intervals over queries, per query
     language with ``query_lang``, and the rank distance (RD) with ``doc_lang``."""
-    from xret.benchmark.external import DEFAULT_MEASURES
-    from xret.benchmark.external import score as score_run
+    from xret.leaderboards.external import DEFAULT_MEASURES
+    from xret.leaderboards.external import score as score_run
 
     measures = measures or DEFAULT_MEASURES
     return score_run(run, qrels, measures, doc_lang=doc_lang, query_lang=query_lang, seed=seed)

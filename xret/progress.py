@@ -12,6 +12,8 @@ import os
 import sys
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 from xret.errors import XretError
@@ -41,7 +43,15 @@ def progress(
         from tqdm import tqdm
 
         return _Bar(
-            tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=True, dynamic_ncols=True)
+            tqdm(
+                total=total,
+                desc=desc,
+                unit=unit,
+                file=sys.stderr,
+                leave=True,
+                dynamic_ncols=True,
+                disable=False,  # TQDM_DISABLE (read when tqdm is imported) is for the libraries'
+            )
         )
     return LogLines(total, desc, unit, interval(), work=work)
 
@@ -59,12 +69,22 @@ LIBRARY_BARS_OFF = {
 """What silences the libraries' own tqdm bars; each is read when its library is imported."""
 
 
-def quiet_library_bars() -> None:
+@contextmanager
+def quiet_library_bars() -> Iterator[None]:
     """Off the terminal, the libraries' bars are carriage-return noise in a log file (xret's own
-    progress lines stay): turn them off before the libraries load, unless the user set them."""
-    if not sys.stderr.isatty():
-        for name, value in LIBRARY_BARS_OFF.items():
-            os.environ.setdefault(name, value)
+    progress lines stay): off while the block runs (a command), unless the user set them; the
+    environment is as it was afterwards (a command called in-process leaves no trace)."""
+    added = (
+        {}
+        if sys.stderr.isatty()
+        else {name: value for name, value in LIBRARY_BARS_OFF.items() if name not in os.environ}
+    )
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 def interval() -> float:

@@ -53,12 +53,12 @@ def main() -> None:
     from xret.io import KEPT
     from xret.progress import quiet_library_bars
 
-    quiet_library_bars()
     KEPT.clear()  # what this command keeps, also when it is called twice in one process
     main_thread = threading.current_thread() is threading.main_thread()  # else signals are not ours
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
-        cli.main(standalone_mode=False)
+        with quiet_library_bars():
+            cli.main(standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt) as err:
         # click turns an interrupt into Abort; the signal is what it was raised from
         terminated = isinstance(err, _Terminated) or isinstance(err.__cause__, _Terminated)

@@ -318,8 +318,8 @@ def _batch_policy(batch_size: int | None, max_tokens: int | None):
 def score(run, qrels, measures, doc_lang, query_lang, seed) -> None:
     """Score a TREC RUN (qid Q0 docid rank score tag) made by any system against QRELS, with
     95 % intervals over queries; trec_eval's numbers for the standard measures."""
-    from xret.benchmark.external import DEFAULT_MEASURES, report_lines
-    from xret.benchmark.external import score as score_files
+    from xret.leaderboards.external import DEFAULT_MEASURES, report_lines
+    from xret.leaderboards.external import score as score_files
 
     scores = score_files(
         run,

@@ -8,7 +8,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from xret.benchmark.measures import measure_digits
+from xret.measures.table import measure_digits
 from xret.progress import duration
 from xret.results.record import ResultRecord
 from xret.results.runs import runs_dir

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from xret.benchmark.bias import rank_distance
-from xret.benchmark.measures import evaluate, parse_measures
 from xret.errors import DataError, XretError
+from xret.measures.bias import rank_distance
+from xret.measures.table import parse_measures
+from xret.measures.trec import evaluate
 
 DEFAULT_MEASURES = ("MAP", "MRR", "nDCG@10", "R@1", "R@10", "R@100")
 CONFIDENCE = 0.95
@@ -251,7 +252,7 @@ def _lines(path: Path):
 
 def report_lines(scores: RunScores) -> list[str]:
     """The scores in words and tables of at most 80 columns."""
-    from xret.benchmark.measures import measure_digits
+    from xret.measures.table import measure_digits
 
     notes = [f"{scores.queries:,} queries with a relevant document scored"]
     if scores.no_relevant:
