@@ -204,24 +204,6 @@ def run(config: BenchConfig, log=print) -> BenchResults:
     return BenchResults(label, results)
 
 
-def _split_tasks(tasks: Iterable[str | PathLike]) -> tuple[tuple[str, ...], tuple[Path, ...]]:
-    """Task names as given, with each task file replaced by the name it defines."""
-    from xret.tasks.taskfile import read_task_file
-
-    if isinstance(tasks, (str, os.PathLike)):
-        tasks = [tasks]
-    names, files = [], []
-    for task in tasks:
-        if isinstance(task, os.PathLike) or str(task).endswith(".toml"):
-            files.append(Path(task))
-            names.append(read_task_file(Path(task)).name)
-        else:
-            names.append(str(task))
-    if not names:
-        raise XretError("no task given")
-    return tuple(names), tuple(files)
-
-
 def score(
     run: PathLike | Mapping[str, Mapping[str, float]],
     qrels: PathLike | Mapping[str, Mapping[str, int]],
@@ -240,6 +222,24 @@ def score(
 
     measures = measures or DEFAULT_MEASURES
     return score_run(run, qrels, measures, doc_lang=doc_lang, query_lang=query_lang, seed=seed)
+
+
+def _split_tasks(tasks: Iterable[str | PathLike]) -> tuple[tuple[str, ...], tuple[Path, ...]]:
+    """Task names as given, with each task file replaced by the name it defines."""
+    from xret.tasks.taskfile import read_task_file
+
+    if isinstance(tasks, (str, os.PathLike)):
+        tasks = [tasks]
+    names, files = [], []
+    for task in tasks:
+        if isinstance(task, os.PathLike) or str(task).endswith(".toml"):
+            files.append(Path(task))
+            names.append(read_task_file(Path(task)).name)
+        else:
+            names.append(str(task))
+    if not names:
+        raise XretError("no task given")
+    return tuple(names), tuple(files)
 
 
 def load_results(results_dir: PathLike | None = None) -> pd.DataFrame:
