@@ -217,18 +217,3 @@ def test_heatmap_from_python(toy, tmp_path):
     _bench(HashEncoder(), toy, tmp_path, name="hash")
     written = xret.heatmap(["hash"], tmp_path / "results", out=tmp_path / "maps")
     assert {p.suffix for p in written} == {".png", ".svg"} and all(p.is_file() for p in written)
-
-
-@pytest.mark.parametrize("watched", [True, False])
-def test_bench_shows_progress_where_a_person_watches(watched, tmp_path, monkeypatch, capsys):
-    """A terminal or a notebook (xret.progress.interactive) gets progress and the stage times by
-    default; a script's log does not (a 5-minute run printed nothing in a notebook)."""
-    monkeypatch.setattr("xret.progress.interactive", lambda: watched)
-    monkeypatch.setenv("XRET_PROGRESS_INTERVAL", "0.000001")
-    task = write_lareqa_task(tmp_path / "toy", PARAGRAPHS)
-    xret.bench(
-        HashEncoder(), [f"lareqa:{task}"], results_dir=tmp_path / "r", cache_dir=tmp_path / "c"
-    )
-    err = capsys.readouterr().err
-    assert ("time per stage" in err and "encode document texts" in err) == watched
-    assert err == "" or watched

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import xret
 from xret.benchmark.corpus_store import encode_corpus
 from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
 from xret.errors import XretError
@@ -204,3 +205,18 @@ def test_a_bench_logged_to_a_file_has_no_library_bars(tmp_path):
     text = (tmp_path / "log").read_text()
     assert done.returncode == 0, text
     assert f"loading {model.name}" in text and "Loading weights" not in text and "\r" not in text
+
+
+@pytest.mark.parametrize("watched", [True, False])
+def test_bench_shows_progress_where_a_person_watches(watched, tmp_path, monkeypatch, capsys):
+    """A terminal or a notebook (xret.progress.interactive) gets progress and the stage times by
+    default; a script's log does not (a 5-minute run printed nothing in a notebook)."""
+    monkeypatch.setattr("xret.progress.interactive", lambda: watched)
+    monkeypatch.setenv("XRET_PROGRESS_INTERVAL", "0.000001")
+    task = write_lareqa_task(tmp_path / "toy", PARAGRAPHS)
+    xret.bench(
+        HashEncoder(), [f"lareqa:{task}"], results_dir=tmp_path / "r", cache_dir=tmp_path / "c"
+    )
+    err = capsys.readouterr().err
+    assert ("time per stage" in err and "encode document texts" in err) == watched
+    assert err == "" or watched
