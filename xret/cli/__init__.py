@@ -18,8 +18,12 @@ from xret.errors import XretError
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xret")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """xret: evaluate multilingual and cross-lingual retrieval models."""
+    from xret.progress import quiet_library_bars
+
+    ctx.with_resource(quiet_library_bars())  # for the length of the command
 
 
 for _command in (
@@ -51,14 +55,12 @@ def main() -> None:
     import threading
 
     from xret.io import KEPT
-    from xret.progress import quiet_library_bars
 
     KEPT.clear()  # what this command keeps, also when it is called twice in one process
     main_thread = threading.current_thread() is threading.main_thread()  # else signals are not ours
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
-        with quiet_library_bars():
-            cli.main(standalone_mode=False)
+        cli.main(standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt) as err:
         # click turns an interrupt into Abort; the signal is what it was raised from
         terminated = isinstance(err, _Terminated) or isinstance(err.__cause__, _Terminated)
