@@ -215,17 +215,19 @@ def bench_task(
         record = task_record(planned, facts, results, engine, used, seconds)
         writing = time.perf_counter()
         path = store.write(record, _per_query_table(results))
-    for line in _written(planned.plan.name, path, record, save_run):
-        log(line)
+    log(f"{planned.plan.name}: wrote {path}")
     logged = {**seconds, "write": time.perf_counter() - writing}  # the log's: the record is out
     for line in stage_lines(planned.plan.name, logged, time.perf_counter() - start):
+        log(line)
+    for line in _written(planned.plan.name, path, record, save_run):
         log(line)
     return BenchOutcome(path, record, skipped=False)
 
 
 def _written(name: str, path: Path, record: ResultRecord, save_run: bool) -> list[str]:
-    """Where a task's outputs went, with their sizes (a run's 57 MB of runs went unsaid)."""
-    lines = [f"{name}: wrote {path} (the record)"]
+    """Where a task's outputs went, with their sizes, as its last lines (a run's 57 MB of runs
+    went unsaid)."""
+    lines = [f"{name}: the record {path}"]
     if record.per_query:
         per_query = path.parent / record.per_query
         lines.append(f"  per-query scores: {per_query} ({_size(per_query.stat().st_size)})")
