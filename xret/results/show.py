@@ -35,7 +35,10 @@ def describe(path: Path, record: ResultRecord) -> list[str]:
         lines += ["", f"summary: {aggregate} over languages"]
         lines += _table("setting", _summary_rows(by_setting, record.options.measures))
     if record.by_language:
-        lines += ["", "per query language (cross: the mean over its pool languages)"]
+        cross = (
+            " (cross: the mean over its pool languages)" if "cross" in record.by_language else ""
+        )
+        lines += ["", f"per query language{cross}"]
         lines += _table("language", _language_rows(record))
     return lines
 
@@ -65,7 +68,8 @@ def _model(r: ResultRecord) -> list[str]:
         "languages not declared" if m.languages is None else f"covers {len(m.languages)} languages"
     )
     parts = [
-        f"{m.display_name or m.name}" + (f" ({m.source})" if m.source else ""),
+        (m.display_name or m.name)
+        + (f" ({m.source})" if m.source not in (None, m.display_name) else ""),
         f"revision {m.revision}" if m.revision else "no revision recorded",
         ", ".join([*what, languages]),
         _prompts(m.prompts, "prompts"),
@@ -97,8 +101,14 @@ def _task(r: ResultRecord) -> list[str]:
 def _data(r: ResultRecord) -> list[str]:
     counts = ", ".join(f"{n:,} {what}" for what, n in r.task.counts.items())
     files = "; ".join(f"{name} {digest[:16]}…" for name, digest in sorted(r.task.data.items()))
-    corpus = r.task.extras.get("corpus")
-    return [counts, f"sha256 (whole in the record file): {files}", corpus and f"corpus: {corpus}"]
+    corpora = [
+        f"corpus {lang}: {c.get('name', '?')}, {c.get('passages', 0):,} passages in "
+        f"{len(c.get('shards', {}))} shards (their sha256 in the record file)"
+        if isinstance(c, Mapping)
+        else f"corpus {lang}: {_words(c)}"
+        for lang, c in dict(r.task.extras.get("corpus") or {}).items()
+    ]
+    return [counts, f"sha256 (whole in the record file): {files}", *corpora]
 
 
 def _options(r: ResultRecord) -> list[str]:
@@ -114,8 +124,19 @@ def _options(r: ResultRecord) -> list[str]:
         _prompts(o.prompts, "prompts used"),
         f"ranking {o.ranking}" + (f"; ties: {o.ties}" if o.ties else ""),
     ]
-    parts += [f"{key.replace('_', ' ')} {value}" for key, value in sorted(o.extras.items())]
+    parts += [
+        f"{key.replace('_', ' ')}: {_words(value)}" for key, value in sorted(o.extras.items())
+    ]
     return parts
+
+
+def _words(value: object) -> str:
+    """A JSON value as text: ``kind flat, nprobe 32`` for an object, ``a, b`` for a list."""
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k.replace('_', ' ')} {_words(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(_words, value))
+    return str(value)
 
 
 def _provenance(r: ResultRecord) -> list[str]:
@@ -177,7 +198,10 @@ def _summary_rows(by_setting: Mapping[str, Mapping[str, float]], order: Sequence
 
 def _language_rows(r: ResultRecord):
     present = {(s, m) for s, by_measure in r.by_language.items() for m in by_measure}
-    columns = [c for c in HEADLINE if c in present] or sorted(present)
+    order = {m: i for i, m in enumerate(r.options.measures)}
+    columns = [c for c in HEADLINE if c in present] or sorted(
+        present, key=lambda c: (_ordered(r.by_language).index(c[0]), order.get(c[1], len(order)))
+    )
     header = [(m, SETTING_LABELS.get(s, s)) for s, m in columns]
     languages = list(dict.fromkeys(lang for s, m in columns for lang in r.by_language[s][m]))
     rows = [(lang, [r.by_language[s][m].get(lang) for s, m in columns]) for lang in languages]
