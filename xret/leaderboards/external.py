@@ -88,6 +88,9 @@ def score_run(
     query language and over languages."""
     asked = parse_measures(measures)
     hand = [m for m in asked if not m.is_trec]
+    other = [str(m) for m in hand if m.name != "RD"]
+    if other:  # they need what a run does not hold (a question's parallel queries, …)
+        raise XretError(f"{', '.join(other)}: not measured on a run made elsewhere; RD is")
     if hand and doc_languages is None:
         raise XretError(
             f"{', '.join(map(str, hand))} needs the documents' languages (--doc-lang FILE|prefix)"
