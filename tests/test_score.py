@@ -112,6 +112,28 @@ def test_rank_distance_of_the_protocol_worked_example_and_ties_in_trec_order():
     )
 
 
+def test_intervals_are_scipys_percentile_bootstrap_over_queries():
+    """The same draws as scipy.stats.bootstrap for the same seed (xret.measures.bootstrap)."""
+    from scipy.stats import bootstrap
+
+    from xret.leaderboards.external import OPTIONS
+
+    run, qrels = _random_case(5)
+    scores = score_run(run, qrels, ["MAP", "MRR"], seed=3)
+    for measure in ("MAP", "MRR"):
+        x = np.array([scores.per_query[q][measure] for q in qrels])
+        oracle = bootstrap(
+            (x,),
+            np.mean,
+            n_resamples=OPTIONS.resamples,
+            confidence_level=OPTIONS.confidence,
+            method="percentile",
+            random_state=np.random.default_rng([3, 0]),
+        ).confidence_interval
+        e = scores.overall[measure]
+        assert (e.low, e.high) == pytest.approx((oracle.low, oracle.high), abs=1e-12)
+
+
 def test_intervals_hold_the_mean_and_come_from_resampled_queries():
     run, qrels = _random_case(3, queries=200)
     scores = score_run(run, qrels, ["MAP"])

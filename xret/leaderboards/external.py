@@ -20,13 +20,15 @@ from pathlib import Path
 import numpy as np
 
 from xret.errors import DataError, XretError
+from xret.leaderboards.uncertainty import Options
 from xret.measures.bias import rank_distance
+from xret.measures.bootstrap import CellSums, Design, Statistic, percentile_interval
 from xret.measures.table import parse_measures
 from xret.measures.trec import evaluate
 
 DEFAULT_MEASURES = ("MAP", "MRR", "nDCG@10", "R@1", "R@10", "R@100")
-CONFIDENCE = 0.95
-RESAMPLES = 10_000
+OPTIONS = Options()
+"""Resamples, confidence: as the leaderboard's intervals."""
 PREFIX = "prefix"
 """``--doc-lang prefix``: the language is the id's part before its first ``/`` (xret's own ids,
 ``de/57``)."""
@@ -152,46 +154,45 @@ def _estimates(
     query_languages: Mapping[str, str] | None,
     seed: int,
 ):
-    """Means and intervals of every (group, measure) from one bootstrap over queries: a group is
-    all queries, one query language, or the macro average over languages."""
-    from xret.leaderboards.significance import bootstrap_intervals
-
+    """Means and percentile intervals of every measure over all queries, per query language and
+    over languages (the mean of the languages' means), as the leaderboard's intervals are made
+    (xret.measures.bootstrap): each query is a topic, resampled on its own."""
     queries = list(values)
+    n = len(queries)
     languages = sorted({query_languages[q] for q in queries}) if query_languages else []
-    groups = [("all", None), *((lang, lang) for lang in languages)]
-    columns, weights = [], []
-    for measure in measures:
-        has = np.array([measure in values[q] for q in queries])
-        per_language = []
-        for name, language in groups:
-            mine = has & (
-                np.array([query_languages[q] == language for q in queries]) if language else True
-            )
-            if mine.any():
-                w = mine / mine.sum()
-                columns.append((name, measure, int(mine.sum())))
-                weights.append(w)
-                if language:
-                    per_language.append(w)
-        if len(per_language) > 1:
-            columns.append(("macro", measure, int(has.sum())))
-            weights.append(sum(per_language) / len(per_language))
-    if not columns:  # e.g. RD alone, and no query has it
-        return {}, {}, {}
-    V = np.stack(weights, axis=1)
-    D = V * np.array([[values[q].get(m, 0.0) for (_, m, _) in columns] for q in queries])
-    low, high = bootstrap_intervals(D, V, RESAMPLES, np.random.default_rng(seed), CONFIDENCE)
+    code = {lang: 1 + i for i, lang in enumerate(languages)}
+    # cell 0 holds every query, cell code[lang] the queries of one language: a query is in both
+    topic = np.tile(np.arange(n), 2 if code else 1)
+    cell = np.concatenate(
+        [np.zeros(n, int), *([[code[query_languages[q]] for q in queries]] if code else [])]
+    ).astype(int)
+    names = ["all", *code]
     overall: dict[str, Estimate] = {}
     by_language: dict[str, dict[str, Estimate]] = {}
     macro: dict[str, Estimate] = {}
-    for k, (group, measure, n) in enumerate(columns):
-        estimate = Estimate(float(D[:, k].sum()), float(low[k]), float(high[k]), n)
-        if group == "all":
-            overall[measure] = estimate
-        elif group == "macro":
-            macro[measure] = estimate
-        else:
-            by_language.setdefault(group, {})[measure] = estimate
+    for measure in measures:
+        x = np.array([values[q].get(measure, np.nan) for q in queries])
+        data = CellSums.of(topic, cell, np.tile(x, len(cell) // n), n, len(names))
+        present = [k for k in range(len(names)) if data.sizes[:, k].sum() > 0]
+        if not present:  # e.g. RD alone, and no query has it
+            continue
+        statistics = [Statistic((k,)) for k in present]
+        measured = tuple(k for k in present if k > 0)  # the languages with a value
+        if len(measured) > 1:
+            statistics.append(Statistic(measured))
+        design = Design.unseeded(data, np.eye(len(names)), statistics)
+        point = design.point()
+        low, high = percentile_interval(design.draws(OPTIONS.resamples, seed), OPTIONS.confidence)
+        for j, statistic in enumerate(statistics):
+            parts = statistic.parts
+            count = int(sum(data.sizes[:, k].sum() for k in parts))
+            estimate = Estimate(float(point[j]), float(low[j]), float(high[j]), count)
+            if len(parts) > 1:
+                macro[measure] = estimate
+            elif parts[0] == 0:
+                overall[measure] = estimate
+            else:
+                by_language.setdefault(names[parts[0]], {})[measure] = estimate
     return overall, by_language, macro
 
 
@@ -265,7 +266,7 @@ def report_lines(scores: RunScores) -> list[str]:
     if scores.unjudged:
         notes.append(f"{scores.unjudged:,} of the run's queries unjudged, ignored")
     lines = [f"{scores.run} against {scores.qrels}: " + "; ".join(notes), ""]
-    pct = f"{100 * CONFIDENCE:.0f} %"
+    pct = f"{100 * OPTIONS.confidence:.0f} %"
     lines.append(f"{'measure':<10} {'mean':>10}  {pct + ' interval (queries resampled)'}")
     for measure, e in scores.overall.items():
         d = measure_digits(measure)
