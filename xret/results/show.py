@@ -13,11 +13,11 @@ from xret.progress import duration
 from xret.results.record import ResultRecord
 from xret.results.runs import runs_dir
 from xret.results.summary import HEADLINE, SETTING_LABELS
+from xret.tasks.spec import Setting
 
 WIDTH = 80
 _LABEL = 12  # the width of a section's name; its text follows, wrapped under itself
 _CELL = 9  # a number's column
-_SETTING_ORDER = ("mono", "cross", "multi")
 
 
 def describe(path: Path, record: ResultRecord) -> list[str]:
@@ -209,7 +209,7 @@ def _language_rows(r: ResultRecord):
 
 
 def _ordered(settings) -> list[str]:
-    known = [s for s in _SETTING_ORDER if s in settings]
+    known = [s.value for s in Setting if s.value in settings]  # the protocol's order
     return known + sorted(set(settings) - set(known))
 
 
