@@ -71,12 +71,18 @@ def heatmap(results_dir, models, task, settings, measure, out) -> None:
 
 
 @click.command()
-@click.argument("a")
-@click.argument("b")
+@click.argument("systems", nargs=-1, required=True)
 @results_dir_option("Where model names are looked up")
 @click.option("--task", "-t", help="Task to compare on (needed when the models share several).")
 @MEASURE_OPTION
 @settings_option("Settings to test (default: all with the measure).")
+@click.option(
+    "--test",
+    type=click.Choice(["randomisation", "student"]),
+    default="randomisation",
+    show_default=True,
+    help="Paired randomisation test with bootstrap intervals, or paired Student t over topics.",
+)
 @SEED_OPTION
 @click.option(
     "--resamples",
@@ -91,15 +97,15 @@ def heatmap(results_dir, models, task, settings, measure, out) -> None:
 @format_option(FORMATS[:4])
 @OUTPUT_OPTION
 def compare(
-    a, b, results_dir, task, measure, settings, seed, resamples, alpha, fmt, output
+    systems, results_dir, task, measure, settings, test, seed, resamples, alpha, fmt, output
 ) -> None:
-    """Paired significance of A against B (record paths or model names) from per-query scores."""
+    """Paired significance of every pair of SYSTEMS (two or more record paths or model names)
+    from per-query scores, Holm-corrected."""
     from xret import paths
     from xret.leaderboards.commands import CompareConfig, run_compare
 
     config = CompareConfig(
-        a,
-        b,
+        tuple(systems),
         paths.results_dir(results_dir),
         task,
         measure,
@@ -109,6 +115,7 @@ def compare(
         alpha,
         fmt,
         output,
+        test,
     )
     run_compare(config, log=log)
 

@@ -285,12 +285,44 @@ def rich_table(table: Table):
     return out
 
 
+def fitting(table: Table, console) -> list[Table]:
+    """``table`` cut into column slices that each fit the console's width: its leading text
+    columns (what names a row) start every slice, so no number is ever wrapped or cut to "…"."""
+    from rich.measure import Measurement
+
+    unbounded = console.options.update_width(1 << 20)  # measure what a table would like
+
+    def fits(t: Table) -> bool:
+        return Measurement.get(console, unbounded, rich_table(t)).maximum <= console.width
+
+    if fits(table):
+        return [table]
+    lead = next((j for j, c in enumerate(table.columns) if c.numeric), len(table.columns))
+    lead = max(1, min(lead, len(table.columns) - 1))
+
+    def part(columns: list[int], title: str) -> Table:
+        rows = tuple(tuple(row[j] for j in columns) for row in table.rows)
+        marks = tuple(tuple(row[j] for j in columns) for row in table.marks)
+        picked = tuple(table.columns[j] for j in columns)
+        return Table(title, picked, rows, marks, table.sections, table.footer, (), table.source)
+
+    parts: list[list[int]] = []
+    for j in range(lead, len(table.columns)):
+        if parts and fits(part(list(range(lead)) + parts[-1] + [j], table.title)):
+            parts[-1].append(j)
+        else:
+            parts.append([j])
+    titles = [table.title] + [f"{table.title} (continued)"] * (len(parts) - 1)
+    return [part(list(range(lead)) + columns, t) for columns, t in zip(parts, titles)]
+
+
 def print_document(doc: Document, console=None) -> None:
     from rich.console import Console
 
     console = console or Console()
     for table in doc.tables:
-        console.print(rich_table(table))
+        for piece in fitting(table, console):
+            console.print(rich_table(piece))
         for note in table.notes:
             console.print(f"  {one_line(note)}", markup=False, highlight=False)
     for note in doc.notes:
