@@ -15,14 +15,14 @@ import scipy.stats
 
 from xret.errors import DataError
 from xret.leaderboards.compare import align, compare_frames, compare_records, comparison_document
-from xret.leaderboards.significance import (
+from xret.leaderboards.table import print_document
+from xret.stats.paired import (
     PairedTest,
     holm,
     paired_tests,
     randomisation_p_values,
     student_t,
 )
-from xret.leaderboards.table import print_document
 
 from .conftest import make_record, store
 

@@ -187,7 +187,7 @@ def run_compare(config: CompareConfig, log: Callable[[str], None] = print) -> No
 def compare_results(config: CompareConfig):
     """The paired comparison (xret.leaderboards.compare.Comparison) of every pair of systems."""
     from xret.leaderboards.compare import compare_records
-    from xret.leaderboards.significance import PairedTest
+    from xret.stats.paired import PairedTest
 
     if len(config.systems) < 2:
         raise XretError("compare needs two systems or more")

@@ -21,12 +21,12 @@ import numpy as np
 from xret.benchmark.measures import measure_digits, parse_measure
 from xret.errors import DataError
 from xret.leaderboards.scores import check_comparable, collect
-from xret.leaderboards.significance import PairedTest, holm, paired_tests
 from xret.leaderboards.table import LOSS, WIN, Column, Document, Table
 from xret.results.record import ResultRecord
 from xret.results.store import load_per_query
 from xret.results.summary import SETTING_LABELS
 from xret.results.topics import topics
+from xret.stats.paired import PairedTest, holm, paired_tests
 from xret.tasks.spec import Setting
 
 KEYS = ["setting", "query_language", "pool_language", "query_id"]

@@ -1,0 +1,79 @@
+"""Ranks, rank intervals and tied groups on hand-built cases; Holm against statsmodels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from statsmodels.stats.multitest import multipletests
+
+from xret.stats.paired import holm, randomisation_p_values
+from xret.stats.ranks import competition_ranks, pairwise_p_values, rank_intervals, tied_groups
+
+
+def test_competition_ranks_share_ties_and_skip():
+    assert competition_ranks(np.array([0.5, 0.7, 0.7, 0.1])).tolist() == [3, 1, 1, 4]
+    assert competition_ranks(np.array([3.0, 1.0, 2.0]), higher_is_better=False).tolist() == [
+        3,
+        1,
+        2,
+    ]
+    ranks = competition_ranks(np.array([0.2, np.nan, 0.3]))
+    assert ranks[0] == 2 and np.isnan(ranks[1]) and ranks[2] == 1
+
+
+def test_rank_intervals_hand_built():
+    # 20 resamples of 3 systems: A first 18 times and second twice, B mostly second, C last.
+    draws = np.array([[0.9, 0.8, 0.1]] * 18 + [[0.7, 0.8, 0.1]] * 2)
+    low, high = rank_intervals(draws, confidence=0.8)  # 10 % tails: 2 of 20 resamples each
+    assert low.tolist() == [1, 1, 3] and high.tolist() == [2, 2, 3]
+    low, high = rank_intervals(draws, confidence=0.5)  # 25 % tails: the two swaps fall outside
+    assert low.tolist() == [1, 2, 3] and high.tolist() == [1, 2, 3]
+    low, high = rank_intervals(-draws, higher_is_better=False, confidence=0.5)
+    assert low.tolist() == [1, 2, 3]
+
+
+def _p(n, significant):
+    p = np.ones((n, n))
+    for i, j in significant:
+        p[i, j] = p[j, i] = 0.01
+    return p
+
+
+def test_tied_groups_hand_built():
+    values = np.array([0.9, 0.8, 0.7, 0.6])
+    # A~B, B~C, C~D only: three overlapping groups.
+    assert tied_groups(values, _p(4, [(0, 2), (0, 3), (1, 3)])) == ["a", "ab", "bc", "c"]
+    assert tied_groups(values, _p(4, [])) == ["a"] * 4
+    every = [(i, j) for i in range(4) for j in range(i + 1, 4)]
+    assert tied_groups(values, _p(4, every)) == ["a", "b", "c", "d"]
+    # Order comes from the values, not the input order; lower is better reverses it.
+    assert tied_groups(values[::-1], _p(4, [(3, 1), (3, 0), (2, 0)])) == ["c", "bc", "ab", "a"]
+    assert tied_groups(values, _p(4, [(0, 3)]), higher_is_better=False) == ["b", "ab", "ab", "a"]
+    # A system without a value gets no letter; p exactly alpha is not significant.
+    assert tied_groups(np.array([0.5, np.nan, 0.4]), _p(3, [])) == ["a", "", "a"]
+    p = np.full((2, 2), 0.05)
+    assert tied_groups(np.array([0.5, 0.4]), p, alpha=0.05) == ["a", "a"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_holm_equals_statsmodels(seed):
+    p = np.random.default_rng(seed).random(12) ** 3
+    assert holm(p) == pytest.approx(multipletests(p, method="holm")[1], abs=1e-15)
+
+
+def test_pairwise_p_values_are_holm_over_all_pairs():
+    rng = np.random.default_rng(9)
+    topics = 40
+    D = (rng.random((topics, 4)) + np.array([0.0, 0.02, 0.5, 0.52])) / topics
+    adjusted = pairwise_p_values(D, resamples=2000, seed=1)
+    pairs = [(i, j) for i in range(4) for j in range(i + 1, 4)]
+    raw = randomisation_p_values(
+        np.stack([D[:, i] - D[:, j] for i, j in pairs], axis=1),
+        2000,
+        np.random.default_rng([1, 2]),
+    )
+    expected = multipletests(raw, method="holm")[1]
+    assert [adjusted[i, j] for i, j in pairs] == pytest.approx(expected, abs=1e-15)
+    assert np.array_equal(adjusted, adjusted.T) and np.all(np.diag(adjusted) == 1)
+    # The two close pairs tie, the far ones separate.
+    assert tied_groups(D.sum(axis=0), adjusted) == ["b", "b", "a", "a"]
