@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import scipy.stats
 
-from xret.errors import DataError
+from xret.errors import DataError, XretError
 from xret.leaderboards.compare import align, compare_frames, compare_records, comparison_document
 from xret.leaderboards.table import print_document
 from xret.stats.paired import (
@@ -309,3 +309,28 @@ def test_the_terminal_keeps_every_number_at_any_width(width, systems):
     missing = {n for n in _numbers(doc) if n not in tokens}
     assert not missing, f"numbers cut or wrapped at {width} columns: {sorted(missing)[:5]}"
     assert "…" not in text
+
+
+def test_the_command_and_the_python_api(tmp_path, xret_cli):
+    import xret
+
+    cells = {("mono", "de", "de"): {"MAP": 0.5}, ("mono", "en", "en"): {"MAP": 0.5}}
+    for i, shift in enumerate((0.0, 0.2, 0.1)):
+        frame = _system(shift, 0.05, seed=i)[lambda f: f.setting == "mono"]
+        store(tmp_path, make_record(f"m{i}", cells), frame)
+    args = ["--results-dir", str(tmp_path), "--resamples", "300"]
+    code, out, err = xret_cli("compare", "m0", "m1", "m2", *args, "--format", "markdown")
+    assert code == 0, err
+    assert "# 3 systems on xquad-r: MAP" in out and "| a | m0 |" in out
+    assert "Holm's correction over the 3 tests (pairs × settings)" in out
+    code, out, err = xret_cli("compare", "m0", "m1", "m2", *args, "--format", "csv")
+    assert code == 0 and len(out.strip().splitlines()) == 1 + 3  # header, the 3 pairs' tests
+    code, out, err = xret_cli("compare", "m0", "m2", *args, "--test", "student")
+    assert code == 0 and "Paired Student t-test over topics (40 topics" in out
+    code, _, err = xret_cli("compare", "m0", *args)
+    assert code != 0 and "compare needs two systems or more" in err and "Traceback" not in err
+    found = xret.compare(["m0", "m1", "m2"], tmp_path, resamples=300, test="student")
+    assert found.systems == ("m0", "m1", "m2") and found.test == "student"
+    assert found.means["m1"]["mono"] > found.means["m2"]["mono"] > found.means["m0"]["mono"]
+    with pytest.raises(XretError, match="a list of two or more systems"):
+        xret.compare("m0", tmp_path)
