@@ -7,7 +7,13 @@ import pytest
 from statsmodels.stats.multitest import multipletests
 
 from xret.stats.paired import holm, randomisation_p_values
-from xret.stats.ranks import competition_ranks, pairwise_p_values, rank_intervals, tied_groups
+from xret.stats.ranks import (
+    bootstrap_p_values,
+    competition_ranks,
+    pairwise_p_values,
+    rank_intervals,
+    tied_groups,
+)
 
 
 def test_competition_ranks_share_ties_and_skip():
@@ -77,3 +83,17 @@ def test_pairwise_p_values_are_holm_over_all_pairs():
     assert np.array_equal(adjusted, adjusted.T) and np.all(np.diag(adjusted) == 1)
     # The two close pairs tie, the far ones separate.
     assert tied_groups(D.sum(axis=0), adjusted) == ["b", "b", "a", "a"]
+
+
+def test_bootstrap_p_values_invert_the_percentile_interval():
+    # A beats B on 990 of 999 resamples, B beats C on all, A and C never tie.
+    resamples = 999
+    a = np.full(resamples, 0.6)
+    b = np.where(np.arange(resamples) < 9, 0.7, 0.5)
+    c = np.full(resamples, 0.4)
+    adjusted = bootstrap_p_values(np.stack([a, b, c], axis=1))
+    raw = [2 * (9 + 1) / 1000, 2 * 1 / 1000, 2 * 1 / 1000]  # pairs (A,B), (A,C), (B,C)
+    expected = multipletests(raw, method="holm")[1]
+    assert [adjusted[0, 1], adjusted[0, 2], adjusted[1, 2]] == pytest.approx(expected)
+    assert tied_groups(np.array([0.6, 0.5, 0.4]), adjusted, alpha=0.01) == ["a", "a", "b"]
+    assert tied_groups(np.array([0.6, 0.5, 0.4]), adjusted, alpha=0.05) == ["a", "b", "c"]

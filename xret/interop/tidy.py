@@ -2,9 +2,10 @@
 re-analysis in pandas, polars, R or DuckDB (docs/export.md).
 
 One row per (record, cell, query, measure): model, revision, task, setting, query_language,
-pool_language, query_id, topic (``xret.results.topics``: the unit significance tests resample),
-measure, value. Queries without a value for a measure (rank distance outside the multilingual
-pool) have no row. Parquet needs pyarrow (``xret[parquet]``).
+pool_language, query_id, topic (the unit significance tests resample, as
+``xret.leaderboards.uncertainty.topic_ids`` says), measure, value. Queries without a value for a
+measure (rank distance outside the multilingual pool) have no row. Parquet needs pyarrow
+(``xret[parquet]``).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from pathlib import Path
 
 from xret.errors import DataError, MissingPackageError
 from xret.io import atomic_write, ensure_dir
+from xret.leaderboards.uncertainty import topic_ids
 from xret.results.duplicates import distinct
 from xret.results.record import ResultRecord
 from xret.results.store import PER_QUERY_KEYS, ResultStore, load_per_query
-from xret.results.topics import topics
 
 COLUMNS = (
     "model",
@@ -57,7 +58,7 @@ def per_query_frame(records: Sequence[tuple[Path, ResultRecord]]):
                 model=record.model.name,
                 revision=str(record.model.revision or ""),
                 task=record.task.name,
-                topic=topics(long["query_id"], record.task.family or ""),
+                topic=topic_ids(long["query_id"], record.task.family or ""),
             )
         )
     if not frames:

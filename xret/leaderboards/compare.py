@@ -4,7 +4,7 @@ for two systems, per language pair.
 
 Systems are compared only when they share the task's evaluation (version, data, languages,
 candidate text, ranking policy) and every cell holds the same queries; otherwise this refuses and
-says why. Every pair is tested on the same topics (``xret.results.topics``); Holm's correction
+says why. Every pair is tested on the same topics (``uncertainty.topic_ids``); Holm's correction
 runs over all the setting tests of the report (pairs × settings) and, separately, over all its
 language-pair tests.
 """
@@ -22,10 +22,10 @@ from xret.benchmark.measures import measure_digits, parse_measure
 from xret.errors import DataError
 from xret.leaderboards.scores import check_comparable, collect
 from xret.leaderboards.table import LOSS, WIN, Column, Document, Table
+from xret.leaderboards.uncertainty import topic_ids
 from xret.results.record import ResultRecord
 from xret.results.store import load_per_query
 from xret.results.summary import SETTING_LABELS
-from xret.results.topics import topics
 from xret.stats.paired import PairedTest, holm, paired_tests
 from xret.tasks.spec import Setting
 
@@ -136,9 +136,9 @@ class _Design:
 
 
 def _design(aligned, names: Sequence[str], family: str, cells: bool) -> _Design:
-    """Topic as ``topics`` says: its translations and its rows in every pool are one unit under
+    """Topic as ``topic_ids`` says: its translations and its rows in every pool are one unit under
     resampling, for they are not independent."""
-    topic = np.unique(topics(aligned["query_id"], family).to_numpy(), return_inverse=True)[1]
+    topic = np.unique(topic_ids(aligned["query_id"], family).to_numpy(), return_inverse=True)[1]
     n_topics = int(topic.max()) + 1
     scores = aligned[list(names)].to_numpy(float)
     cell = aligned.groupby(KEYS[:3], sort=False).ngroup().to_numpy()  # cells in order of appearance

@@ -54,6 +54,32 @@ def pairwise_p_values(D: np.ndarray, resamples: int, seed: int) -> np.ndarray:
     return adjusted
 
 
+def bootstrap_p_values(draws: np.ndarray) -> np.ndarray:
+    """systems × systems two-sided p-values of every pair's difference from joint bootstrap
+    draws (resamples × systems), Holm-adjusted over all pairs; the diagonal is 1.
+
+    The p-value inverts the percentile interval of the difference: twice the share of resamples
+    on the far side of zero, counting the observed difference once ((k + 1) / (B + 1)), so that a
+    pair separates at level a exactly when its (1 − a) interval excludes zero. Whatever the
+    draws resample (topics, and training seeds) is what the test accounts for.
+    """
+    resamples, systems = draws.shape
+    pairs = list(combinations(range(systems), 2))
+    adjusted = np.ones((systems, systems))
+    if not pairs:
+        return adjusted
+    first, second = (np.array(side) for side in zip(*pairs))
+    difference = draws[:, first] - draws[:, second]
+    valid = ~np.isnan(difference)
+    n = valid.sum(axis=0)
+    below = ((difference <= 0) & valid).sum(axis=0)
+    above = ((difference >= 0) & valid).sum(axis=0)
+    raw = np.minimum(1.0, 2.0 * (np.minimum(below, above) + 1) / (n + 1))
+    for (i, j), p in zip(pairs, holm(raw)):
+        adjusted[i, j] = adjusted[j, i] = p
+    return adjusted
+
+
 def tied_groups(
     values: np.ndarray, p_adjusted: np.ndarray, alpha: float = 0.05, higher_is_better: bool = True
 ) -> list[str]:
