@@ -270,8 +270,8 @@ def compare_records(
     names = [_name(r) for _, r in records]
     if len(set(names)) < len(names):
         names = [f"{name} ({path.name})" for name, (path, _) in zip(names, records)]
-    if len(set(names)) < len(names):
-        raise DataError(f"a record is given twice: {', '.join(names)}")
+    if len(set(names)) < len(names):  # one record given twice: a check that finds nothing
+        names = [f"{name} [{i + 1}]" for i, name in enumerate(names)]
     aligned = align([load_per_query(*r) for r in records], measure, settings, names)
     return compare_frames(
         aligned,
