@@ -14,7 +14,8 @@ import pytest
 from xret.leaderboards.leaderboard import build_leaderboard, uncertainty_csv
 from xret.leaderboards.scores import collect, load_collection, training_seed
 from xret.leaderboards.table import render_markdown
-from xret.leaderboards.uncertainty import Options, Target, estimates, topic_ids
+from xret.leaderboards.uncertainty import Options, Target, estimates
+from xret.results.topics import topic_ids
 
 from .conftest import make_record, store
 

@@ -3,7 +3,7 @@ re-analysis in pandas, polars, R or DuckDB (docs/export.md).
 
 One row per (record, cell, query, measure): model, revision, task, setting, query_language,
 pool_language, query_id, topic (the unit significance tests resample, as
-``xret.leaderboards.uncertainty.topic_ids`` says), measure, value. Queries without a value for a
+``xret.results.topics.topic_ids`` says), measure, value. Queries without a value for a
 measure (rank distance outside the multilingual pool) have no row. Parquet needs pyarrow
 (``xret[parquet]``).
 """
@@ -17,10 +17,10 @@ from pathlib import Path
 
 from xret.errors import DataError, MissingPackageError
 from xret.io import atomic_write, ensure_dir
-from xret.leaderboards.uncertainty import topic_ids
 from xret.results.duplicates import distinct
 from xret.results.record import ResultRecord
 from xret.results.store import PER_QUERY_KEYS, ResultStore, load_per_query
+from xret.results.topics import topic_ids
 
 COLUMNS = (
     "model",

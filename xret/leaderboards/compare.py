@@ -4,7 +4,7 @@ for two systems, per language pair.
 
 Systems are compared only when they share the task's evaluation (version, data, languages,
 candidate text, ranking policy) and every cell holds the same queries; otherwise this refuses and
-says why. Every pair is tested on the same topics (``uncertainty.topic_ids``); Holm's correction
+says why. Every pair is tested on the same topics (``results.topics.topic_ids``); Holm's correction
 runs over all the setting tests of the report (pairs × settings) and, separately, over all its
 language-pair tests.
 """
@@ -21,12 +21,12 @@ import numpy as np
 from xret.errors import DataError
 from xret.leaderboards.scores import check_comparable, collect
 from xret.leaderboards.table import LOSS, WIN, Column, Document, Table
-from xret.leaderboards.uncertainty import topic_ids
 from xret.measures.paired import PairedTest, holm, paired_tests
 from xret.measures.table import measure_digits, parse_measure
 from xret.results.record import ResultRecord
 from xret.results.store import load_per_query
 from xret.results.summary import SETTING_LABELS
+from xret.results.topics import topic_ids
 from xret.tasks.spec import Setting
 
 KEYS = ["setting", "query_language", "pool_language", "query_id"]
