@@ -259,3 +259,58 @@ def test_a_trec_corpus_edited_in_place_is_a_new_result(dirs, xret_cli):
     code, _, err = xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")
     assert code == 0 and "already done" not in err, err
     assert len(list((dirs / "results").rglob("*.json"))) == 2
+
+
+def test_pins_are_checked_against_the_bytes_the_loader_read(dirs, cache_dir, monkeypatch):
+    """The pin matched the memoised digest, then the file changed (size and mtime kept) before
+    the loader read it: the load fails instead of scoring bytes nobody verified."""
+    import os
+    import time
+
+    from xret import fingerprint
+    from xret.tasks.spec import TaskSpec
+
+    path = write_task_file(dirs / "tasks")
+    spec = read_task_file(path)
+    monkeypatch.setattr(fingerprint, "SETTLED_NS", 0)
+    time.sleep(0.01)
+    load = TaskSpec.load_function
+
+    def edit_then_load(self):
+        def loader(spec, files, languages, options):
+            en = files["data/en.json"]
+            before = en.stat()
+            en.write_text(en.read_text().replace("Rome", "Roma"))
+            os.utime(en, ns=(before.st_atime_ns, before.st_mtime_ns))
+            return load(self)(spec, files, languages, options)
+
+        return loader
+
+    monkeypatch.setattr(TaskSpec, "load_function", edit_then_load)
+    with pytest.raises(DataError, match="en.json: changed while it was being read"):
+        load_task(spec, ("de", "en"), None, cache_dir)
+
+
+def test_a_trec_corpus_edited_keeping_size_and_mtime_is_a_new_result(dirs, xret_cli):
+    """``touch -r``-style edits and ``cp -p`` copies: neither the result key nor the corpus
+    store may answer from a memo of the old bytes."""
+    import gzip
+    import os
+
+    from xret.testing import toy_miracl
+
+    task_dir, corpus_dir = toy_miracl(dirs / "toy", languages=("sw",), passages=30, queries=4)
+    folder = corpus_dir / "miracl-corpus-v1.0-sw"
+    for shard in folder.glob("*.gz"):  # plain JSON lines, so one byte can change in place
+        shard.with_suffix("").write_bytes(gzip.decompress(shard.read_bytes()))
+        shard.unlink()
+    path = _trec_task_file(dirs, task_dir, corpus_dir, languages=("sw",))
+    assert xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")[0] == 0
+    shard = sorted(folder.iterdir())[0]
+    before = shard.stat()
+    shard.write_bytes(shard.read_bytes().replace(b" n0", b" m0"))
+    os.utime(shard, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert shard.stat().st_size == before.st_size
+    code, _, err = xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")
+    assert code == 0 and "already done" not in err, err
+    assert len(list((dirs / "results").rglob("*.json"))) == 2
