@@ -314,3 +314,44 @@ def test_a_trec_corpus_edited_keeping_size_and_mtime_is_a_new_result(dirs, xret_
     code, _, err = xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")
     assert code == 0 and "already done" not in err, err
     assert len(list((dirs / "results").rglob("*.json"))) == 2
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (("", 'setings = ["mono"]\n'), "unknown key 'setings'; did you mean 'settings'?"),
+        (("", 'mesures = ["MAP"]\n'), "unknown key 'mesures'; did you mean 'measures'?"),
+        (
+            ("counts = { queries = 2,", "countz = { queries = 2,"),
+            "unknown key 'countz' in [languages.de]; did you mean 'counts'?",
+        ),
+        (("queries = 2,", "querys = 2,"), "unknown key 'querys' in counts in [languages.de]"),
+        (("relevant_per_query", "relevant_per_querry"), "did you mean 'relevant_per_query'?"),
+        (("", "prompts = 5\n"), "prompts = 5: expected model, none or a table"),
+        (("", "description = 42\n"), "description = 42: expected a non-empty string"),
+        (("", "measures = 'MAP'\n"), "measures = 'MAP': expected a non-empty list of strings"),
+        (("queries = 2,", "queries = '2',"), "queries in [languages.de] = '2': expected a count"),
+        (("[languages.de]", '[languages."../x"]'), "a language code is letters, digits"),
+        (("[languages.de]", '[languages."d e"]'), "a language code is letters, digits"),
+    ],
+)
+def test_task_file_typos_and_wrong_types_are_one_line(dirs, xret_cli, edit, message):
+    path = write_task_file(dirs / "tasks")
+    old, new = edit
+    text = path.read_text()
+    path.write_text(new + text if not old else text.replace(old, new, 1))
+    code, _, err = xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")
+    assert code == 2 and message in err and str(path) in err and err.count("\n") == 1, err
+
+
+def test_counts_without_expected_are_enough(dirs, cache_dir, xret_cli):
+    """The README's own-task example: per-language counts pinned, no [expected] table."""
+    path = write_task_file(dirs / "tasks")
+    text = path.read_text().replace("[expected]\nrelevant_per_query = { 1 = 1, 2 = 4 }\n", "")
+    path.write_text(text)
+    spec = read_task_file(path)
+    assert spec.expected.relevant_per_query is None and spec.expected.queries["en"] == 3
+    assert xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")[0] == 0
+    path.write_text(text.replace("queries = 3", "queries = 4"))  # counts are still checked
+    with pytest.raises(DataError, match="3 queries, the pinned data has 4"):
+        load_task(read_task_file(path), ("de", "en"), None, cache_dir)
