@@ -117,8 +117,12 @@ def test_the_grid_of_a_study_file(tmp_path):
         ({"seeds": [0, 0]}, "a seed is listed twice"),
         ({"seeds": ["a"]}, "non-negative integers"),
         ({"train": {"data": ["x"], "steps": 0}}, "steps must be a positive integer"),
-        ({"train": {"data": ["x"], "stpes": 3}}, "unknown option 'stpes'"),
+        ({"train": {"data": ["x"], "stpes": 3}}, "unknown option 'stpes' (did you mean 'steps'?)"),
         ({"colour": 1}, "unknown key 'colour'"),
+        ({"seed": [1]}, "unknown key 'seed' (did you mean 'seeds'?)"),
+        ({"bench": {"tasks": ["x"], "setings": ["mono"]}}, "did you mean 'settings'?"),
+        ({"name": "../escape"}, "name '../escape': use letters, digits"),
+        ({"name": "a/b"}, "name 'a/b': use letters, digits"),
         ({"bench": {}}, "'tasks' is missing"),
     ],
 )
