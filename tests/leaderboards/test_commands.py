@@ -132,10 +132,12 @@ def test_compare_refuses_different_query_sets(bench, xret_cli):
     from xret.results.store import load_record
 
     first, second = sorted(bench.rglob("*.json"))
-    # Same evaluation, one query fewer: make the second record a copy of the first minus a query.
+    # Same evaluation, one query another: the second record is a copy of the first with a query
+    # renamed (each table agrees with its record's counts; they disagree with each other).
     record = load_record(first)
     frame = pd.read_csv(first.parent / record.per_query)
-    frame = frame[frame["query_id"] != frame["query_id"].iloc[0]]
+    renamed = frame["query_id"] == frame["query_id"].iloc[0]
+    frame.loc[renamed, "query_id"] = frame["query_id"].iloc[0] + "-other"
     frame.to_csv(second.parent / load_record(second).per_query, index=False)
     second.write_text(
         json.dumps({**json.loads(first.read_text()), "per_query": load_record(second).per_query}),
