@@ -270,7 +270,11 @@ CASES = [
     Case("measure-huge-cutoff", _args("--measures", "nDCG@99999999999999999999")),
     Case("measure-negative-cutoff", _args("--measures", "R@-1")),
     Case("measure-unknown", _args("--measures", "FOO")),
-    Case("measure-empty", _args("--measures", ","), accept=True),  # no measure named: the defaults
+    Case("measure-empty", _args("--measures", ",")),  # a name left out, not "the defaults"
+    Case("languages-empty", _args("-l", ",")),
+    Case("task-empty", lambda env: ["bench", "-m", MODEL, "-t", "", "-q"]),
+    Case("task-folder-empty", lambda env: env.bench(task="lareqa:")),
+    Case("rank-distance-without-multi", _args("--measures", "RD", "-s", "mono")),
     Case("measure-big-cutoff", _args("--measures", "R@1000"), accept=True),
     Case("cross-with-one-language", _args("-l", "en", "-s", "cross")),
     Case("multi-with-one-language", _args("-l", "en", "-s", "multi"), accept=True),

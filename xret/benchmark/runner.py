@@ -29,6 +29,7 @@ from xret.benchmark.measures import Measure, parse_measures
 from xret.benchmark.strategies import Plan, RecordFacts, Stages, Strategy, Workspace, strategy_for
 from xret.benchmark.topk import CorpusOptions
 from xret.cluster.runtime import ClusterOptions
+from xret.errors import XretError
 from xret.models import model_spec
 from xret.models.providers import Provider, device_for, get_provider
 from xret.models.spec import ModelSpec, recorded_source
@@ -152,6 +153,12 @@ def plan_task(config: BenchConfig, task: TaskSpec, model: Model, log) -> TaskPla
     languages = task.check_languages(config.languages)
     settings = task.check_settings(config.settings)
     measures = parse_measures(config.measures or task.measures)
+    for measure in measures:  # else its column would be empty, and the run look fine
+        if measure.family.multilingual_only and Setting.MULTI not in settings:
+            raise XretError(
+                f"{task.name}: {measure} is measured on the multilingual pool only; the settings "
+                f"asked for ({', '.join(settings)}) have none: add -s multi or drop {measure}"
+            )
     workspace = Workspace(config.data_dir, config.cache_dir, log)
     strategy = strategy_for(task.ranking)(family_options(config, task.ranking), workspace)
     shared = {

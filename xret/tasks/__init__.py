@@ -45,6 +45,9 @@ def get_task(name: str, task_files: Iterable[Path] = ()) -> TaskSpec:
     """A known task (built-in, task file or plugin: xret.tasks.discovery), ``lareqa:DIR`` for a
     directory of LAReQA-format files, ``miracl:DIR`` for MIRACL-format topics and qrels, or
     ``beir:DIR[@SPLIT]`` for one BEIR folder per language."""
+    for prefix in (CUSTOM_LAREQA, CUSTOM_MIRACL, CUSTOM_BEIR):
+        if name.startswith(prefix) and not name[len(prefix) :].strip():
+            raise DataError(f"task {name!r} names no folder: {prefix}DIR")
     if name.startswith(CUSTOM_LAREQA):
         from xret.tasks.lareqa import custom_task
 
