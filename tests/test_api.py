@@ -241,3 +241,14 @@ def test_in_memory_revisions_are_whole_strings_and_claims_are_checked(toy, tmp_p
         odd.revision = revision
         with pytest.raises(ModelError, match="a revision is a non-empty string"):
             object_spec(odd, "odd")
+
+
+def test_one_string_is_one_name_not_its_characters(toy, tmp_path):
+    """``languages="en"`` is English (it used to be read as 'e' and 'n'); a string holds names
+    as the CLI's option does; an empty name is refused."""
+    (result,) = _bench(HashEncoder(), toy, tmp_path, languages="en", settings="mono")
+    assert {(c.setting, c.query_language) for c in result.record.cells} == {("mono", "en")}
+    (both,) = _bench(HashEncoder(), toy, tmp_path, languages="de,en", measures="MAP,R@1")
+    assert set(both.record.cells[0].values) == {"MAP", "R@1"}
+    with pytest.raises(XretError, match="expected names"):
+        _bench(HashEncoder(), toy, tmp_path, languages="en,")
