@@ -153,7 +153,7 @@ def plan_task(config: BenchConfig, task: TaskSpec, model: Model, log) -> TaskPla
     languages = task.check_languages(config.languages)
     settings = task.check_settings(config.settings)
     measures = parse_measures(config.measures or task.measures)
-    for measure in measures:  # else its column would be empty, and the run look fine
+    for measure in parse_measures(config.measures or ()):  # asked for, it must have a cell
         if measure.family.multilingual_only and Setting.MULTI not in settings:
             raise XretError(
                 f"{task.name}: {measure} is measured on the multilingual pool only; the settings "
