@@ -700,3 +700,13 @@ def test_interruption_keeps_finished_work(sig, codes, env: Env):
     assert "Traceback" not in err and "aborted" not in err
     assert "interrupted" in err and "kept" in err
     assert len(list(env.results.rglob("*.json"))) == 1  # the finished task
+
+
+def test_all_zero_vectors_are_warned_about(env: Env, xret_cli):
+    """A model that returns zeros scores every candidate 0: the ranking is ties, said so."""
+    args = _encoder("np.zeros_like(good)")(env)
+    code, _, err = xret_cli(*args)
+    assert code == 0 and "Traceback" not in err
+    assert "all-zero vectors; they score 0 against everything" in err
+    code, _, err = xret_cli(*env.bench())
+    assert code == 0 and "all-zero" not in err

@@ -148,6 +148,11 @@ def checked_batch(raw, rows: int, width: int | None, model: str) -> np.ndarray:
     return vectors
 
 
+def zero_rows(vectors: np.ndarray) -> int:
+    """How many of ``vectors`` are all zeros."""
+    return int(len(vectors) - np.count_nonzero(vectors.any(axis=1))) if len(vectors) else 0
+
+
 class EmbeddingEngine:
     def __init__(
         self,
@@ -171,6 +176,9 @@ class EmbeddingEngine:
         self.load_seconds = 0.0
         self.producers: list[str] = []
         """Devices that computed the vectors handed out so far (cached ones as the cache says)."""
+        self.zero_vectors = 0
+        """Distinct texts handed out so far whose vector is all zeros (they tie with every
+        candidate: the runner warns)."""
 
     @property
     def encoder(self) -> Encoder:
@@ -222,6 +230,7 @@ class EmbeddingEngine:
         if vectors is None:
             vectors = np.empty((0, self.spec.dim or 0), dtype=np.float32)
         self._count(len(texts), len(distinct), int(found.sum()))
+        self.zero_vectors += zero_rows(vectors)
         return Embedded(vectors=vectors, index=index)
 
     def encode_uncached(
@@ -234,7 +243,9 @@ class EmbeddingEngine:
         self._count(len(texts), len(texts), 0)
         if not texts:
             return np.empty((0, self.spec.dim or 0), dtype=np.float32)
-        return self._encode(list(texts), role, None, None, progress)
+        vectors = self._encode(list(texts), role, None, None, progress)
+        self.zero_vectors += zero_rows(vectors)
+        return vectors
 
     def _count(self, texts: int, unique: int, cached: int) -> None:
         self.stats.texts += texts

@@ -237,11 +237,19 @@ def bench_task(
     """Load, encode, rank, measure, [save runs,] record, store: the stages of one task."""
     strategy, stage = planned.strategy, Stages()
     start, before = time.perf_counter(), engine.usage()
+    zeros_before = getattr(engine, "zero_vectors", 0)
     with staged_runs(store.json_path(planned.key), planned.spec.name, save_run) as runs:
         with stage("load_data"):
             loaded = strategy.load(planned.task, planned.languages, planned.settings)
         with stage("embed"):
             encoded = strategy.encode(loaded, engine)
+        zeros = getattr(engine, "zero_vectors", 0) - zeros_before
+        if zeros:
+            log(
+                f"xret: warning: {planned.plan.name}: model {planned.spec.name} gave {zeros:,} "
+                "all-zero vectors; they score 0 against everything, so their rankings are ties "
+                "in candidate order"
+            )
         with stage("search"):
             ranked = strategy.rank(loaded, encoded, engine, stage)
         with stage("measures"):
