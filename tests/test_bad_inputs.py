@@ -710,3 +710,36 @@ def test_all_zero_vectors_are_warned_about(env: Env, xret_cli):
     assert "all-zero vectors; they score 0 against everything" in err
     code, _, err = xret_cli(*env.bench())
     assert code == 0 and "all-zero" not in err
+
+
+@pytest.mark.parametrize(
+    "where, err_no, reason",
+    [("write", errno.ENOSPC, "no space left on device"), ("mkdir", errno.EROFS, "read-only")],
+)
+def test_save_run_on_a_full_or_read_only_disk(
+    where, err_no, reason, env: Env, xret_cli, monkeypatch
+):
+    """The runs folder cannot be made or filled: one line, and no runs folder or staging left."""
+    from xret.results import runs
+
+    real_open, real_mkdir = open, Path.mkdir
+
+    def failing_open(path, *args, **kwargs):
+        if str(path).endswith((".run", ".qrels")):
+            raise OSError(err_no, os.strerror(err_no))
+        return real_open(path, *args, **kwargs)
+
+    def failing_mkdir(self, *args, **kwargs):
+        if self.name.endswith(".tmp") and ".runs" in self.name:
+            raise OSError(err_no, os.strerror(err_no))
+        return real_mkdir(self, *args, **kwargs)
+
+    if where == "write":
+        monkeypatch.setattr(runs, "open", failing_open, raising=False)
+    else:
+        monkeypatch.setattr(Path, "mkdir", failing_mkdir)
+    code, _, err = xret_cli(*env.bench("--save-run"))
+    assert_refused(code, err)
+    assert reason in err and ".runs" in err
+    leftovers = list(env.results.rglob("*.runs*")) if env.results.exists() else []
+    assert leftovers == []

@@ -27,6 +27,8 @@ from urllib.parse import quote
 
 import numpy as np
 
+from xret.io import ensure_dir, output_error
+
 RUNS_SUFFIX = ".runs"
 
 
@@ -79,23 +81,33 @@ class RunWriter:
     ) -> None:
         """``ranked``: (query id, docids best first, their scores) per scored query; a docid
         listed twice keeps its first (better) place."""
-        with open(self.folder / f"{name}.run", "w", encoding="utf-8") as out:
-            for qid, docids, scores in ranked:
-                first: dict[str, float] = {}
-                for doc, score in zip(docids, scores):
-                    first.setdefault(doc, score)
-                decreasing = strictly_decreasing(list(first.values()))
-                query = self._token(qid)
-                out.writelines(
-                    f"{query} Q0 {self._token(doc)} {rank} {score!r} {self.tag}\n"
-                    for rank, (doc, score) in enumerate(zip(first, decreasing), 1)
-                )
-        with open(self.folder / f"{name}.qrels", "w", encoding="utf-8") as out:
-            for qid, judged in qrels.items():
-                query = self._token(qid)
-                out.writelines(
-                    f"{query} 0 {self._token(doc)} {grade}\n" for doc, grade in judged.items()
-                )
+        self._write(f"{name}.run", self._run_lines(ranked))
+        self._write(
+            f"{name}.qrels",
+            (
+                f"{self._token(qid)} 0 {self._token(doc)} {grade}\n"
+                for qid, judged in qrels.items()
+                for doc, grade in judged.items()
+            ),
+        )
+
+    def _run_lines(self, ranked) -> Iterator[str]:
+        for qid, docids, scores in ranked:
+            first: dict[str, float] = {}
+            for doc, score in zip(docids, scores):
+                first.setdefault(doc, score)
+            decreasing = strictly_decreasing(list(first.values()))
+            query = self._token(qid)
+            for rank, (doc, score) in enumerate(zip(first, decreasing), 1):
+                yield f"{query} Q0 {self._token(doc)} {rank} {score!r} {self.tag}\n"
+
+    def _write(self, name: str, lines: Iterable[str]) -> None:
+        path = self.folder / name
+        try:
+            with open(path, "w", encoding="utf-8") as out:
+                out.writelines(lines)
+        except OSError as err:  # a full or read-only disk: one line (the staging is removed)
+            raise output_error(path, err) from None
 
 
 def cell_name(setting: str, query_language: str, pool_language: str) -> str:
@@ -112,13 +124,16 @@ def staged_runs(record_path: Path, tag: str, enabled: bool) -> Iterator[RunWrite
     final = runs_dir(record_path)
     staging = final.with_name(f".{final.name}.{os.getpid()}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    ensure_dir(staging)
     try:
         yield RunWriter(staging, "".join(tag.split()) or "xret")
         old = final.with_name(f".{final.name}.{os.getpid()}.old")
-        if final.exists():
-            os.replace(final, old)
-        os.replace(staging, final)
+        try:
+            if final.exists():
+                os.replace(final, old)
+            os.replace(staging, final)
+        except OSError as err:
+            raise output_error(final, err) from None
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
