@@ -40,10 +40,34 @@ def ray_module():
     return ray
 
 
+PROBE_SECONDS = 10.0
+"""How long a cluster's address may take to accept a connection before ``--ray`` gives up
+(Ray itself retries for minutes when nothing listens)."""
+
+
+def probe(address: str) -> None:
+    """Refuse an explicit ``[ray://]host:port`` where nothing accepts a connection."""
+    import socket
+
+    host, colon, port = address.removeprefix("ray://").rpartition(":")
+    if not colon or not port.isdigit():
+        return  # not host:port (e.g. auto): Ray resolves it
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_SECONDS).close()
+    except OSError as err:
+        reason = "timed out" if isinstance(err, TimeoutError) else err.strerror or str(err)
+        raise XretError(
+            f"--ray {address}: nothing answers there ({reason}); start the cluster "
+            "(ray start --head) or check the address"
+        ) from None
+
+
 def connect(options: ClusterOptions) -> Placement:
     """Join (or start) the runtime unless this process already has one; size the actor pool."""
     ray = ray_module()
     if not ray.is_initialized():
+        if options.address != LOCAL:
+            probe(options.address)
         common = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
         try:
             if options.address == LOCAL:
