@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from xret.errors import XretError
@@ -62,6 +66,21 @@ def probe(address: str) -> None:
         ) from None
 
 
+@contextmanager
+def _own_sigterm() -> Iterator[None]:
+    """Keep the SIGTERM handler this process had: ``ray.init`` installs one that exits with 1
+    (after a dump from Ray's C++ side) where xret ends an interrupted run in one line with 143,
+    keeping its finished work. Ray's own clean-up still runs, at exit."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+
+
 def connect(options: ClusterOptions) -> Placement:
     """Join (or start) the runtime unless this process already has one; size the actor pool."""
     ray = ray_module()
@@ -69,14 +88,15 @@ def connect(options: ClusterOptions) -> Placement:
         if options.address != LOCAL:
             probe(options.address)
         common = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
-        try:
-            if options.address == LOCAL:
-                # A shared machine: only the CPUs the workers need (plus none for the driver).
-                ray.init(num_cpus=(options.workers or 1) * options.cpus, **common)
-            else:
-                ray.init(address=options.address, **common)
-        except (ConnectionError, RuntimeError, ValueError) as err:
-            raise XretError(f"--ray {options.address}: cannot connect ({err})") from None
+        with _own_sigterm():
+            try:
+                if options.address == LOCAL:
+                    # A shared machine: only the CPUs the workers need (plus none for the driver).
+                    ray.init(num_cpus=(options.workers or 1) * options.cpus, **common)
+                else:
+                    ray.init(address=options.address, **common)
+            except (ConnectionError, RuntimeError, ValueError) as err:
+                raise XretError(f"--ray {options.address}: cannot connect ({err})") from None
     resources = ray.cluster_resources()
     gpus = int(resources.get("GPU", 0))
     workers = options.workers or gpus or max(1, int(resources.get("CPU", 1)) // options.cpus)
