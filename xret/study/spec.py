@@ -112,12 +112,13 @@ class Study:
         """Untrained bases first, then seed by seed, so that an interrupted study already holds
         whole seeds of every regime."""
         out = [Cell(base, None, None) for base in self.bases] if self.include_base else []
-        every_seed = sorted({seed for _, seeds in self.arms for seed in seeds})
+        arms = [(arm, frozenset(seeds)) for arm, seeds in self.arms]  # linear in the seeds
+        every_seed = sorted(set().union(*(seeds for _, seeds in arms)))
         out += [
             Cell(base, arm, seed)
             for base in self.bases
             for seed in every_seed
-            for arm, seeds in self.arms
+            for arm, seeds in arms
             if seed in seeds
         ]
         return tuple(out)
