@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xret.baselines.samplers import HYBRID_DEFAULT_ALPHA, Sampling
+from xret.measures.table import parse_measure
 from xret.study.runs import Run, group_runs, mean_sd, per_query
 from xret.study.spec import Arm
 
@@ -42,6 +43,10 @@ class Claim:
     worse: Arm
     same: bool = False
     """True: the claim is that the two are the same within the tolerance."""
+    tolerance: float = SAME_MAP
+    """How far apart "the same" may be: in the measure's units, or ``relative`` to the worse
+    regime's value."""
+    relative: bool = False
 
 
 CLAIMS = (
@@ -51,7 +56,16 @@ CLAIMS = (
     Claim("Hybrid > X-X-mono on Mul. (MAP)", "multi", "MAP", HYBRID, XX),
     Claim("X-Y > X-X-mono on Mul. (MAP)", "multi", "MAP", XY, XX),
     Claim("rank distance: X-X-mono ≫ X-Y (Mul. RD)", "multi", "RD", XY, XX),
-    Claim("rank distance: X-Y ≈ Hybrid (Mul. RD, ±5 %)", "multi", "RD", HYBRID, XY, same=True),
+    Claim(
+        "rank distance: X-Y ≈ Hybrid (Mul. RD, ±5 %)",
+        "multi",
+        "RD",
+        HYBRID,
+        XY,
+        same=True,
+        tolerance=SAME_RD,
+        relative=True,
+    ),
 )
 
 
@@ -81,7 +95,7 @@ def verdicts(runs: Sequence[Run]) -> list[Verdict]:
 
 
 def _verdict(task, base, claim: Claim, better: list[Run], worse: list[Run]) -> Verdict | None:
-    sign = -1.0 if claim.measure == "RD" else 1.0  # RD: lower is better
+    sign = 1.0 if parse_measure(claim.measure).higher_is_better else -1.0
     pairs = _paired(better, worse)
     per_seed = [
         sign * (b.macro(claim.setting, claim.measure) - w.macro(claim.setting, claim.measure))
@@ -95,9 +109,9 @@ def _verdict(task, base, claim: Claim, better: list[Run], worse: list[Run]) -> V
     topics = tuple(sign * v for v in topic_interval(pairs, claim.setting, claim.measure))
     topics = (min(topics), max(topics))
     seeds = seed_interval(per_seed)
-    tolerance = SAME_MAP
-    if claim.measure == "RD":
-        tolerance = SAME_RD * statistics.fmean(w.macro(claim.setting, "RD") for w in worse)
+    tolerance = claim.tolerance
+    if claim.relative:
+        tolerance *= statistics.fmean(w.macro(claim.setting, claim.measure) for w in worse)
     intervals = [topics] + ([seeds] if seeds is not None else [])
     return Verdict(
         base,

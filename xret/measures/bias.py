@@ -20,5 +20,5 @@ def rank_distance(ranks: np.ndarray) -> np.ndarray:
 
 
 HAND_WRITTEN = {"RD": rank_distance}
-"""Measures trec_eval lacks (xret.benchmark.measures.FAMILIES with ``trec=None``): name ->
+"""Measures trec_eval lacks (xret.measures.table.FAMILIES with ``trec=None``): name ->
 function of a cell's (queries, m) relevant ranks giving one value per query."""
