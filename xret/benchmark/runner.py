@@ -137,12 +137,6 @@ def plan_task(config: BenchConfig, task: TaskSpec, model: Model, log) -> TaskPla
     languages = task.check_languages(config.languages)
     settings = task.check_settings(config.settings)
     measures = parse_measures(config.measures or task.measures)
-    for measure in parse_measures(config.measures or ()):  # asked for, it must have a cell
-        if measure.family.multilingual_only and Setting.MULTI not in settings:
-            raise XretError(
-                f"{task.name}: {measure} is measured on the multilingual pool only; the settings "
-                f"asked for ({', '.join(settings)}) have none: add -s multi or drop {measure}"
-            )
     workspace = Workspace(config.data_dir, config.cache_dir, log)
     strategy = strategy_for(task.ranking)(family_options(config, task.ranking), workspace)
     shared = {
@@ -152,7 +146,13 @@ def plan_task(config: BenchConfig, task: TaskSpec, model: Model, log) -> TaskPla
         "measures": [str(m) for m in measures],
         "prompts": {"query": spec.query_prompt, "document": spec.document_prompt},
     }
-    plan = strategy.plan(task, languages, measures, shared)
+    plan = strategy.plan(task, languages, measures, shared)  # the family's refusals first
+    for measure in parse_measures(config.measures or ()):  # asked for, it must have a cell
+        if measure.family.multilingual_only and Setting.MULTI not in settings:
+            raise XretError(
+                f"{task.name}: {measure} is measured on the multilingual pool only; the settings "
+                f"asked for ({', '.join(settings)}) have none: add -s multi or drop {measure}"
+            )
     data = data_checksums(task, languages, config.cache_dir)
     identity = result_identity(spec, model.device.key, data, plan)
     key = result_key(plan.name, spec.name, spec.revision or "unknown", identity)
