@@ -252,3 +252,30 @@ def test_one_string_is_one_name_not_its_characters(toy, tmp_path):
     assert set(both.record.cells[0].values) == {"MAP", "R@1"}
     with pytest.raises(XretError, match="expected names"):
         _bench(HashEncoder(), toy, tmp_path, languages="en,")
+
+
+def test_intervals_from_python(toy, tmp_path):
+    (result,) = _bench(HashEncoder(), toy, tmp_path, name="hash")
+    summary = result.summary_ci(resamples=300, seed=1)
+    assert list(summary.columns) == [
+        "aggregate",
+        "setting",
+        "measure",
+        "value",
+        "ci_low",
+        "ci_high",
+    ]
+    assert summary.equals(result.summary_ci(resamples=300, seed=1))  # seeded
+    scored = summary.dropna()  # per-query scores are stored to 6 significant digits: 1e-6
+    assert len(scored) == len(result.summary)
+    assert ((scored.ci_low <= scored.value + 1e-6) & (scored.value <= scored.ci_high + 1e-6)).all()
+    assert (summary.ci_low < summary.ci_high).any()
+    frame = xret.load_results(tmp_path / "results", ci=True, resamples=300)
+    assert {"ci_low", "ci_high"} <= set(frame.columns) and frame.ci_low.notna().all()
+    assert (frame.ci_low <= frame.value + 1e-6).all() and (
+        frame.value <= frame.ci_high + 1e-6
+    ).all()
+    board = xret.leaderboard(tmp_path / "results", "markdown", published=False, ci=True)
+    assert "intervals and ranks" in board and "| hash | 1 |" in board
+    with pytest.raises(XretError, match="resamples must be positive"):
+        result.summary_ci(resamples=0)
