@@ -219,6 +219,41 @@ def test_heatmap_from_python(toy, tmp_path):
     assert {p.suffix for p in written} == {".png", ".svg"} and all(p.is_file() for p in written)
 
 
+def test_in_memory_revisions_are_whole_strings_and_claims_are_checked(toy, tmp_path):
+    """Revisions sharing their first 16 characters are two models; two different objects that
+    declare one name and revision are refused; a revision that is not a string is refused."""
+    first, second = Unversioned(1.0), Unversioned(-1.0)
+    first.revision = "release-2024-01-01-a"
+    second.revision = "release-2024-01-01-b"
+    (a,) = _bench(first, toy, tmp_path, name="same-name")
+    (b,) = _bench(second, toy, tmp_path, name="same-name")
+    assert not b.skipped and a.path != b.path
+    impostor = Unversioned(2.0)
+    impostor.revision = "release-2024-01-01-a"
+    with pytest.raises(ModelError, match="two different in-memory models are named same-name"):
+        _bench(impostor, toy, tmp_path, name="same-name")
+    twin = Unversioned(1.0)  # equal content under the same claim: the same model
+    twin.revision = "release-2024-01-01-a"
+    (again,) = _bench(twin, toy, tmp_path, name="same-name")
+    assert again.skipped
+    for revision in (3, "", ["v1"]):
+        odd = Unversioned()
+        odd.revision = revision
+        with pytest.raises(ModelError, match="a revision is a non-empty string"):
+            object_spec(odd, "odd")
+
+
+def test_one_string_is_one_name_not_its_characters(toy, tmp_path):
+    """``languages="en"`` is English (it used to be read as 'e' and 'n'); a string holds names
+    as the CLI's option does; an empty name is refused."""
+    (result,) = _bench(HashEncoder(), toy, tmp_path, languages="en", settings="mono")
+    assert {(c.setting, c.query_language) for c in result.record.cells} == {("mono", "en")}
+    (both,) = _bench(HashEncoder(), toy, tmp_path, languages="de,en", measures="MAP,R@1")
+    assert set(both.record.cells[0].values) == {"MAP", "R@1"}
+    with pytest.raises(XretError, match="expected names"):
+        _bench(HashEncoder(), toy, tmp_path, languages="en,")
+
+
 def test_intervals_from_python(toy, tmp_path):
     (result,) = _bench(HashEncoder(), toy, tmp_path, name="hash")
     summary = result.summary_ci(resamples=300, seed=1)

@@ -182,9 +182,9 @@ def bench(
         cache_dir=paths.cache_dir(cache_dir),
         results_dir=results,
         data_dir=paths.data_dir(data_dir),
-        languages=tuple(languages) if languages else None,
-        settings=tuple(Setting.parse(s) for s in settings) if settings else None,
-        measures=tuple(measures) if measures else None,
+        languages=_names(languages, "languages"),
+        settings=tuple(Setting.parse(s) for s in _names(settings, "settings") or ()) or None,
+        measures=_names(measures, "measures"),
         candidate_text=CandidateText(candidate_text),
         corpus=CorpusOptions(corpus_dir=paths.corpus_dir(corpus_dir)),
         query_prompt=query_prompt,
@@ -202,6 +202,17 @@ class ReferenceStoreWarning(UserWarning):
 
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def _names(value: str | Sequence[str] | None, keyword: str) -> tuple[str, ...] | None:
+    """A keyword's names: a list, or one string as the CLI takes it (``"en"``, ``"en,de"``),
+    never the characters of a string. None or empty: the task's own."""
+    if isinstance(value, str):
+        value = value.split(",")
+    names = tuple(value or ())
+    if any(not isinstance(n, str) or not n.strip() for n in names):
+        raise XretError(f"{keyword}={value!r}: expected names (a list of non-empty strings)")
+    return tuple(n.strip() for n in names) or None
 
 
 _FAMILY_KEYWORDS = {"--candidate-text": "candidate_text", "--corpus-dir": "corpus_dir"}

@@ -266,7 +266,7 @@ def test_records_of_three_systems_and_a_refusal(tmp_path):
         _system(s, 0.05, seed=i)[lambda f: f.setting == "mono"]
         for i, s in enumerate((0.0, 0.2, 0.1))
     ]
-    records = [make_record(name, cells) for name in ("a", "b", "c")]
+    records = [make_record(name, cells, n_queries=40) for name in ("a", "b", "c")]
     stored = [(store(tmp_path, r, f), r) for r, f in zip(records, frames)]
     result = compare_records(
         stored, measure="MAP", settings=None, alpha=0.05, resamples=500, seed=0
@@ -277,8 +277,9 @@ def test_records_of_three_systems_and_a_refusal(tmp_path):
         ("a", "c"): "B",
         ("b", "c"): "A",
     }
-    short = frames[2][frames[2].query_id != "en/q5"]
-    stored[2] = (store(tmp_path / "other", records[2], short), records[2])
+    # as many queries as its record says, one of them another: the sets differ
+    renamed = frames[2].assign(query_id=frames[2].query_id.replace("en/q5", "en/q5-other"))
+    stored[2] = (store(tmp_path / "other", records[2], renamed), records[2])
     with pytest.raises(DataError, match=r"^a and c were evaluated on different query sets"):
         compare_records(stored, measure="MAP", settings=None, alpha=0.05, resamples=10, seed=0)
 
@@ -317,7 +318,7 @@ def test_the_command_and_the_python_api(tmp_path, xret_cli):
     cells = {("mono", "de", "de"): {"MAP": 0.5}, ("mono", "en", "en"): {"MAP": 0.5}}
     for i, shift in enumerate((0.0, 0.2, 0.1)):
         frame = _system(shift, 0.05, seed=i)[lambda f: f.setting == "mono"]
-        store(tmp_path, make_record(f"m{i}", cells), frame)
+        store(tmp_path, make_record(f"m{i}", cells, n_queries=40), frame)
     args = ["--results-dir", str(tmp_path), "--resamples", "300"]
     code, out, err = xret_cli("compare", "m0", "m1", "m2", *args, "--format", "markdown")
     assert code == 0, err

@@ -182,8 +182,8 @@ def test_different_query_sets_are_refused():
 
 def test_records_of_different_evaluations_are_refused(tmp_path):
     cells = {("mono", "de", "de"): {"MAP": 0.5}, ("mono", "en", "en"): {"MAP": 0.5}}
-    a = make_record("a", cells)
-    b = make_record("b", cells, candidate_text="sentence+context")
+    a = make_record("a", cells, n_queries=30)
+    b = make_record("b", cells, candidate_text="sentence+context", n_queries=30)
     frame = _per_query()[lambda f: f.setting == "mono"]
     paths = [store(tmp_path, r, frame) for r in (a, b)]
     with pytest.raises(DataError, match="candidate text: sentence vs sentence\\+context"):
@@ -195,7 +195,7 @@ def test_records_of_different_evaluations_are_refused(tmp_path):
             resamples=10,
             seed=0,
         )
-    c = make_record("c", cells)
+    c = make_record("c", cells, n_queries=30)
     path_c = store(tmp_path, c, frame.assign(MAP=frame["MAP"] + 0.3))
     result = compare_records(
         [(paths[0], a), (path_c, c)],

@@ -46,7 +46,13 @@ class _Terminated(KeyboardInterrupt):
     """SIGTERM, raised where SIGINT would be, so that the same clean-up runs."""
 
 
+_TERMINATED: list[bool] = []
+"""Set when SIGTERM arrived: a library that catches the interrupt (Ray's ``get``) may re-raise
+it as a plain KeyboardInterrupt."""
+
+
 def _terminate(signum, frame) -> None:
+    _TERMINATED.append(True)
     raise _Terminated
 
 
@@ -57,13 +63,14 @@ def main() -> None:
     from xret.io import KEPT
 
     KEPT.clear()  # what this command keeps, also when it is called twice in one process
+    _TERMINATED.clear()
     main_thread = threading.current_thread() is threading.main_thread()  # else signals are not ours
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         cli.main(standalone_mode=False)
-    except (click.exceptions.Abort, KeyboardInterrupt) as err:
-        # click turns an interrupt into Abort; the signal is what it was raised from
-        terminated = isinstance(err, _Terminated) or isinstance(err.__cause__, _Terminated)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        # click turns an interrupt into Abort, Ray into a plain one: the flag says which signal
+        terminated = bool(_TERMINATED)
         click.echo(_interrupted("SIGTERM" if terminated else "SIGINT"), err=True)
         sys.exit(143 if terminated else 130)
     except click.ClickException as err:

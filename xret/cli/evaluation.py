@@ -245,11 +245,13 @@ def bench(
         raise XretError("--batch-size and --max-tokens must be positive")
     config = BenchConfig(
         model=model,
-        tasks=split(tasks) or tuple(read_task_file(f).name for f in task_files) or ("xquad-r",),
+        tasks=split(tasks, "--task")
+        or tuple(read_task_file(f).name for f in task_files)
+        or ("xquad-r",),
         task_files=task_files,
-        languages=split(languages),
-        settings=tuple(Setting.parse(s) for s in split(settings) or ()) or None,
-        measures=split(measures),
+        languages=split(languages, "--languages"),
+        settings=tuple(Setting.parse(s) for s in split(settings, "--setting") or ()) or None,
+        measures=split(measures, "--measures"),
         candidate_text=CandidateText(candidate_text),
         corpus=_corpus_config(**corpus),
         query_prompt=query_prompt,

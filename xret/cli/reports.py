@@ -52,7 +52,7 @@ def leaderboard(results_dir, fmt, output, published, tasks, ci, resamples, seed,
 
     uncertainty = Options(resamples=resamples, seed=seed) if ci else None
     config = LeaderboardConfig(
-        results_dir, fmt, output, published, split(tasks), uncertainty, by_seed
+        results_dir, fmt, output, published, split(tasks, "--task"), uncertainty, by_seed
     )
     run_leaderboard(config, log=log)
 
@@ -67,7 +67,14 @@ def leaderboard(results_dir, fmt, output, published, tasks, ci, resamples, seed,
     required=True,
     help="Model name or record path (repeatable; two models also give the delta A − B).",
 )
-@click.option("--task", "-t", help="Task of the records (needed when a model has several).")
+@click.option(
+    "--task",
+    "-t",
+    "tasks",
+    multiple=True,
+    help="Task of the records (needed when a model has several; repeat or comma-separate for "
+    "one set of maps per task).",
+)
 @settings_option("Cells to show: mono (diagonal), cross, multi (pool 'all'). Default: mono,cross.")
 @MEASURE_OPTION
 @click.option(
@@ -76,13 +83,15 @@ def leaderboard(results_dir, fmt, output, published, tasks, ci, resamples, seed,
     default=Path("heatmaps"),
     show_default=True,
 )
-def heatmap(results_dir, models, task, settings, measure, out) -> None:
+def heatmap(results_dir, models, tasks, settings, measure, out) -> None:
     """Query × pool language heatmaps (PNG and SVG), a delta map and a rank-distance chart."""
     from xret.leaderboards.commands import HeatmapConfig, run_heatmaps
 
     chosen = settings_of(settings) or ("mono", "cross")
-    for path in run_heatmaps(HeatmapConfig(results_dir, split(models), out, task, chosen, measure)):
-        click.echo(str(path))
+    models = split(models, "--model")
+    for task in split(tasks, "--task") or (None,):
+        for path in run_heatmaps(HeatmapConfig(results_dir, models, out, task, chosen, measure)):
+            click.echo(str(path))
 
 
 @click.command()

@@ -143,9 +143,9 @@ def train(
     config = TrainConfig(
         base=base,
         sampling=sampling,
-        sources=split(sources) or (),
+        sources=split(sources, "--data") or (),
         alpha=alpha,
-        exclude=split(exclude) or DEFAULT_EXCLUDE,
+        exclude=split(exclude, "--exclude") or DEFAULT_EXCLUDE,
         passage_unit=passage,
         steps=steps,
         batch_size=batch_size,

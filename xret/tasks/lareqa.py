@@ -26,8 +26,8 @@ class LareqaCounts:
 
     queries: Mapping[str, int]
     candidates: Mapping[str, int]
-    relevant_per_query: Mapping[int, int]
-    """Number of relevant candidates -> number of queries, over the full task."""
+    relevant_per_query: Mapping[int, int] | None = None
+    """Number of relevant candidates -> number of queries, over the full task, when pinned."""
     pair_queries: Mapping[tuple[str, str], int] | None = None
     """(query language, pool language) -> queries with a gold there, when not all of them."""
 
@@ -223,7 +223,9 @@ def _check_counts(spec: TaskSpec, data: TaskData, languages: tuple[str, ...]) ->
     if tuple(languages) != spec.languages:
         return  # the remaining counts are over the full task only
     relevant = Counter(len(rel) for rel in data.qrels.values())
-    if dict(relevant) != dict(expected.relevant_per_query):
+    if expected.relevant_per_query is not None and dict(relevant) != dict(
+        expected.relevant_per_query
+    ):
         raise DataError(
             f"{spec.name}: relevant-per-query distribution {dict(sorted(relevant.items()))} "
             f"differs from the pinned {dict(expected.relevant_per_query)}"
