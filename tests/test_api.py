@@ -166,8 +166,8 @@ def test_leaderboard_and_compare_from_python(toy, tmp_path):
     _bench(other, toy, tmp_path, name="shifted")
     board = xret.leaderboard(tmp_path / "results", "markdown", published=False)
     assert "hash" in board and "shifted" in board
-    comparison = xret.compare("hash", "shifted", tmp_path / "results", resamples=200)
-    assert (comparison.a, comparison.b, comparison.measure) == ("hash", "shifted", "MAP")
+    comparison = xret.compare(["hash", "shifted"], tmp_path / "results", resamples=200)
+    assert (comparison.systems, comparison.measure) == (("hash", "shifted"), "MAP")
     assert {row.setting for row in comparison.settings} == {"mono", "cross", "multi"}
 
 
@@ -241,6 +241,41 @@ def test_an_in_memory_model_is_not_kept_alive_by_xret():
     del plain
     gc.collect()
     assert ObjectProvider().status(kept, Path()) == "installed"
+
+
+def test_in_memory_revisions_are_whole_strings_and_claims_are_checked(toy, tmp_path):
+    """Revisions sharing their first 16 characters are two models; two different objects that
+    declare one name and revision are refused; a revision that is not a string is refused."""
+    first, second = Unversioned(1.0), Unversioned(-1.0)
+    first.revision = "release-2024-01-01-a"
+    second.revision = "release-2024-01-01-b"
+    (a,) = _bench(first, toy, tmp_path, name="same-name")
+    (b,) = _bench(second, toy, tmp_path, name="same-name")
+    assert not b.skipped and a.path != b.path
+    impostor = Unversioned(2.0)
+    impostor.revision = "release-2024-01-01-a"
+    with pytest.raises(ModelError, match="two different in-memory models are named same-name"):
+        _bench(impostor, toy, tmp_path, name="same-name")
+    twin = Unversioned(1.0)  # equal content under the same claim: the same model
+    twin.revision = "release-2024-01-01-a"
+    (again,) = _bench(twin, toy, tmp_path, name="same-name")
+    assert again.skipped
+    for revision in (3, "", ["v1"]):
+        odd = Unversioned()
+        odd.revision = revision
+        with pytest.raises(ModelError, match="a revision is a non-empty string"):
+            object_spec(odd, "odd")
+
+
+def test_one_string_is_one_name_not_its_characters(toy, tmp_path):
+    """``languages="en"`` is English (it used to be read as 'e' and 'n'); a string holds names
+    as the CLI's option does; an empty name is refused."""
+    (result,) = _bench(HashEncoder(), toy, tmp_path, languages="en", settings="mono")
+    assert {(c.setting, c.query_language) for c in result.record.cells} == {("mono", "en")}
+    (both,) = _bench(HashEncoder(), toy, tmp_path, languages="de,en", measures="MAP,R@1")
+    assert set(both.record.cells[0].values) == {"MAP", "R@1"}
+    with pytest.raises(XretError, match="expected names"):
+        _bench(HashEncoder(), toy, tmp_path, languages="en,")
 
 
 def test_intervals_from_python(toy, tmp_path):

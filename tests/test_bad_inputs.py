@@ -270,7 +270,11 @@ CASES = [
     Case("measure-huge-cutoff", _args("--measures", "nDCG@99999999999999999999")),
     Case("measure-negative-cutoff", _args("--measures", "R@-1")),
     Case("measure-unknown", _args("--measures", "FOO")),
-    Case("measure-empty", _args("--measures", ","), accept=True),  # no measure named: the defaults
+    Case("measure-empty", _args("--measures", ",")),  # a name left out, not "the defaults"
+    Case("languages-empty", _args("-l", ",")),
+    Case("task-empty", lambda env: ["bench", "-m", MODEL, "-t", "", "-q"]),
+    Case("task-folder-empty", lambda env: env.bench(task="lareqa:")),
+    Case("rank-distance-without-multi", _args("--measures", "RD", "-s", "mono")),
     Case("measure-big-cutoff", _args("--measures", "R@1000"), accept=True),
     Case("cross-with-one-language", _args("-l", "en", "-s", "cross")),
     Case("multi-with-one-language", _args("-l", "en", "-s", "multi"), accept=True),
@@ -696,3 +700,46 @@ def test_interruption_keeps_finished_work(sig, codes, env: Env):
     assert "Traceback" not in err and "aborted" not in err
     assert "interrupted" in err and "kept" in err
     assert len(list(env.results.rglob("*.json"))) == 1  # the finished task
+
+
+def test_all_zero_vectors_are_warned_about(env: Env, xret_cli):
+    """A model that returns zeros scores every candidate 0: the ranking is ties, said so."""
+    args = _encoder("np.zeros_like(good)")(env)
+    code, _, err = xret_cli(*args)
+    assert code == 0 and "Traceback" not in err
+    assert "all-zero vectors; they score 0 against everything" in err
+    code, _, err = xret_cli(*env.bench())
+    assert code == 0 and "all-zero" not in err
+
+
+@pytest.mark.parametrize(
+    "where, err_no, reason",
+    [("write", errno.ENOSPC, "no space left on device"), ("mkdir", errno.EROFS, "read-only")],
+)
+def test_save_run_on_a_full_or_read_only_disk(
+    where, err_no, reason, env: Env, xret_cli, monkeypatch
+):
+    """The runs folder cannot be made or filled: one line, and no runs folder or staging left."""
+    from xret.results import runs
+
+    real_open, real_mkdir = open, Path.mkdir
+
+    def failing_open(path, *args, **kwargs):
+        if str(path).endswith((".run", ".qrels")):
+            raise OSError(err_no, os.strerror(err_no))
+        return real_open(path, *args, **kwargs)
+
+    def failing_mkdir(self, *args, **kwargs):
+        if self.name.endswith(".tmp") and ".runs" in self.name:
+            raise OSError(err_no, os.strerror(err_no))
+        return real_mkdir(self, *args, **kwargs)
+
+    if where == "write":
+        monkeypatch.setattr(runs, "open", failing_open, raising=False)
+    else:
+        monkeypatch.setattr(Path, "mkdir", failing_mkdir)
+    code, _, err = xret_cli(*env.bench("--save-run"))
+    assert_refused(code, err)
+    assert reason in err and ".runs" in err
+    leftovers = list(env.results.rglob("*.runs*")) if env.results.exists() else []
+    assert leftovers == []

@@ -123,10 +123,12 @@ def test_split_suffix_reads_that_qrels_file(toy, tmp_path):
     _, beir = toy
     for lang in ("de", "en"):
         qrels = beir / lang / "qrels"
-        (qrels / "dev.tsv").write_text((qrels / "test.tsv").read_text().splitlines()[0] + "\n")
+        first = (qrels / "test.tsv").read_text().splitlines()[:2]  # the header and one judgement
+        (qrels / "dev.tsv").write_text("\n".join(first) + "\n")
     task = get_task(f"beir:{beir}@dev")
     assert task.name == "beir:beir@dev" and task.files_for(("en",))[-1] == "en/qrels/dev.tsv"
-    assert load_task(task, task.languages, None, tmp_path / "cache").queries == ()
+    queries = load_task(task, task.languages, None, tmp_path / "cache").queries
+    assert len(queries) == 2  # the one judged query of dev.tsv, in each language
 
 
 _CORPUS, _QRELS = "en/corpus.jsonl", "en/qrels/test.tsv"
@@ -146,6 +148,11 @@ _CORPUS, _QRELS = "en/corpus.jsonl", "en/qrels/test.tsv"
         (_QRELS, lambda t: t + "q1\tz\t1\n", r"test.tsv:5: corpus-id 'z' is not in corpus.jsonl"),
         (_QRELS, lambda t: t + "q1\t0/1\t2\n", r"test.tsv:5: score 2: only 0 and 1 are supported"),
         (_QRELS, lambda t: t + "q1\t0/0\t0\n", r"test.tsv:5: \(q1, 0/0\) judged twice"),
+        (_CORPUS, lambda t: "", r"en/corpus.jsonl: no documents \(an empty file\)"),
+        ("en/queries.jsonl", lambda t: "\n", r"en/queries.jsonl: no queries"),
+        (_QRELS, lambda t: t.split("\n", 1)[0] + "\n", r"test.tsv: no judgements, so no query"),
+        (_CORPUS, lambda t: t + '{"_id": true, "text": ""}\n', r":5: field '_id' is True"),
+        (_CORPUS, lambda t: t + '{"_id": 1.5, "text": ""}\n', r":5: field '_id' is 1.5"),
     ],
 )
 def test_malformed_files_name_file_and_line(toy, tmp_path, path, edit, message):
@@ -155,6 +162,19 @@ def test_malformed_files_name_file_and_line(toy, tmp_path, path, edit, message):
     task = get_task(f"beir:{beir}")
     with pytest.raises(DataError, match=message):
         load_task(task, task.languages, None, tmp_path / "cache")
+
+
+def test_integer_ids_are_their_decimal_text(tmp_path, cache_dir):
+    """BEIR files written by other tools may hold ``"_id": 7``; the qrels file says ``7``."""
+    folder = tmp_path / "ints" / "en"
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text('{"_id": 1, "text": "sun"}\n{"_id": 2, "text": "rain"}\n')
+    (folder / "queries.jsonl").write_text('{"_id": 7, "text": "sun?"}\n')
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n7\t1\t1\n")
+    task = get_task(f"beir:{tmp_path / 'ints'}")
+    data = load_task(task, task.languages, None, cache_dir)
+    assert data.qrels == {"en/7": {"en/1": 1}}
+    assert [d.id for d in data.documents] == ["en/1", "en/2"]
 
 
 def test_missing_folders_and_files_are_one_line_errors(toy, tmp_path, xret_cli):

@@ -9,10 +9,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from xret.fingerprint import file_fingerprint, folder_files, folder_fingerprint, sha256_file
+from xret import fingerprint
+from xret.fingerprint import (
+    file_fingerprint,
+    folder_files,
+    folder_fingerprint,
+    json_pairs_digest,
+    sha256_file,
+)
 from xret.models.manifest import MANIFEST_NAME, write_manifest
 
 FILES = {
@@ -90,3 +105,60 @@ def test_file_fingerprint_is_the_sha256_of_the_file(folder, tmp_path):
     weights = folder / "weights.bin"
     assert sha256_file(weights) == _sha(FILES["weights.bin"])
     assert file_fingerprint(weights, tmp_path / "memo") == _sha(FILES["weights.bin"])
+
+
+@st.composite
+def _same_size_contents(draw) -> tuple[bytes, bytes]:
+    old = draw(st.binary(min_size=1, max_size=64))
+    new = draw(st.binary(min_size=len(old), max_size=len(old)).filter(lambda b: b != old))
+    return old, new
+
+
+def _rewrite_keeping_mtime(path, data: bytes) -> None:
+    """An edit in place that keeps the size and restores the mtime (``touch -r``)."""
+    before = path.stat()
+    path.write_bytes(data)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+@settings(max_examples=25, deadline=None)
+@given(_same_size_contents(), st.booleans(), st.booleans(), st.booleans())
+def test_no_memo_returns_a_hash_for_bytes_it_did_not_read(contents, settle, copy, new_process):
+    """Whatever the memo holds (settled or racy, in this process or on disk), a file edited in
+    place with its size and mtime kept, or a ``cp -p`` copy edited later, is hashed anew."""
+    old, new = contents
+    with tempfile.TemporaryDirectory() as tmp, patch.object(fingerprint, "SETTLED_NS", 20_000_000):
+        root, memo = Path(tmp), Path(tmp) / "memo"
+        first = root / "a" / "weights.bin"
+        first.parent.mkdir()
+        first.write_bytes(old)
+        if settle:
+            time.sleep(0.05)  # the state is memoised only once older than SETTLED_NS
+        assert file_fingerprint(first, memo) == _sha(old)
+        target = first
+        if copy:
+            target = root / "b" / "weights.bin"  # same name, size and mtime as the memoised one
+            target.parent.mkdir()
+            shutil.copy2(first, target)
+        _rewrite_keeping_mtime(target, new)
+        if new_process:
+            fingerprint._MEMO.clear()
+        assert file_fingerprint(target, memo) == _sha(new)
+        assert folder_fingerprint(target.parent, memo) == json_pairs_digest(
+            {"weights.bin": _sha(new)}
+        )
+        assert file_fingerprint(first, memo) == _sha(old if copy else new)
+
+
+def test_an_unchanged_settled_file_is_read_once_per_run(tmp_path, monkeypatch):
+    path = tmp_path / "corpus.jsonl"
+    path.write_bytes(b"x" * 1000)
+    monkeypatch.setattr(fingerprint, "SETTLED_NS", 0)
+    time.sleep(0.01)
+    reads = []
+    monkeypatch.setattr(fingerprint, "sha256_file", lambda p: reads.append(p) or _sha(b"x" * 1000))
+    for _ in range(3):
+        assert file_fingerprint(path, tmp_path / "memo") == _sha(b"x" * 1000)
+    fingerprint._MEMO.clear()  # a later run: the memo on disk answers
+    assert file_fingerprint(path, tmp_path / "memo") == _sha(b"x" * 1000)
+    assert reads == [path]

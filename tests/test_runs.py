@@ -154,3 +154,28 @@ def test_real_runs_through_beir_rescore_to_the_record(data_dir, tmp_path, task, 
     outcome = _bench(tmp_path, f"beir:{tmp_path / task}", languages=languages, save_run=True)
     assert len(outcome.record.cells) == 6
     assert rescored_difference(outcome.record, runs_dir(outcome.path)) <= 1e-6
+
+
+def test_ids_with_whitespace_are_written_as_valid_trec_and_rescore(tmp_path):
+    """A query id with a space, a tab or a '%' is one column, percent-encoded reversibly (the
+    folder says so); ir-measures reads every line and re-scores the record's numbers."""
+    from urllib.parse import unquote
+
+    odd = {
+        lang: [
+            {**para, "questions": [(f"q {qid}\t%", q, s) for qid, q, s in para["questions"]]}
+            for para in paras
+        ]
+        for lang, paras in PARAGRAPHS.items()
+    }
+    outcome = _bench(tmp_path, f"lareqa:{write_lareqa_task(tmp_path / 'toy', odd)}", save_run=True)
+    folder = runs_dir(outcome.path)
+    assert "percent-encoded" in (folder / "README.txt").read_text()
+    assert rescored_difference(outcome.record, folder) <= 1e-6
+    lines = (folder / "mono__en__en.run").read_text().splitlines()
+    assert all(len(line.split()) == 6 for line in lines)
+    assert {unquote(line.split()[0]) for line in lines} == {
+        "en/q q1\t%",
+        "en/q q2\t%",
+        "en/q q3\t%",
+    }

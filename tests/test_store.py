@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from xret.results.record import (
+    CellScores,
     CoverageSection,
     ModelSection,
     OptionsSection,
@@ -50,7 +51,7 @@ def _record(per_query: str) -> ResultRecord:
         task=TaskSection(name="t"),
         options=OptionsSection(),
         coverage=CoverageSection(declared=False),
-        cells=(),
+        cells=(CellScores("multi", "de", "all", n_queries=4000, excluded=0, values={}),),
         by_language={},
         summary={},
         provenance=ProvenanceSection(),

@@ -141,6 +141,26 @@ def test_bad_per_query_table_is_one_line(results, edit, message):
     assert message in str(info.value) and "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda lines: [*lines, lines[1]], "has more than one row (1 repeated rows)"),
+        (lambda lines: [lines[0], *lines[2:]], "the record says"),
+        (
+            lambda lines: [*lines, "mono,xx,xx,q9" + ",0.5" * (lines[0].count(",") - 3) + "\n"],
+            "a cell the record lacks",
+        ),
+    ],
+)
+def test_per_query_rows_must_match_the_record(results, xret_cli, edit, message):
+    """`xret compare` on a table with a duplicated, missing or foreign row: one line, never a
+    test over the wrong number of queries."""
+    path, record = results
+    _rewrite_per_query(path, record, edit)
+    code, _, err = xret_cli("compare", str(path), str(path))
+    assert code == 2 and err.count("\n") == 1 and message in err, err
+
+
 def test_torn_per_query_gzip_is_one_line(results, xret_cli):
     path, record = results
     table = path.parent / record["per_query"]

@@ -125,10 +125,14 @@ def test_the_grid_of_a_study_file(tmp_path):
         ({"seeds": [0, 0]}, "a seed is listed twice"),
         ({"seeds": ["a"]}, "non-negative integers"),
         ({"train": {"data": ["x"], "steps": 0}}, "steps must be a positive integer"),
-        ({"train": {"data": ["x"], "stpes": 3}}, "unknown option 'stpes'"),
+        ({"train": {"data": ["x"], "stpes": 3}}, "unknown option 'stpes' (did you mean 'steps'?)"),
         ({"train": {"data": ["x"], "lr": "fast"}}, "learning_rate must be a number, not 'fast'"),
         ({"train": {"data": ["x"], "passage": "para"}}, "unknown passage unit 'para'"),
         ({"colour": 1}, "unknown key 'colour'"),
+        ({"seed": [1]}, "unknown key 'seed' (did you mean 'seeds'?)"),
+        ({"bench": {"tasks": ["x"], "setings": ["mono"]}}, "did you mean 'settings'?"),
+        ({"name": "../escape"}, "name '../escape': use letters, digits"),
+        ({"name": "a/b"}, "name 'a/b': use letters, digits"),
         ({"bench": {}}, "'tasks' is missing"),
     ],
 )
@@ -366,3 +370,15 @@ def test_the_committed_report_is_what_the_committed_records_give(tmp_path):
     assert len(written) == 5  # α sweep, two delta heatmaps, report.md, report.html
     for path in written:
         assert path.read_bytes() == (committed / path.name).read_bytes(), path.name
+
+
+def test_a_grid_of_100k_seeds_is_listed_in_linear_time(tmp_path):
+    """Each seed was looked up in a tuple of every seed: 100k seeds took minutes."""
+    import time
+
+    regimes = [{"sampling": "x-y"}, {"sampling": "hybrid"}]
+    study = parse_study(_minimal(seeds=list(range(100_000)), regime=regimes), tmp_path / "s.toml")
+    start = time.perf_counter()
+    cells = study.cells()
+    assert time.perf_counter() - start < 30
+    assert len(cells) == 1 + 2 * 100_000 and cells[-1].id == "m__hybrid-a0.5__seed99999"

@@ -67,16 +67,17 @@ def test_pins_and_counts_are_verified(dirs, cache_dir, xret_cli):
     path = write_task_file(dirs / "tasks")
     spec = read_task_file(path)
     assert spec.languages == ("de", "en") and spec.expected.queries == {"de": 2, "en": 3}
-    (dirs / "tasks" / "data" / "en.json").write_text(
-        (dirs / "tasks" / "data" / "en.json").read_text().replace("Rome", "Roma")
-    )
+    en = dirs / "tasks" / "data" / "en.json"
+    pinned_sha = _sha(en)
+    en.write_text(en.read_text().replace("Rome", "Roma"))
     code, _, err = xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")
-    assert code == 2 and "en.json: sha256" in err and "differs from the pinned" in err
+    # both hashes whole: a pin to compare or copy, never two prefixes that may agree
+    assert code == 2 and f"en.json: sha256 {_sha(en)} differs from the pinned {pinned_sha}" in err
     assert err.count("\n") == 1
     unpinned = write_task_file(dirs / "other", pin=False)
     text = unpinned.read_text().replace("queries = 3", "queries = 4")
     unpinned.write_text(text)
-    with pytest.raises(DataError, match="toy-file/en.json: 3 queries, the pinned data has 4"):
+    with pytest.raises(DataError, match="toy-file/en.json: 3 queries found, the task pins 4$"):
         load_task(read_task_file(unpinned), ("de", "en"), None, cache_dir)
 
 
@@ -253,3 +254,99 @@ def test_a_trec_corpus_edited_in_place_is_a_new_result(dirs, xret_cli):
     code, _, err = xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")
     assert code == 0 and "already done" not in err, err
     assert len(list((dirs / "results").rglob("*.json"))) == 2
+
+
+def test_pins_are_checked_against_the_bytes_the_loader_read(dirs, cache_dir, monkeypatch):
+    """The pin matched the memoised digest, then the file changed (size and mtime kept) before
+    the loader read it: the load fails instead of scoring bytes nobody verified."""
+    import os
+    import time
+
+    from xret import fingerprint
+    from xret.tasks.spec import TaskSpec
+
+    path = write_task_file(dirs / "tasks")
+    spec = read_task_file(path)
+    monkeypatch.setattr(fingerprint, "SETTLED_NS", 0)
+    time.sleep(0.01)
+    load = TaskSpec.load_function
+
+    def edit_then_load(self):
+        def loader(spec, files, languages, options):
+            en = files["data/en.json"]
+            before = en.stat()
+            en.write_text(en.read_text().replace("Rome", "Roma"))
+            os.utime(en, ns=(before.st_atime_ns, before.st_mtime_ns))
+            return load(self)(spec, files, languages, options)
+
+        return loader
+
+    monkeypatch.setattr(TaskSpec, "load_function", edit_then_load)
+    with pytest.raises(DataError, match="en.json: changed while it was being read"):
+        load_task(spec, ("de", "en"), None, cache_dir)
+
+
+def test_a_trec_corpus_edited_keeping_size_and_mtime_is_a_new_result(dirs, xret_cli):
+    """``touch -r``-style edits and ``cp -p`` copies: neither the result key nor the corpus
+    store may answer from a memo of the old bytes."""
+    import gzip
+    import os
+
+    from xret.testing import toy_miracl
+
+    task_dir, corpus_dir = toy_miracl(dirs / "toy", languages=("sw",), passages=30, queries=4)
+    folder = corpus_dir / "miracl-corpus-v1.0-sw"
+    for shard in folder.glob("*.gz"):  # plain JSON lines, so one byte can change in place
+        shard.with_suffix("").write_bytes(gzip.decompress(shard.read_bytes()))
+        shard.unlink()
+    path = _trec_task_file(dirs, task_dir, corpus_dir, languages=("sw",))
+    assert xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")[0] == 0
+    shard = sorted(folder.iterdir())[0]
+    before = shard.stat()
+    shard.write_bytes(shard.read_bytes().replace(b" n0", b" m0"))
+    os.utime(shard, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert shard.stat().st_size == before.st_size
+    code, _, err = xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")
+    assert code == 0 and "already done" not in err, err
+    assert len(list((dirs / "results").rglob("*.json"))) == 2
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (("", 'setings = ["mono"]\n'), "unknown key 'setings'; did you mean 'settings'?"),
+        (("", 'mesures = ["MAP"]\n'), "unknown key 'mesures'; did you mean 'measures'?"),
+        (
+            ("counts = { queries = 2,", "countz = { queries = 2,"),
+            "unknown key 'countz' in [languages.de]; did you mean 'counts'?",
+        ),
+        (("queries = 2,", "querys = 2,"), "unknown key 'querys' in counts in [languages.de]"),
+        (("relevant_per_query", "relevant_per_querry"), "did you mean 'relevant_per_query'?"),
+        (("", "prompts = 5\n"), "prompts = 5: expected model, none or a table"),
+        (("", "description = 42\n"), "description = 42: expected a non-empty string"),
+        (("", "measures = 'MAP'\n"), "measures = 'MAP': expected a non-empty list of strings"),
+        (("queries = 2,", "queries = '2',"), "queries in [languages.de] = '2': expected a count"),
+        (("[languages.de]", '[languages."../x"]'), "a language code is letters, digits"),
+        (("[languages.de]", '[languages."d e"]'), "a language code is letters, digits"),
+    ],
+)
+def test_task_file_typos_and_wrong_types_are_one_line(dirs, xret_cli, edit, message):
+    path = write_task_file(dirs / "tasks")
+    old, new = edit
+    text = path.read_text()
+    path.write_text(new + text if not old else text.replace(old, new, 1))
+    code, _, err = xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")
+    assert code == 2 and message in err and str(path) in err and err.count("\n") == 1, err
+
+
+def test_counts_without_expected_are_enough(dirs, cache_dir, xret_cli):
+    """The README's own-task example: per-language counts pinned, no [expected] table."""
+    path = write_task_file(dirs / "tasks")
+    text = path.read_text().replace("[expected]\nrelevant_per_query = { 1 = 1, 2 = 4 }\n", "")
+    path.write_text(text)
+    spec = read_task_file(path)
+    assert spec.expected.relevant_per_query is None and spec.expected.queries["en"] == 3
+    assert xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")[0] == 0
+    path.write_text(text.replace("queries = 3", "queries = 4"))  # counts are still checked
+    with pytest.raises(DataError, match="3 queries found, the task pins 4"):
+        load_task(read_task_file(path), ("de", "en"), None, cache_dir)

@@ -235,6 +235,27 @@ def test_a_folder_that_is_not_a_training_run_is_refused(world, tmp_path):
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
 
 
+def test_an_output_that_is_a_file_is_refused(world, tmp_path):
+    out = tmp_path / "model.bin"
+    out.write_text("mine")
+    with pytest.raises(TrainingError, match="model.bin is a file; choose a new or empty folder"):
+        train(config("xret.testing:HashEncoder", world), options(world, out), log=lambda _: None)
+    assert out.read_text() == "mine"
+
+
+def test_a_torn_checkpoint_state_is_passed_over_on_resume(tmp_path):
+    """The trainer writes trainer_state.json last: a torn one marks an unfinished checkpoint,
+    and resuming starts from the one before (it used to crash the trainer)."""
+    from xret.baselines.train import _last_checkpoint
+
+    for step, state in ((10, '{"global_step": 10}'), (20, '{"global_st'), (30, None)):
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        if state is not None:
+            (folder / "trainer_state.json").write_text(state)
+    assert _last_checkpoint(tmp_path) == tmp_path / "checkpoint-10"
+
+
 @pytest.mark.parametrize("name", [f"{CHECKPOINTS}/run.json", SPEC_FILE])
 def test_a_corrupt_run_or_model_file_is_one_line(world, tmp_path, name):
     out = tmp_path / "torn"

@@ -51,3 +51,18 @@ def test_help_does_not_import_ray():
         [sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True
     )
     assert json.loads(out.stdout.strip().splitlines()[-1]) is False
+
+
+def test_an_address_where_nothing_listens_fails_fast(toy, xret_cli):
+    """Ray retries for minutes against a dead address: xret answers within seconds."""
+    import socket
+    import time
+
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    start = time.monotonic()
+    code, _, err = xret_cli("bench", "-m", MODEL, "-t", toy, "-q", "--ray", f"127.0.0.1:{port}")
+    assert time.monotonic() - start < 30
+    assert code == 2 and f"--ray 127.0.0.1:{port}: nothing answers there" in err
+    assert err.count("\n") == 1 and "Traceback" not in err

@@ -92,6 +92,22 @@ def test_heatmap_of_one_model_and_a_refused_delta(bench, tmp_path, xret_cli):
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_heatmap_over_two_tasks_draws_both(tmp_path, monkeypatch, xret_cli):
+    monkeypatch.setenv("XRET_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("XRET_RESULTS_DIR", str(tmp_path / "results"))
+    for name in ("toy", "yot"):
+        task = f"lareqa:{write_lareqa_task(tmp_path / name, PARAGRAPHS)}"
+        assert xret_cli("bench", "-m", MODEL, "-t", task, "-q")[0] == 0
+    for tasks in (["-t", "lareqa:toy", "-t", "lareqa:yot"], ["-t", "lareqa:toy,lareqa:yot"]):
+        out_dir = tmp_path / "maps" / str(len(tasks))
+        code, out, err = xret_cli(
+            "heatmap", str(tmp_path / "results"), "-m", MODEL, *tasks, "--out", str(out_dir)
+        )
+        assert code == 0, err
+        drawn = {Path(p).name.split("__")[0] for p in out.split() if "MAP" in p}
+        assert drawn == {"lareqa-toy", "lareqa-yot"}
+
+
 def test_heatmap_delta_of_two_models(tmp_path, two_models, xret_cli):
     for record in two_models:
         store(tmp_path / "results", record)
@@ -132,10 +148,12 @@ def test_compare_refuses_different_query_sets(bench, xret_cli):
     from xret.results.store import load_record
 
     first, second = sorted(bench.rglob("*.json"))
-    # Same evaluation, one query fewer: make the second record a copy of the first minus a query.
+    # Same evaluation, one query another: the second record is a copy of the first with a query
+    # renamed (each table agrees with its record's counts; they disagree with each other).
     record = load_record(first)
     frame = pd.read_csv(first.parent / record.per_query)
-    frame = frame[frame["query_id"] != frame["query_id"].iloc[0]]
+    renamed = frame["query_id"] == frame["query_id"].iloc[0]
+    frame.loc[renamed, "query_id"] = frame["query_id"].iloc[0] + "-other"
     frame.to_csv(second.parent / load_record(second).per_query, index=False)
     second.write_text(
         json.dumps({**json.loads(first.read_text()), "per_query": load_record(second).per_query}),

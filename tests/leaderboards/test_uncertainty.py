@@ -14,7 +14,8 @@ import pytest
 from xret.leaderboards.leaderboard import build_leaderboard, uncertainty_csv
 from xret.leaderboards.scores import collect, load_collection, training_seed
 from xret.leaderboards.table import render_markdown
-from xret.leaderboards.uncertainty import Options, Target, estimates, topic_ids
+from xret.leaderboards.uncertainty import Options, Target, estimates
+from xret.results.topics import topic_ids
 
 from .conftest import make_record, store
 
@@ -37,9 +38,10 @@ def _frame(rng, level: float, topics: int = 40) -> pd.DataFrame:
 
 
 def _record(name: str, frame: pd.DataFrame, **kwargs):
-    means = frame.groupby(["setting", "query_language", "pool_language"])["MAP"].mean()
-    cells = {key: {"MAP": float(value)} for key, value in means.items()}
-    return make_record(name, cells, task_languages=LANGUAGES, **kwargs)
+    by_cell = frame.groupby(["setting", "query_language", "pool_language"])["MAP"]
+    cells = {key: {"MAP": float(value)} for key, value in by_cell.mean().items()}
+    (queries,) = set(by_cell.size())  # the record's n_queries agrees with its per-query table
+    return make_record(name, cells, task_languages=LANGUAGES, n_queries=queries, **kwargs)
 
 
 def _write(root: Path, systems: dict[str, float], seeds: int = 1, seed: int = 0) -> None:

@@ -318,6 +318,8 @@ def _prepare(output: Path, identity: dict) -> Path | None:
                 "choose another --output, or delete the folder to start over"
             )
         return _last_checkpoint(run_file.parent)
+    if output.exists() and not output.is_dir():
+        raise TrainingError(f"{output} is a file; choose a new or empty folder as --output")
     if output.exists() and any(output.iterdir()):
         raise TrainingError(
             f"{output} is not empty and holds no xret training run; choose a new or empty --output"
@@ -327,13 +329,21 @@ def _prepare(output: Path, identity: dict) -> Path | None:
 
 
 def _last_checkpoint(folder: Path) -> Path | None:
-    """The newest complete checkpoint: the trainer writes ``trainer_state.json`` last."""
+    """The newest complete checkpoint: the trainer writes ``trainer_state.json`` last, so a
+    checkpoint whose state is missing or torn (a kill, a full disk) is passed over."""
     steps = [
         (int(path.name.rsplit("-", 1)[1]), path)
         for path in folder.glob("checkpoint-*")
-        if path.name.rsplit("-", 1)[1].isdigit() and (path / "trainer_state.json").is_file()
+        if path.name.rsplit("-", 1)[1].isdigit() and _complete(path / "trainer_state.json")
     ]
     return max(steps)[1] if steps else None
+
+
+def _complete(state: Path) -> bool:
+    try:
+        return isinstance(json.loads(state.read_text(encoding="utf-8")), dict)
+    except (OSError, ValueError):
+        return False
 
 
 def _differences(old: dict, new: dict) -> str:

@@ -28,7 +28,7 @@ import numpy as np
 
 from xret.benchmark.engine import EmbeddingEngine
 from xret.errors import DataError
-from xret.fingerprint import sha256_file
+from xret.fingerprint import file_fingerprint, verify
 from xret.hashing import value_digest
 from xret.io import atomic_write, ensure_dir, only_writes_fail, output_error
 from xret.models.spec import Role
@@ -145,14 +145,16 @@ class CorpusEmbeddings:
 
 
 def corpus_key(corpus: Corpus, with_title: bool) -> str:
-    """The corpus's identity in the cache: name, text option and shard layout (names and sizes),
-    so a truncated copy and the full corpus keep separate stores (the content of finished
-    shards is checked against the manifest)."""
+    """The corpus's identity in the cache: name, text option and shards (names, sizes and
+    sha256, which the result key has hashed already), so a truncated or edited copy and the
+    original keep separate stores (finished shards are still checked against the manifest, for
+    a corpus changed while a store is being filled)."""
     ident = {
         "corpus": corpus.name,
         "passage_text": _text_option(with_title),
         "format": FORMAT,
         "layout": _layout(corpus),
+        "sha256": [file_fingerprint(p) for p in corpus.shards],
     }
     digest = value_digest(ident)
     return f"{corpus.name}-{digest[:12]}"
@@ -217,7 +219,7 @@ def encode_corpus(
 
 def _encode_shard(corpus, engine, path: Path, index: int, root: Path, with_title, block, log):
     stem = f"shard-{index:04d}"
-    size, digest = path.stat().st_size, sha256_file(path)
+    size, digest = path.stat().st_size, file_fingerprint(path)
     tmp_vectors = root / f".{stem}.f32.{os.getpid()}.tmp"
     tmp_ids = root / f".{stem}.ids.{os.getpid()}.tmp"
     rows, dim = 0, None
@@ -237,8 +239,7 @@ def _encode_shard(corpus, engine, path: Path, index: int, root: Path, with_title
             for handle in (vectors_out, ids_out):
                 handle.flush()
                 os.fsync(handle.fileno())
-        if path.stat().st_size != size or sha256_file(path) != digest:
-            raise DataError(f"{path}: changed while it was being encoded; run again")
+        verify(path, digest)  # the passages encoded are the bytes the key names
         os.replace(tmp_vectors, root / f"{stem}.f32")
         os.replace(tmp_ids, root / f"{stem}.ids")
     except OSError as err:
@@ -275,7 +276,7 @@ def _check_unchanged(corpus: Corpus, root: Path, manifest: dict, layout: list) -
             raise refuse(f"{name} changed ({size:,} bytes, {size_then:,} then)")
     by_name = {p.name: p for p in corpus.shards}
     for record in manifest["finished"]:
-        digest = sha256_file(by_name[record["source"]])
+        digest = file_fingerprint(by_name[record["source"]])
         if digest != record["sha256"]:
             raise refuse(
                 f"{record['source']} changed (sha256 {digest[:12]}…, {record['sha256'][:12]}… then)"

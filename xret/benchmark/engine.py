@@ -288,6 +288,11 @@ class InProcess:
         return vectors
 
 
+def zero_rows(vectors: np.ndarray) -> int:
+    """How many of ``vectors`` are all zeros."""
+    return int(len(vectors) - np.count_nonzero(vectors.any(axis=1))) if len(vectors) else 0
+
+
 class EmbeddingEngine:
     def __init__(
         self,
@@ -311,6 +316,9 @@ class EmbeddingEngine:
         self.stats = EncodeStats()
         self.producers: list[str] = []
         """Devices that computed the vectors handed out so far (cached ones as the cache says)."""
+        self.zero_vectors = 0
+        """Distinct texts handed out so far whose vector is all zeros (they tie with every
+        candidate: the runner warns)."""
 
     def usage(self) -> EngineUsage:
         return EngineUsage(replace(self.stats), self.encoding.load_seconds, tuple(self.producers))
@@ -358,6 +366,7 @@ class EmbeddingEngine:
         if vectors is None:
             vectors = np.empty((0, self.spec.dim or 0), dtype=np.float32)
         self._count(len(texts), len(distinct), int(found.sum()))
+        self.zero_vectors += zero_rows(vectors)
         return Embedded(vectors=vectors, index=index)
 
     def encode_uncached(
@@ -370,7 +379,9 @@ class EmbeddingEngine:
         self._count(len(texts), len(texts), 0)
         if not texts:
             return np.empty((0, self.spec.dim or 0), dtype=np.float32)
-        return self._encode(list(texts), role, None, None, progress)
+        vectors = self._encode(list(texts), role, None, None, progress)
+        self.zero_vectors += zero_rows(vectors)
+        return vectors
 
     def _count(self, texts: int, unique: int, cached: int) -> None:
         self.stats.texts += texts

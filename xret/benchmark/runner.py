@@ -27,6 +27,7 @@ from xret.benchmark.evaluate import CellResult, cell_scores
 from xret.benchmark.exhaustive import ExhaustiveOptions
 from xret.benchmark.strategies import Plan, RecordFacts, Stages, Strategy, Workspace, strategy_for
 from xret.benchmark.topk import CorpusOptions
+from xret.errors import XretError
 from xret.measures.table import Measure, parse_measures
 from xret.models import model_spec
 from xret.models.providers import get_provider
@@ -146,7 +147,13 @@ def plan_task(config: BenchConfig, task: TaskSpec, model: Model, log) -> TaskPla
         "measures": [str(m) for m in measures],
         "prompts": {"query": spec.query_prompt, "document": spec.document_prompt},
     }
-    plan = strategy.plan(task, languages, measures, shared)
+    plan = strategy.plan(task, languages, measures, shared)  # the family's refusals first
+    for measure in parse_measures(config.measures or ()):  # asked for, it must have a cell
+        if measure.family.multilingual_only and Setting.MULTI not in settings:
+            raise XretError(
+                f"{task.name}: {measure} is measured on the multilingual pool only; the settings "
+                f"asked for ({', '.join(settings)}) have none: add -s multi or drop {measure}"
+            )
     data = data_checksums(task, languages, config.cache_dir)
     identity = result_identity(spec, model.device.key, data, plan)
     key = result_key(plan.name, spec.name, spec.revision or "unknown", identity)
@@ -198,11 +205,19 @@ def bench_task(
     """Load, encode, rank, measure, [save runs,] record, store: the stages of one task."""
     strategy, stage = planned.strategy, Stages()
     start, before = time.perf_counter(), engine.usage()
+    zeros_before = engine.zero_vectors
     with staged_runs(store.json_path(planned.key), planned.spec.name, save_run) as runs:
         with stage("load_data"):
             loaded = strategy.load(planned.task, planned.languages, planned.settings)
         with stage("embed"):
             encoded = strategy.encode(loaded, engine)
+        zeros = engine.zero_vectors - zeros_before
+        if zeros:
+            log(
+                f"xret: warning: {planned.plan.name}: model {planned.spec.name} gave {zeros:,} "
+                "all-zero vectors; they score 0 against everything, so their rankings are ties "
+                "in candidate order"
+            )
         with stage("search"):
             ranked = strategy.rank(loaded, encoded, engine, stage)
         with stage("measures"):
@@ -220,7 +235,28 @@ def bench_task(
     logged = {**seconds, "write": time.perf_counter() - writing}  # the log's: the record is out
     for line in stage_lines(planned.plan.name, logged, time.perf_counter() - start):
         log(line)
+    for line in _written(planned.plan.name, path, record, save_run):
+        log(line)
     return BenchOutcome(path, record, skipped=False)
+
+
+def _written(name: str, path: Path, record: ResultRecord, save_run: bool) -> list[str]:
+    """Where a task's outputs went, with their sizes, as its last lines (a run's 57 MB of runs
+    went unsaid)."""
+    lines = [f"{name}: the record {path}"]
+    if record.per_query:
+        per_query = path.parent / record.per_query
+        lines.append(f"  per-query scores: {per_query} ({_size(per_query.stat().st_size)})")
+    runs = runs_dir(path)
+    if save_run:
+        files = [f for f in runs.iterdir() if f.is_file()]
+        total = _size(sum(f.stat().st_size for f in files))
+        lines.append(f"  TREC runs and qrels: {runs}/ ({len(files)} files, {total})")
+    return lines
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.1f} kB"
 
 
 def timings(stages: dict[str, float], used: EngineUsage) -> dict[str, float]:

@@ -34,7 +34,7 @@ from xret.benchmark.search import Hits, IndexSpec
 from xret.benchmark.strategies import Plan, RecordFacts, Stages, Workspace
 from xret.defaults import DEPTH
 from xret.errors import DataError, XretError
-from xret.fingerprint import file_fingerprint, sha256_file
+from xret.fingerprint import file_fingerprint
 from xret.measures.table import Measure
 from xret.measures.trec import evaluate
 from xret.models.spec import Role
@@ -180,7 +180,7 @@ class CorpusTopK:
             drawn, shards = None, {}
             if pool.reduced:
                 drawn = reduced_pool(corpus.passages(), set(judged.judged), pool)
-                shards = {p.name: sha256_file(p) for p in corpus.shards}
+                shards = {p.name: file_fingerprint(p, where.cache_dir) for p in corpus.shards}
             loaded[language] = Language(corpus, judged, drawn, shards)
         return Loaded(task, data, loaded)
 

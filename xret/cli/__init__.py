@@ -18,17 +18,23 @@ from xret.errors import XretError
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xret")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """xret: evaluate multilingual and cross-lingual retrieval models."""
+    from xret.progress import quiet_library_bars
+
+    ctx.with_resource(quiet_library_bars())  # for the length of the command
 
 
 for _command in (
     evaluation.bench,
+    evaluation.score,
     catalog.list_tasks,
     catalog.list_models,
     reports.leaderboard,
     reports.heatmap,
     reports.compare,
+    reports.show,
     reports.export,
     training.train,
     training.study,
@@ -40,7 +46,13 @@ class _Terminated(KeyboardInterrupt):
     """SIGTERM, raised where SIGINT would be, so that the same clean-up runs."""
 
 
+_TERMINATED: list[bool] = []
+"""Set when SIGTERM arrived: a library that catches the interrupt (Ray's ``get``) may re-raise
+it as a plain KeyboardInterrupt."""
+
+
 def _terminate(signum, frame) -> None:
+    _TERMINATED.append(True)
     raise _Terminated
 
 
@@ -51,13 +63,14 @@ def main() -> None:
     from xret.io import KEPT
 
     KEPT.clear()  # what this command keeps, also when it is called twice in one process
+    _TERMINATED.clear()
     main_thread = threading.current_thread() is threading.main_thread()  # else signals are not ours
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         cli.main(standalone_mode=False)
-    except (click.exceptions.Abort, KeyboardInterrupt) as err:
-        # click turns an interrupt into Abort; the signal is what it was raised from
-        terminated = isinstance(err, _Terminated) or isinstance(err.__cause__, _Terminated)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        # click turns an interrupt into Abort, Ray into a plain one: the flag says which signal
+        terminated = bool(_TERMINATED)
         click.echo(_interrupted("SIGTERM" if terminated else "SIGINT"), err=True)
         sys.exit(143 if terminated else 130)
     except click.ClickException as err:

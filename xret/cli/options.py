@@ -8,6 +8,7 @@ import click
 from click.core import ParameterSource
 
 from xret import paths
+from xret.errors import XretError
 
 FORMATS = ("terminal", "markdown", "latex", "csv", "html")
 RESULTS_ARGUMENT = click.argument(
@@ -67,17 +68,22 @@ def settings_option(what: str):
     return click.option("--setting", "-s", "settings", multiple=True, help=what)
 
 
-def split(values: tuple[str, ...]) -> tuple[str, ...] | None:
-    """Accept both ``--languages en --languages de`` and ``--languages en,de``."""
-    parts = tuple(p.strip() for v in values for p in v.split(",") if p.strip())
+def split(values: tuple[str, ...], option: str) -> tuple[str, ...] | None:
+    """Accept both ``--languages en --languages de`` and ``--languages en,de`` (None when the
+    option is not given). An empty name (``-t ''``, ``-l ,``, ``en,,de``) is refused: taken
+    as "not given" it would silently run the defaults."""
+    parts = tuple(p.strip() for v in values for p in v.split(","))
+    if "" in parts:
+        given = " ".join(f"{option} {v!r}" for v in values)
+        raise XretError(f"{given}: an empty name; give {option} NAME[,NAME…] or leave it out")
     return parts or None
 
 
-def settings_of(values: tuple[str, ...]) -> tuple[str, ...] | None:
+def settings_of(values: tuple[str, ...], option: str = "--setting") -> tuple[str, ...] | None:
     """``--setting`` values as canonical setting names (``mono``, ``cross``, ``multi``)."""
     from xret.tasks.spec import Setting
 
-    return tuple(str(Setting.parse(s)) for s in split(values) or ()) or None
+    return tuple(str(Setting.parse(s)) for s in split(values, option) or ()) or None
 
 
 def log(message: str) -> None:

@@ -53,7 +53,7 @@ def leaderboard(results_dir, fmt, output, published, tasks, ci, resamples, seed,
 
     uncertainty = Options(resamples=resamples, seed=seed) if ci else None
     config = LeaderboardConfig(
-        results_dir, fmt, output, published, split(tasks), uncertainty, by_seed
+        results_dir, fmt, output, published, split(tasks, "--task"), uncertainty, by_seed
     )
     run_leaderboard(config, log=log)
 
@@ -68,7 +68,14 @@ def leaderboard(results_dir, fmt, output, published, tasks, ci, resamples, seed,
     required=True,
     help="Model name or record path (repeatable; two models also give the delta A − B).",
 )
-@click.option("--task", "-t", help="Task of the records (needed when a model has several).")
+@click.option(
+    "--task",
+    "-t",
+    "tasks",
+    multiple=True,
+    help="Task of the records (needed when a model has several; repeat or comma-separate for "
+    "one set of maps per task).",
+)
 @settings_option(
     "Cells to show: mono (diagonal), cross, multi (pool 'all'). "
     f"Default: {','.join(defaults.HEATMAP_SETTINGS)}."
@@ -80,22 +87,30 @@ def leaderboard(results_dir, fmt, output, published, tasks, ci, resamples, seed,
     default=Path("heatmaps"),
     show_default=True,
 )
-def heatmap(results_dir, models, task, settings, measure, out) -> None:
+def heatmap(results_dir, models, tasks, settings, measure, out) -> None:
     """Query × pool language heatmaps (PNG and SVG), a delta map and a rank-distance chart."""
     from xret.leaderboards.commands import HeatmapConfig, run_heatmaps
 
     chosen = settings_of(settings) or defaults.HEATMAP_SETTINGS
-    for path in run_heatmaps(HeatmapConfig(results_dir, split(models), out, task, chosen, measure)):
-        click.echo(str(path))
+    models = split(models, "--model")
+    for task in split(tasks, "--task") or (None,):
+        for path in run_heatmaps(HeatmapConfig(results_dir, models, out, task, chosen, measure)):
+            click.echo(str(path))
 
 
 @click.command()
-@click.argument("a")
-@click.argument("b")
+@click.argument("systems", nargs=-1, required=True)
 @results_dir_option("Where model names are looked up")
 @click.option("--task", "-t", help="Task to compare on (needed when the models share several).")
 @MEASURE_OPTION
 @settings_option("Settings to test (default: all with the measure).")
+@click.option(
+    "--test",
+    type=click.Choice(["randomisation", "student"]),
+    default="randomisation",
+    show_default=True,
+    help="Paired randomisation test with bootstrap intervals, or paired Student t over topics.",
+)
 @SEED_OPTION
 @click.option(
     "--resamples",
@@ -110,15 +125,15 @@ def heatmap(results_dir, models, task, settings, measure, out) -> None:
 @format_option(FORMATS[:4])
 @OUTPUT_OPTION
 def compare(
-    a, b, results_dir, task, measure, settings, seed, resamples, alpha, fmt, output
+    systems, results_dir, task, measure, settings, test, seed, resamples, alpha, fmt, output
 ) -> None:
-    """Paired significance of A against B (record paths or model names) from per-query scores."""
+    """Paired significance of every pair of SYSTEMS (two or more record paths or model names)
+    from per-query scores, Holm-corrected."""
     from xret import paths
     from xret.leaderboards.commands import CompareConfig, run_compare
 
     config = CompareConfig(
-        a,
-        b,
+        tuple(systems),
         paths.results_dir(results_dir),
         task,
         measure,
@@ -128,24 +143,53 @@ def compare(
         alpha,
         fmt,
         output,
+        test,
     )
     run_compare(config, log=log)
 
 
-# mteb interoperability: xret.interop.mteb, docs/mteb.md
+# mteb interoperability: xret.interop.mteb, docs/mteb.md; parquet and ranx: docs/export.md
 @click.command(name="export")
 @click.argument("results_dir", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["mteb"]), required=True, help="Target format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mteb", "parquet", "ranx"]),
+    required=True,
+    help="mteb result files; one tidy Parquet table of every per-query score; ranx JSON "
+    "qrels and runs of the runs saved with bench --save-run.",
+)
 @click.option(
     "--out",
     "-o",
     required=True,
     type=click.Path(path_type=Path),
-    help="mteb cache root: files go to OUT/results/<model>/<revision>/<task>.json.",
+    help="mteb: cache root (OUT/results/<model>/<revision>/<task>.json); parquet: the file; "
+    "ranx: a folder (OUT/<record path>/<cell>.{qrels,run}.json).",
 )
 def export(results_dir, fmt, out) -> None:
-    """Write the result records under RESULTS_DIR in another framework's format (needs
-    xret[mteb])."""
+    """Write the result records under RESULTS_DIR in another format (mteb needs xret[mteb],
+    parquet xret[parquet])."""
+    if fmt == "parquet":
+        from xret.interop.tidy import export_parquet
+
+        done = export_parquet(results_dir, out)
+        click.echo(f"{done.path}  ({done.rows} rows from {done.records} record(s))")
+        return
+    if fmt == "ranx":
+        from xret.interop.ranx import export_ranx
+
+        report = export_ranx(results_dir, out)
+        for folder in report.folders:
+            click.echo(str(folder))
+        for path in report.without_runs:
+            click.echo(f"note: {path} has no saved runs (xret bench --save-run)", err=True)
+        click.echo(
+            f"{report.cells} cell(s) of {len(report.folders)} record(s) written as ranx qrels "
+            "and runs",
+            err=True,
+        )
+        return
     from xret.interop.mteb.export import export_results
 
     report = export_results(results_dir, out)
@@ -157,3 +201,27 @@ def export(results_dir, fmt, out) -> None:
         f"{len(report.files)} mteb result file(s) written and read back with mteb's ResultCache",
         err=True,
     )
+
+
+@click.command()
+@click.argument("record")
+@results_dir_option("Where model names are looked up")
+@click.option("--task", "-t", help="Task of the record (needed when the model has several).")
+def show(record, results_dir, task) -> None:
+    """One result record in words: RECORD is a record file, or a model name or record key under
+    --results-dir."""
+    from xret import paths
+    from xret.errors import DataError
+    from xret.leaderboards.scores import find_records
+    from xret.results.show import describe
+
+    found = find_records(paths.results_dir(results_dir), record, task)
+    if len(found) > 1:
+        listed = ", ".join(f"{r.task.name} ({p})" for p, r in found[:4])
+        raise DataError(
+            f"{record!r} has {len(found)} records ({listed}{', …' if len(found) > 4 else ''}): "
+            "name one by its file or add --task"
+        )
+    if not found:
+        raise DataError(f"{record}: not a record of task {task}")
+    click.echo("\n".join(describe(*found[0])))

@@ -149,13 +149,14 @@ def train(
     from xret.baselines.recipe import TrainConfig
     from xret.baselines.train import RunOptions
     from xret.baselines.train import train as run_training
+    from xret.progress import interactive
 
     config = TrainConfig(
         base=base,
         sampling=sampling,
-        sources=split(sources) or (),
+        sources=split(sources, "--data") or (),
         alpha=alpha,
-        exclude=split(exclude) or defaults.TRAIN_EXCLUDE,
+        exclude=split(exclude, "--exclude") or defaults.TRAIN_EXCLUDE,
         passage_unit=passage,
         steps=steps,
         batch_size=batch_size,
@@ -173,7 +174,7 @@ def train(
         device=device,
         save_steps=save_steps,
         keep_checkpoints=keep_checkpoints,
-        progress=not quiet,
+        progress=not quiet and interactive(),  # a log gets a line per logging step, not a bar
     )
     run_training(config, options, log=log)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from xret.fingerprint import folder_files, manifest_digest, sha256_file
+from xret.fingerprint import file_fingerprint, folder_files, manifest_digest, sha256_file
 
 MANIFEST_NAME = "xret-manifest.json"
 
@@ -30,9 +30,10 @@ def write_manifest(folder: Path, recipe: str) -> str:
     return manifest["fingerprint"]
 
 
-def verify_manifest(folder: Path, recipe: str) -> str:
+def verify_manifest(folder: Path, recipe: str, memo_dir: Path | None = None) -> str:
     """The folder's fingerprint if it holds exactly its manifest's files with their sizes and
-    hashes and was made by ``recipe``; else FolderMismatch."""
+    hashes and was made by ``recipe``; else FolderMismatch. ``memo_dir``: the file-hash memo
+    (xret.fingerprint), which answers for a file unchanged since it was last hashed."""
     try:
         manifest = json.loads((folder / MANIFEST_NAME).read_text())
         files, fingerprint = manifest["files"], manifest["fingerprint"]
@@ -52,7 +53,7 @@ def verify_manifest(folder: Path, recipe: str) -> str:
         if (folder / path).stat().st_size != meta["size"]:
             raise FolderMismatch(f"{path}: size differs from the manifest")
     for path, meta in files.items():
-        if sha256_file(folder / path) != meta["sha256"]:
+        if file_fingerprint(folder / path, memo_dir) != meta["sha256"]:
             raise FolderMismatch(f"{path}: sha256 differs from the manifest")
     return fingerprint
 

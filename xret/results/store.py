@@ -151,4 +151,28 @@ def load_per_query(json_path: Path, record: ResultRecord, measures: Sequence[str
             raise DataError(f"{path}: per-query column {column!r} holds values that are not scores")
     if frame[list(PER_QUERY_KEYS)].isna().any().any():
         raise DataError(f"{path}: per-query scores with blank keys")
+    _check_against_record(path, frame, record)
     return frame
+
+
+def _check_against_record(path: Path, frame, record: ResultRecord) -> None:
+    """One row per (cell, query), and exactly the record's cells with their ``n_queries``: a
+    duplicated or missing row would change every statistic computed from the table."""
+    twice = frame.duplicated(list(PER_QUERY_KEYS))
+    if twice.any():
+        setting, query, pool, qid = frame.loc[twice.idxmax(), list(PER_QUERY_KEYS)]
+        raise DataError(
+            f"{path}: query {qid} of {setting} {query}→{pool} has more than one row "
+            f"({int(twice.sum())} repeated rows)"
+        )
+    rows = frame.groupby(list(PER_QUERY_KEYS[:3])).size().to_dict()
+    for cell in record.cells:
+        found = rows.pop((cell.setting, cell.query_language, cell.pool_language), 0)
+        if found != cell.n_queries:
+            raise DataError(
+                f"{path}: {found} rows for {cell.setting} {cell.query_language}→"
+                f"{cell.pool_language}, the record says {cell.n_queries} queries"
+            )
+    if rows:
+        setting, query, pool = next(iter(rows))
+        raise DataError(f"{path}: rows for {setting} {query}→{pool}, a cell the record lacks")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xret.errors import DataError
+from xret.fingerprint import FileState
 from xret.results.record import ResultRecord
 from xret.results.store import PER_QUERY_KEYS, load_per_query, load_record
 from xret.study.run import read_state, results_dir
@@ -76,8 +77,7 @@ def cell_means(members: Sequence[Run], measure: str) -> dict[tuple[str, str, str
 def per_query(run: Run, setting: str, measure: str):
     """A run's per-query scores of one setting and measure, indexed by the per-query keys."""
     scores = run.path.parent / (run.record.per_query or "")
-    modified = scores.stat().st_mtime_ns if scores.is_file() else 0
-    table = _per_query_table(run.path, modified)
+    table = _per_query_table(run.path, FileState.of(scores) if scores.is_file() else None)
     if measure not in table.columns:
         raise DataError(f"{run.path}: its per-query scores have no {measure}")
     table = table[table["setting"] == setting]
@@ -85,7 +85,7 @@ def per_query(run: Run, setting: str, measure: str):
 
 
 @functools.lru_cache(maxsize=64)
-def _per_query_table(path: Path, modified: int):
-    """A record's per-query scores, read once while unchanged (``modified``): every claim on a
-    run needs them."""
+def _per_query_table(path: Path, state: FileState | None):
+    """A record's per-query scores, read once while unchanged (``state``: the file memo's key,
+    which an edit with the mtime kept still changes): every claim on a run needs them."""
     return load_per_query(path, load_record(path))

@@ -27,7 +27,9 @@ evaluated on what. Parsing checks everything it can before any model loads.
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -111,12 +113,13 @@ class Study:
         """Untrained bases first, then seed by seed, so that an interrupted study already holds
         whole seeds of every regime."""
         out = [GridCell(base, None, None) for base in self.bases] if self.include_base else []
-        every_seed = sorted({seed for _, seeds in self.arms for seed in seeds})
+        arms = [(arm, frozenset(seeds)) for arm, seeds in self.arms]  # linear in the seeds
+        every_seed = sorted(set().union(*(seeds for _, seeds in arms)))
         out += [
             GridCell(base, arm, seed)
             for base in self.bases
             for seed in every_seed
-            for arm, seeds in self.arms
+            for arm, seeds in arms
             if seed in seeds
         ]
         return tuple(out)
@@ -152,6 +155,7 @@ _TOP = {
     "results",
     "report",
 }
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _TRAIN_RENAMES = {"data": "sources", "passage": "passage_unit", "lr": "learning_rate"}
 _TRAIN_FIELDS = {f.name for f in fields(TrainConfig)} - {"base", "sampling", "alpha", "seed"}
 
@@ -168,6 +172,8 @@ def parse_study(data: dict[str, Any], path: Path) -> Study:
     where = str(path)
     _no_unknown(data, _TOP, where)
     name = _text(data.get("name", path.stem), f"{where}: name")
+    if not _NAME.fullmatch(name):  # it names the default work and report folders
+        raise StudyError(f"{where}: name {name!r}: use letters, digits, '.', '-' and '_' only")
     bases = tuple(_texts(_required(data, "bases", where), f"{where}: bases"))
     seeds = _seeds(data.get("seeds", [0]), f"{where}: seeds")
     train = _train(_table(data.get("train", {}), f"{where}: [train]"), f"{where}: [train]")
@@ -230,9 +236,10 @@ def _train(table: dict[str, Any], where: str) -> TrainConfig:
     for key, value in table.items():
         name = _TRAIN_RENAMES.get(key, key)
         if name not in _TRAIN_FIELDS:
-            raise StudyError(
-                f"{where}: unknown option {key!r} (known: {', '.join(sorted(_TRAIN_FIELDS))})"
-            )
+            known = sorted(_TRAIN_FIELDS | set(_TRAIN_RENAMES))
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+            raise StudyError(f"{where}: unknown option {key!r} ({hint})")
         out[name] = (
             tuple(_texts(value, f"{where} {key}")) if name in ("sources", "exclude") else value
         )
@@ -265,7 +272,9 @@ def _parsed(parse, text: str, where: str):
 def _no_unknown(table: dict, known: set[str], where: str) -> None:
     unknown = sorted(set(table) - known)
     if unknown:
-        raise StudyError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        close = difflib.get_close_matches(unknown[0], sorted(known), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}"
+        raise StudyError(f"{where}: unknown key {unknown[0]!r} ({hint})")
 
 
 def _required(table: dict, key: str, where: str):

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from xret.errors import DataError, UnknownNameError
+from xret.fingerprint import file_fingerprint, verify
 from xret.tasks.artifacts import locate, pinned
 from xret.tasks.catalog import TASKS
 from xret.tasks.records import TaskData
@@ -18,7 +19,8 @@ CUSTOM_BEIR = "beir:"
 FORMS = (
     (
         f"{CUSTOM_LAREQA}DIR",
-        "DIR/<language>.json files in the LAReQA (SQuAD-like) format; "
+        "DIR/<language>.json files in the LAReQA format (SQuAD with sentences and "
+        "sentence_breaks, docs/formats.md); "
         "ranked like xquad-r, all three settings",
     ),
     (
@@ -44,6 +46,9 @@ def get_task(name: str, task_files: Iterable[Path] = ()) -> TaskSpec:
     """A known task (built-in, task file or plugin: xret.tasks.discovery), ``lareqa:DIR`` for a
     directory of LAReQA-format files, ``miracl:DIR`` for MIRACL-format topics and qrels, or
     ``beir:DIR[@SPLIT]`` for one BEIR folder per language."""
+    for prefix in (CUSTOM_LAREQA, CUSTOM_MIRACL, CUSTOM_BEIR):
+        if name.startswith(prefix) and not name[len(prefix) :].strip():
+            raise DataError(f"task {name!r} names no folder: {prefix}DIR")
     if name.startswith(CUSTOM_LAREQA):
         from xret.tasks.lareqa import custom_task
 
@@ -70,8 +75,8 @@ def data_checksums(
     """sha256 of every data file the task reads for ``languages``: the pins of a registered task
     (``load_task`` verifies the files against them), a user's own task's files as they are now
     (checked against a task file's pins where it has them). With ``memo_dir`` a file unchanged
-    since it was last hashed (size and mtime) is not read again: the result key and the load
-    both ask, and a BEIR corpus can be large."""
+    since it was last hashed (xret.fingerprint's file state) is not read again: the result key
+    and the load both ask, and a BEIR corpus can be large."""
     if spec.root is None:
         return {path: pinned(path).sha256 for path in spec.files_for(languages)}
     return {
@@ -96,13 +101,13 @@ def load_task(
         paths = spec.files_for(languages)
         files = {path: locate(pinned(path), data_dir, cache_dir) for path in paths}
     data = spec.load_function()(spec, files, languages, options)
+    for path, file in files.items():  # the bytes the loader read are the ones hashed and pinned
+        verify(file, checksums[path], cache_dir)
     return replace(data, checksums=checksums)
 
 
 def _verified(file: Path, pinned_sha: str | None, memo_dir: Path | None) -> str:
     """The sha256 of a task's local file; a task file's pin must match it."""
-    from xret.fingerprint import file_fingerprint
-
     if not file.is_file():
         raise DataError(f"{file}: no such data file")
     try:
@@ -110,7 +115,7 @@ def _verified(file: Path, pinned_sha: str | None, memo_dir: Path | None) -> str:
     except OSError as err:
         raise DataError(f"{file}: cannot read ({err.strerror})") from None
     if pinned_sha is not None and digest != pinned_sha:
-        raise DataError(f"{file}: sha256 {digest[:12]}… differs from the pinned {pinned_sha[:12]}…")
+        raise DataError(f"{file}: sha256 {digest} differs from the pinned {pinned_sha}")
     return digest
 
 

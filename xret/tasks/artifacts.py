@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from xret.errors import DataError
-from xret.fingerprint import sha256_file
+from xret.fingerprint import file_fingerprint
 from xret.io import atomic_write, only_writes_fail
 
 MIRROR_ENV = "XRET_DATA_MIRROR"
@@ -44,17 +44,17 @@ def pinned(path: str) -> Artifact:
     return Artifact(path=path, url=entry["url"], sha256=entry["sha256"], size=entry["size"])
 
 
-def _check(artifact: Artifact, path: Path) -> None:
+def _check(artifact: Artifact, path: Path, memo_dir: Path | None = None) -> None:
     size = path.stat().st_size
     if size != artifact.size:
         raise DataError(
             f"{path}: {size:,} bytes, the pinned {artifact.path} has {artifact.size:,} "
             "(truncated, corrupt or another version; delete it to download it again)"
         )
-    digest = sha256_file(path)
+    digest = file_fingerprint(path, memo_dir)
     if digest != artifact.sha256:
         raise DataError(
-            f"{path}: sha256 {digest[:12]}… differs from the pinned {artifact.sha256[:12]}… "
+            f"{path}: sha256 {digest} differs from the pinned {artifact.sha256} "
             "(corrupt or another version; delete it to download it again)"
         )
 
@@ -63,11 +63,11 @@ def locate(artifact: Artifact, data_dir: Path | None, cache_dir: Path) -> Path:
     """A verified local copy of ``artifact``, downloading it into the cache if needed."""
     if data_dir is not None and (data_dir / artifact.path).is_file():
         local = data_dir / artifact.path
-        _check(artifact, local)
+        _check(artifact, local, cache_dir)
         return local
     cached = cache_dir / "downloads" / artifact.path
     if cached.is_file():
-        _check(artifact, cached)
+        _check(artifact, cached, cache_dir)
         return cached
     _download(artifact, cached)
     return cached

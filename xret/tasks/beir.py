@@ -5,7 +5,8 @@
 queries are those of its qrels; a query id shared across languages is the same question, so its
 relevant documents in every loaded language are its gold there (cross-lingual and multilingual
 cells), exactly as LAReQA's shared question ids. Candidates keep language order (sorted folder
-names), then file order: the order that breaks score ties. Ids become ``<lang>/<_id>``.
+names), then file order: the order that breaks score ties. Ids become ``<lang>/<_id>`` (an integer
+``_id`` is read as its decimal text, as the qrels file writes it).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from xret.tasks.spec import Aggregate, Setting, TaskSpec
 
 DEFAULT_SPLIT = "test"
 _HEADER = ("query-id", "corpus-id", "score")
-_SPACE = re.compile(r"\s")  # ids must be single TREC tokens (run files)
+_ID = re.compile(r"\S+")  # an id is one TREC token (run files)
 
 
 def custom_task(argument: str) -> TaskSpec:
@@ -76,9 +77,13 @@ def _records(path: Path, fields: tuple[str, ...]) -> Iterator[tuple[int, dict[st
             raise DataError(f"{path}:{number}: not JSON ({err.msg})") from None
         if not isinstance(obj, dict):
             raise DataError(f"{path}:{number}: not a JSON object")
+        if type(obj.get("_id")) is int:  # as the qrels file writes it: its decimal text
+            obj["_id"] = str(obj["_id"])
+        if "title" in fields:
+            obj.setdefault("title", "")  # optional
         for name in ("_id", *fields):
             value = obj.get(name, "" if name == "title" else None)
-            bad_id = name == "_id" and (not value or _SPACE.search(value))
+            bad_id = name == "_id" and isinstance(value, str) and not _ID.fullmatch(value)
             if not isinstance(value, str) or bad_id:
                 found = "missing" if value is None else repr(value)[:40]
                 raise DataError(f"{path}:{number}: field {name!r} is {found}")
@@ -128,7 +133,15 @@ def load_beir(
         corpus_file, queries_file, qrels_file = (files[p] for p in spec.files_for((language,)))
         corpus = _unique(corpus_file, _records(corpus_file, ("text", "title")))
         texts = _unique(queries_file, _records(queries_file, ("text",)))
+        for path, found, what in (
+            (corpus_file, corpus, "documents"),
+            (queries_file, texts, "queries"),
+        ):
+            if not found:
+                raise DataError(f"{path}: no {what} (an empty file)")
         judged[language] = _qrels(qrels_file, texts, corpus)
+        if not judged[language]:
+            raise DataError(f"{qrels_file}: no judgements, so no query of {language} to score")
         documents.extend(
             Document(id=f"{language}/{i}", language=language, text=d["text"], context=d["title"])
             for i, d in corpus.items()

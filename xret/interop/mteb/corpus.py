@@ -43,7 +43,7 @@ from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData  # noqa: 
 from xret.benchmark.corpus_facts import judgements  # noqa: E402
 from xret.benchmark.pools import PoolSpec, reduced_pool  # noqa: E402
 from xret.errors import XretError  # noqa: E402
-from xret.fingerprint import sha256_file  # noqa: E402
+from xret.fingerprint import file_fingerprint  # noqa: E402
 from xret.interop.mteb.metadata import TaskFacts, task_metadata  # noqa: E402
 from xret.interop.mteb.naming import SPLIT, corpus_checksums, corpus_variant, subset_name, task_name  # noqa: E402
 from xret.tasks.corpus import passage_label  # noqa: E402
@@ -86,7 +86,7 @@ class CorpusTaskSource:
         """Language -> shard -> sha256 as found (MIRACL corpora are not pinned): part of the
         dataset revision, as in a record."""
         return {
-            lang: {path.name: sha256_file(path) for path in self.data.corpora[lang].shards}
+            lang: {path.name: file_fingerprint(path) for path in self.data.corpora[lang].shards}
             for lang in self.languages
         }
 

@@ -2,10 +2,12 @@
 SentenceTransformer, or any object with ``encode``.
 
 The object is kept here under its spec's source (the provider protocol passes specs, not objects).
-Its identity, part of every cache and result key, is the ``revision`` it declares, else a content
-hash (with a warning): a torch module's state_dict; otherwise the class source with the object's
-pickled state, or with its attributes when it cannot be pickled. A changed weight or attribute
-changes the hash, so a stale cached embedding is never reused.
+Its identity, part of every cache and result key, is the ``revision`` it declares (a non-empty
+string, kept whole), else a content hash (with a warning): a torch module's state_dict; otherwise
+the class source with the object's pickled state, or with its attributes when it cannot be
+pickled. A changed weight or attribute changes the hash, so a stale cached embedding is never
+reused; a second object declaring the same name and revision as one seen before in this process
+is refused when their content hashes differ.
 """
 
 from __future__ import annotations
@@ -72,7 +74,12 @@ def object_spec(model: object, name: str | None = None) -> ModelSpec:
     st = _is_sentence_transformer(model)
     label = name or getattr(model, "name", None) or type(model).__name__
     revision = getattr(model, "revision", None)
-    if not isinstance(revision, str) or not revision:
+    if revision is not None and (not isinstance(revision, str) or not revision):
+        raise ModelError(
+            f"model {label}: revision = {revision!r}; a revision is a non-empty string "
+            "(or leave it unset to identify the model by its content hash)"
+        )
+    if revision is None:
         revision = content_hash(model)
         warnings.warn(
             f"model {label} declares no revision; identified by its content hash "
@@ -82,7 +89,13 @@ def object_spec(model: object, name: str | None = None) -> ModelSpec:
         )
     prompts = getattr(model, "prompts", None) if st else None
     prompts = prompts if isinstance(prompts, dict) else {}
-    source = f"{PROVIDER}:{label}@{revision[:16]}"
+    source = f"{PROVIDER}:{label}@{revision}"
+    known = _OBJECTS.get(source)
+    if known is not None and known is not model and content_hash(known) != content_hash(model):
+        raise ModelError(
+            f"two different in-memory models are named {label} with revision {revision}: "
+            "their results would be taken for each other; give each its own revision"
+        )
     _OBJECTS[source] = model
     return ModelSpec(
         name=label,

@@ -62,6 +62,15 @@ class PythonProvider:
             return f"cannot import: {err}"
         return "installed"
 
+    def declared(self, spec: ModelSpec) -> ModelSpec:
+        """The spec with the dimension its object declares (for listings; imports, loads
+        nothing); a target that cannot be imported is left as it is (its status says why)."""
+        try:
+            _, target = _import(spec)
+        except ModelError:
+            return spec
+        return _with_dim(spec, target)
+
     def resolve(self, spec: ModelSpec, cache_dir: Path) -> ModelSpec:
         module, target = _import(spec)
         revision, caveat = spec.revision or getattr(target, "revision", None), ""
@@ -69,10 +78,9 @@ class PythonProvider:
             revision, caveat = _content_revision(module, spec.source)
         similarity = getattr(target, "similarity", spec.similarity)
         return replace(
-            spec,
+            _with_dim(spec, target),
             revision=revision,
             caveat=caveat,
-            dim=spec.dim or getattr(target, "dim", None),
             similarity=checked_similarity(similarity, spec.name),
         )
 
@@ -84,6 +92,11 @@ class PythonProvider:
 
 def _import(spec: ModelSpec):
     return import_target(spec.source, f"model {spec.name}", ModelError)
+
+
+def _with_dim(spec: ModelSpec, target) -> ModelSpec:
+    """The dimension the spec gives, else the one the target declares."""
+    return replace(spec, dim=spec.dim or getattr(target, "dim", None))
 
 
 def _content_revision(module, source: str) -> tuple[str, str]:

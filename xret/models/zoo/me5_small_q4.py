@@ -78,12 +78,13 @@ TOKENIZER = PinnedFile(
 def ensure_me5_q4(cache_root: Path) -> tuple[Path, str]:
     """The verified model folder under ``cache_root`` and its fingerprint, built on first use.
 
-    Every file is checked against the manifest by size and sha256 on every call: half a second
-    for the 487 MB, against four to load the model. A folder that fails is rebuilt, never used.
+    Every file is checked against the manifest by size and sha256 on every call, the sha256
+    through the file-hash memo (a file unchanged since it was hashed is not read again; any
+    write moves its ctime). A folder that fails is rebuilt, never used.
     """
     folder = Path(cache_root) / CACHE_SUBDIR
     try:
-        return folder, verify_manifest(folder, RECIPE)
+        return folder, verify_manifest(folder, RECIPE, Path(cache_root))
     except FolderMismatch as why:
         if folder.exists():
             log.warning("rebuilding %s: %s", folder, why)
