@@ -350,3 +350,18 @@ def test_counts_without_expected_are_enough(dirs, cache_dir, xret_cli):
     path.write_text(text.replace("queries = 3", "queries = 4"))  # counts are still checked
     with pytest.raises(DataError, match="3 queries found, the task pins 4"):
         load_task(read_task_file(path), ("de", "en"), None, cache_dir)
+
+
+def test_a_bug_while_reading_a_task_file_is_not_blamed_on_the_file(dirs, monkeypatch):
+    """Only the file's own mistakes are DataErrors naming it; a programming error keeps its
+    traceback (a catch-all used to report any KeyError or TypeError as 'not a valid task file')."""
+    from xret.tasks import taskfile
+
+    path = write_task_file(dirs / "tasks")
+
+    def broken(policy):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(taskfile, "_prompts", broken)
+    with pytest.raises(KeyError, match="a bug"):
+        read_task_file(path)

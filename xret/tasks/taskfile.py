@@ -131,10 +131,8 @@ def read_task_file(path: Path) -> TaskSpec:
         raise DataError(f"{path}: cannot read task file ({err})") from None
     try:
         return _spec(path, table)
-    except (UnknownNameError, _Invalid) as err:
+    except (UnknownNameError, _Invalid) as err:  # anything else is a bug, with its traceback
         raise DataError(f"{path}: {err}") from None
-    except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise DataError(f"{path}: not a valid task file ({type(err).__name__}: {err})") from None
 
 
 def _spec(path: Path, table: dict[str, Any]) -> TaskSpec:
