@@ -69,3 +69,20 @@ def test_a_users_own_task_is_looked_up_under_its_folder_only(tmp_path):
     assert data_status([spec], places) == f"data: here ({tmp_path / 'mine'})"
     (tmp_path / "mine" / "de.json").unlink()
     assert data_status([spec], places) == f"data: 1 of {len(spec.languages)} files missing"
+
+
+def test_folder_forms_come_from_the_task_file_format_table(tmp_path):
+    """``lareqa:``, ``miracl:`` and ``beir:`` are the formats of task files that name a folder
+    builder; a name without a folder is one line; ``trec:`` has no folder form."""
+    from xret.errors import DataError, UnknownNameError
+    from xret.tasks import get_task
+    from xret.tasks.taskfile import FORMATS, folder_forms
+
+    assert [form.partition(":")[0] for form, _ in folder_forms()] == ["lareqa", "miracl", "beir"]
+    assert {form.partition(":")[0] for form, _ in folder_forms()} < set(FORMATS)
+    for kind in ("lareqa", "miracl", "beir"):
+        with pytest.raises(DataError, match=f"task '{kind}: ' names no folder: {kind}:DIR"):
+            get_task(f"{kind}: ")
+    with pytest.raises(UnknownNameError, match="unknown task 'trec:x'"):
+        get_task("trec:x")
+    assert get_task(f"lareqa:{write_lareqa_task(tmp_path / 'toy', PARAGRAPHS)}").family == "lareqa"

@@ -12,27 +12,10 @@ from xret.tasks.artifacts import locate, pinned
 from xret.tasks.catalog import TASKS
 from xret.tasks.records import TaskData
 from xret.tasks.spec import TaskSpec
+from xret.tasks.taskfile import folder_forms, folder_task
 
-CUSTOM_LAREQA = "lareqa:"
-CUSTOM_MIRACL = "miracl:"
-CUSTOM_BEIR = "beir:"
 FORMS = (
-    (
-        f"{CUSTOM_LAREQA}DIR",
-        "DIR/<language>.json files in the LAReQA format (SQuAD with sentences and "
-        "sentence_breaks, docs/formats.md); "
-        "ranked like xquad-r, all three settings",
-    ),
-    (
-        f"{CUSTOM_MIRACL}DIR",
-        "DIR/topics and DIR/qrels laid out like MIRACL's dev split; "
-        "the corpus comes from --corpus-dir",
-    ),
-    (
-        f"{CUSTOM_BEIR}DIR[@SPLIT]",
-        "DIR/<language>/ BEIR folders (corpus.jsonl, queries.jsonl, "
-        "qrels/<split>.tsv); shared query ids give the cross-lingual gold",
-    ),
+    *folder_forms(),
     (
         "--task-file FILE.toml",
         "a task defined as data (format, languages, files, pins, measures); "
@@ -46,21 +29,9 @@ def get_task(name: str, task_files: Iterable[Path] = ()) -> TaskSpec:
     """A known task (built-in, task file or plugin: xret.tasks.discovery), ``lareqa:DIR`` for a
     directory of LAReQA-format files, ``miracl:DIR`` for MIRACL-format topics and qrels, or
     ``beir:DIR[@SPLIT]`` for one BEIR folder per language."""
-    for prefix in (CUSTOM_LAREQA, CUSTOM_MIRACL, CUSTOM_BEIR):
-        if name.startswith(prefix) and not name[len(prefix) :].strip():
-            raise DataError(f"task {name!r} names no folder: {prefix}DIR")
-    if name.startswith(CUSTOM_LAREQA):
-        from xret.tasks.lareqa import custom_task
-
-        return custom_task(Path(name[len(CUSTOM_LAREQA) :]).expanduser())
-    if name.startswith(CUSTOM_MIRACL):
-        from xret.tasks.miracl import custom_task as custom_miracl
-
-        return custom_miracl(Path(name[len(CUSTOM_MIRACL) :]).expanduser())
-    if name.startswith(CUSTOM_BEIR):
-        from xret.tasks.beir import custom_task as custom_beir
-
-        return custom_beir(name[len(CUSTOM_BEIR) :])
+    folder = folder_task(name)
+    if folder is not None:
+        return folder
     from xret.tasks.discovery import task_catalog
 
     catalog = task_catalog(task_files)

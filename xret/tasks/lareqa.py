@@ -156,8 +156,9 @@ def _parse_document(doc: object, language: str) -> tuple[list[Document], dict[st
     return documents, questions
 
 
-def custom_task(root: Path) -> TaskSpec:
+def custom_task(folder: str | Path) -> TaskSpec:
     """A task from a user's directory of LAReQA-format ``<lang>.json`` files (``lareqa:DIR``)."""
+    root = Path(folder).expanduser()
     languages = tuple(sorted(p.stem for p in root.glob("*.json")))
     if not languages:
         raise DataError(f"{root}: no <language>.json files in the LAReQA format")

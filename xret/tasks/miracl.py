@@ -166,9 +166,10 @@ def family() -> list[TaskSpec]:
     return specs
 
 
-def custom_task(root: Path) -> TaskSpec:
+def custom_task(folder: str | Path) -> TaskSpec:
     """A user's own MIRACL-format task (``miracl:DIR``): ``DIR/{topics,qrels}`` laid out like
     ``shared/data/miracl`` (dev split), read unpinned; the corpus comes from ``--corpus-dir``."""
+    root = Path(folder).expanduser()
     prefix, suffix = "topics.miracl-v1.0-", "-dev.tsv"
     found = sorted(
         p.name[len(prefix) : -len(suffix)] for p in (root / "topics").glob(f"{prefix}*{suffix}")

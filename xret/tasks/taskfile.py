@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from xret.errors import DataError, UnknownNameError
+from xret.registry import resolve
 from xret.tasks.spec import Aggregate, Prompts, Ranking, Setting, TaskSpec
 
 FORMATS = ("lareqa", "miracl", "beir", "trec")
@@ -56,6 +57,9 @@ class _Format:
     measures: tuple[str, ...]
     loader: str
     ranking: Ranking
+    folder: tuple[str, str, str] | None = None
+    """A folder of this format named as a task, ``<format>:DIR``: the ``module:attr`` that makes
+    its TaskSpec from the text after the colon, the form and what it reads (``xret tasks``)."""
 
 
 def _formats() -> dict[str, _Format]:
@@ -65,7 +69,17 @@ def _formats() -> dict[str, _Format]:
     every = (Setting.MONO, Setting.CROSS, Setting.MULTI)
     return {
         "lareqa": _Format(
-            ("file",), every, LAREQA_MEASURES, "xret.tasks.lareqa:load_lareqa", Ranking.EXHAUSTIVE
+            ("file",),
+            every,
+            LAREQA_MEASURES,
+            "xret.tasks.lareqa:load_lareqa",
+            Ranking.EXHAUSTIVE,
+            (
+                "xret.tasks.lareqa:custom_task",
+                "DIR",
+                "DIR/<language>.json files in the LAReQA format (SQuAD with sentences and "
+                "sentence_breaks, docs/formats.md); ranked like xquad-r, all three settings",
+            ),
         ),
         "miracl": _Format(
             ("topics", "qrels"),
@@ -73,6 +87,12 @@ def _formats() -> dict[str, _Format]:
             miracl.MEASURES,
             "xret.tasks.miracl:load_miracl",
             Ranking.TOP_K,
+            (
+                "xret.tasks.miracl:custom_task",
+                "DIR",
+                "DIR/topics and DIR/qrels laid out like MIRACL's dev split; "
+                "the corpus comes from --corpus-dir",
+            ),
         ),
         # MIRACL's files are TREC topics and qrels; a trec task also names its corpus folder.
         "trec": _Format(
@@ -89,8 +109,33 @@ def _formats() -> dict[str, _Format]:
             LAREQA_MEASURES,
             "xret.tasks.beir:load_beir",
             Ranking.EXHAUSTIVE,
+            (
+                "xret.tasks.beir:custom_task",
+                "DIR[@SPLIT]",
+                "DIR/<language>/ BEIR folders (corpus.jsonl, queries.jsonl, "
+                "qrels/<split>.tsv); shared query ids give the cross-lingual gold",
+            ),
         ),
     }
+
+
+def folder_forms() -> list[tuple[str, str]]:
+    """``(form, what it reads)`` of every format a folder of which can be named as a task."""
+    return [
+        (f"{kind}:{fmt.folder[1]}", fmt.folder[2]) for kind, fmt in _formats().items() if fmt.folder
+    ]
+
+
+def folder_task(name: str) -> TaskSpec | None:
+    """The task of a folder named ``<format>:DIR`` (``lareqa:``, ``miracl:``, ``beir:``), or
+    None when ``name`` is not of that form."""
+    kind, colon, argument = name.partition(":")
+    fmt = _formats().get(kind) if colon else None
+    if fmt is None or fmt.folder is None:
+        return None
+    if not argument.strip():
+        raise DataError(f"task {name!r} names no folder: {kind}:DIR")
+    return resolve(fmt.folder[0])(argument)
 
 
 _TOP_KEYS = (
