@@ -62,7 +62,10 @@ class TaskResult:
         return pd.DataFrame(rows, columns=["aggregate", "setting", "measure", "value"])
 
     def summary_ci(
-        self, resamples: int = 2000, seed: int = 0, confidence: float = 0.95
+        self,
+        resamples: int = defaults.CI_RESAMPLES,
+        seed: int = defaults.SEED,
+        confidence: float = defaults.CONFIDENCE,
     ) -> pd.DataFrame:
         """``summary`` with each value's interval (``ci_low``, ``ci_high``): a percentile
         bootstrap over topics of the stored per-query scores, aggregated as the record is
@@ -117,7 +120,10 @@ class BenchResults:
         return frame[["task", "aggregate", "setting", "measure", "value"]]
 
     def summary_ci(
-        self, resamples: int = 2000, seed: int = 0, confidence: float = 0.95
+        self,
+        resamples: int = defaults.CI_RESAMPLES,
+        seed: int = defaults.SEED,
+        confidence: float = defaults.CONFIDENCE,
     ) -> pd.DataFrame:
         """``summary`` with each value's interval (``TaskResult.summary_ci``)."""
         import pandas as pd
@@ -253,7 +259,7 @@ def score(
     *,
     doc_lang: PathLike | Mapping[str, str] | None = None,
     query_lang: PathLike | Mapping[str, str] | None = None,
-    seed: int = 0,
+    seed: int = defaults.SEED,
 ) -> RunScores:
     """Score a TREC run made by any system (as ``xret score``): files or ``{qid: {docid:
     score}}`` / ``{qid: {docid: grade}}``; languages as files of ``id language`` lines,
@@ -288,9 +294,9 @@ def load_results(
     results_dir: PathLike | None = None,
     *,
     ci: bool = False,
-    resamples: int = 2000,
-    seed: int = 0,
-    confidence: float = 0.95,
+    resamples: int = defaults.CI_RESAMPLES,
+    seed: int = defaults.SEED,
+    confidence: float = defaults.CONFIDENCE,
 ) -> pd.DataFrame:
     """Every cell of every record under ``results_dir``, one row per (record, cell, measure):
     model, revision, task, setting, query_language, pool_language, measure, value, record; with
@@ -350,8 +356,8 @@ def leaderboard(
     published: bool = True,
     tasks: Sequence[str] | None = None,
     ci: bool = False,
-    resamples: int = 2000,
-    seed: int = 0,
+    resamples: int = defaults.CI_RESAMPLES,
+    seed: int = defaults.SEED,
     by_seed: bool = False,
 ) -> str:
     """The leaderboard of the records under ``results_dir`` as markdown, latex, csv or html;
@@ -398,9 +404,9 @@ def compare(
     measure: str = "MAP",
     settings: Sequence[str] | None = None,
     test: str = "randomisation",
-    seed: int = 0,
-    resamples: int = 10_000,
-    alpha: float = 0.05,
+    seed: int = defaults.SEED,
+    resamples: int = defaults.COMPARE_RESAMPLES,
+    alpha: float = defaults.ALPHA,
 ) -> Comparison:
     """Paired significance of every pair of ``systems`` (two or more names or record paths) from
     per-query scores, on the same topics, Holm-corrected; ``test``: "randomisation" or

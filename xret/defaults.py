@@ -30,3 +30,15 @@ SCALE = 20.0
 prints no temperature (protocol §1.1)."""
 SAVE_STEPS = 100
 KEEP_CHECKPOINTS = 2
+
+# Statistics over per-query scores: leaderboard intervals (--ci, xret.bench's summary_ci, xret
+# score) and xret compare's paired tests.
+SEED = 0
+"""Seed of every resampling (bootstrap draws, sign flips)."""
+CI_RESAMPLES = 2000
+"""Bootstrap resamples of the leaderboard's and the Python API's intervals."""
+CONFIDENCE = 0.95
+ALPHA = 0.05
+"""Level of paired tests after Holm's correction (compare, tied groups)."""
+COMPARE_RESAMPLES = 10_000
+"""Sign flips and bootstrap draws of ``xret compare``."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from xret import paths
+from xret import defaults, paths
 from xret.errors import XretError
 
 FORMATS = ("terminal", "markdown", "latex", "csv", "html")
@@ -61,7 +61,7 @@ OUTPUT_OPTION = click.option(
     help="Write here instead of stdout.",
 )
 MEASURE_OPTION = click.option("--measure", default="MAP", show_default=True)
-SEED_OPTION = click.option("--seed", type=int, default=0, show_default=True)
+SEED_OPTION = click.option("--seed", type=int, default=defaults.SEED, show_default=True)
 
 
 def settings_option(what: str):

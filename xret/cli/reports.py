@@ -42,9 +42,15 @@ from xret.cli.options import (
     "seeds), sd over seeds, ranks with rank intervals and tied groups (reads per-query scores).",
 )
 @click.option(
-    "--resamples", type=int, default=2000, show_default=True, help="Bootstrap resamples (--ci)."
+    "--resamples",
+    type=int,
+    default=defaults.CI_RESAMPLES,
+    show_default=True,
+    help="Bootstrap resamples (--ci).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed (--ci).")
+@click.option(
+    "--seed", type=int, default=defaults.SEED, show_default=True, help="Bootstrap seed (--ci)."
+)
 @click.option("--by-seed", is_flag=True, help="One row per training seed instead of their mean.")
 def leaderboard(results_dir, fmt, output, published, tasks, ci, resamples, seed, by_seed) -> None:
     """Tables of every result record under RESULTS_DIR (headline and per language)."""
@@ -115,12 +121,16 @@ def heatmap(results_dir, models, tasks, settings, measure, out) -> None:
 @click.option(
     "--resamples",
     type=int,
-    default=10_000,
+    default=defaults.COMPARE_RESAMPLES,
     show_default=True,
     help="Sign flips and bootstrap draws.",
 )
 @click.option(
-    "--alpha", type=float, default=0.05, show_default=True, help="Level after Holm's correction."
+    "--alpha",
+    type=float,
+    default=defaults.ALPHA,
+    show_default=True,
+    help="Level after Holm's correction.",
 )
 @format_option(FORMATS[:4])
 @OUTPUT_OPTION

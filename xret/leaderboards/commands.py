@@ -62,9 +62,9 @@ class CompareConfig:
     task: str | None = None
     measure: str = "MAP"
     settings: tuple[str, ...] | None = None
-    seed: int = 0
-    resamples: int = 10_000
-    alpha: float = 0.05
+    seed: int = defaults.SEED
+    resamples: int = defaults.COMPARE_RESAMPLES
+    alpha: float = defaults.ALPHA
     format: str = "terminal"
     output: Path | None = None
     test: str = "randomisation"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xret import defaults
 from xret.errors import XretError
 from xret.leaderboards.scores import Scores, language_statistics, training_seed
 from xret.measures.bootstrap import CellSums, Design, Statistic, percentile_interval
@@ -31,12 +32,12 @@ from xret.results.topics import topic_ids
 
 @dataclass(frozen=True)
 class Options:
-    resamples: int = 2000
+    resamples: int = defaults.CI_RESAMPLES
     """Bootstrap resamples (intervals, rank intervals, the tests of tied groups): a two-sided p
     is at least 2 / (resamples + 1), which Holm multiplies by up to the number of pairs."""
-    seed: int = 0
-    confidence: float = 0.95
-    alpha: float = 0.05
+    seed: int = defaults.SEED
+    confidence: float = defaults.CONFIDENCE
+    alpha: float = defaults.ALPHA
     """Level of the paired tests (Holm-adjusted over a column's pairs) that split tied groups."""
 
     def __post_init__(self) -> None:
