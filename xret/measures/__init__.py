@@ -1,6 +1,7 @@
 """Measures: what a score means and how it is computed, over plain values (ranks, qrels, runs).
 
-Below tasks, results and the engine; imports nothing of xret but ``errors``. What lives where:
+Below tasks, results and the engine; imports nothing of xret but ``errors`` and ``defaults``.
+What lives where:
 
 - ``table``: the measure table (``FAMILIES``): each measure declared once (pytrec_eval family,
   cutoff, digits, direction, multilingual only), and ``Measure`` values parsed from strings.

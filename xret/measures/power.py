@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import math
 
+from xret import defaults
+
 POWER = 0.8
-ALPHA = 0.05
+ALPHA = defaults.ALPHA
 
 
 def t_power(effect: float, n: int, alpha: float = ALPHA) -> float:
