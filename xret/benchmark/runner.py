@@ -232,7 +232,9 @@ def bench_task(
     start, before = time.perf_counter(), engine.usage()
     with staged_runs(store.json_path(planned.key), planned.spec.name, save_run) as runs:
         with stage("load_data"):
-            loaded = strategy.load(planned.task, planned.languages, planned.settings)
+            loaded = strategy.load(
+                planned.task, planned.languages, planned.settings, planned.measures
+            )
         with stage("embed"):
             encoded = strategy.encode(loaded, engine)
         with stage("search"):

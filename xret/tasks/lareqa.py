@@ -13,11 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from xret.benchmark.measures import BIAS_PANEL_DEFAULT
 from xret.errors import DataError
 from xret.tasks.records import Document, Query, TaskData
 from xret.tasks.spec import Aggregate, CandidateText, Setting, TaskSpec
 
-LAREQA_MEASURES = ("MAP", "MRR", "nDCG@10", "R@1", "R@10", "R@100", "Hit@1", "Hit@10", "RD")
+LAREQA_MEASURES = (
+    *("MAP", "MRR", "nDCG@10", "R@1", "R@10", "R@100", "Hit@1", "Hit@10", "RD"),
+    *BIAS_PANEL_DEFAULT,
+)
 
 
 @dataclass(frozen=True)
