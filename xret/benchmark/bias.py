@@ -151,9 +151,11 @@ def peer(cell: Pooled, k: int, weights: dict[int, float] = PEER_WEIGHTS) -> np.n
     the Kruskal-Wallis p-value of the ranks grouped by candidate language, weighted over levels.
 
     Level 0 holds the non-relevant candidates of the top k (unjudged ones included: xret's
-    reading of a LAReQA pool), level 1 the relevant ones; a relevant candidate below k takes the
-    reference's rank (2n + u + 1)/2 for n relevant of which u are unretrieved. A level with fewer
-    than two languages, or with nothing retrieved, has p = 1 (the reference's convention).
+    reading of a LAReQA pool; the reference needs them judged 0), level 1 the relevant ones. A
+    relevant candidate below k takes the reference's rank (2n + u + 1)/2 for n relevant of which
+    u are below k (its comment means "after the top k"; its n is the level's size, not k). A level
+    with fewer than two languages, or with nothing retrieved, has p = 1 (the reference's rule);
+    so has a level whose ranks are all equal, where the reference divides 0 by 0 (NaN).
     """
     top = cell.head(k)
     shape = cell.ranks.shape
@@ -182,7 +184,7 @@ def peer(cell: Pooled, k: int, weights: dict[int, float] = PEER_WEIGHTS) -> np.n
 
 def _kruskal_p(values, language, mine, languages: int) -> np.ndarray:
     """Per row, the Kruskal-Wallis p-value (chi-squared approximation) of ``values`` where
-    ``mine``, grouped by ``language``; 1 with fewer than two non-empty groups."""
+    ``mine``, grouped by ``language``; 1 with fewer than two non-empty groups or no spread."""
     from scipy.stats import chi2
 
     onehot = (language[:, :, None] == np.arange(languages)) & mine[:, :, None]
@@ -197,7 +199,7 @@ def _kruskal_p(values, language, mine, languages: int) -> np.ndarray:
         ssa = (np.where(mine, values - mean[:, None], 0.0) ** 2).sum(axis=1)
         h = (total_n - 1) * ssg / ssa
         p = chi2.sf(h, np.maximum(groups - 1, 1))
-    return np.where(groups >= 2, p, 1.0)
+    return np.where((groups >= 2) & (ssa > 0), p, 1.0)
 
 
 def topk_spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
