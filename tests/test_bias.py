@@ -384,3 +384,92 @@ def test_consistency_bounds_and_symmetry(k, seed):
     assert ((rho >= -1 - 1e-12) & (rho <= 1 + 1e-12)).all()
     np.testing.assert_allclose(rho, bias.topk_spearman(b, a), atol=1e-12)
     np.testing.assert_allclose(bias.topk_spearman(a, a), 1.0)
+
+
+# --- through the exhaustive ranking: cells as the bench records them ---------------------------
+
+
+def _toy_task(seed: int):
+    """Three languages, parallel questions (ids ``<lang>/<n>``), documents sharing small integer
+    vectors (ties everywhere)."""
+    from xret.benchmark.engine import Embedded
+    from xret.tasks.records import Document, Query, TaskData
+
+    rng = np.random.default_rng(seed)
+    languages = ("ar", "de", "en")
+    documents = tuple(Document(f"{lang}/d{i}", lang, "") for lang in languages for i in range(9))
+    queries = tuple(Query(f"{lang}/{n}", lang, "") for lang in languages for n in range(7))
+    qrels = {q.id: {f"{lang}/d{int(q.id.split('/')[1])}": 1 for lang in languages} for q in queries}
+    data = TaskData(documents, queries, qrels, checksums={})
+    docs = Embedded(rng.integers(-1, 3, (len(documents), 4)).astype(np.float32), np.arange(27))
+    vectors = Embedded(rng.integers(-1, 3, (len(queries), 4)).astype(np.float32), np.arange(21))
+    return data, docs, vectors
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_measure_task_equals_a_full_sort(seed):
+    from scipy.stats import spearmanr
+
+    from xret.benchmark.evaluate import measure_task, task_ranks, top_depth
+    from xret.benchmark.measures import BIAS_PANEL_DEFAULT, parse_measures
+    from xret.tasks.settings import build_cells
+    from xret.tasks.spec import Setting
+
+    data, docs, queries = _toy_task(seed)
+    measures = parse_measures(["MAP", "R@10", "RD", *BIAS_PANEL_DEFAULT])
+    cells = build_cells(data, ("ar", "de", "en"), tuple(Setting))
+    ranked = task_ranks(data, cells, queries, docs, top_depth(measures))
+    results = measure_task(data, cells, ranked, measures)
+    plain = measure_task(
+        data, cells, task_ranks(data, cells, queries, docs), parse_measures(["MAP", "R@10", "RD"])
+    )
+    # The cells as built come first with the same standard values; then one cell per
+    # (query language, candidate language) with the per-candidate-language measures.
+    assert [(r.setting, r.query_language, r.pool_language) for r in results[: len(cells)]] == [
+        (c.setting, c.query_language, c.pool_language) for c in cells
+    ]
+    for with_panel, without in zip(results, plain):
+        for m, values in without.values.items():
+            assert np.array_equal(with_panel.values[m], values)
+    extra = results[len(cells) :]
+    assert {(r.query_language, r.pool_language) for r in extra} == set(
+        itertools.product(("ar", "de", "en"), repeat=2)
+    )
+    codes = np.array([("ar", "de", "en").index(d.language) for d in data.documents])
+    scores = queries.vectors @ docs.vectors.T
+    rankings = {
+        data.queries[i].id: np.argsort(-scores[i], kind="stable").tolist() for i in range(21)
+    }
+    by_id = {d.id: i for i, d in enumerate(data.documents)}
+    for result in results:
+        if result.setting != Setting.MULTI:
+            assert not any(m.name in bias.PER_QUERY and m.name != "RD" for m in result.values)
+            continue
+        for row, qid in enumerate(result.query_ids):
+            ranking, q = rankings[qid], ("ar", "de", "en").index(qid.split("/")[0])
+            relevant = [by_id[d] for d in data.qrels[qid]]
+            if result.pool_language == "all":
+                direct = direct_values([ranking], [relevant], codes, [q], 10)
+                assert result.values[parse_measures(["Excess@10"])[0]][row] == pytest.approx(
+                    direct["excess"][0]
+                )
+                assert (
+                    result.values[parse_measures(["FirstOther"])[0]][row]
+                    == direct["first_other"][0]
+                )
+                continue
+            c = ("ar", "de", "en").index(result.pool_language)
+            mine = [d for d in relevant if codes[d] == c]
+            assert result.values[parse_measures(["LangR@10"])[0]][row] == np.mean(
+                [ranking.index(d) < 10 for d in mine]
+            )
+            consist = result.values.get(parse_measures(["Consist@10"])[0])
+            if c == q:
+                assert consist is None or np.isnan(consist[row])
+                continue
+            twin = rankings[f"{result.pool_language}/{qid.split('/')[1]}"][:10]
+            top = ranking[:10]
+            union = list(dict.fromkeys([*top, *twin]))
+            rank_a = [top.index(x) + 1 if x in top else 11 for x in union]
+            rank_b = [twin.index(x) + 1 if x in twin else 11 for x in union]
+            assert consist[row] == pytest.approx(spearmanr(rank_a, rank_b).statistic, abs=1e-12)
