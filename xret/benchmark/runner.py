@@ -29,6 +29,7 @@ from xret.benchmark.measures import Measure, parse_measures
 from xret.benchmark.strategies import Plan, RecordFacts, Stages, Strategy, Workspace, strategy_for
 from xret.benchmark.topk import CorpusOptions
 from xret.cluster.runtime import ClusterOptions
+from xret.io import discard
 from xret.models import model_spec
 from xret.models.providers import Provider, device_for, get_provider
 from xret.models.spec import ModelSpec, recorded_source
@@ -44,6 +45,7 @@ from xret.results.record import (
 )
 from xret.results.runs import runs_dir, staged_runs
 from xret.results.store import ResultStore, result_key
+from xret.results.supersede import check_reproduced, find_superseded, supersedes
 from xret.tasks import data_checksums, get_task
 from xret.tasks.spec import CandidateText, Ranking, Setting, TaskSpec
 
@@ -109,6 +111,14 @@ class TaskPlan:
     strategy: Strategy
     plan: Plan
     key: str
+    identity: dict
+    """What the key hashes (xret.benchmark.runner.result_identity)."""
+
+    def key_with(self, measures) -> str:
+        """The key of this evaluation with another measure list."""
+        options = {**self.identity["options"], "measures": list(measures)}
+        identity = {**self.identity, "options": options}
+        return result_key(self.plan.name, self.spec.name, self.spec.revision or "unknown", identity)
 
 
 def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[BenchOutcome]:
@@ -124,7 +134,9 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
             continue
         if planned.spec not in engines:
             engines[planned.spec] = build_engine(planned.spec, model, config, cache, log)
-        outcomes.append(bench_task(planned, engines[planned.spec], store, config.save_run, log))
+        previous = None if config.overwrite else superseded(store, planned)
+        engine = engines[planned.spec]
+        outcomes.append(bench_task(planned, engine, store, config.save_run, log, previous))
     return outcomes
 
 
@@ -165,7 +177,7 @@ def plan_task(config: BenchConfig, task: TaskSpec, model: Model, log) -> TaskPla
     data = data_checksums(task, languages, config.cache_dir)
     identity = result_identity(spec, model.device.key, data, plan)
     key = result_key(plan.name, spec.name, spec.revision or "unknown", identity)
-    return TaskPlan(task, spec, languages, settings, measures, strategy, plan, key)
+    return TaskPlan(task, spec, languages, settings, measures, strategy, plan, key, identity)
 
 
 def family_options(config: BenchConfig, ranking: Ranking) -> ExhaustiveOptions | CorpusOptions:
@@ -199,6 +211,16 @@ def skipped(store: ResultStore, planned: TaskPlan, save_run: bool, log) -> Bench
     return BenchOutcome(path, store.load(planned.key), skipped=True)
 
 
+def superseded(store: ResultStore, planned: TaskPlan) -> tuple[Path, ResultRecord] | None:
+    """A stored record this bench extends: the same evaluation with a subset of its measures
+    (xret.results.supersede)."""
+    found = find_superseded(store, planned.key, planned.plan.name, planned.key_with)
+    wanted = {str(m) for m in planned.measures}
+    if found is None or not set(found[1].options.measures) <= wanted:
+        return None
+    return found
+
+
 def build_engine(
     spec: ModelSpec, model: Model, config: BenchConfig, cache: EmbeddingCache, log
 ) -> EmbeddingEngine:
@@ -225,9 +247,16 @@ def build_engine(
 
 
 def bench_task(
-    planned: TaskPlan, engine: EmbeddingEngine, store: ResultStore, save_run: bool, log
+    planned: TaskPlan,
+    engine: EmbeddingEngine,
+    store: ResultStore,
+    save_run: bool,
+    log,
+    previous: tuple[Path, ResultRecord] | None = None,
 ) -> BenchOutcome:
-    """Load, encode, rank, measure, [save runs,] record, store: the stages of one task."""
+    """Load, encode, rank, measure, [save runs,] record, store: the stages of one task.
+    ``previous``: a stored record with fewer measures that this one replaces once its numbers
+    are reproduced."""
     strategy, stage = planned.strategy, Stages()
     start, before = time.perf_counter(), engine.usage()
     with staged_runs(store.json_path(planned.key), planned.spec.name, save_run) as runs:
@@ -247,10 +276,19 @@ def bench_task(
         facts = strategy.facts(loaded, ranked)
         used = engine.usage().since(before)
         seconds = timings(stage.seconds, used)
-        record = task_record(planned, facts, results, engine, used, seconds)
+        note = {} if previous is None else {"supersedes": supersedes(previous[1])}
+        record = task_record(planned, facts, results, engine, used, seconds, note)
         writing = time.perf_counter()
-        path = store.write(record, _per_query_table(results))
+        table = _per_query_table(results)
+        if previous is not None:
+            count = check_reproduced(*previous, record, table)
+        path = store.write(record, table)
     log(f"{planned.plan.name}: wrote {path}")
+    if previous is not None:
+        old_path, old = previous
+        discard(old_path.parent / (old.per_query or ""))
+        discard(old_path)
+        log(f"{planned.plan.name}: replaces {old_path} (its {count:,} numbers reproduced exactly)")
     logged = {**seconds, "write": time.perf_counter() - writing}  # the log's: the record is out
     for line in stage_lines(planned.plan.name, logged, time.perf_counter() - start):
         log(line)
@@ -278,6 +316,7 @@ def task_record(
     engine: EmbeddingEngine,
     used: EngineUsage,
     seconds: dict[str, float],
+    provenance_extras: dict | None = None,
 ) -> ResultRecord:
     """The record of one evaluation, built once from the values of its stages."""
     task, spec = planned.task, planned.spec
@@ -312,6 +351,7 @@ def task_record(
             precision=engine.device.precision,
             timings=seconds,
             encode=used.stats.as_dict(),
+            extras=provenance_extras or {},
         ),
         per_query=f"{planned.key.rsplit('/', 1)[-1]}.queries.csv.gz",
         extra=facts.extra,
