@@ -53,7 +53,10 @@ def leaderboard(results_dir, fmt, output, published, tasks) -> None:
     help="Model name or record path (repeatable; two models also give the delta A − B).",
 )
 @click.option("--task", "-t", help="Task of the records (needed when a model has several).")
-@settings_option("Cells to show: mono (diagonal), cross, multi (pool 'all'). Default: mono,cross.")
+@settings_option(
+    "Cells to show: mono (diagonal), cross, multi (pool 'all'; a per-candidate-language bias "
+    "measure: query x candidate language). Default: mono,cross; multi for a bias measure."
+)
 @MEASURE_OPTION
 @click.option(
     "--out",
@@ -63,9 +66,11 @@ def leaderboard(results_dir, fmt, output, published, tasks) -> None:
 )
 def heatmap(results_dir, models, task, settings, measure, out) -> None:
     """Query × pool language heatmaps (PNG and SVG), a delta map and a rank-distance chart."""
+    from xret.benchmark.measures import parse_measure
     from xret.leaderboards.commands import HeatmapConfig, run_heatmaps
 
-    chosen = settings_of(settings) or ("mono", "cross")
+    pooled_only = parse_measure(measure).family.multilingual_only
+    chosen = settings_of(settings) or (("multi",) if pooled_only else ("mono", "cross"))
     for path in run_heatmaps(HeatmapConfig(results_dir, split(models), out, task, chosen, measure)):
         click.echo(str(path))
 

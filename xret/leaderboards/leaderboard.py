@@ -14,7 +14,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from xret.benchmark.measures import measure_digits, parse_measure
+from xret.benchmark.measures import BIAS_PANEL, measure_digits, parse_measure
 from xret.leaderboards.published import (
     BACKBONES,
     MAP_BLOCKS,
@@ -235,6 +235,31 @@ def _block_table(title: str, members: Sequence[Scores], blocks, footers) -> Tabl
     return _language_table(title, MEASURED, columns, footers)
 
 
+def _panel(e: Evaluation, measured: Sequence[Scores]) -> list[str]:
+    """The bias measures some record of ``e`` holds (beyond RD), in the table's order."""
+    held = {
+        m
+        for s in measured
+        if (s.task, s.signature) == e.key
+        for m in s.by_language.get("multi", {})
+    }
+    return sorted(
+        (m for m in held if m != "RD" and parse_measure(m).name in BIAS_PANEL),
+        key=lambda m: (BIAS_PANEL.index(parse_measure(m).name), m),
+    )
+
+
+def _bias_table(e: Evaluation, measured: Sequence[Scores], lookup: dict) -> Table:
+    """The bias panel of one evaluation (docs/bias.md), measured rows only: the paper has RD."""
+    specs = [
+        _Spec(e, "multi", m, "mean", Column(m, "", measure_digits(m), _better(m)))
+        for m in ("RD", *_panel(e, measured))
+    ]
+    mine = {k: v for k, v in lookup.items() if k[0].measured}
+    title = f"Language bias panel, {_group(e)}: Mul., macro average over languages"
+    return _headline(title, specs, mine)
+
+
 def _rank_distance_table(title: str, groups: Sequence[Sequence[Scores]]) -> Table:
     columns = [
         (
@@ -350,6 +375,7 @@ def build_leaderboard(collection: Collection, published: bool = True) -> Documen
                 lookup,
             )
         )
+        tables += [_bias_table(e, measured, lookup) for e in lareqa if _panel(e, measured)]
     if miracl:
         specs = [
             _Spec(e, "mono", measure, stat, Column(f"{measure} {stat}", _group(e), 4))
