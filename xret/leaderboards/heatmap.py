@@ -4,8 +4,7 @@ Matrices are plain values built from the cells of stored records; plotting uses 
 object API (``Figure`` on the Agg canvas, imported lazily), never pyplot's global state. Missing
 cells stay blank (hatched), never zero. Colour scales are shared: bounded measures always span
 [0, 1] (down to their lowest value below 0: a correlation), rank distance spans the range of
-all matrices drawn together, and a delta map is centred
-on zero with symmetric limits.
+all matrices drawn together, and a delta map is centred on zero with symmetric limits.
 """
 
 from __future__ import annotations

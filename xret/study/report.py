@@ -16,7 +16,18 @@ from pathlib import Path
 
 from xret.io import atomic_write_bytes, atomic_write_text
 from xret.leaderboards.table import Column, Document, Table, render_markdown
-from xret.study.claims import HYBRID, VERDICT_RULE, XX, XY, Verdict, verdicts
+from xret.study.claims import (
+    CLAIMS,
+    HYBRID,
+    PANEL_RULE,
+    VERDICT_RULE,
+    XX,
+    XY,
+    Disagreement,
+    Verdict,
+    disagreements,
+    verdicts,
+)
 from xret.study.figures import figures
 from xret.study.runs import SETTINGS, Run, cell_means, collect_runs, group_runs, mean_sd
 from xret.study.spec import Arm, Study
@@ -127,7 +138,36 @@ def verdict_table(found: Sequence[Verdict]) -> Table:
             "difference: better − worse as the claim names them (rank distance: worse − "
             "better, so positive always favours the claim), mean over seeds",
             VERDICT_RULE,
+            *((PANEL_RULE,) if any(v.claim not in CLAIMS for v in found) else ()),
         ),
+    )
+
+
+def disagreement_table(found: Sequence[Disagreement]) -> Table:
+    """Per claim asked of the bias panel, which measures reproduce it and which do not."""
+    verdict_order = ("reproduced", "inconclusive", "not reproduced")
+    columns = (
+        Column("base model"),
+        Column("task"),
+        Column("claim"),
+        *(Column(v) for v in verdict_order),
+        Column("measures agree"),
+    )
+    rows = tuple(
+        (
+            Path(d.base).name,
+            d.task,
+            d.claim,
+            *(", ".join(d.by_verdict.get(v, ())) or "—" for v in verdict_order),
+            "no" if d.disagree else "yes",
+        )
+        for d in found
+    )
+    return Table(
+        "Where the bias measures agree and disagree",
+        columns,
+        rows,
+        notes=("one row per claim of the paper on language bias, asked of every panel measure",),
     )
 
 
@@ -171,9 +211,11 @@ def write_report(study: Study) -> list[Path]:
     runs = collect_runs(study)
     table1, table2 = shape_tables(runs)
     found = verdicts(runs)
+    split = disagreements(found) if any(v.claim not in CLAIMS for v in found) else []
+    agreement = (disagreement_table(split),) if split else ()
     doc = Document(
         f"Study {study.name}: X-X-mono, X-Y and hybrid batch sampling",
-        (table1, table2, verdict_table(found), moving_pairs(runs)),
+        (table1, table2, verdict_table(found), *agreement, moving_pairs(runs)),
         notes=(f"study file: {study.path.name}; records: {len(runs)}",),
     )
     drawn = [(title, figure_bytes(fig, "png")) for title, fig in figures(runs, study)]
