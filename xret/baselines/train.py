@@ -11,6 +11,7 @@ Rerunning a finished run does nothing; a different run into the same folder is r
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import shutil
@@ -89,9 +90,8 @@ def train(
         state=SamplerState(config.seed),
     )
     batches = sampler.batches(config.steps)
-    base = model_spec(config.base)
+    base = _resolved_base(config, options.cache_dir)
     provider = get_provider(base.provider)
-    base = provider.resolve(base, options.cache_dir)
     identity = _identity(config.to_dict(), base.revision, _data_files(data.summary()))
 
     finished = _finished(output, identity)
@@ -112,6 +112,8 @@ def train(
     base_folder = Path(model[0].auto_model.name_or_path)
     eval_max_length = model.max_seq_length
     model.max_seq_length = config.max_seq_length
+    if not options.progress:  # no bar: a line every logging interval instead, for log files
+        callbacks = (*callbacks, _step_logger(log))
     trainer = _trainer(config, options, base, model, trainer_columns(batches), device, callbacks)
     if resume is not None:
         _keep_model_kwargs(base_folder, resume)  # the trainer reloads the checkpoint's folder
@@ -153,6 +155,21 @@ def train(
     shutil.rmtree(output / CHECKPOINTS)
     log(f"wrote {output} ({model_file['training']['run']['steps_per_second']} steps/s)")
     return TrainOutcome(output, model_file, skipped=False)
+
+
+def training_key(config: TrainConfig, data_dir: Path | None, cache_dir: Path) -> str:
+    """A digest of what makes two runs the same run (the recipe, the base weights, the data
+    bytes), computed without training: a study uses it to know that a committed record belongs
+    to this cell even when the trained model is not on this machine."""
+    data = load_training_data(config, data_dir, cache_dir)
+    base = _resolved_base(config, cache_dir)
+    identity = _identity(config.to_dict(), base.revision, _data_files(data.summary()))
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def _resolved_base(config: TrainConfig, cache_dir: Path) -> ModelSpec:
+    spec = model_spec(config.base)
+    return get_provider(spec.provider).resolve(spec, cache_dir)
 
 
 TRAINING_PACKAGES = ("accelerate", "datasets")
@@ -207,6 +224,30 @@ def _trainer(config, options, base, model, columns, device, callbacks):
 
         trainer.remove_callback(PrinterCallback)
     return trainer
+
+
+def _step_logger(log: Callable[[str], None]):
+    """A trainer callback that logs ``step i/n, loss x, about t left`` at each logging step. The
+    time left is priced by the steps of this run so far (a resumed run's earlier steps took no
+    time here)."""
+    from transformers import TrainerCallback
+
+    class StepLog(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.first_step, self.started = state.global_step, time.perf_counter()
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if not logs or "loss" not in logs:
+                return
+            done = state.global_step - self.first_step
+            seconds = (time.perf_counter() - self.started) / max(done, 1)
+            left = round(seconds * (state.max_steps - state.global_step))
+            log(
+                f"step {state.global_step}/{state.max_steps}, loss {logs['loss']:.4f}, "
+                f"about {left // 60} min {left % 60:02d} s left"
+            )
+
+    return StepLog()
 
 
 def _keep_model_kwargs(base_folder: Path, output: Path) -> None:

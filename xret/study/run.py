@@ -11,11 +11,13 @@ from __future__ import annotations
 import io
 import json
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from xret.errors import DataError
 from xret.io import atomic_write_text
@@ -60,17 +62,40 @@ def run_study(
         raise StudyError(
             f"{study.path}: no task to bench: add the evaluation tasks to [train] exclude"
         )
+    from xret.baselines.train import training_key
+
     state = read_state(study)
     cells = study.cells()
+    keys = {
+        cell: training_key(study.train_config(cell), data_dir, cache_dir)
+        for cell in cells
+        if cell.arm is not None
+    }
+    done = {cell: _recorded(study, cell, tasks, state, keys.get(cell)) for cell in cells}
+    log(_plan_line(cells, done, state))
     busy: dict[bool, list[float]] = {True: [], False: []}
     outcomes = []
     for number, cell in enumerate(cells, 1):
         start = time.perf_counter()
-        with _quiet_libraries():
-            outcome = _run_cell(study, cell, tasks, cache_dir, data_dir, device)
-        outcome = CellOutcome(cell, outcome.records, time.perf_counter() - start, outcome.skipped)
-        state[cell.id] = _state_entry(study, cell, outcome)
-        write_state(study, state)
+        if done[cell] is not None:
+            outcome = CellOutcome(cell, done[cell], 0.0, skipped=True)
+        else:
+            with _quiet_libraries() as stderr:
+
+                def progress(line: str, cell: Cell = cell) -> None:
+                    with redirect_stderr(stderr):  # the cell's own lines are not the libraries'
+                        log(f"    {cell.id}: {line}")
+
+                outcome = _run_cell(study, cell, tasks, cache_dir, data_dir, device, progress)
+            outcome = CellOutcome(
+                cell, outcome.records, time.perf_counter() - start, outcome.skipped
+            )
+            # A cell that was already finished keeps its entry: rerunning a study rewrites
+            # nothing it did not add.
+            entry = _state_entry(cell, outcome, keys.get(cell))
+            if not (outcome.skipped and _same_but_time(state.get(cell.id), entry)):
+                state[cell.id] = entry
+                write_state(study, state)
         outcomes.append(outcome)
         if not outcome.skipped:
             busy[cell.arm is not None].append(outcome.seconds)
@@ -78,8 +103,43 @@ def run_study(
     return outcomes
 
 
+def _recorded(study, cell, tasks, state, key: str | None) -> dict[str, str] | None:
+    """The cell's records when the state file says they were made by this very cell (the same
+    training key: recipe, base weights and data bytes) and every one is in the store: such a
+    cell is done without its trained model, which a fresh clone does not have. An untrained
+    base is left to ``xret bench``, which recognises its finished records from the model."""
+    entry = state.get(cell.id)
+    if cell.arm is None or not isinstance(entry, dict) or entry.get("training_key") != key:
+        return None
+    records = entry.get("records")
+    # keyed by the task's name, which a path-given task (lareqa:/a/b) shortens: count them
+    if not isinstance(records, dict) or len(records) != len(tasks):
+        return None
+    if not all(
+        isinstance(path, str) and (results_dir(study) / path).is_file() for path in records.values()
+    ):
+        return None
+    return records
+
+
+def _plan_line(cells, done, state) -> str:
+    """Say up front what will be trained, and roughly how long that takes."""
+    train = [cell for cell in cells if cell.arm is not None and done[cell] is None]
+    recorded = sum(d is not None for d in done.values())
+    line = f"{len(cells)} cells: {recorded} trained cells already recorded"
+    if not train:
+        return line + ", none to train"
+    seconds = [
+        entry["seconds"]
+        for entry in state.values()
+        if isinstance(entry, dict) and entry.get("sampling") and entry.get("seconds")
+    ]
+    each = f", about {_duration(statistics.median(seconds))} each" if seconds else ""
+    return line + f", {len(train)} to train and bench{each}"
+
+
 @contextmanager
-def _quiet_libraries() -> Iterator[None]:
+def _quiet_libraries() -> Iterator[TextIO]:
     """The study prints one line per cell; the libraries' own progress bars (weights loading,
     model-card widget examples) and advice (tokenizer tokens) would bury them. Errors are not
     lost: they are raised, and the command prints them."""
@@ -88,13 +148,14 @@ def _quiet_libraries() -> Iterator[None]:
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # its handler holds the real stderr: a redirect misses it
     try:
+        stderr = sys.stderr
         with redirect_stderr(io.StringIO()):  # tqdm bars write to sys.stderr as it is then
-            yield
+            yield stderr
     finally:
         hf_logging.set_verbosity(verbosity)
 
 
-def _run_cell(study, cell, tasks, cache_dir, data_dir, device) -> CellOutcome:
+def _run_cell(study, cell, tasks, cache_dir, data_dir, device, progress) -> CellOutcome:
     from xret.api import run
     from xret.baselines.train import RunOptions, train
     from xret.benchmark.runner import BenchConfig
@@ -111,7 +172,7 @@ def _run_cell(study, cell, tasks, cache_dir, data_dir, device) -> CellOutcome:
             save_steps=max(1, study.train.get("steps", 1000) // 4),
             progress=False,
         )
-        trained = train(study.train_config(cell), options, log=quiet)
+        trained = train(study.train_config(cell), options, log=progress)
         trained_before, model = trained.skipped, str(trained.output)
     config = BenchConfig(
         model=model,
@@ -129,8 +190,13 @@ def _run_cell(study, cell, tasks, cache_dir, data_dir, device) -> CellOutcome:
     return CellOutcome(cell, records, 0.0, trained_before and all(r.skipped for r in benched))
 
 
-def _state_entry(study: Study, cell: Cell, outcome: CellOutcome) -> dict:
+def _same_but_time(old: dict | None, new: dict) -> bool:
+    return isinstance(old, dict) and {**old, "seconds": None} == {**new, "seconds": None}
+
+
+def _state_entry(cell: Cell, outcome: CellOutcome, training_key: str | None) -> dict:
     return {
+        "training_key": training_key,
         "base": cell.base,
         "sampling": cell.arm.sampling.value if cell.arm else None,
         "alpha": cell.arm.alpha if cell.arm else None,
