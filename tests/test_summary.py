@@ -66,3 +66,24 @@ def test_settings_that_were_not_run_get_no_column(capsys):
     print_summary([_record("xquad-r", "m", summary={"macro": {"mono": {"MAP": 0.79, "R@1": 0.7}}})])
     header = capsys.readouterr().out.splitlines()[1:3]
     assert header[0].split() == ["MAP", "R@1"] and header[1].split() == ["model", "Mo.", "Mo."]
+
+
+def test_bias_panel_gets_its_own_table_in_80_columns(capsys):
+    panel = {"nRD": 0.0312, "Excess@10": 0.1234, "PEER@10": 0.456, "WrongSame": 0.05}
+    panel |= {"Consist@10": -0.123, "FirstOther": 4.5}
+    macro = {**MACRO, "multi": {**MACRO["multi"], **panel}}
+    print_summary(
+        [
+            _record("xquad-r", "xret.testing:HashEncoder", summary={"macro": macro}),
+            _record("xquad-r", "me5-small-q4"),  # a record from before the panel: blanks
+        ]
+    )
+    out = capsys.readouterr().out
+    assert max(map(len, out.splitlines())) <= 80
+    assert "xquad-r: language bias, multilingual pool" in out
+    row = [line for line in out.splitlines() if line.startswith("xret.testing:HashEncoder")][1]
+    assert row.split()[1:] == ["947.8", "0.031", "0.123", "0.456", "0.050", "-0.123"]
+    assert "PEER language fairness p" in out
+    # Without the panel (RD only) there is no second table.
+    print_summary([_record("xquad-r", "me5-small-q4")])
+    assert "language bias, multilingual pool" not in capsys.readouterr().out
