@@ -21,7 +21,7 @@ from xret.models.providers import get_provider
 from xret.models.providers.st import SentenceTransformerEncoder
 from xret.models.spec import Role
 from xret.tasks import get_task, load_task
-from xret.tasks.lareqa import candidate_text
+from xret.tasks.records import candidate_text
 from xret.tasks.spec import CandidateText
 
 
@@ -67,7 +67,7 @@ def main() -> None:
     provider = get_provider(spec.provider)
     spec = provider.resolve(spec, paths.cache_dir())
     start = time.perf_counter()
-    from xret.benchmark.device import pick_device
+    from xret.runtime.device import pick_device
 
     encoder = provider.load(spec, pick_device("cpu"), paths.cache_dir())
     assert isinstance(encoder, SentenceTransformerEncoder), (

@@ -156,10 +156,10 @@ def encode_section(
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from xret.benchmark.device import pick_device
     from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
     from xret.models.providers.st import load_sentence_transformer
     from xret.models.spec import ModelSpec, Role
+    from xret.runtime.device import pick_device
 
     questions, candidates = synthetic_task(sizes, words)
     spec = ModelSpec(
@@ -334,7 +334,7 @@ def machine(device_name: str) -> dict:
     import torch
     import transformers
 
-    from xret.benchmark.device import cpu_kernels
+    from xret.runtime.device import cpu_kernels
 
     info = {
         "python": platform.python_version(),

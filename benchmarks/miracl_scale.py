@@ -231,11 +231,11 @@ def generate_corpus(
 def run_encode(args) -> dict:
     from xret import paths
     from xret.benchmark.corpus_store import encode_corpus
-    from xret.benchmark.device import pick_device
     from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
     from xret.models import model_spec
     from xret.models.providers import get_provider
     from xret.models.spec import Role
+    from xret.runtime.device import pick_device
     from xret.tasks.corpus import Corpus, find_shards, passage_text, read_shard
 
     work = Path(args.workdir)
@@ -395,9 +395,9 @@ def exact_top_k(directory: Path, k: int) -> dict:
 
 def one_index(directory: Path, kind: str, params: dict, sweep: list[int], k: int) -> dict:
     """Build one index from the store with xret's own path, then search at each sweep value."""
+    from xret.benchmark.corpus_search import search
     from xret.benchmark.search import IndexSpec
     from xret.benchmark.strategies import Stages
-    from xret.benchmark.topk import search
 
     store, queries = _store(directory), np.load(directory / "queries.npy")
     exact = np.load(directory / f"exact-{k}.npy")

@@ -29,10 +29,10 @@ def mteb_side(args) -> dict:
     """Runs in the child: mteb.evaluate on the adapted tasks, counting the texts encoded."""
     import mteb
 
-    from xret.benchmark.device import pick_device
     from xret.interop.mteb.tasks import mteb_tasks
     from xret.models import model_spec
     from xret.models.providers import get_provider
+    from xret.runtime.device import pick_device
 
     cache = paths.cache_dir()
     spec = model_spec(args.model)

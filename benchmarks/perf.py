@@ -68,11 +68,11 @@ def machine() -> dict:
 def kernels(precision: str) -> dict:
     """What a Linear layer ran here at ``precision`` (as ``xret bench`` would), from oneDNN's
     verbose log in a child process: its ISA line and the implementations it executed."""
-    from xret.benchmark.device import cpu_flags, cpu_kernels
+    from xret.runtime.device import cpu_flags, cpu_kernels
 
     probe = (
         "import torch\n"
-        "from xret.benchmark.device import pick_device\n"
+        "from xret.runtime.device import pick_device\n"
         f"device = pick_device('cpu', {precision!r})\n"
         "layer = torch.nn.Linear(384, 1536)\n"
         "x = torch.randn(64, 384)\n"

@@ -31,8 +31,8 @@ from pathlib import Path
 
 from benchmarks.perf import machine
 from xret import paths
-from xret.benchmark.device import cpu_kernels, pick_device
 from xret.benchmark.runner import BenchConfig, run_bench
+from xret.runtime.device import cpu_kernels, pick_device
 
 MEASURES = ("MAP", "R@1", "RD")
 
@@ -171,7 +171,7 @@ def speed_probe(args, rounds: int = 3) -> dict:
     from xret.models.providers import get_provider
     from xret.models.spec import Role
     from xret.tasks import get_task, load_task
-    from xret.tasks.lareqa import candidate_text
+    from xret.tasks.records import candidate_text
     from xret.tasks.spec import CandidateText
 
     task = get_task(args.tasks[0])
@@ -196,7 +196,9 @@ def speed_probe(args, rounds: int = 3) -> dict:
             start = time.perf_counter()
             vectors[precision] = engine.encode_uncached(texts, Role.DOCUMENT)
             seconds[precision].append(time.perf_counter() - start)
-    tokens = int(engines[args.precisions[0]].encoder.token_lengths(texts, Role.DOCUMENT).sum())
+    tokens = int(
+        engines[args.precisions[0]].encoding.encoder.token_lengths(texts, Role.DOCUMENT).sum()
+    )
     base = vectors[args.precisions[0]]
     return {
         p: {

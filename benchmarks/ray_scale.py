@@ -43,11 +43,11 @@ from benchmarks.miracl_scale import _write, generate_corpus, machine  # noqa: E4
 def _engine(spec, config: str, args, cache: Path):
     """The engine of one configuration (name ``in-process`` or ``ray-<workers>x<cpus>``)."""
     from xret.benchmark.cache import EmbeddingCache
-    from xret.benchmark.device import pick_device
     from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
     from xret.cluster import ClusterOptions
     from xret.cluster.encode import ray_engine
     from xret.models.providers import get_provider
+    from xret.runtime.device import pick_device
 
     policy = BatchPolicy(args.batch_size, args.max_tokens)
     device = pick_device(args.device)
@@ -78,10 +78,10 @@ def run(args) -> dict:
 
     from xret import paths
     from xret.benchmark.corpus_store import encode_corpus
-    from xret.benchmark.device import pick_device
     from xret.cluster.encode import release
     from xret.models import model_spec
     from xret.models.providers import get_provider
+    from xret.runtime.device import pick_device
     from xret.tasks.corpus import Corpus, find_shards
 
     work = Path(args.workdir)

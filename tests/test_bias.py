@@ -1,4 +1,4 @@
-"""The bias panel (xret.benchmark.bias) against independent oracles: the hand-computed toy pool
+"""The bias panel (xret.measures.bias) against independent oracles: the hand-computed toy pool
 of docs/bias.md, the reference PEER (peer_measure 0.0.1), scipy's Spearman, exhaustive
 enumeration for E[RD], and direct loops over a full sort; plus properties (relabelled
 languages, reordered candidates, bounds) and the bench's records."""
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xret.benchmark import bias
-from xret.benchmark.bias import Pooled
+from xret.measures import bias
+from xret.measures.bias import Pooled
 
 # --- the toy pool of docs/bias.md --------------------------------------------------------------
 # Nine candidates, three per language (codes: 0 ar, 1 de, 2 en); the English query's relevant
@@ -411,7 +411,7 @@ def test_measure_task_equals_a_full_sort(seed):
     from scipy.stats import spearmanr
 
     from xret.benchmark.evaluate import measure_task, task_ranks, top_depth
-    from xret.benchmark.measures import BIAS_PANEL_DEFAULT, parse_measures
+    from xret.measures.table import BIAS_PANEL_DEFAULT, parse_measures
     from xret.tasks.settings import build_cells
     from xret.tasks.spec import Setting
 

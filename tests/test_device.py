@@ -1,4 +1,4 @@
-"""The precision policy (xret.benchmark.device): what each request resolves to on CPUs and GPUs,
+"""The precision policy (xret.runtime.device): what each request resolves to on CPUs and GPUs,
 that the sentence-transformers provider runs what was resolved, and the CLI's one-line errors."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xret.benchmark.device import Device, cpu_flags, cpu_kernels, pick_device
 from xret.errors import XretError
+from xret.runtime.device import Device, cpu_flags, cpu_kernels, pick_device
 
 
 @pytest.fixture

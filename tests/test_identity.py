@@ -251,8 +251,8 @@ def test_a_sentence_transformers_config_declares_the_similarity(tmp_path):
 
 def test_the_cache_remembers_the_device_that_produced_its_vectors(tmp_path):
     from xret.benchmark.cache import EmbeddingCache
-    from xret.benchmark.device import Device
     from xret.benchmark.engine import UNKNOWN_PRODUCER, EmbeddingEngine
+    from xret.runtime.device import Device
     from xret.testing import HashEncoder
 
     spec = replace(SPEC, provider="python", source="xret.testing:HashEncoder", dim=HashEncoder.dim)

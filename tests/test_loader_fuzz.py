@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xret.benchmark.measures import MAX_CUTOFF, Measure, evaluate, parse_measure
 from xret.errors import DataError, XretError
+from xret.measures.table import MAX_CUTOFF, Measure, parse_measure
+from xret.measures.trec import evaluate
 from xret.tasks import get_task, load_task
 from xret.testing import write_lareqa_task, write_miracl_task
 

@@ -7,10 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from xret.benchmark.bias import rank_distance
-from xret.benchmark.evaluate import measure_ranks
-from xret.benchmark.measures import Measure, evaluate, parse_measure, parse_measures
 from xret.errors import UnknownNameError
+from xret.measures.bias import rank_distance
+from xret.measures.ranks import measure_ranks
+from xret.measures.table import Measure, parse_measure, parse_measures
+from xret.measures.trec import evaluate
 
 ALL = parse_measures(["MAP", "MRR", "R@1", "R@10", "Hit@1", "Hit@10", "nDCG@10", "P@10"])
 
@@ -122,8 +123,8 @@ def test_padded_qrels_refuse_a_measure_that_needs_the_whole_run(monkeypatch):
     them through placeholder documents would be wrong, so the exhaustive path refuses them."""
     import numpy as np
 
-    from xret.benchmark import measures as m
-    from xret.benchmark.evaluate import measure_ranks
+    from xret.measures import table as m
+    from xret.measures.ranks import measure_ranks
 
     monkeypatch.setitem(m.FAMILIES, "bpref", m.Family("bpref", rank_based=False))
     with pytest.raises(ValueError, match="bpref depend on more than the ranks"):
@@ -134,7 +135,7 @@ def test_padded_qrels_refuse_a_measure_that_needs_the_whole_run(monkeypatch):
 
 
 def test_a_family_declares_its_display_and_direction():
-    from xret.benchmark.measures import measure_digits, parse_measure
+    from xret.measures.table import measure_digits, parse_measure
 
     assert (measure_digits("RD"), measure_digits("nDCG@10")) == (1, 4)
     assert not parse_measure("RD").higher_is_better and parse_measure("R@5").higher_is_better

@@ -9,10 +9,10 @@ import pytrec_eval
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xret.benchmark.evaluate import measure_ranks
-from xret.benchmark.measures import parse_measures
 from xret.benchmark.ranking import PAD, relevant_ranks
 from xret.benchmark.search import ExactIndex, FlatIndex
+from xret.measures.ranks import measure_ranks
+from xret.measures.table import parse_measures
 
 
 def oracle_ranks(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xret.benchmark import measures as m
-from xret.benchmark.evaluate import measure_ranks, padded_trec
-from xret.benchmark.measures import parse_measures
-from xret.benchmark.trec_formulas import FORMULAS
+from xret.measures import table as m
+from xret.measures.ranks import measure_ranks, padded_trec
+from xret.measures.table import parse_measures
+from xret.measures.trec_formulas import FORMULAS
 
 EVERY_FAMILY = parse_measures(
     ["MAP", "MRR"]
@@ -71,7 +71,7 @@ def test_formulas_equal_pytrec_eval_on_every_real_xquad_r_query(data_dir, tmp_pa
     from xret.benchmark.engine import Embedded
     from xret.benchmark.evaluate import task_ranks
     from xret.tasks import get_task, load_task
-    from xret.tasks.lareqa import candidate_text
+    from xret.tasks.records import candidate_text
     from xret.tasks.settings import build_cells
     from xret.tasks.spec import CandidateText
     from xret.testing import HashEncoder

@@ -1,4 +1,4 @@
-"""Helpers of the Ray tests: a RayEngine over the hash encoder, a toy LAReQA task, and the check
+"""Helpers of the Ray tests: a Ray engine over the hash encoder, a toy LAReQA task, and the check
 that two result records hold the same numbers."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 
 from xret.benchmark.cache import EmbeddingCache
-from xret.benchmark.device import CPU
 from xret.benchmark.engine import BatchPolicy
 from xret.cluster import ClusterOptions
 from xret.cluster.encode import ray_engine
 from xret.models import model_spec
 from xret.models.providers import get_provider
 from xret.results.store import load_record
+from xret.runtime.device import CPU
 from xret.tasks.corpus import Corpus, find_shards
 from xret.testing import write_lareqa_task
 
@@ -56,7 +56,7 @@ def assert_same_numbers(ours: Path, theirs: Path) -> None:
 
 
 def hash_engine(cache_dir: Path, workers: int, model: str = "xret.testing:HashEncoder"):
-    """A RayEngine over a hash encoder (the runtime must be up; it is joined, not started)."""
+    """A Ray engine over a hash encoder (the runtime must be up; it is joined, not started)."""
     spec = model_spec(model)
     spec = get_provider(spec.provider).resolve(spec, cache_dir)
     return ray_engine(

@@ -12,9 +12,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from xret.benchmark import topk
+from xret.benchmark import corpus_search
 from xret.benchmark.corpus_store import encode_corpus
-from xret.benchmark.device import CPU
 from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
 from xret.benchmark.search import exact_scores
 from xret.cluster import ClusterOptions
@@ -23,6 +22,7 @@ from xret.cluster.search import distributed_exact
 from xret.errors import ModelError
 from xret.models.spec import Role
 from xret.results.store import load_record
+from xret.runtime.device import CPU
 from xret.tasks.corpus import Corpus
 from xret.testing import HashEncoder, toy_miracl, write_lareqa_subset
 
@@ -83,7 +83,9 @@ def test_miracl_same_ranks_on_ray_ties_included(ray_runtime, tmp_path, monkeypat
         "--measures",
         "nDCG@10,R@30",
     )
-    monkeypatch.setattr(topk, "SEARCH_BLOCK", 7)  # many parts per shard, merged on the driver
+    monkeypatch.setattr(
+        corpus_search, "SEARCH_BLOCK", 7
+    )  # many parts per shard, merged on the driver
     alone = bench(xret_cli, monkeypatch, tmp_path / "alone", *args)
     spread = bench(xret_cli, monkeypatch, tmp_path / "ray", *args, "--ray", "--ray-workers", "2")
     assert_same_numbers(spread, alone)
@@ -94,11 +96,11 @@ def test_distributed_exact_search_equals_local_ties_included(ray_runtime, tmp_pa
     # Few distinct values: many exact ties, also across parts and at the k-th hit.
     vectors = rng.integers(-2, 3, size=(90, 8)).astype(np.float32)
     queries = rng.integers(-2, 3, size=(12, 8)).astype(np.float32)
-    source = topk._InMemory(vectors)
-    monkeypatch.setattr(topk, "SEARCH_BLOCK", 13)
+    source = corpus_search.InMemory(vectors)
+    monkeypatch.setattr(corpus_search, "SEARCH_BLOCK", 13)
     engine = hash_engine(tmp_path, workers=2)
-    spread = distributed_exact(engine._pool(), source, queries, 10)
-    local = topk.local_exact(source, queries, 10)
+    spread = distributed_exact(engine.encoding.pool(), source, queries, 10)
+    local = corpus_search.local_exact(source, queries, 10)
     np.testing.assert_array_equal(spread.ids, local.ids)
     np.testing.assert_array_equal(spread.scores, local.scores)
     # Against the oracle: score descending, then the lower id.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from xret.benchmark import topk
+from xret.benchmark import corpus_search
 from xret.cluster.encode import release
 from xret.results.store import load_record
 from xret.testing import toy_miracl
@@ -60,7 +60,7 @@ def test_two_nodes_give_the_same_numbers(cluster, tmp_path, monkeypatch, xret_cl
         "--measures",
         "nDCG@10,R@20",
     )
-    monkeypatch.setattr(topk, "SEARCH_BLOCK", 8)
+    monkeypatch.setattr(corpus_search, "SEARCH_BLOCK", 8)
     alone = bench(xret_cli, monkeypatch, tmp_path / "alone", *args)
     # The same command with the cluster's address; the driver (this process) joins it.
     spread = bench(xret_cli, monkeypatch, tmp_path / "ray", *args, "--ray", cluster.address)

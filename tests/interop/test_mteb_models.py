@@ -9,13 +9,13 @@ import pytest
 
 pytest.importorskip("mteb", reason="mteb is an optional extra: pip install 'xret[mteb]'")
 
-from xret.benchmark.device import Device  # noqa: E402
 from xret.benchmark.runner import BenchConfig, run_bench  # noqa: E402
 from xret.errors import ModelError, UnknownNameError  # noqa: E402
 from xret.interop.mteb.models import XretMtebEncoder  # noqa: E402
 from xret.models import model_spec  # noqa: E402
 from xret.models.providers import get_provider  # noqa: E402
 from xret.models.spec import Role  # noqa: E402
+from xret.runtime.device import Device  # noqa: E402
 from xret.testing import HashEncoder, write_lareqa_task  # noqa: E402
 
 from test_lareqa import PARAGRAPHS  # noqa: E402

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from xret.benchmark.aggregate import by_language, summarise
+from xret.results.aggregate import by_language, summarise
 from xret.results.record import (
     CellScores,
     CoverageSection,

@@ -12,13 +12,13 @@ import pytest
 import pytrec_eval
 from hypothesis import given, settings
 
-from xret.benchmark import topk
-from xret.benchmark.aggregate import summarise
+from xret.benchmark import corpus_facts, corpus_search
 from xret.benchmark.pools import PoolSpec
 from xret.benchmark.runner import BenchConfig, CorpusOptions, run_bench
 from xret.benchmark.search import ExactIndex, IndexSpec
 from xret.benchmark.strategies import Stages
 from xret.errors import DataError, UnknownNameError, XretError
+from xret.results.aggregate import summarise
 from xret.results.store import load_per_query
 from xret.tasks import get_task
 from xret.tasks.corpus import find_shards, passage_text, read_shard
@@ -306,12 +306,14 @@ def test_title_option_changes_what_is_encoded(tmp_path, toy):
 @given(collections())
 def test_block_search_of_the_corpus_path_equals_exact(case):
     vectors, queries, k, block = case
-    original = topk.SEARCH_BLOCK
-    topk.SEARCH_BLOCK = block
+    original = corpus_search.SEARCH_BLOCK
+    corpus_search.SEARCH_BLOCK = block
     try:
-        hits, params = topk.search(topk._InMemory(vectors), queries, k, IndexSpec(), Stages())
+        hits, params = corpus_search.search(
+            corpus_search.InMemory(vectors), queries, k, IndexSpec(), Stages()
+        )
     finally:
-        topk.SEARCH_BLOCK = original
+        corpus_search.SEARCH_BLOCK = original
     oracle = ExactIndex(vectors.shape[1])
     oracle.add(vectors)
     assert np.array_equal(hits.ids, oracle.search(queries, k).ids)
@@ -321,11 +323,15 @@ def test_block_search_of_the_corpus_path_equals_exact(case):
 def test_ivf_needs_fewer_lists_than_vectors():
     vectors = np.eye(10, 4, dtype=np.float32)
     with pytest.raises(XretError, match="--nlist 64 exceeds the 10 vectors"):
-        topk.search(topk._InMemory(vectors), vectors[:1], 5, IndexSpec("ivf", nlist=64), Stages())
+        corpus_search.search(
+            corpus_search.InMemory(vectors), vectors[:1], 5, IndexSpec("ivf", nlist=64), Stages()
+        )
 
 
 def test_ranked_run_keeps_the_better_rank_of_a_repeated_docid():
-    assert topk.ranked_run(("q",), [["a", "b", "a", "c"]]) == {"q": {"a": 4.0, "b": 3.0, "c": 1.0}}
+    assert corpus_facts.ranked_run(("q",), [["a", "b", "a", "c"]]) == {
+        "q": {"a": 4.0, "b": 3.0, "c": 1.0}
+    }
 
 
 @pytest.mark.realdata

@@ -10,11 +10,11 @@ import sys
 import numpy as np
 import pytest
 
-from xret.benchmark.device import Device
 from xret.errors import MissingPackageError, UnknownNameError
 from xret.models import MODELS, model_spec
 from xret.models.providers import get_provider
 from xret.models.spec import Role
+from xret.runtime.device import Device
 
 # Eight sentences, translated (index i is the same sentence in every language).
 TRANSLATIONS = {

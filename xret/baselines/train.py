@@ -24,7 +24,6 @@ from pathlib import Path
 from xret.baselines.recipe import TrainConfig, TrainingData, load_training_data
 from xret.baselines.samplers import SamplerState, Sampling, make_sampler
 from xret.baselines.trainer_feed import FixedBatches, trainer_columns
-from xret.benchmark.device import Device, pick_device
 from xret.errors import MissingPackageError, ModelError, TrainingError
 from xret.io import atomic_write_text, output_error
 from xret.models import model_spec
@@ -33,6 +32,7 @@ from xret.models.providers.st import SentenceTransformerEncoder
 from xret.models.spec import ModelSpec
 from xret.models.trained import FORMAT, SPEC_FILE
 from xret.provenance import environment
+from xret.runtime.device import Device, pick_device
 
 CHECKPOINTS = "checkpoints"
 RUN_FILE = "run.json"

@@ -1,8 +1,10 @@
 """The embedding engine: deduplication, cache, length-sorted token-budget batches, one encode per
 text.
 
-The encoder is created lazily, only when some text is missing from the cache, so a rerun with a
-warm cache never loads the model.
+What the cache lacks goes to the engine's encoding backend (``Encoding``): in this process
+(``InProcess``, the default) or on Ray workers (xret.cluster.encode.RayEncoding). The in-process
+encoder is created lazily, only when some text is missing from the cache, so a rerun with a warm
+cache never loads the model.
 """
 
 from __future__ import annotations
@@ -10,17 +12,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Protocol
 
 import numpy as np
 
 from xret.benchmark.cache import EmbeddingCache, text_digests
-from xret.benchmark.device import CPU, Device
+from xret.benchmark.search import Hits
 from xret.defaults import CPU_BATCH, GPU_BATCH
 from xret.errors import ModelError
 from xret.models.encoder import Encoder, encode_batches
 from xret.models.spec import ModelSpec, Role
 from xret.progress import Progress
 from xret.progress import progress as show_progress
+from xret.runtime.device import CPU, Device
 
 UNKNOWN_PRODUCER = "unknown (cached before xret recorded producers)"
 
@@ -148,29 +152,64 @@ def checked_batch(raw, rows: int, width: int | None, model: str) -> np.ndarray:
     return vectors
 
 
-class EmbeddingEngine:
+@dataclass(frozen=True)
+class EncodeSink:
+    """What an encoding backend reports into while it encodes, for the engine that called it."""
+
+    stats: EncodeStats
+    """The engine's counters: a backend adds what it encoded (texts, tokens, seconds)."""
+    produced_by: Callable[[str], None]
+    """Called with a device before the vectors it computed are stored (the cache records it)."""
+    store: Callable[[Sequence[int], np.ndarray], None] | None
+    """Hands finished vectors (positions in the call's texts) to the text cache; None: no cache."""
+
+
+class Encoding(Protocol):
+    """Where an engine's missing texts are encoded, and where its exact corpus search runs. The
+    engine keeps deduplication, the text cache and the counters."""
+
+    device: Device
+    load_seconds: float
+    """Seconds spent loading models here so far."""
+
+    def encode(
+        self,
+        texts: list[str],
+        role: Role,
+        sink: EncodeSink,
+        width: int | None,
+        progress: Progress | None,
+    ) -> np.ndarray:
+        """Vectors of ``texts`` in order; ``width``: that of vectors this run already has."""
+        ...
+
+    def placement_facts(self) -> dict:
+        """How vectors are computed, for the record's provenance (``engine``, ``workers``)."""
+        ...
+
+    def exact_search(self, source, queries: np.ndarray, k: int) -> Hits:
+        """Exact top k of ``queries`` over a vector source (xret.benchmark.corpus_search)."""
+        ...
+
+
+class InProcess:
+    """The encoding backend of this process: the provider's encoder, loaded on first need."""
+
     def __init__(
         self,
         spec: ModelSpec,
         load_encoder: Callable[[], Encoder],
-        cache: EmbeddingCache | None,
-        policy: BatchPolicy = BatchPolicy(),
+        policy: BatchPolicy,
+        device: Device,
         progress: bool = True,
-        device: Device = CPU,
     ):
-        """``device``: where ``load_encoder`` puts the model, decided before any lookup because
-        its dtype is part of the cache namespace."""
         self.spec = spec
         self.device = device
-        self._load_encoder = load_encoder
-        self._encoder: Encoder | None = None
-        self.cache = cache
         self.policy = policy
         self.progress = progress
-        self.stats = EncodeStats()
+        self._load_encoder = load_encoder
+        self._encoder: Encoder | None = None
         self.load_seconds = 0.0
-        self.producers: list[str] = []
-        """Devices that computed the vectors handed out so far (cached ones as the cache says)."""
 
     @property
     def encoder(self) -> Encoder:
@@ -180,12 +219,111 @@ class EmbeddingEngine:
             self.load_seconds += time.perf_counter() - start
         return self._encoder
 
+    def placement_facts(self) -> dict:
+        return {"engine": "in-process", "workers": 1}
+
+    def exact_search(self, source, queries: np.ndarray, k: int) -> Hits:
+        from xret.benchmark.corpus_search import local_exact
+
+        return local_exact(source, queries, k)
+
+    def encode(
+        self,
+        texts: list[str],
+        role: Role,
+        sink: EncodeSink,
+        width: int | None,
+        progress: Progress | None,
+    ) -> np.ndarray:
+        encoder = self.encoder
+        sink.produced_by(self.device.name)
+        stats, start = sink.stats, time.perf_counter()
+        lengths = checked_lengths(encoder.token_lengths(texts, role), len(texts), self.spec.name)
+        out: np.ndarray | None = None
+        pending: list[int] = []
+        batches = plan_batches(lengths, self.policy)
+        padded = [int(lengths[b].max()) * len(b) for b in batches]
+        bar = progress
+        if bar is None:  # its ETA counts padded tokens: batches run longest first
+            desc = f"encode {role} texts"
+            bar = show_progress(len(texts), desc, "text", self.progress, work=sum(padded))
+        stream = encode_batches(encoder, ([texts[i] for i in b] for b in batches), role)
+        try:
+            for i, raw in enumerate(stream):
+                batch = batches[i]
+                vectors = self._checked(checked_batch(raw, len(batch), width, self.spec.name))
+                width = vectors.shape[1]
+                if out is None:
+                    out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+                out[batch] = vectors
+                pending.extend(batch.tolist())
+                stats.encoded += len(batch)
+                stats.tokens += int(lengths[batch].sum())
+                stats.padded_tokens += padded[i]
+                bar.update(len(batch), padded[i])
+                if sink.store is not None and len(pending) >= self.policy.flush_every:
+                    sink.store(pending, out[pending])
+                    pending = []
+        finally:
+            # Whatever finished is kept, also when the run is interrupted.
+            if sink.store is not None and pending and out is not None:
+                sink.store(pending, out[pending])
+            if progress is None:
+                bar.close()
+            stats.seconds += time.perf_counter() - start
+        return out
+
+    def _checked(self, vectors: np.ndarray) -> np.ndarray:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if self.spec.dim is not None and vectors.shape[1] != self.spec.dim:
+            raise ModelError(
+                f"model {self.spec.name} returned {vectors.shape[1]}-dimensional vectors, "
+                f"its spec says {self.spec.dim}"
+            )
+        if not np.isfinite(vectors).all():
+            raise ModelError(f"model {self.spec.name} returned non-finite vectors")
+        if self.spec.similarity == "cosine":
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            vectors = vectors / np.maximum(norms, 1e-12)
+        return vectors
+
+
+class EmbeddingEngine:
+    def __init__(
+        self,
+        spec: ModelSpec,
+        load_encoder: Callable[[], Encoder] | None,
+        cache: EmbeddingCache | None,
+        policy: BatchPolicy = BatchPolicy(),
+        progress: bool = True,
+        device: Device = CPU,
+        encoding: Encoding | None = None,
+    ):
+        """``device``: where ``load_encoder`` puts the model, decided before any lookup because
+        its dtype is part of the cache namespace. ``encoding``: another backend than this
+        process (then ``load_encoder`` is None)."""
+        if (encoding is None) == (load_encoder is None):
+            raise TypeError("an engine takes load_encoder or encoding, one of them")
+        self.spec = spec
+        self.device = device
+        self.encoding = encoding or InProcess(spec, load_encoder, policy, device, progress)
+        self.cache = cache
+        self.policy = policy
+        self.progress = progress
+        self.stats = EncodeStats()
+        self.producers: list[str] = []
+        """Devices that computed the vectors handed out so far (cached ones as the cache says)."""
+
     def usage(self) -> EngineUsage:
-        return EngineUsage(replace(self.stats), self.load_seconds, tuple(self.producers))
+        return EngineUsage(replace(self.stats), self.encoding.load_seconds, tuple(self.producers))
 
     def placement_facts(self) -> dict:
         """How this engine computes vectors, for the record's provenance."""
-        return {"engine": "in-process", "workers": 1}
+        return self.encoding.placement_facts()
+
+    def exact_search(self, source, queries: np.ndarray, k: int) -> Hits:
+        """Exact top k over a corpus's vectors, where this engine's backend searches."""
+        return self.encoding.exact_search(source, queries, k)
 
     def namespace(self, role: Role) -> str:
         return self.spec.embedding_namespace(role, self.device.key)
@@ -251,56 +389,16 @@ class EmbeddingEngine:
         width: int | None = None,
     ) -> np.ndarray:
         """``width``: that of vectors already found for this run (in the cache), if any."""
-        encoder = self.encoder
-        self.producers.append(self.device.name)
-        if self.cache is not None:
-            self.cache.add_producer(self.namespace(role), self.device.name)
-        start = time.perf_counter()
-        lengths = checked_lengths(encoder.token_lengths(texts, role), len(texts), self.spec.name)
-        out: np.ndarray | None = None
-        pending: list[int] = []
-        batches = plan_batches(lengths, self.policy)
-        padded = [int(lengths[b].max()) * len(b) for b in batches]
-        bar = outer
-        if bar is None:  # its ETA counts padded tokens: batches run longest first
-            desc = f"encode {role} texts"
-            bar = show_progress(len(texts), desc, "text", self.progress, work=sum(padded))
-        stream = encode_batches(encoder, ([texts[i] for i in b] for b in batches), role)
-        try:
-            for i, raw in enumerate(stream):
-                batch = batches[i]
-                vectors = self._checked(checked_batch(raw, len(batch), width, self.spec.name))
-                width = vectors.shape[1]
-                if out is None:
-                    out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
-                out[batch] = vectors
-                pending.extend(batch.tolist())
-                self.stats.encoded += len(batch)
-                self.stats.tokens += int(lengths[batch].sum())
-                self.stats.padded_tokens += padded[i]
-                bar.update(len(batch), padded[i])
-                if store is not None and len(pending) >= self.policy.flush_every:
-                    store.add([keys[i] for i in pending], out[pending])
-                    pending = []
-        finally:
-            # Whatever finished is kept, also when the run is interrupted.
-            if store is not None and pending and out is not None:
-                store.add([keys[i] for i in pending], out[pending])
-            if outer is None:
-                bar.close()
-            self.stats.seconds += time.perf_counter() - start
-        return out
+        first = len(self.producers)
 
-    def _checked(self, vectors: np.ndarray) -> np.ndarray:
-        vectors = np.asarray(vectors, dtype=np.float32)
-        if self.spec.dim is not None and vectors.shape[1] != self.spec.dim:
-            raise ModelError(
-                f"model {self.spec.name} returned {vectors.shape[1]}-dimensional vectors, "
-                f"its spec says {self.spec.dim}"
-            )
-        if not np.isfinite(vectors).all():
-            raise ModelError(f"model {self.spec.name} returned non-finite vectors")
-        if self.spec.similarity == "cosine":
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            vectors = vectors / np.maximum(norms, 1e-12)
-        return vectors
+        def produced_by(where: str) -> None:
+            if where not in self.producers[first:]:
+                self.producers.append(where)
+                if self.cache is not None:
+                    self.cache.add_producer(self.namespace(role), where)
+
+        def stored(rows: Sequence[int], vectors: np.ndarray) -> None:
+            store.add([keys[i] for i in rows], vectors)
+
+        sink = EncodeSink(self.stats, produced_by, stored if store is not None else None)
+        return self.encoding.encode(texts, role, sink, width, outer)

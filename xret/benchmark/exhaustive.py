@@ -19,16 +19,15 @@ from xret.benchmark.evaluate import (
     task_ranks,
     top_depth,
 )
-from xret.benchmark.measures import Measure
 from xret.benchmark.search import exact_scores
 from xret.benchmark.strategies import Plan, RecordFacts, Stages, Workspace
 from xret.defaults import DEPTH
+from xret.measures.table import Measure
 from xret.models.spec import Role
 from xret.results.runs import RunWriter, cell_name
 from xret.tasks import load_task
 from xret.tasks.corpus import passage_label, passage_text
-from xret.tasks.lareqa import candidate_text
-from xret.tasks.records import Document, TaskData
+from xret.tasks.records import Document, TaskData, candidate_text
 from xret.tasks.settings import Cell, build_cells
 from xret.tasks.spec import CandidateText, Setting, TaskSpec
 

@@ -19,22 +19,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from xret.benchmark.aggregate import by_language, cell_scores, summarise
 from xret.benchmark.cache import EmbeddingCache
-from xret.benchmark.device import Device
 from xret.benchmark.engine import BatchPolicy, EmbeddingEngine, EngineUsage
-from xret.benchmark.evaluate import CellResult
+from xret.benchmark.engines import EngineFactory, InProcessEngines, Model
+from xret.benchmark.evaluate import CellResult, cell_scores
 from xret.benchmark.exhaustive import ExhaustiveOptions
-from xret.benchmark.measures import Measure, parse_measures
 from xret.benchmark.strategies import Plan, RecordFacts, Stages, Strategy, Workspace, strategy_for
 from xret.benchmark.topk import CorpusOptions
-from xret.cluster.runtime import ClusterOptions
 from xret.io import discard
+from xret.measures.table import Measure, parse_measures
 from xret.models import model_spec
-from xret.models.providers import Provider, device_for, get_provider
+from xret.models.providers import get_provider
 from xret.models.spec import ModelSpec, recorded_source
 from xret.progress import stage_lines
 from xret.provenance import environment
+from xret.results.aggregate import by_language, summarise
 from xret.results.record import (
     CoverageSection,
     ModelSection,
@@ -68,7 +67,7 @@ class BenchConfig:
     """Prompt overrides (None: the model spec's own prompts)."""
     device: str | None = None
     precision: str | None = None
-    """auto (None), fp32, bf16 or fp16: resolved with the device (xret.benchmark.device)."""
+    """auto (None), fp32, bf16 or fp16: resolved with the device (xret.runtime.device)."""
     batch: BatchPolicy | None = None
     """None: the device's defaults (BatchPolicy.for_device)."""
     overwrite: bool = False
@@ -77,8 +76,8 @@ class BenchConfig:
     """Task files (``--task-file``) whose tasks ``tasks`` may name."""
     save_run: bool = False
     """Write each cell's TREC run and qrels beside the record (xret.results.runs)."""
-    cluster: ClusterOptions | None = None
-    """Encode and search on Ray (xret.cluster); None: in this process."""
+    engines: EngineFactory = InProcessEngines()
+    """Where encoding and exact search run: this process, or Ray (xret.cluster.RayEngines)."""
 
 
 @dataclass(frozen=True)
@@ -86,16 +85,6 @@ class BenchOutcome:
     path: Path
     record: ResultRecord
     skipped: bool
-
-
-@dataclass(frozen=True)
-class Model:
-    """The model of a bench, resolved once: its spec, provider, device and batch policy."""
-
-    spec: ModelSpec
-    provider: Provider
-    device: Device
-    policy: BatchPolicy
 
 
 @dataclass(frozen=True)
@@ -148,12 +137,7 @@ def resolve_model(config: BenchConfig, log: Callable[[str], None]) -> Model:
     resolved = provider.resolve(spec, config.cache_dir)
     if resolved.caveat:
         log(f"warning: {resolved.caveat}")
-    if config.cluster is None:
-        device = device_for(provider, config.device, config.precision)
-    else:
-        from xret.cluster.encode import cluster_device
-
-        device = cluster_device(config.cluster, provider, config.device, config.precision)
+    device = config.engines.device(provider, config.device, config.precision)
     policy = config.batch or BatchPolicy.for_device(device.is_cuda)
     return Model(resolved, provider, device, policy)
 
@@ -226,24 +210,7 @@ def build_engine(
 ) -> EmbeddingEngine:
     """The embedding engine of ``spec``: in this process (the model loaded on first need), or
     encoding on Ray."""
-    if config.cluster is not None:
-        from xret.cluster.encode import ray_engine
-
-        return ray_engine(
-            spec,
-            config.cluster,
-            model.device,
-            config.cache_dir,
-            model.policy,
-            cache,
-            config.progress,
-        )
-
-    def load_encoder():
-        log(f"loading {spec.name} on {model.device.name} ({model.device.precision})")
-        return model.provider.load(spec, model.device, config.cache_dir)
-
-    return EmbeddingEngine(spec, load_encoder, cache, model.policy, config.progress, model.device)
+    return config.engines.engine(spec, model, config.cache_dir, cache, config.progress, log)
 
 
 def bench_task(

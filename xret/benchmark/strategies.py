@@ -25,7 +25,7 @@ from xret.tasks.spec import Ranking, Setting, TaskSpec
 if TYPE_CHECKING:
     from xret.benchmark.engine import EmbeddingEngine
     from xret.benchmark.evaluate import CellResult
-    from xret.benchmark.measures import Measure
+    from xret.measures.table import Measure
     from xret.results.runs import RunWriter
 
 

@@ -16,26 +16,39 @@ from pathlib import Path
 
 import numpy as np
 
+from xret.benchmark.corpus_facts import (
+    CorpusFacts,
+    Judgements,
+    corpus_facts,
+    facts_extra,
+    judgements,
+    ranked_run,
+    warn_facts,
+)
+from xret.benchmark.corpus_search import InMemory, search
 from xret.benchmark.corpus_store import CorpusEmbeddings, corpus_root, encode_corpus
 from xret.benchmark.engine import EmbeddingEngine
 from xret.benchmark.evaluate import CellResult
-from xret.benchmark.measures import Measure, evaluate
 from xret.benchmark.pools import PoolSpec, ReducedPool, reduced_pool
-from xret.benchmark.search import FlatIndex, Hits, IndexSpec, TopK
+from xret.benchmark.search import Hits, IndexSpec
 from xret.benchmark.strategies import Plan, RecordFacts, Stages, Workspace
 from xret.defaults import DEPTH
 from xret.errors import DataError, XretError
 from xret.fingerprint import file_fingerprint, sha256_file
+from xret.measures.table import Measure
+from xret.measures.trec import evaluate
 from xret.models.spec import Role
 from xret.results.runs import RunWriter, cell_name
 from xret.tasks import load_task
-from xret.tasks.corpus import Corpus, passage_label, passage_text
-from xret.tasks.miracl import CORPUS_HINT, CorpusTaskData, task_corpus
-from xret.tasks.records import Query, TaskData
+from xret.tasks.corpus import (
+    CORPUS_HINT,
+    Corpus,
+    CorpusTaskData,
+    passage_label,
+    passage_text,
+    task_corpus,
+)
 from xret.tasks.spec import Setting, TaskSpec
-
-SEARCH_BLOCK = 1 << 17
-"""Corpus vectors searched (flat) or added (IVF, HNSW) at a time: 192 MiB at 384 dimensions."""
 
 POLICY = {
     "ranking": "top-k",
@@ -94,7 +107,7 @@ class Searchable:
     """One language's scored queries as vectors, and the vectors they are searched against."""
 
     queries: np.ndarray
-    source: CorpusEmbeddings | _InMemory
+    source: CorpusEmbeddings | InMemory
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,7 +117,7 @@ class Retrieved:
     hits: Hits
     docids: list[list[str]]
     """Per scored query, the docids of its hits, best first."""
-    facts: _Facts
+    facts: CorpusFacts
 
 
 class CorpusTopK:
@@ -181,7 +194,7 @@ class CorpusTopK:
             if lang.pool is not None:
                 texts = [passage_text(d, title) for d in lang.pool.documents]
                 vectors = engine.embed(texts, Role.DOCUMENT)
-                source = _InMemory(vectors.vectors[vectors.index])
+                source = InMemory(vectors.vectors[vectors.index])
             else:
                 root = corpus_root(self.where.cache_dir, engine, lang.corpus, title)
                 source = encode_corpus(lang.corpus, engine, root, title, log=self.where.log)
@@ -192,12 +205,13 @@ class CorpusTopK:
     def rank(
         self, loaded: Loaded, encoded: dict[str, Searchable], engine, stage: Stages
     ) -> dict[str, Retrieved]:
-        exact = getattr(engine, "exact_search", local_exact)  # a distributed engine: its workers
         out = {}
         for language, lang in loaded.languages.items():
             searchable = encoded[language]
             source, k = searchable.source, self.options.depth
-            hits, index = search(source, searchable.queries, k, self.options.index, stage, exact)
+            hits, index = search(
+                source, searchable.queries, k, self.options.index, stage, engine.exact_search
+            )
             judged = lang.judgements.judged
             if lang.pool is not None:
                 pool = lang.pool
@@ -217,8 +231,10 @@ class CorpusTopK:
                     if d in judged
                 }
                 shards, passages, size = source.source_checksums(), source.rows, source.rows
-            facts = _facts(loaded.data, language, lang, passages, size, shards, index, present)
-            _warn(language, facts, self.where.log)
+            facts = corpus_facts(
+                loaded.data, lang.corpus, lang.judgements, passages, size, shards, index, present
+            )
+            warn_facts(language, facts, self.where.log)
             out[language] = Retrieved(hits, docids, facts)
         return out
 
@@ -267,194 +283,5 @@ class CorpusTopK:
             },
             policy=POLICY,
             task={"corpus": {language: f.corpus_record() for language, f in found.items()}},
-            extra=_extra(found, loaded.task, self.options.pool),
+            extra=facts_extra(found, loaded.task, self.options.pool),
         )
-
-
-@dataclass(frozen=True)
-class _Facts:
-    """What searching one language found out about its data."""
-
-    corpus: Corpus
-    passages: int
-    pool: int
-    shards: dict[str, str]
-    """Source shard -> sha256 as found."""
-    index: dict
-    judged: dict[str, int]
-    """docid -> grade, over the language's topics."""
-    present: set[str]
-    no_relevant: list[str]
-    orphan_qrels: int
-    """Queries in the qrels that have no topic (ignored)."""
-
-    def corpus_record(self) -> dict:
-        return {
-            "name": self.corpus.name,
-            "passages": self.passages,
-            "expected_passages": self.corpus.expected_passages,
-            "pool": self.pool,
-            "shards": self.shards,
-        }
-
-    def missing(self) -> dict:
-        missing = sorted(set(self.judged) - self.present)
-        return {
-            "judged": len(self.judged),
-            "missing": len(missing),
-            "missing_relevant": sum(self.judged[d] > 0 for d in missing),
-            "examples": missing[:5],
-        }
-
-
-def _facts(data, language: str, lang: Language, passages, size, shards, index, present) -> _Facts:
-    topics = lang.judgements.topics
-    topic_ids = {q.id for q in topics}
-    scored_ids = {q.id for q in lang.judgements.scored}
-    orphans = sum(
-        1 for qid in data.qrels if qid.startswith(f"{language}/") and qid not in topic_ids
-    )
-    return _Facts(
-        corpus=lang.corpus,
-        passages=passages,
-        pool=size,
-        shards=shards,
-        index=index,
-        judged=lang.judgements.judged,
-        present=present,
-        no_relevant=[q.id for q in topics if q.id not in scored_ids],
-        orphan_qrels=orphans,
-    )
-
-
-def _warn(language: str, found: _Facts, log) -> None:
-    lost = found.missing()
-    if lost["missing"]:
-        log(
-            f"{language}: {lost['missing']:,} of {lost['judged']:,} judged passages are not in "
-            f"the corpus ({lost['missing_relevant']:,} relevant); counted in extra.missing_judged"
-        )
-    expected = found.corpus.expected_passages
-    if expected is not None and found.passages != expected:
-        log(
-            f"{language}: the corpus has {found.passages:,} passages, MIRACL v1.0 has "
-            f"{expected:,}: not comparable"
-        )
-
-
-def _extra(found: dict[str, _Facts], task: TaskSpec, pool: PoolSpec) -> dict:
-    reasons = []
-    if pool.reduced:
-        reasons.append(
-            f"reduced pool: judged passages + {pool.distractors:,} sampled distractors per "
-            f"language (seed {pool.seed}), not the full corpus"
-        )
-    if task.expected is None:
-        reasons.append("not a pinned MIRACL task")
-    for language, f in found.items():
-        expected = f.corpus.expected_passages
-        if expected is not None and f.passages != expected:
-            reasons.append(
-                f"{language}: the corpus has {f.passages:,} passages, MIRACL v1.0 has {expected:,}"
-            )
-    return {
-        "comparable_with_published": not reasons,
-        "not_comparable_because": reasons,
-        "index": {language: f.index for language, f in found.items()},
-        "missing_judged": {language: f.missing() for language, f in found.items()},
-        "no_relevant": {language: f.no_relevant for language, f in found.items()},
-        "qrels_without_topic": {language: f.orphan_qrels for language, f in found.items()},
-    }
-
-
-@dataclass(frozen=True)
-class Judgements:
-    """One language's topics and judgements, as the top-k strategy evaluates them (the mteb
-    adapter builds its subsets from the same value, so both sides score the same queries)."""
-
-    topics: tuple[Query, ...]
-    qrels: dict[str, dict[str, int]]
-    """Query id -> docid -> grade, for every topic (judged negatives included)."""
-    scored: tuple[Query, ...]
-    """The topics with at least one relevant judgement: the ones scored."""
-    judged: dict[str, int]
-    """Every judged docid of the language's topics -> its highest grade (a reduced pool keeps them
-    all)."""
-
-
-def judgements(data: TaskData, language: str) -> Judgements:
-    """Which of a language's topics are scored and which passages are judged: one place for both."""
-    topics = tuple(q for q in data.queries if q.language == language)
-    qrels = {q.id: dict(data.qrels.get(q.id, {})) for q in topics}
-    scored = tuple(q for q in topics if any(grade > 0 for grade in qrels[q.id].values()))
-    judged: dict[str, int] = {}
-    for docs in qrels.values():
-        for doc, grade in docs.items():
-            judged[doc] = max(grade, judged.get(doc, 0))
-    return Judgements(topics, qrels, scored, judged)
-
-
-def ranked_run(query_ids: tuple[str, ...], docids: list[list[str]]) -> dict[str, dict[str, float]]:
-    """A pytrec_eval run in our order: descending rank scores, so ties were settled already."""
-    run = {}
-    for qid, docs in zip(query_ids, docids):
-        entries: dict[str, float] = {}
-        for rank, doc in enumerate(docs):
-            entries.setdefault(doc, float(len(docs) - rank))
-        run[qid] = entries
-    return run
-
-
-class _InMemory:
-    """Pool vectors already in memory, offered like a corpus store (blocks, sample)."""
-
-    def __init__(self, vectors: np.ndarray):
-        self._vectors = vectors
-        self.rows, self.dim = vectors.shape
-
-    def blocks(self, rows: int):
-        for start in range(0, self.rows, rows):
-            yield start, self._vectors[start : start + rows]
-
-    def sample(self, n: int, seed: int = 0) -> np.ndarray:
-        chosen = np.sort(
-            np.random.default_rng(seed).choice(self.rows, size=min(n, self.rows), replace=False)
-        )
-        return self._vectors[chosen]
-
-
-def local_exact(source, queries: np.ndarray, k: int) -> Hits:
-    """Flat search block by block, merged exactly (memory: one block)."""
-    merged = TopK(len(queries), k)
-    for offset, block in source.blocks(SEARCH_BLOCK):
-        flat = FlatIndex(source.dim)
-        flat.add(block)
-        merged.push(flat.search(queries, k), offset)
-    return merged.result()
-
-
-def search(
-    source, queries: np.ndarray, k: int, spec: IndexSpec, stage: Stages, exact=local_exact
-) -> tuple[Hits, dict]:
-    """Top k of ``queries`` over a vector source; returns the hits and the parameters used.
-
-    Flat: ``exact`` (``local_exact``, or the engine's own, e.g. on Ray workers). IVF/HNSW: one
-    index over the whole source, built block by block (memory: the index).
-    """
-    params = spec.resolved(source.rows, k)
-    if source.rows == 0 or len(queries) == 0:
-        empty = np.empty((len(queries), 0))
-        return Hits(scores=empty.astype(np.float32), ids=empty.astype(np.int64)), params
-    if spec.exact:
-        with stage("search"):
-            return exact(source, queries, k), params
-    if spec.kind == "ivf" and params["nlist"] > source.rows:
-        raise XretError(f"--nlist {params['nlist']} exceeds the {source.rows:,} vectors to index")
-    with stage("index"):
-        index = spec.build(source.dim, source.rows, k)
-        if spec.kind == "ivf":
-            index.train(source.sample(params["train_size"]))
-        for _, block in source.blocks(SEARCH_BLOCK):
-            index.add(block)
-    with stage("search"):
-        return index.search(queries, k), params

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from xret import defaults
-from xret.benchmark.device import PRECISIONS
 from xret.cli.options import (
     cache_dir_option,
     corpus_dir_option,
@@ -20,6 +19,7 @@ from xret.cli.options import (
     split,
 )
 from xret.errors import XretError
+from xret.runtime.device import PRECISIONS
 
 # Corpus tasks (MIRACL): options of the top-k strategy, kept in one block.
 _CORPUS_OPTIONS = (
@@ -253,7 +253,7 @@ def bench(
         overwrite=overwrite,
         progress=not quiet,
         save_run=save_run,
-        cluster=_cluster(ray_address, ray_workers, ray_cpus),
+        engines=_engines(ray_address, ray_workers, ray_cpus),
     )
     # With --save-run, --depth also sets how deep every task's saved runs go.
     given = [flag for flag in given_flags() if not (save_run and flag == "--depth")]
@@ -262,14 +262,18 @@ def bench(
     print_summary([r.record for r in results])
 
 
-def _cluster(address: str | None, workers: int | None, cpus: int):
-    from xret.cluster.runtime import ClusterOptions
+def _engines(address: str | None, workers: int | None, cpus: int):
+    """In this process, or on Ray with ``--ray``."""
+    from xret.benchmark.engines import InProcessEngines
 
     if address is None:
         if workers is not None or cpus != 1:
             raise XretError("--ray-workers and --ray-cpus apply with --ray only")
-        return None
-    return ClusterOptions(address=address, workers=workers, cpus=cpus)
+        return InProcessEngines()
+    from xret.cluster.encode import RayEngines
+    from xret.cluster.runtime import ClusterOptions
+
+    return RayEngines(ClusterOptions(address=address, workers=workers, cpus=cpus))
 
 
 def _batch_policy(batch_size: int | None, max_tokens: int | None):

@@ -66,8 +66,8 @@ def leaderboard(results_dir, fmt, output, published, tasks) -> None:
 )
 def heatmap(results_dir, models, task, settings, measure, out) -> None:
     """Query × pool language heatmaps (PNG and SVG), a delta map and a rank-distance chart."""
-    from xret.benchmark.measures import parse_measure
     from xret.leaderboards.commands import HeatmapConfig, run_heatmaps
+    from xret.measures.table import parse_measure
 
     pooled_only = parse_measure(measure).family.multilingual_only
     chosen = settings_of(settings) or (("multi",) if pooled_only else ("mono", "cross"))

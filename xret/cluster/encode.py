@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from xret.benchmark.cache import EmbeddingCache
-from xret.benchmark.device import Device, cuda_device, pick_device
-from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
+from xret.benchmark.engine import BatchPolicy, EmbeddingEngine, EncodeSink
+from xret.benchmark.engines import Model
 from xret.cluster.runtime import ClusterOptions, Placement, connect, ray_module
 from xret.errors import ModelError, XretError
-from xret.models.providers import device_for
+from xret.models.providers import Provider, device_for
 from xret.models.spec import ModelSpec, Role
+from xret.runtime.device import Device, cuda_device, pick_device
 
 CHUNKS_PER_WORKER = 4
 """Chunks per actor and call, at least: small enough to balance the pool and lose little to a
@@ -80,25 +82,17 @@ class EncodeActor:
         return search_part(offset, vectors, queries, k)
 
 
-class RayEngine(EmbeddingEngine):
-    """The embedding engine with its encoding on Ray; cache and deduplication stay on the driver."""
+class RayEncoding:
+    """The encoding backend on Ray (xret.benchmark.engine.Encoding): chunks over the actor pool;
+    cache and deduplication stay with the engine on the driver."""
 
-    def __init__(
-        self,
-        spec: ModelSpec,
-        actor: ActorConfig,
-        cluster: ClusterOptions,
-        cache: EmbeddingCache | None,
-        progress: bool = True,
-    ):
-        super().__init__(spec, self._no_local_model, cache, actor.batch, progress, actor.device)
+    load_seconds = 0.0  # the models load on the actors, inside their first chunk
+
+    def __init__(self, actor: ActorConfig, cluster: ClusterOptions):
         self.actor = actor
+        self.device = actor.device
         self.cluster = cluster
         self._placement: Placement | None = None
-
-    @staticmethod
-    def _no_local_model():
-        raise AssertionError("a RayEngine encodes on its actors only")
 
     @property
     def placement(self) -> Placement:
@@ -112,21 +106,23 @@ class RayEngine(EmbeddingEngine):
     def exact_search(self, source, queries: np.ndarray, k: int):
         from xret.cluster.search import distributed_exact
 
-        return distributed_exact(self._pool(), source, queries, k)
+        return distributed_exact(self.pool(), source, queries, k)
 
-    def _pool(self):
+    def pool(self):
         placement = self.placement
         resources = {"num_gpus": 1} if self.device.is_cuda else {"num_cpus": self.cluster.cpus}
         return ray_module().util.ActorPool(_actors(self.actor, resources, placement.workers))
 
-    def _encode(self, texts, role, keys, store, outer=None, width=None) -> np.ndarray:
-        start = time.perf_counter()
-        size = _chunk_size(len(texts), self.placement.workers, self.policy.flush_every)
+    def encode(
+        self, texts: list[str], role: Role, sink: EncodeSink, width: int | None, progress
+    ) -> np.ndarray:
+        start, stats = time.perf_counter(), sink.stats
+        size = _chunk_size(len(texts), self.placement.workers, self.actor.batch.flush_every)
         chunks = [np.arange(i, min(i + size, len(texts))) for i in range(0, len(texts), size)]
         out: np.ndarray | None = None
         done = 0
         try:
-            pending = self._pool().map_unordered(
+            pending = self.pool().map_unordered(
                 lambda actor, rows: actor.encode.remote(rows, [texts[i] for i in rows], role),
                 chunks,
             )
@@ -134,22 +130,19 @@ class RayEngine(EmbeddingEngine):
                 width = width or vectors.shape[1]
                 if vectors.shape[1] != width:  # each actor checked its chunk; the run is one width
                     raise ModelError(
-                        f"model {self.spec.name} returned {vectors.shape[1]}-dimensional "
+                        f"model {self.actor.spec.name} returned {vectors.shape[1]}-dimensional "
                         f"vectors on {where} after {width}-dimensional ones"
                     )
                 if out is None:
                     out = np.empty((len(texts), width), dtype=np.float32)
                 out[rows] = vectors
                 done += len(rows)
-                if where not in self.producers:
-                    self.producers.append(where)
-                    if self.cache is not None:
-                        self.cache.add_producer(self.namespace(role), where)
-                self.stats.encoded += len(rows)
-                self.stats.tokens += tokens
-                self.stats.padded_tokens += padded
-                if store is not None:
-                    store.add([keys[i] for i in rows], vectors)
+                sink.produced_by(where)
+                stats.encoded += len(rows)
+                stats.tokens += tokens
+                stats.padded_tokens += padded
+                if sink.store is not None:
+                    sink.store(rows, vectors)
         except Exception as err:
             if isinstance(getattr(err, "cause", None), XretError):  # the actor's own one-line error
                 raise ModelError(str(err.cause)) from None
@@ -157,7 +150,7 @@ class RayEngine(EmbeddingEngine):
                 raise ModelError(f"Ray encoding failed: {_first_line(err)}") from None
             raise
         finally:
-            self.stats.seconds += time.perf_counter() - start
+            stats.seconds += time.perf_counter() - start
         if out is None or done != len(texts):
             raise ModelError(f"Ray returned {done:,} of {len(texts):,} vectors")
         return out
@@ -201,21 +194,39 @@ def _first_line(err: Exception) -> str:
     return next((line for line in str(err).splitlines() if line.strip()), type(err).__name__)
 
 
-def cluster_device(
-    cluster: ClusterOptions, provider, requested: str | None, precision: str | None
-) -> Device:
-    """The device and precision the actors run on, decided once on the driver: a provider with
-    a runtime of its own says where it runs; ``auto`` is a GPU when the cluster has GPUs (the
-    driver itself may have none), else the CPU; the precision follows pick_device's rule."""
-    if getattr(provider, "fixed_device", None) is not None:
-        return device_for(provider, requested, precision)
-    if requested in (None, "auto"):
-        requested = "cuda" if connect(cluster).gpus else "cpu"
-    if requested == "cpu":
-        return pick_device("cpu", precision)
-    if not requested.startswith("cuda"):
-        raise XretError(f"--device {requested}: expected auto, cpu, cuda or cuda:N")
-    return cuda_device(requested, precision)
+@dataclass(frozen=True)
+class RayEngines:
+    """The engines of a bench on Ray (xret.benchmark.engines.EngineFactory): the device decided
+    once on the driver for the actors, encoding and exact search on them."""
+
+    options: ClusterOptions
+
+    def device(self, provider: Provider, requested: str | None, precision: str | None) -> Device:
+        """A provider with a runtime of its own says where it runs; ``auto`` is a GPU when the
+        cluster has GPUs (the driver itself may have none), else the CPU; the precision follows
+        pick_device's rule."""
+        if provider.fixed_device is not None:
+            return device_for(provider, requested, precision)
+        if requested in (None, "auto"):
+            requested = "cuda" if connect(self.options).gpus else "cpu"
+        if requested == "cpu":
+            return pick_device("cpu", precision)
+        if not requested.startswith("cuda"):
+            raise XretError(f"--device {requested}: expected auto, cpu, cuda or cuda:N")
+        return cuda_device(requested, precision)
+
+    def engine(
+        self,
+        spec: ModelSpec,
+        model: Model,
+        cache_dir: Path,
+        cache: EmbeddingCache,
+        progress: bool,
+        log: Callable[[str], None],
+    ) -> EmbeddingEngine:
+        return ray_engine(
+            spec, self.options, model.device, cache_dir, model.policy, cache, progress
+        )
 
 
 def ray_engine(
@@ -226,7 +237,8 @@ def ray_engine(
     policy: BatchPolicy,
     cache: EmbeddingCache,
     progress: bool,
-) -> RayEngine:
+) -> EmbeddingEngine:
     ray_module()  # a missing Ray fails the run before any work
     actor = ActorConfig(spec=spec, device=device, cache_dir=cache_dir, batch=policy)
-    return RayEngine(spec, actor, cluster, cache, progress)
+    encoding = RayEncoding(actor, cluster)
+    return EmbeddingEngine(spec, None, cache, policy, progress, device, encoding=encoding)

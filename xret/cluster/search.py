@@ -1,7 +1,7 @@
 """Exact search on Ray: each part of the collection searched by FAISS on a worker (the encoding
 actors, which already hold the run's resources), the parts' top k merged on the driver by
 ``TopK``: the same parts and merge as the in-process flat search
-(xret.benchmark.topk.local_exact), so the ranking is identical, ties included.
+(xret.benchmark.corpus_search.local_exact), so the ranking is identical, ties included.
 
 Approximate indexes (IVF, HNSW) stay on the driver: one index over the whole collection.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from xret.benchmark import topk
+from xret.benchmark import corpus_search
 from xret.benchmark.search import FlatIndex, Hits, TopK
 from xret.cluster.runtime import ray_module
 
@@ -23,7 +23,8 @@ def search_part(offset: int, vectors: np.ndarray, queries: np.ndarray, k: int) -
 
 
 def distributed_exact(pool, source, queries: np.ndarray, k: int) -> Hits:
-    """Top k of ``queries`` over ``source`` (blocks of ``topk.SEARCH_BLOCK`` rows) on an ActorPool.
+    """Top k of ``queries`` over ``source`` (blocks of ``corpus_search.SEARCH_BLOCK`` rows) on
+    an ActorPool.
 
     A part is read from the source (a memory map) only when an actor is free to take it.
     """
@@ -31,7 +32,7 @@ def distributed_exact(pool, source, queries: np.ndarray, k: int) -> Hits:
     merged = TopK(len(queries), k)
     parts = pool.map_unordered(
         lambda actor, part: actor.search.remote(part[0], np.ascontiguousarray(part[1]), shared, k),
-        source.blocks(topk.SEARCH_BLOCK),
+        source.blocks(corpus_search.SEARCH_BLOCK),
     )
     for offset, hits in parts:
         merged.push(hits, offset)

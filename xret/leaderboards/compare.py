@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from xret.benchmark.measures import measure_digits, parse_measure
 from xret.errors import DataError
 from xret.leaderboards.scores import check_comparable, collect
 from xret.leaderboards.significance import holm, paired_tests
 from xret.leaderboards.table import LOSS, WIN, Column, Document, Table
+from xret.measures.table import measure_digits, parse_measure
 from xret.results.record import ResultRecord
 from xret.results.store import load_per_query
 from xret.results.summary import SETTING_LABELS

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from xret.benchmark.measures import parse_measure
 from xret.errors import DataError
 from xret.io import atomic_write_bytes
 from xret.leaderboards.scores import Scores
+from xret.measures.table import parse_measure
 from xret.tasks.spec import ALL_LANGUAGES
 
 

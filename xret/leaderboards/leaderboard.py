@@ -2,9 +2,10 @@
 
 Headline tables in the shape of the paper's Table 1 (mAP per setting, macro average over
 languages) and Table 2 (mean rank distance), plus MIRACL's mean and median when measured; then
-per-language tables in the shape of Tables 3–8 and 12–13. The paper's numbers come as reference
-rows (headline) and as reference tables (per language), labelled with their source; best and
-second best are marked among measured rows and, separately, among reference rows.
+per-language tables in the shape of Tables 3–8 and 12–13 (xret.leaderboards.per_language). The
+paper's numbers come as reference rows (headline) and as reference tables (per language),
+labelled with their source; best and second best are marked among measured rows and,
+separately, among reference rows.
 """
 
 from __future__ import annotations
@@ -14,22 +15,19 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from xret.benchmark.measures import BIAS_PANEL, measure_digits, parse_measure
+from xret.leaderboards.per_language import paper_table, per_language_tables
 from xret.leaderboards.published import (
     BACKBONES,
-    MAP_BLOCKS,
-    MIRACL_BLOCKS,
-    RECALL_BLOCKS,
     REGIMES,
     SOURCE,
-    PaperTable,
+    TABLE_1_DIGITS,
+    TABLE_2_DIGITS,
     paper_tables,
     published_scores,
     reference_for,
     reference_task,
 )
 from xret.leaderboards.scores import (
-    MEASURED,
     Collection,
     Scores,
     System,
@@ -37,10 +35,10 @@ from xret.leaderboards.scores import (
     system_order,
 )
 from xret.leaderboards.table import Column, Document, Table, best_marks, csv_text
+from xret.measures.table import BIAS_PANEL, parse_measure
 from xret.results.summary import SETTING_LABELS
 
 _TASK_ORDER = ("xquad-r", "mlqa-r")
-_FOOTER_LABELS = {"mean": "Mean", "median": "Median"}
 _TEXT_COLUMNS = (Column("source"), Column("base model"), Column("regime"), Column("model"))
 LEGEND = (
     "Bold = best, underlined (Markdown: italic) = second best: within each headline column among "
@@ -161,80 +159,6 @@ def _published_index(system: System) -> int:
     return BACKBONES.index(system.base_model) * len(REGIMES) + REGIMES.index(system.regime)
 
 
-def _better(measure: str) -> bool:
-    return parse_measure(measure).higher_is_better
-
-
-def _block_label(blocks: Sequence[tuple[str, str]], setting: str, measure: str) -> str:
-    parts = []
-    if len({s for s, _ in blocks}) > 1:
-        parts.append(SETTING_LABELS.get(setting, setting))
-    if len({m for _, m in blocks}) > 1:
-        parts.append(measure)
-    return " ".join(parts) or f"{SETTING_LABELS.get(setting, setting)} {measure}"
-
-
-def _member_label(scores: Scores, peers: Sequence[Scores]) -> str:
-    """The regime where it tells the peers apart, else the model name."""
-    system = scores.system
-    if system.regime and [p.system.regime for p in peers].count(system.regime) == 1:
-        return system.regime_label
-    return f"{system.model} ({system.regime_label})" if system.regime else system.model
-
-
-def _language_table(
-    title: str,
-    source: str,
-    columns: Sequence[tuple[Scores, str, str, Column]],
-    footers: Sequence[str],
-) -> Table:
-    """Rows = source languages then footer statistics; one column per (scores, setting, measure)."""
-    languages = list(dict.fromkeys(lang for scores, *_ in columns for lang in scores.languages))
-    rows = [
-        (lang, *(scores.value(setting, measure, lang) for scores, setting, measure, _ in columns))
-        for lang in languages
-    ]
-    rows += [
-        (
-            _FOOTER_LABELS[stat],
-            *(scores.statistic(stat, setting, measure) for scores, setting, measure, _ in columns),
-        )
-        for stat in footers
-    ]
-    header = (Column("language"), *(column for *_, column in columns))
-    groups: dict[tuple[int, str], list[tuple[int, int]]] = {}
-    for i in range(len(rows)):
-        for j, column in enumerate(header[1:], start=1):
-            groups.setdefault((i, column.group), []).append((i, j))
-    return Table(
-        title=title,
-        columns=header,
-        rows=tuple(rows),
-        marks=best_marks(rows, header, groups.values()),
-        footer=len(footers),
-        source=source,
-    )
-
-
-def _block_table(title: str, members: Sequence[Scores], blocks, footers) -> Table:
-    columns = [
-        (
-            m,
-            setting,
-            measure,
-            Column(
-                _member_label(m, members),
-                _block_label(blocks, setting, measure),
-                measure_digits(measure),
-                _better(measure),
-            ),
-        )
-        for setting, measure in blocks
-        for m in members
-    ]
-    return _language_table(title, MEASURED, columns, footers)
-
-
 def _panel(e: Evaluation, measured: Sequence[Scores]) -> list[str]:
     """The bias measures some record of ``e`` holds (beyond RD), in the table's order."""
     held = {
@@ -252,82 +176,12 @@ def _panel(e: Evaluation, measured: Sequence[Scores]) -> list[str]:
 def _bias_table(e: Evaluation, measured: Sequence[Scores], lookup: dict) -> Table:
     """The bias panel of one evaluation (docs/bias.md), measured rows only: the paper has RD."""
     specs = [
-        _Spec(e, "multi", m, "mean", Column(m, "", measure_digits(m), _better(m)))
+        _Spec(e, "multi", m, "mean", Column.of_measure(m, "", m))
         for m in ("RD", *_panel(e, measured))
     ]
     mine = {k: v for k, v in lookup.items() if k[0].measured}
     title = f"Language bias panel, {_group(e)}: Mul., macro average over languages"
     return _headline(title, specs, mine)
-
-
-def _rank_distance_table(title: str, groups: Sequence[Sequence[Scores]]) -> Table:
-    columns = [
-        (
-            m,
-            "multi",
-            "RD",
-            Column(_member_label(m, group), m.system.base_model, 1, higher_is_better=False),
-        )
-        for group in groups
-        for m in group
-    ]
-    return _language_table(title, MEASURED, columns, ("mean",))
-
-
-def _paper_table(table: PaperTable) -> Table:
-    published = {(s.system.base_model, s.system.regime): s for s in reference_for(table.task, "")}
-    columns = []
-    for setting, measure, backbone, regime in table.columns:
-        scores = published[(backbone, regime)]
-        group = (
-            backbone if len(table.backbones) > 1 else _block_label(table.blocks, setting, measure)
-        )
-        columns.append(
-            (
-                scores,
-                setting,
-                measure,
-                Column(
-                    scores.system.regime_label, group, measure_digits(measure), _better(measure)
-                ),
-            )
-        )
-    footers = ("mean", "median") if table.task == "miracl" else ("mean",)
-    return _language_table(table.title, SOURCE, columns, footers)
-
-
-def _by_base_model(members: Sequence[Scores]) -> list[list[Scores]]:
-    groups: dict[str, list[Scores]] = {}
-    for m in sorted(members, key=lambda s: system_order(s.system)):
-        groups.setdefault(m.system.base_model, []).append(m)
-    return list(groups.values())
-
-
-def _per_language_tables(evaluation: Evaluation, members: Sequence[Scores]) -> list[Table]:
-    tables = []
-    label = evaluation.label
-    groups = _by_base_model(members)
-    if evaluation.family == "miracl":
-        for group in groups:
-            title = f"{group[0].system.base_model} on {label}, nDCG@10 and R@100 (measured)"
-            tables.append(_block_table(title, group, MIRACL_BLOCKS, ("mean", "median")))
-        return tables
-    for group in groups:
-        base = group[0].system.base_model
-        tables.append(
-            _block_table(f"{base} on {label}, MAP (measured)", group, MAP_BLOCKS, ("mean",))
-        )
-        tables.append(
-            _block_table(
-                f"{base} on {label}, R@1 (Mo./Cr.), R@10 (Mul.) (measured)",
-                group,
-                RECALL_BLOCKS,
-                ("mean",),
-            )
-        )
-    title = f"Average rank distance, {label} (multilingual setting, lower is better; measured)"
-    tables.append(_rank_distance_table(title, groups))
-    return tables
 
 
 def build_leaderboard(collection: Collection, published: bool = True) -> Document:
@@ -355,7 +209,13 @@ def build_leaderboard(collection: Collection, published: bool = True) -> Documen
     tables = []
     if lareqa:
         specs = [
-            _Spec(e, setting, "MAP", "mean", Column(SETTING_LABELS[setting], _group(e), 3))
+            _Spec(
+                e,
+                setting,
+                "MAP",
+                "mean",
+                Column.of_measure(SETTING_LABELS[setting], _group(e), "MAP", TABLE_1_DIGITS),
+            )
             for e in lareqa
             for setting in ("mono", "cross", "multi")
         ]
@@ -365,7 +225,7 @@ def build_leaderboard(collection: Collection, published: bool = True) -> Documen
             )
         )
         specs = [
-            _Spec(e, "multi", "RD", "mean", Column(_group(e), "", 0, higher_is_better=False))
+            _Spec(e, "multi", "RD", "mean", Column.of_measure(_group(e), "", "RD", TABLE_2_DIGITS))
             for e in lareqa
         ]
         tables.append(
@@ -378,7 +238,9 @@ def build_leaderboard(collection: Collection, published: bool = True) -> Documen
         tables += [_bias_table(e, measured, lookup) for e in lareqa if _panel(e, measured)]
     if miracl:
         specs = [
-            _Spec(e, "mono", measure, stat, Column(f"{measure} {stat}", _group(e), 4))
+            _Spec(
+                e, "mono", measure, stat, Column.of_measure(f"{measure} {stat}", _group(e), measure)
+            )
             for e in miracl
             for measure in ("nDCG@10", "R@100")
             for stat in ("mean", "median")
@@ -387,11 +249,11 @@ def build_leaderboard(collection: Collection, published: bool = True) -> Documen
     shown_reference: set[str] = set()
     for e in lareqa + miracl:
         members = [s for s in measured if (s.task, s.signature) == e.key]
-        tables += _per_language_tables(e, members)
+        tables += per_language_tables(e.label, e.family, members)
         paper_task = reference_task(e.task, e.family)
         if published and paper_task not in shown_reference:
             shown_reference.add(paper_task)
-            tables += [_paper_table(t) for t in paper_tables(paper_task)]
+            tables += [paper_table(t) for t in paper_tables(paper_task)]
     if published:
         notes.append(
             f"Rows and tables marked '{SOURCE}' are the paper's numbers as printed "

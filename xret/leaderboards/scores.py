@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xret.benchmark.aggregate import summarise
 from xret.errors import DataError
+from xret.results.aggregate import summarise
 from xret.results.duplicates import distinct
 from xret.results.record import ResultRecord
 from xret.results.store import ResultStore, load_record

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from xret.measures.table import parse_measure
+
 Cell = str | float | None
 
 BEST, SECOND, WIN, LOSS = "best", "second", "win", "loss"
@@ -26,6 +28,13 @@ class Column:
     digits: int | None = None
     """Decimals shown; None for a text column."""
     higher_is_better: bool = True
+
+    @classmethod
+    def of_measure(cls, label: str, group: str, measure: str, digits: int | None = None) -> Column:
+        """A column of ``measure``'s values: direction and decimals from the measure table, the
+        decimals unless a table prints them otherwise (the paper's Tables 1 and 2)."""
+        found = parse_measure(measure)
+        return cls(label, group, found.digits if digits is None else digits, found.higher_is_better)
 
     @property
     def numeric(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from xret.benchmark.measures import measure_digits
+from xret.measures.table import measure_digits
 from xret.results.record import ResultRecord
 
 # (setting, measure) columns in the paper's order: mAP per setting, R@1 / R@10, rank distance.

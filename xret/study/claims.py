@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xret.baselines.samplers import HYBRID_DEFAULT_ALPHA, Sampling
-from xret.benchmark.measures import BIAS_PANEL, parse_measure
+from xret.measures.table import BIAS_PANEL, parse_measure
 from xret.study.runs import Run, group_runs, mean_sd, per_query
 from xret.study.spec import Arm
 
@@ -43,6 +43,10 @@ class Claim:
     worse: Arm
     same: bool = False
     """True: the claim is that the two are the same within the tolerance."""
+    tolerance: float = SAME_MAP
+    """How far apart "the same" may be: in the measure's units, or ``relative`` to the worse
+    regime's value."""
+    relative: bool = False
 
 
 CLAIMS = (
@@ -52,7 +56,16 @@ CLAIMS = (
     Claim("Hybrid > X-X-mono on Mul. (MAP)", "multi", "MAP", HYBRID, XX),
     Claim("X-Y > X-X-mono on Mul. (MAP)", "multi", "MAP", XY, XX),
     Claim("rank distance: X-X-mono ≫ X-Y (Mul. RD)", "multi", "RD", XY, XX),
-    Claim("rank distance: X-Y ≈ Hybrid (Mul. RD, ±5 %)", "multi", "RD", HYBRID, XY, same=True),
+    Claim(
+        "rank distance: X-Y ≈ Hybrid (Mul. RD, ±5 %)",
+        "multi",
+        "RD",
+        HYBRID,
+        XY,
+        same=True,
+        tolerance=SAME_RD,
+        relative=True,
+    ),
 )
 PANEL_RULE = (
     "Bias panel: the two rank-distance claims asked of every other bias measure the runs hold "
@@ -61,8 +74,9 @@ PANEL_RULE = (
     "p-values and correlations. Runs without a measure (records from before the panel) are left "
     "out of its claims."
 )
-RANK_SCALE = ("RD", "nRD", "FirstOther")
-"""Measures whose ≈ tolerance is relative (a share of the baseline's value): ranks, not shares."""
+RANK_SCALE = ("nRD", "FirstOther")
+"""Panel measures whose ≈ tolerance is relative, as RD's (a share of the baseline's value):
+ranks, not shares."""
 
 
 def panel_claims(runs: Sequence[Run]) -> tuple[Claim, ...]:
@@ -77,7 +91,16 @@ def panel_claims(runs: Sequence[Run]) -> tuple[Claim, ...]:
         for m in panel
         for claim in (
             Claim(f"bias: X-X-mono ≫ X-Y (Mul. {m})", "multi", m, XY, XX),
-            Claim(f"bias: X-Y ≈ Hybrid (Mul. {m})", "multi", m, HYBRID, XY, same=True),
+            Claim(
+                f"bias: X-Y ≈ Hybrid (Mul. {m})",
+                "multi",
+                m,
+                HYBRID,
+                XY,
+                same=True,
+                tolerance=SAME_RD if parse_measure(m).name in RANK_SCALE else SAME_MAP,
+                relative=parse_measure(m).name in RANK_SCALE,
+            ),
         )
     )
 
@@ -108,8 +131,8 @@ def verdicts(runs: Sequence[Run]) -> list[Verdict]:
 
 
 def _verdict(task, base, claim: Claim, better: list[Run], worse: list[Run]) -> Verdict | None:
-    sign = 1.0 if parse_measure(claim.measure).higher_is_better else -1.0  # RD: lower is better
-    pairs = [
+    sign = 1.0 if parse_measure(claim.measure).higher_is_better else -1.0
+    pairs = [  # runs recorded before a measure existed are left out of its claims
         (b, w)
         for b, w in _paired(better, worse)
         if b.macro(claim.setting, claim.measure) is not None
@@ -126,9 +149,9 @@ def _verdict(task, base, claim: Claim, better: list[Run], worse: list[Run]) -> V
     topics = tuple(sign * v for v in topic_interval(pairs, claim.setting, claim.measure))
     topics = (min(topics), max(topics))
     seeds = seed_interval(per_seed)
-    tolerance = SAME_MAP
-    if claim.measure in RANK_SCALE:
-        tolerance = SAME_RD * statistics.fmean(w.macro(claim.setting, claim.measure) for w in worse)
+    tolerance = claim.tolerance
+    if claim.relative:
+        tolerance *= statistics.fmean(w.macro(claim.setting, claim.measure) for w in worse)
     intervals = [topics] + ([seeds] if seeds is not None else [])
     return Verdict(
         base,

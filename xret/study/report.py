@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xret.io import atomic_write_bytes, atomic_write_text
+from xret.leaderboards.published import TABLE_1_DIGITS, TABLE_2_DIGITS
 from xret.leaderboards.table import Column, Document, Table, render_markdown
+from xret.measures.table import parse_measure
 from xret.study.claims import (
     CLAIMS,
     HYBRID,
@@ -55,7 +57,7 @@ def shape_tables(runs: Sequence[Run]) -> tuple[Table, Table]:
     )
 
     def table(title: str, measure: str, settings: Sequence[tuple[str, str]], digits: int) -> Table:
-        higher = measure != "RD"
+        higher = parse_measure(measure).higher_is_better
         columns = [Column("base model"), Column("regime"), Column("seeds")]
         columns += [Column(label, group=task) for task in tasks for _, label in settings]
         means: dict[tuple, float] = {}
@@ -94,12 +96,12 @@ def shape_tables(runs: Sequence[Run]) -> tuple[Table, Table]:
         )
 
     return (
-        table("MAP, macro average over languages (Table 1 shape)", "MAP", SETTINGS, 3),
+        table("MAP, macro average over languages (Table 1 shape)", "MAP", SETTINGS, TABLE_1_DIGITS),
         table(
             "Language bias: rank distance, Mul., lower is better (Table 2 shape)",
             "RD",
             (("multi", "Mul."),),
-            0,
+            TABLE_2_DIGITS,
         ),
     )
 

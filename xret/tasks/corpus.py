@@ -4,6 +4,10 @@ The format is the one MIRACL publishes (``miracl/miracl-corpus`` on Hugging Face
 of shards ``docs-<i>.jsonl`` or ``docs-<i>.jsonl.gz``, one JSON object per line with the string
 fields ``docid``, ``title`` and ``text`` (``title`` may be absent). Shards are read in the
 numeric order of ``<i>``; that order, then the line order, is the corpus order that breaks ties.
+
+A corpus task (MIRACL, ``trec`` task files) loads as ``CorpusTaskData``: its corpora are found
+where its task file names them, else below ``--corpus-dir`` in MIRACL's published layout
+(``task_corpus``), whatever strategy then reads them.
 """
 
 from __future__ import annotations
@@ -12,15 +16,24 @@ import gzip
 import json
 import re
 import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from xret.errors import DataError
-from xret.tasks.records import Document
+from xret.tasks.records import Document, TaskData
+from xret.tasks.spec import TaskSpec
 
 _SHARD = re.compile(r"^docs-(\d+)\.jsonl(\.gz)?$")
 _SPACE = re.compile(r"\s")  # a docid must be one TREC token
+CORPUS_REPOSITORY = "https://huggingface.co/datasets/miracl/miracl-corpus"
+CORPUS_REVISION = "d921ec7e349ce0d28daf30b2da9da5ee698bef0d"
+"""The dataset commit pinned by independent public projects; not verifiable offline
+(docs/miracl.md)."""
+CORPUS_HINT = (
+    f"DIR/miracl-corpus-v1.0-<lang>/docs-<i>.jsonl.gz as published at {CORPUS_REPOSITORY} "
+    f"(revision {CORPUS_REVISION[:12]}; not checksum-pinned)"
+)
 
 
 @dataclass(frozen=True)
@@ -104,3 +117,42 @@ def passage_text(document: Document, with_title: bool) -> str:
     if with_title and document.context:
         return f"{document.context} {document.text}"
     return document.text
+
+
+@dataclass(frozen=True)
+class CorpusTaskData(TaskData):
+    """A corpus task's data (MIRACL, trec-format task files): topics and qrels in ``queries`` and
+    ``qrels``, no ``documents``: the passages stay in their shards, read while they are encoded."""
+
+    corpora: Mapping[str, Corpus] = field(default_factory=dict)
+    """Language -> its corpus (empty when no corpus was given)."""
+
+
+def corpus_name(language: str) -> str:
+    return f"miracl-corpus-v1.0-{language}"
+
+
+def task_corpus(
+    spec: TaskSpec, corpus_dir: Path | None, language: str
+) -> tuple[str, tuple[Path, ...]]:
+    """(name, shards) of ``language``'s corpus: the folder a task file names (format trec), else
+    MIRACL's layout below ``corpus_dir``."""
+    if language in spec.corpora:
+        folder = spec.root / spec.corpora[language]
+        return folder.name, find_shards(folder)
+    if corpus_dir is None:
+        raise DataError(
+            f"{spec.name}: no corpus for {language}: pass --corpus-dir DIR with {CORPUS_HINT}"
+        )
+    return corpus_name(language), corpus_shards(corpus_dir, language)
+
+
+def corpus_shards(corpus_dir: Path, language: str) -> tuple[Path, ...]:
+    """The shards of ``language``'s corpus below ``corpus_dir``, in corpus order."""
+    folder = corpus_dir / corpus_name(language)
+    if not folder.is_dir():
+        raise DataError(
+            f"{folder}: no corpus for {language}; expected {CORPUS_HINT} "
+            "(evaluate the languages you have with --languages)"
+        )
+    return find_shards(folder)

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from xret.benchmark.measures import BIAS_PANEL_DEFAULT
 from xret.errors import DataError
+from xret.measures.table import BIAS_PANEL_DEFAULT
 from xret.tasks.records import Document, Query, TaskData
-from xret.tasks.spec import Aggregate, CandidateText, Setting, TaskSpec
+from xret.tasks.spec import Aggregate, Setting, TaskSpec
 
 LAREQA_MEASURES = (
     *("MAP", "MRR", "nDCG@10", "R@1", "R@10", "R@100", "Hit@1", "Hit@10", "RD"),
@@ -40,12 +40,6 @@ class LareqaCounts:
 class _Question:
     text: str
     gold: str  # document id
-
-
-def candidate_text(document: Document, option: CandidateText) -> str:
-    if option is CandidateText.SENTENCE_CONTEXT:
-        return f"{document.text} {document.context}"
-    return document.text
 
 
 def _read_json(path: Path) -> object:

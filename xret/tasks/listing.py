@@ -89,7 +89,7 @@ def data_status(specs: Sequence[TaskSpec], places: Places) -> str:
 
 
 def corpus_status(specs: Sequence[TaskSpec], corpus_dir: Path | None) -> str:
-    from xret.tasks.miracl import corpus_name
+    from xret.tasks.corpus import corpus_name
 
     if corpus_dir is None:
         return "corpora: none given (--corpus-dir or XRET_CORPUS_DIR)"

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from xret.benchmark.measures import MAX_GRADE
 from xret.errors import DataError
-from xret.tasks.corpus import Corpus, find_shards
-from xret.tasks.records import Query, TaskData
+from xret.measures.trec import MAX_GRADE
+from xret.tasks.corpus import Corpus, CorpusTaskData, task_corpus
+from xret.tasks.records import Query
 from xret.tasks.spec import Aggregate, Ranking, Setting, TaskSpec
 
 MEASURES = ("nDCG@10", "R@100")
@@ -25,14 +25,6 @@ LICENCE = "Apache-2.0 (MIRACL topics/qrels); passages are Wikipedia text, CC BY-
 REFERENCE = (
     "Zhang et al., MIRACL (TACL 2023, arXiv 2210.09984); topics/qrels from "
     "castorini/anserini-tools 5b819c1; corpus miracl/miracl-corpus"
-)
-CORPUS_REPOSITORY = "https://huggingface.co/datasets/miracl/miracl-corpus"
-CORPUS_REVISION = "d921ec7e349ce0d28daf30b2da9da5ee698bef0d"
-"""The dataset commit pinned by independent public projects; not verifiable offline
-(docs/miracl.md)."""
-CORPUS_HINT = (
-    f"DIR/miracl-corpus-v1.0-<lang>/docs-<i>.jsonl.gz as published at {CORPUS_REPOSITORY} "
-    f"(revision {CORPUS_REVISION[:12]}; not checksum-pinned)"
 )
 
 
@@ -101,25 +93,12 @@ class MiraclExpected:
     passages: Mapping[str, int]
 
 
-@dataclass(frozen=True)
-class CorpusTaskData(TaskData):
-    """A corpus task's data (MIRACL, trec-format task files): topics and qrels in ``queries`` and
-    ``qrels``, no ``documents``: the passages stay in their shards, read while they are encoded."""
-
-    corpora: Mapping[str, Corpus] = field(default_factory=dict)
-    """Language -> its corpus (empty when no corpus was given)."""
-
-
 def topics_path(language: str, split: str) -> str:
     return f"miracl/topics/topics.miracl-v1.0-{language}-{split}.tsv"
 
 
 def qrels_path(language: str, split: str) -> str:
     return f"miracl/qrels/qrels.miracl-v1.0-{language}-{split}.tsv"
-
-
-def corpus_name(language: str) -> str:
-    return f"miracl-corpus-v1.0-{language}"
 
 
 def aggregates(languages: tuple[str, ...]) -> tuple[Aggregate, ...]:
@@ -302,32 +281,6 @@ def load_miracl(
     return CorpusTaskData(
         documents=(), queries=tuple(queries), qrels=qrels, checksums={}, corpora=corpora
     )
-
-
-def task_corpus(
-    spec: TaskSpec, corpus_dir: Path | None, language: str
-) -> tuple[str, tuple[Path, ...]]:
-    """(name, shards) of ``language``'s corpus: the folder a task file names (format trec), else
-    MIRACL's layout below ``corpus_dir``."""
-    if language in spec.corpora:
-        folder = spec.root / spec.corpora[language]
-        return folder.name, find_shards(folder)
-    if corpus_dir is None:
-        raise DataError(
-            f"{spec.name}: no corpus for {language}: pass --corpus-dir DIR with {CORPUS_HINT}"
-        )
-    return corpus_name(language), corpus_shards(corpus_dir, language)
-
-
-def corpus_shards(corpus_dir: Path, language: str) -> tuple[Path, ...]:
-    """The shards of ``language``'s corpus below ``corpus_dir``, in corpus order."""
-    folder = corpus_dir / corpus_name(language)
-    if not folder.is_dir():
-        raise DataError(
-            f"{folder}: no corpus for {language}; expected {CORPUS_HINT} "
-            "(evaluate the languages you have with --languages)"
-        )
-    return find_shards(folder)
 
 
 def _check_counts(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from xret.tasks.spec import CandidateText
+
 Qrels = Mapping[str, Mapping[str, int]]
 """query id -> document id -> relevance grade, the pytrec_eval layout (0 = judged non-relevant)."""
 
@@ -34,3 +36,11 @@ class TaskData:
     qrels: Qrels
     checksums: Mapping[str, str]
     """data file (relative path) -> sha256, for provenance."""
+
+
+def candidate_text(document: Document, option: CandidateText) -> str:
+    """What is encoded for a pooled candidate (LAReQA, BEIR): the sentence, or sentence +
+    context."""
+    if option is CandidateText.SENTENCE_CONTEXT:
+        return f"{document.text} {document.context}"
+    return document.text

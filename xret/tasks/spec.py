@@ -75,7 +75,7 @@ class TaskSpec:
     languages: tuple[str, ...]
     settings: tuple[Setting, ...]
     measures: tuple[str, ...]
-    """Measures computed by default (measure strings, see xret.benchmark.measures)."""
+    """Measures computed by default (measure strings, see xret.measures.table)."""
     aggregates: tuple[Aggregate, ...]
     data_files: Mapping[str, tuple[str, ...]]
     """Language -> paths of the pinned artifacts (downloads.json) it reads."""

@@ -40,8 +40,8 @@ from datasets import Dataset  # noqa: E402
 from mteb.abstasks.retrieval import AbsTaskRetrieval  # noqa: E402
 from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData  # noqa: E402
 
+from xret.benchmark.corpus_facts import judgements  # noqa: E402
 from xret.benchmark.pools import PoolSpec, reduced_pool  # noqa: E402
-from xret.benchmark.topk import judgements  # noqa: E402
 from xret.errors import XretError  # noqa: E402
 from xret.fingerprint import sha256_file  # noqa: E402
 from xret.interop.mteb.metadata import TaskFacts, task_metadata  # noqa: E402

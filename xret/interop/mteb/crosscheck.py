@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xret.benchmark.measures import parse_measure
 from xret.interop.mteb.naming import SPLIT, record_task_name, score_key, subset_name
+from xret.measures.table import parse_measure
 from xret.results.record import ResultRecord
 from xret.tasks.spec import Setting
 
@@ -54,7 +54,9 @@ def compare(
         subsets = by_name.get(name)
         if not cells or subsets is None:
             continue
-        measures = [(m, score_key(parse_measure(m))) for m in cells[0].values if m != "RD"]
+        measures = [
+            (m, score_key(parse_measure(m))) for m in cells[0].values if parse_measure(m).is_trec
+        ]
         for measure, key in [*measures, *extra]:
             pairs = []
             for cell in cells:

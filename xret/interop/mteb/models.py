@@ -31,12 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from xret.benchmark.device import Device
 from xret.errors import ModelError, UnknownNameError
 from xret.fingerprint import sha256_file
 from xret.interop.mteb.naming import xret_language
 from xret.models.providers.python import import_target
 from xret.models.spec import ModelSpec, Role, is_python_target
+from xret.runtime.device import Device
 
 PREFIX = "mteb:"
 _NO_REVISION = (None, "", "no_revision_available")
@@ -204,6 +204,8 @@ def _spec_from_meta(spec: ModelSpec, meta, revision: str | None) -> ModelSpec:
 
 class MtebProvider:
     """Provider id ``mteb``: mteb models and encoder objects inside ``xret bench``."""
+
+    fixed_device = None  # torch models: pick_device decides
 
     def status(self, spec: ModelSpec, cache_dir: Path) -> str:
         if importlib.util.find_spec("mteb") is None:

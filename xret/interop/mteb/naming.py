@@ -25,9 +25,9 @@ import json
 import re
 from collections.abc import Mapping
 
-from xret.benchmark.measures import Measure, parse_measure
 from xret.benchmark.pools import PoolSpec
 from xret.errors import XretError
+from xret.measures.table import Measure, parse_measure
 from xret.results.record import OptionsSection, TaskSection
 from xret.tasks.spec import ALL_LANGUAGES, CandidateText, Setting
 

@@ -39,15 +39,15 @@ from mteb.abstasks.retrieval import AbsTaskRetrieval  # noqa: E402
 from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData  # noqa: E402
 
 from xret import paths  # noqa: E402
-from xret.benchmark.measures import Measure, evaluate  # noqa: E402
 from xret.benchmark.pools import PoolSpec  # noqa: E402
 from xret.errors import DataError, XretError  # noqa: E402
 from xret.interop.mteb import corpus  # noqa: E402
 from xret.interop.mteb.metadata import TaskFacts, task_metadata  # noqa: E402
 from xret.interop.mteb.naming import SPLIT, subset_name, task_name  # noqa: E402
+from xret.measures.table import Measure  # noqa: E402
+from xret.measures.trec import evaluate  # noqa: E402
 from xret.tasks import get_task, load_task  # noqa: E402
-from xret.tasks.lareqa import candidate_text  # noqa: E402
-from xret.tasks.records import TaskData  # noqa: E402
+from xret.tasks.records import TaskData, candidate_text  # noqa: E402
 from xret.tasks.settings import Cell, build_cells  # noqa: E402
 from xret.tasks.spec import CandidateText, Ranking, Setting, TaskSpec  # noqa: E402
 
@@ -231,7 +231,7 @@ def _corpus_task(
     depth: int,
     max_passages: int | None,
 ) -> AbsTaskRetrieval:
-    from xret.tasks.miracl import CORPUS_HINT
+    from xret.tasks.corpus import CORPUS_HINT
 
     root = paths.corpus_dir(corpus_dir)
     if root is None:

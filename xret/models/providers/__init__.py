@@ -6,13 +6,16 @@ import importlib
 from pathlib import Path
 from typing import Protocol
 
-from xret.benchmark.device import Device, pick_device
 from xret.errors import XretError
 from xret.models.encoder import Encoder
 from xret.models.spec import ModelSpec
+from xret.runtime.device import Device, pick_device
 
 
 class Provider(Protocol):
+    fixed_device: Device | None
+    """Where a runtime of its own (C, numpy, a user's object) runs; None: pick_device decides."""
+
     def status(self, spec: ModelSpec, cache_dir: Path) -> str:
         """``installed``, ``buildable`` or ``missing package: <pip command>``."""
         ...
@@ -48,7 +51,7 @@ def device_for(provider: Provider, requested: str | None, precision: str | None 
     """Where and at which precision ``provider``'s encoders run: pick_device decides for torch
     models; a provider with a runtime of its own (C, numpy, a user's object) declares where it
     runs as ``fixed_device``, and a --precision it cannot honour is refused, never ignored."""
-    fixed = getattr(provider, "fixed_device", None)
+    fixed = provider.fixed_device
     if fixed is None:
         return pick_device(requested, precision)
     if precision not in (None, "auto", fixed.precision):

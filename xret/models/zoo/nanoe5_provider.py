@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from xret.benchmark.device import Device
 from xret.errors import MissingPackageError, ModelError
 from xret.fingerprint import file_fingerprint
 from xret.models.spec import ModelSpec, Role
+from xret.runtime.device import Device
 
 PROMPTS = {Role.QUERY: "query: ", Role.DOCUMENT: "passage: "}
 

@@ -11,25 +11,10 @@ import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 
-from xret.benchmark.evaluate import CellResult
 from xret.results.record import CellScores
 from xret.tasks.spec import Aggregate
 
 _STATISTICS = {"mean": statistics.fmean, "median": statistics.median}
-
-
-def cell_scores(results: Sequence[CellResult]) -> tuple[CellScores, ...]:
-    return tuple(
-        CellScores(
-            setting=str(r.setting),
-            query_language=r.query_language,
-            pool_language=r.pool_language,
-            n_queries=len(r.query_ids),
-            excluded=r.excluded,
-            values={str(m): r.mean(m) for m in r.values} if r.query_ids else {},
-        )
-        for r in results
-    )
 
 
 def by_language(cells: Sequence[CellScores]) -> dict[str, dict[str, dict[str, float]]]:

@@ -1,18 +1,18 @@
-"""Measures as values parsed from strings (``MAP``, ``R@10``, ``nDCG@10``, ``RD``), and the one
-module that talks to pytrec_eval. Standard measures are pytrec_eval's: exhaustive cells compute
-its rank-based ones from relevant ranks with its own arithmetic (xret.benchmark.trec_formulas,
-held to it bit for bit by tests); only the language-bias panel (xret.benchmark.bias,
-docs/bias.md) is xret's.
+"""The measure table: every measure declared once (who computes it, direction, digits, which
+settings it applies to, what it reads), and measures as values parsed from strings (``MAP``,
+``R@10``, ``nDCG@10``, ``RD``). Standard measures are pytrec_eval's (xret.measures.trec, or its
+own arithmetic on relevant ranks: xret.measures.trec_formulas, held to it bit for bit by tests);
+only the language-bias measures (xret.measures.bias, docs/bias.md) are xret's.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from xret.errors import DataError, UnknownNameError, XretError
+from xret.errors import UnknownNameError, XretError
 
 
 class Needs(StrEnum):
@@ -37,8 +37,8 @@ class Family:
     """Takes ``@k``."""
     rank_based: bool = True
     """Its value depends only on where a query's relevant documents rank. Exhaustive cells are
-    scored from those ranks alone (xret.benchmark.trec_formulas, or pytrec_eval through qrels
-    padded with placeholder documents: xret.benchmark.evaluate.rank_run), which is right for
+    scored from those ranks alone (xret.measures.trec_formulas, or pytrec_eval through qrels
+    padded with placeholder documents: xret.measures.ranks.rank_run), which is right for
     these measures only; bpref, infAP or graded nDCG would need the real run."""
     digits: int = 4
     """Decimals shown in tables."""
@@ -176,8 +176,6 @@ BIAS_PANEL_DEFAULT = (
 _PATTERN = re.compile(r"^(?P<name>[A-Za-z]+)(?:@(?P<cutoff>[0-9]+))?$")
 MAX_CUTOFF = 1_000_000
 """Deeper than any ranking xret writes; trec_eval aborts (SIGABRT) on a cutoff of 0."""
-MAX_GRADE = 2**31 - 1
-"""Relevance grades beyond a C int make pytrec_eval fail inside C."""
 
 
 @dataclass(frozen=True, order=True)
@@ -236,52 +234,3 @@ def parse_measure(text: str) -> Measure:
 
 def parse_measures(texts: Iterable[str]) -> tuple[Measure, ...]:
     return tuple(dict.fromkeys(parse_measure(t) for t in texts))
-
-
-def _request(measures: Sequence[Measure]) -> set[str]:
-    """pytrec_eval's request strings, e.g. {'map', 'recall.1,10'}."""
-    cutoffs: dict[str, set[int]] = {}
-    for m in measures:
-        family = m.family.trec
-        cutoffs.setdefault(family, set())
-        if m.cutoff is not None:
-            cutoffs[family].add(m.cutoff)
-    return {f if not c else f"{f}.{','.join(map(str, sorted(c)))}" for f, c in cutoffs.items()}
-
-
-def evaluate(
-    qrels: Mapping[str, Mapping[str, int]],
-    run: Mapping[str, Mapping[str, float]],
-    measures: Sequence[Measure],
-) -> dict[str, dict[Measure, float]]:
-    """Per-query values of the standard ``measures`` for every query in ``qrels``.
-
-    A query with no entry in ``run`` scores 0 on every measure (pytrec_eval would drop it).
-    """
-    import pytrec_eval
-
-    trec = [m for m in measures if m.is_trec]
-    if not trec:
-        return {qid: {} for qid in qrels}
-    _check_trec_input(qrels, run)
-    evaluator = pytrec_eval.RelevanceEvaluator(dict(qrels), _request(trec))
-    found = evaluator.evaluate(dict(run))
-    return {qid: {m: found.get(qid, {}).get(m.trec_key, 0.0) for m in trec} for qid in qrels}
-
-
-def _check_trec_input(
-    qrels: Mapping[str, Mapping[str, int]], run: Mapping[str, Mapping[str, float]]
-) -> None:
-    """What pytrec_eval would abort on (ids equal up to a NUL, in C) or score silently wrong
-    (NaN scores, grades beyond a C int): a DataError instead. The loaders refuse such ids with
-    their file and line; this is the last guard."""
-    for table in (qrels, run):
-        if "\0" in "".join(table) or any("\0" in "".join(docs) for docs in table.values()):
-            raise DataError("a query or document id holds a NUL character, where trec_eval cuts it")
-    if any(not 0 <= grade <= MAX_GRADE for docs in qrels.values() for grade in docs.values()):
-        raise DataError(f"a relevance grade lies outside 0..{MAX_GRADE}")
-    import numpy as np
-
-    for qid, docs in run.items():
-        if not np.isfinite(np.fromiter(docs.values(), dtype=np.float64, count=len(docs))).all():
-            raise DataError(f"query {qid!r} has non-finite retrieval scores")

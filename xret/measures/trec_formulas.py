@@ -1,7 +1,7 @@
 """trec_eval's rank-based measures computed from the ranks of each query's relevant documents.
 
 The exhaustive strategy knows every relevant rank exactly. Handing pytrec_eval a run of
-placeholder documents instead (xret.benchmark.evaluate.padded_trec) costs seconds per task: a
+placeholder documents instead (xret.measures.ranks.padded_trec) costs seconds per task: a
 multilingual cell's run is as deep as its last relevant candidate, thousands of entries per
 query. Each function below computes one of trec_eval's measures from its definition for binary
 relevance, vectorised over queries, adding terms in rank order as trec_eval does, so the values
@@ -91,7 +91,7 @@ FORMULAS: dict[str, Formula] = {
     "P": precision,
     "ndcg_cut": ndcg_cut,
 }
-"""pytrec_eval family (xret.benchmark.measures.Family.trec) -> its formula. A rank-based family
+"""pytrec_eval family (xret.measures.table.Family.trec) -> its formula. A rank-based family
 missing here is scored by pytrec_eval through padded qrels instead."""
 
 

@@ -254,7 +254,7 @@ PER_QUERY = {
     "WrongSame": lambda cell, k: wrong_same(cell),
     "WrongOther": lambda cell, k: wrong_other(cell),
 }
-"""Measures trec_eval lacks (xret.benchmark.measures.FAMILIES with ``trec=None``): name ->
+"""Measures trec_eval lacks (xret.measures.table.FAMILIES with ``trec=None``): name ->
 function of a multilingual cell and the cutoff, one value per query."""
 PER_LANGUAGE = {"LangR": language_recall}
 """Name -> function of a multilingual cell and the cutoff, (queries, languages). ``Consist``
