@@ -153,5 +153,7 @@ def test_real_runs_through_beir_rescore_to_the_record(data_dir, tmp_path, task, 
 
     convert(task, tmp_path / task, data_dir=data_dir, cache_dir=tmp_path / "cache")
     outcome = _bench(tmp_path, f"beir:{tmp_path / task}", languages=languages, save_run=True)
-    assert len(outcome.record.cells) == 6
+    ranked = [c for c in outcome.record.cells if not c.by_candidate_language]
+    assert len(ranked) == 6  # and the bias panel's (query, candidate language) cells:
+    assert len(outcome.record.cells) == 6 + len(languages) ** 2
     assert rescored_difference(outcome.record, runs_dir(outcome.path)) <= 1e-6
