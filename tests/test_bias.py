@@ -473,3 +473,21 @@ def test_measure_task_equals_a_full_sort(seed):
             rank_a = [top.index(x) + 1 if x in top else 11 for x in union]
             rank_b = [twin.index(x) + 1 if x in twin else 11 for x in union]
             assert consist[row] == pytest.approx(spearmanr(rank_a, rank_b).statistic, abs=1e-12)
+
+
+def test_every_bias_measure_of_the_table_has_its_function():
+    """The measure table and the functions agree: each hand-written measure is computed per
+    query, per candidate language, or from parallel queries, and declares what it reads."""
+    from xret.measures.table import BIAS_PANEL, FAMILIES, Needs
+
+    for name, family in FAMILIES.items():
+        if family.trec is not None:
+            assert name not in bias.PER_QUERY and family.needs is Needs.RANKS
+            continue
+        assert name in BIAS_PANEL and family.multilingual_only
+        if family.needs is Needs.PARALLEL:
+            assert family.per_candidate_language and name not in bias.PER_QUERY
+        elif family.per_candidate_language:
+            assert name in bias.PER_LANGUAGE and name not in bias.PER_QUERY
+        else:
+            assert name in bias.PER_QUERY

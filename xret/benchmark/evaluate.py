@@ -228,7 +228,7 @@ def _pooled(data: TaskData, cell: Cell, ranked: CellRanking, codes: tuple[str, .
     )
 
 
-def question_ids(data: TaskData, queries: np.ndarray) -> np.ndarray:
+def _question_ids(data: TaskData, queries: np.ndarray) -> np.ndarray:
     """The question each query asks: its id without the language (``de/57`` -> ``57``). Every
     loader names a query ``<language>/<id>`` with the id shared by the same question in other
     languages (LAReQA's xling_id, a BEIR folder's query id), so equal ids are parallel queries."""
@@ -267,13 +267,21 @@ def _by_candidate_language(
     return out
 
 
-def _per_language(m: Measure, pooled, order, cells, data, languages: int) -> np.ndarray:
-    """(queries of every multilingual cell in ``order``, languages) values of ``m``."""
+def _per_language(
+    m: Measure,
+    pooled: dict[int, Pooled],
+    order: Sequence[int],
+    cells: Sequence[Cell],
+    data: TaskData,
+    languages: int,
+) -> np.ndarray:
+    """(queries of every multilingual cell in ``order``, languages) values of ``m``. The
+    multilingual cells share one pool (all languages), so their rankings compare."""
     if m.family.needs is Needs.PARALLEL:
         queries = np.concatenate([cells[i].queries for i in order])
         return parallel_consistency(
             np.concatenate([pooled[i].top for i in order]),
-            question_ids(data, queries),
+            _question_ids(data, queries),
             np.concatenate([pooled[i].query_language for i in order]),
             languages,
             m.cutoff,
