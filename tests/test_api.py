@@ -217,3 +217,30 @@ def test_heatmap_from_python(toy, tmp_path):
     _bench(HashEncoder(), toy, tmp_path, name="hash")
     written = xret.heatmap(["hash"], tmp_path / "results", out=tmp_path / "maps")
     assert {p.suffix for p in written} == {".png", ".svg"} and all(p.is_file() for p in written)
+
+
+def test_intervals_from_python(toy, tmp_path):
+    (result,) = _bench(HashEncoder(), toy, tmp_path, name="hash")
+    summary = result.summary_ci(resamples=300, seed=1)
+    assert list(summary.columns) == [
+        "aggregate",
+        "setting",
+        "measure",
+        "value",
+        "ci_low",
+        "ci_high",
+    ]
+    assert summary.equals(result.summary_ci(resamples=300, seed=1))  # seeded
+    scored = summary.dropna()  # per-query scores are stored to 6 significant digits: 1e-6
+    assert len(scored) == len(result.summary)
+    assert ((scored.ci_low <= scored.value + 1e-6) & (scored.value <= scored.ci_high + 1e-6)).all()
+    assert (summary.ci_low < summary.ci_high).any()
+    frame = xret.load_results(tmp_path / "results", ci=True, resamples=300)
+    assert {"ci_low", "ci_high"} <= set(frame.columns) and frame.ci_low.notna().all()
+    assert (frame.ci_low <= frame.value + 1e-6).all() and (
+        frame.value <= frame.ci_high + 1e-6
+    ).all()
+    board = xret.leaderboard(tmp_path / "results", "markdown", published=False, ci=True)
+    assert "intervals and ranks" in board and "| hash | 1 |" in board
+    with pytest.raises(XretError, match="resamples must be positive"):
+        result.summary_ci(resamples=0)

@@ -24,6 +24,13 @@ def toy(tmp_path, monkeypatch):
     return f"lareqa:{write_lareqa_task(tmp_path / 'toy', PARAGRAPHS)}"
 
 
+def test_bench_ci_prints_intervals(toy, xret_cli):
+    code, out, err = xret_cli("bench", "-m", MODEL, "-t", toy, "-q", "--ci")
+    assert code == 0, err
+    block = out.split("95 % intervals")[1]
+    assert "lareqa:toy" in block and "MAP Mo." in block
+
+
 def test_bench_writes_record_and_per_query_scores(toy, tmp_path, xret_cli):
     code, out, err = xret_cli("bench", "-m", MODEL, "-t", toy, "-q")
     assert code == 0, err

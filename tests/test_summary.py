@@ -87,3 +87,23 @@ def test_bias_panel_gets_its_own_table_in_80_columns(capsys):
     # Without the panel (RD only) there is no second table.
     print_summary([_record("xquad-r", "me5-small-q4")])
     assert "language bias, multilingual pool" not in capsys.readouterr().out
+
+
+def test_bench_ci_prints_each_headline_value_with_its_interval(capsys):
+    record = _record("xquad-r", "m")
+    bounds = {
+        ("macro", "mono", "MAP"): (0.78123, 0.81234),
+        ("macro", "multi", "RD"): (901.2, 990.7),
+    }
+    print_summary([record], [bounds])
+    out = capsys.readouterr().out
+    assert "95 % intervals" in out and max(len(line) for line in out.splitlines()) <= 80
+    assert any(
+        line.split() == ["xquad-r", "m", "MAP", "Mo.", "0.8001", "0.7812", "0.8123"]
+        for line in out.splitlines()
+    )
+    assert any(
+        line.split() == ["xquad-r", "m", "RD", "Mul.", "947.8", "901.2", "990.7"]
+        for line in out.splitlines()
+    )
+    assert "Cr." not in out.split("95 % intervals")[1]  # a value without an interval: no row

@@ -59,6 +59,23 @@ class TaskResult:
         ]
         return pd.DataFrame(rows, columns=["aggregate", "setting", "measure", "value"])
 
+    def summary_ci(
+        self, resamples: int = 2000, seed: int = 0, confidence: float = 0.95
+    ) -> pd.DataFrame:
+        """``summary`` with each value's interval (``ci_low``, ``ci_high``): a percentile
+        bootstrap over topics of the stored per-query scores, aggregated as the record is
+        (docs/leaderboards.md); seeded, so the same call gives the same numbers."""
+        from xret.leaderboards.uncertainty import Options, summary_intervals
+
+        found = summary_intervals(self.path, self.record, Options(resamples, seed, confidence))
+        frame = self.summary
+        keys = list(zip(frame["aggregate"], frame["setting"], frame["measure"]))
+        nan = (float("nan"), float("nan"))
+        return frame.assign(
+            ci_low=[found.get(k, nan)[0] for k in keys],
+            ci_high=[found.get(k, nan)[1] for k in keys],
+        )
+
     @property
     def cells(self) -> pd.DataFrame:
         """Every evaluated cell, tidy (the columns of ``load_results``)."""
@@ -96,6 +113,20 @@ class BenchResults:
             else pd.DataFrame(columns=["aggregate", "setting", "measure", "value", "task"])
         )
         return frame[["task", "aggregate", "setting", "measure", "value"]]
+
+    def summary_ci(
+        self, resamples: int = 2000, seed: int = 0, confidence: float = 0.95
+    ) -> pd.DataFrame:
+        """``summary`` with each value's interval (``TaskResult.summary_ci``)."""
+        import pandas as pd
+
+        frames = [r.summary_ci(resamples, seed, confidence).assign(task=r.task) for r in self.tasks]
+        columns = ["task", "aggregate", "setting", "measure", "value", "ci_low", "ci_high"]
+        return (
+            pd.concat(frames, ignore_index=True)[columns]
+            if frames
+            else pd.DataFrame(columns=columns)
+        )
 
 
 def bench(
@@ -203,15 +234,41 @@ def _split_tasks(tasks: Iterable[str | PathLike]) -> tuple[tuple[str, ...], tupl
     return tuple(names), tuple(files)
 
 
-def load_results(results_dir: PathLike | None = None) -> pd.DataFrame:
+def load_results(
+    results_dir: PathLike | None = None,
+    *,
+    ci: bool = False,
+    resamples: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """Every cell of every record under ``results_dir``, one row per (record, cell, measure):
-    model, revision, task, setting, query_language, pool_language, measure, value, record."""
+    model, revision, task, setting, query_language, pool_language, measure, value, record; with
+    ``ci``, also each cell mean's interval (``ci_low``, ``ci_high``: a percentile bootstrap over
+    the cell's topics, from the per-query scores)."""
     from xret.results.store import ResultStore
 
     root = paths.results_dir(results_dir)
     if not root.is_dir():
         raise XretError(f"{root}: no such results directory")
-    return _tidy(list(ResultStore(root).records()))
+    records = list(ResultStore(root).records())
+    frame = _tidy(records)
+    if not ci:
+        return frame
+    from xret.leaderboards.uncertainty import Options, cell_intervals
+
+    options = Options(resamples, seed, confidence)
+    found = {str(path): cell_intervals(path, record, options) for path, record in records}
+    nan = (float("nan"), float("nan"))
+    keys = zip(
+        frame["record"],
+        frame["setting"],
+        frame["query_language"],
+        frame["pool_language"],
+        frame["measure"],
+    )
+    bounds = [found[path].get(tuple(cell), nan) for path, *cell in keys]
+    return frame.assign(ci_low=[b[0] for b in bounds], ci_high=[b[1] for b in bounds])
 
 
 def _tidy(records: Sequence[tuple[Path, ResultRecord]]) -> pd.DataFrame:
@@ -242,12 +299,24 @@ def leaderboard(
     *,
     published: bool = True,
     tasks: Sequence[str] | None = None,
+    ci: bool = False,
+    resamples: int = 2000,
+    seed: int = 0,
+    by_seed: bool = False,
 ) -> str:
-    """The leaderboard of the records under ``results_dir`` as markdown, latex, csv or html."""
+    """The leaderboard of the records under ``results_dir`` as markdown, latex, csv or html;
+    ``ci``, ``resamples``, ``seed`` and ``by_seed`` as ``xret leaderboard``'s options."""
     from xret.leaderboards.commands import LeaderboardConfig, leaderboard_text
+    from xret.leaderboards.uncertainty import Options
 
     config = LeaderboardConfig(
-        paths.results_dir(results_dir), format, None, published, tuple(tasks) if tasks else None
+        paths.results_dir(results_dir),
+        format,
+        None,
+        published,
+        tuple(tasks) if tasks else None,
+        Options(resamples=resamples, seed=seed) if ci else None,
+        by_seed,
     )
     return leaderboard_text(config)
 

@@ -10,7 +10,7 @@ import scipy.stats
 
 from xret.errors import DataError
 from xret.leaderboards.compare import align, compare_frames, compare_records
-from xret.leaderboards.significance import (
+from xret.measures.paired import (
     bootstrap_intervals,
     holm,
     paired_tests,

@@ -195,6 +195,11 @@ def _corpus_config(
     help="Ray: encoding actors [one per GPU, else per --ray-cpus CPUs; local: 1].",
 )
 @click.option("--ray-cpus", type=int, default=1, show_default=True, help="Ray: CPUs per CPU actor.")
+@click.option(
+    "--ci",
+    is_flag=True,
+    help="Also print each headline value's 95 % interval (bootstrap over topics, 2000 resamples).",
+)
 @_corpus_options
 def bench(
     model,
@@ -219,6 +224,7 @@ def bench(
     ray_address,
     ray_workers,
     ray_cpus,
+    ci,
     **corpus,
 ) -> None:
     """Evaluate MODEL on tasks; writes one result record per task and prints a summary."""
@@ -259,7 +265,12 @@ def bench(
     given = [flag for flag in given_flags() if not (save_run and flag == "--depth")]
     check_flags([get_task(name, config.task_files) for name in config.tasks], given, warn=log)
     results = run(config, log=log)
-    print_summary([r.record for r in results])
+    intervals = None
+    if ci:
+        from xret.leaderboards.uncertainty import Options, summary_intervals
+
+        intervals = [summary_intervals(r.path, r.record, Options()) for r in results]
+    print_summary([r.record for r in results], intervals)
 
 
 def _engines(address: str | None, workers: int | None, cpus: int):

@@ -34,11 +34,26 @@ from xret.cli.options import (
 @click.option(
     "--task", "-t", "tasks", multiple=True, help="Only these tasks (comma-separated or repeated)."
 )
-def leaderboard(results_dir, fmt, output, published, tasks) -> None:
+@click.option(
+    "--ci",
+    is_flag=True,
+    help="After each headline table: per column, 95 % intervals (bootstrap over topics and "
+    "seeds), sd over seeds, ranks with rank intervals and tied groups (reads per-query scores).",
+)
+@click.option(
+    "--resamples", type=int, default=2000, show_default=True, help="Bootstrap resamples (--ci)."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed (--ci).")
+@click.option("--by-seed", is_flag=True, help="One row per training seed instead of their mean.")
+def leaderboard(results_dir, fmt, output, published, tasks, ci, resamples, seed, by_seed) -> None:
     """Tables of every result record under RESULTS_DIR (headline and per language)."""
     from xret.leaderboards.commands import LeaderboardConfig, run_leaderboard
+    from xret.leaderboards.uncertainty import Options
 
-    config = LeaderboardConfig(results_dir, fmt, output, published, split(tasks))
+    uncertainty = Options(resamples=resamples, seed=seed) if ci else None
+    config = LeaderboardConfig(
+        results_dir, fmt, output, published, split(tasks), uncertainty, by_seed
+    )
     run_leaderboard(config, log=log)
 
 

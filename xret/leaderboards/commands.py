@@ -25,6 +25,7 @@ from xret.leaderboards.table import (
     render_latex,
     render_markdown,
 )
+from xret.leaderboards.uncertainty import Options
 from xret.results.record import ResultRecord
 from xret.results.store import slug
 
@@ -38,6 +39,10 @@ class LeaderboardConfig:
     output: Path | None = None
     published: bool = True
     tasks: tuple[str, ...] | None = None
+    uncertainty: Options | None = None
+    """Intervals, ranks and tied groups per headline column (None: point estimates only)."""
+    by_seed: bool = False
+    """One row per training seed instead of their mean."""
 
 
 @dataclass(frozen=True)
@@ -69,20 +74,23 @@ def run_leaderboard(config: LeaderboardConfig, log: Callable[[str], None] = prin
     if config.format == "terminal":
         from xret.leaderboards.leaderboard import build_leaderboard
 
-        collection = load_collection(config.results_dir, config.tasks)
-        _show(build_leaderboard(collection, config.published), "terminal", config.output, log)
+        collection = load_collection(config.results_dir, config.tasks, config.by_seed)
+        doc = build_leaderboard(collection, config.published, config.uncertainty)
+        _show(doc, "terminal", config.output, log)
     else:
         _emit(leaderboard_text(config), config.output, log)
 
 
 def leaderboard_text(config: LeaderboardConfig) -> str:
     """The leaderboard as CSV, HTML, Markdown or LaTeX text (the CLI and the Python API)."""
-    from xret.leaderboards.leaderboard import build_leaderboard, leaderboard_csv
+    from xret.leaderboards.leaderboard import build_leaderboard, leaderboard_csv, uncertainty_csv
 
-    collection = load_collection(config.results_dir, config.tasks)
+    collection = load_collection(config.results_dir, config.tasks, config.by_seed)
     if config.format == "csv":
+        if config.uncertainty:
+            return uncertainty_csv(collection, config.uncertainty)
         return leaderboard_csv(collection, config.published)
-    doc = build_leaderboard(collection, config.published)
+    doc = build_leaderboard(collection, config.published, config.uncertainty)
     if config.format == "html":
         from xret.leaderboards.html import render_html
 

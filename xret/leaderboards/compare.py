@@ -16,8 +16,8 @@ import numpy as np
 
 from xret.errors import DataError
 from xret.leaderboards.scores import check_comparable, collect
-from xret.leaderboards.significance import holm, paired_tests
 from xret.leaderboards.table import LOSS, WIN, Column, Document, Table
+from xret.measures.paired import holm, paired_tests
 from xret.measures.table import measure_digits, parse_measure
 from xret.results.record import ResultRecord
 from xret.results.store import load_per_query

@@ -103,8 +103,10 @@ def _row(table: Table, i: int, section: bool) -> str:
         mark = table.mark(i, j)
         shown = _WRAP[mark].format(text) if mark and text else text
         value = table.rows[i][j]
+        hint = table.hint(i, j)
+        title = f' title="{escape(hint)}"' if hint else ""
         if column.numeric and isinstance(value, (int, float)):
-            cells.append(f'<td class="num" data-v="{float(value)!r}">{shown}</td>')
+            cells.append(f'<td class="num" data-v="{float(value)!r}"{title}>{shown}</td>')
         else:
             cells.append(f'<td class="num">{shown}</td>' if column.numeric else f"<td>{shown}</td>")
     start = '<tr class="group-start">' if section else "<tr>"

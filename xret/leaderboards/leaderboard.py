@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from xret.leaderboards.per_language import paper_table, per_language_tables
@@ -28,6 +28,7 @@ from xret.leaderboards.published import (
     reference_task,
 )
 from xret.leaderboards.scores import (
+    MEASURED,
     Collection,
     Scores,
     System,
@@ -35,6 +36,7 @@ from xret.leaderboards.scores import (
     system_order,
 )
 from xret.leaderboards.table import Column, Document, Table, best_marks, csv_text
+from xret.leaderboards.uncertainty import Estimate, Options, Target, estimates
 from xret.measures.table import BIAS_PANEL, parse_measure
 from xret.results.summary import SETTING_LABELS
 
@@ -46,6 +48,10 @@ LEGEND = (
     "columns of one setting (or one base model) in a row. Ties at the shown precision share a mark."
 )
 BLANK = "A blank cell was not evaluated (missing language, setting or measure), never a zero."
+SEEDS = (
+    "A model with several training seeds ('__seed<N>' records of a study) is one row: its values "
+    "are means over the seeds ('(n seeds)'); --ci adds their sd, --by-seed shows each seed."
+)
 
 
 @dataclass(frozen=True)
@@ -106,12 +112,19 @@ class _Spec:
     column: Column
 
 
-def _headline(title: str, specs: Sequence[_Spec], lookup: dict) -> Table:
+def _headline(
+    title: str, specs: Sequence[_Spec], lookup: dict, found: Mapping | None = None
+) -> Table:
+    """A headline table; with ``found`` (spec -> ranked estimates), each measured value's
+    interval, rank and group as a hint (the HTML page shows it on hover)."""
+    estimated = {
+        (scores.system, spec): e for spec, ranked in (found or {}).items() for e, scores in ranked
+    }
     systems = sorted(
         {system for system, key in lookup if any(key == spec.evaluation.key for spec in specs)},
         key=lambda s: (system_order(s), _published_index(s)),
     )
-    rows, sections, previous = [], set(), None
+    rows, hints, sections, previous = [], [], set(), None
     for system in systems:
         values = [
             _headline_value(lookup.get((system, spec.evaluation.key)), spec) for spec in specs
@@ -120,7 +133,20 @@ def _headline(title: str, specs: Sequence[_Spec], lookup: dict) -> Table:
         if rows and group != previous:
             sections.add(len(rows))
         previous = group
-        rows.append((system.source, system.base_model, system.regime_label, system.model, *values))
+        seeds = max(
+            (
+                len(lookup[(system, spec.evaluation.key)].seeds)
+                for spec in specs
+                if (system, spec.evaluation.key) in lookup
+            ),
+            default=0,
+        )
+        model = f"{system.model} ({seeds} seeds)" if seeds > 1 else system.model
+        rows.append((system.source, system.base_model, system.regime_label, model, *values))
+        hints.append(
+            ("",) * len(_TEXT_COLUMNS)
+            + tuple(_hint(estimated.get((system, spec)), spec) for spec in specs)
+        )
     columns = (*_TEXT_COLUMNS, *(spec.column for spec in specs))
     by_source: dict[tuple[int, str], list[tuple[int, int]]] = {}
     for i, row in enumerate(rows):
@@ -132,6 +158,18 @@ def _headline(title: str, specs: Sequence[_Spec], lookup: dict) -> Table:
         rows=tuple(rows),
         marks=best_marks(rows, columns, by_source.values()),
         sections=frozenset(sections),
+        hints=tuple(hints) if estimated else (),
+    )
+
+
+def _hint(e: Estimate | None, spec: _Spec) -> str:
+    if e is None:
+        return ""
+    digits = spec.column.digits
+    seeds = f"; sd {e.sd:.{digits}f} over {e.seeds} seeds" if e.sd is not None else ""
+    return (
+        f"95 % interval {e.low:.{digits}f}–{e.high:.{digits}f}{seeds}; rank {e.rank} "
+        f"({e.rank_low}–{e.rank_high}); group {e.group}"
     )
 
 
@@ -184,8 +222,189 @@ def _bias_table(e: Evaluation, measured: Sequence[Scores], lookup: dict) -> Tabl
     return _headline(title, specs, mine)
 
 
-def build_leaderboard(collection: Collection, published: bool = True) -> Document:
-    """Headline tables, then per task: measured per-language tables and the paper's own."""
+def _estimated(
+    specs: Sequence[_Spec], measured: Sequence[Scores], options: Options
+) -> dict[_Spec, list[tuple[Estimate, Scores]]]:
+    """Per headline column with measured values: [(Estimate, Scores)], best first. Each
+    evaluation's per-query scores are read, and resampled, once for all its columns."""
+    out = {}
+    for evaluation in dict.fromkeys(spec.evaluation for spec in specs):
+        own = [spec for spec in specs if spec.evaluation == evaluation]
+        rows = [s for s in measured if (s.task, s.signature) == evaluation.key]
+        targets = {
+            spec: Target(spec.setting, spec.measure, spec.statistic, evaluation.headline_languages)
+            for spec in own
+        }
+        found = estimates(rows, list(targets.values()), options)
+        for spec in own:
+            ranked = sorted(
+                ((e, rows[i]) for (i, target), e in found.items() if target == targets[spec]),
+                key=lambda item: (item[0].rank, system_order(item[1].system)),
+            )
+            if ranked:
+                out[spec] = ranked
+    return out
+
+
+def _uncertainty_table(spec: _Spec, ranked, options: Options) -> Table:
+    digits = spec.column.digits
+    level = f"{100 * options.confidence:g} %"
+    columns = (
+        Column("model"),
+        Column("seeds", digits=0),
+        Column(
+            spec.measure if spec.statistic == "mean" else f"{spec.measure} {spec.statistic}",
+            digits=digits,
+        ),
+        Column("sd", digits=digits),
+        Column("low", f"{level} CI", digits),
+        Column("high", f"{level} CI", digits),
+        Column("rank", digits=0),
+        Column("low", f"rank {level}", 0),
+        Column("high", f"rank {level}", 0),
+        Column("group"),
+    )
+    rows = tuple(
+        (
+            scores.system.model,
+            e.seeds,
+            e.value,
+            e.sd,
+            e.low,
+            e.high,
+            e.rank,
+            e.rank_low,
+            e.rank_high,
+            e.group,
+        )
+        for e, scores in ranked
+    )
+    setting = SETTING_LABELS.get(spec.setting, spec.setting)
+    statistic = "" if spec.statistic == "mean" else f" {spec.statistic}"
+    title = f"{_group(spec.evaluation)}, {setting} {spec.measure}{statistic}: intervals and ranks"
+    return Table(title=title, columns=columns, rows=rows, source=MEASURED)
+
+
+def uncertainty_notes(options: Options) -> tuple[str, ...]:
+    level = f"{100 * options.confidence:g} %"
+    return (
+        f"Intervals and ranks: {level} percentile bootstrap over topics ({options.resamples} "
+        f"resamples, seed {options.seed}), aggregated as the records are (cell mean, mean per "
+        "query language, statistic over languages); a topic is a question with all its parallel "
+        "versions (each query where queries are not parallel). A row of several training seeds "
+        "shows their mean and sd, and each resample also draws its seeds with replacement.",
+        f"Rank interval: the central {level} of each row's rank over the same resamples of all "
+        "rows. Group: rows sharing a letter are not separable by paired bootstrap tests, Holm-"
+        f"adjusted over the column's pairs at {options.alpha:g}.",
+    )
+
+
+def _headline_specs(
+    lareqa: Sequence[Evaluation], miracl: Sequence[Evaluation]
+) -> list[tuple[str, list[_Spec]]]:
+    """The headline tables' titles and columns."""
+    out = []
+    if lareqa:
+        specs = [
+            _Spec(
+                e,
+                setting,
+                "MAP",
+                "mean",
+                Column.of_measure(SETTING_LABELS[setting], _group(e), "MAP", TABLE_1_DIGITS),
+            )
+            for e in lareqa
+            for setting in ("mono", "cross", "multi")
+        ]
+        out.append(("mAP, macro average over languages (shape of the paper's Table 1)", specs))
+        specs = [
+            _Spec(e, "multi", "RD", "mean", Column.of_measure(_group(e), "", "RD", TABLE_2_DIGITS))
+            for e in lareqa
+        ]
+        title = "Language bias: mean rank distance, Mul., lower is better (shape of Table 2)"
+        out.append((title, specs))
+    if miracl:
+        specs = [
+            _Spec(
+                e, "mono", measure, stat, Column.of_measure(f"{measure} {stat}", _group(e), measure)
+            )
+            for e in miracl
+            for measure in ("nDCG@10", "R@100")
+            for stat in ("mean", "median")
+        ]
+        out.append(("MIRACL dev: mean and median over languages", specs))
+    return out
+
+
+def headline_estimates(
+    collection: Collection, options: Options
+) -> dict[_Spec, list[tuple[Estimate, Scores]]]:
+    """Every headline column's measured rows with their uncertainty, best first."""
+    evaluations = _evaluations(collection.scores)
+    lareqa = [e for e in evaluations if e.family == "lareqa"]
+    miracl = [e for e in evaluations if e.family == "miracl"]
+    specs = [spec for _, specs in _headline_specs(lareqa, miracl) for spec in specs]
+    return _estimated(specs, collection.scores, options)
+
+
+def uncertainty_csv(collection: Collection, options: Options) -> str:
+    """One line per measured row and headline column: the value with its interval, sd over
+    seeds, rank with its interval and tied group (full precision)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        [
+            "task",
+            "evaluation",
+            "setting",
+            "measure",
+            "statistic",
+            "languages",
+            "source",
+            "base_model",
+            "regime",
+            "model",
+            "seeds",
+            "value",
+            "sd",
+            "ci_low",
+            "ci_high",
+            "rank",
+            "rank_low",
+            "rank_high",
+            "group",
+        ]
+    )
+    for spec, ranked in headline_estimates(collection, options).items():
+        e = spec.evaluation
+        for est, scores in ranked:
+            system = scores.system
+            writer.writerow(
+                [
+                    *(csv_text(v) for v in (e.task, scores.evaluation, spec.setting)),
+                    *(csv_text(v) for v in (spec.measure, spec.statistic)),
+                    " ".join(e.headline_languages),
+                    *(csv_text(v) for v in (system.source, system.base_model)),
+                    *(csv_text(v) for v in (system.regime, system.model)),
+                    est.seeds,
+                    repr(est.value),
+                    "" if est.sd is None else repr(est.sd),
+                    repr(est.low),
+                    repr(est.high),
+                    est.rank,
+                    est.rank_low,
+                    est.rank_high,
+                    est.group,
+                ]
+            )
+    return buffer.getvalue()
+
+
+def build_leaderboard(
+    collection: Collection, published: bool = True, uncertainty: Options | None = None
+) -> Document:
+    """Headline tables, then per task: measured per-language tables and the paper's own; with
+    ``uncertainty``, a table of intervals and ranks per headline column after its table."""
     measured = collection.scores
     evaluations = _evaluations(measured)
     lookup: dict[tuple[System, tuple], Scores] = {
@@ -207,45 +426,16 @@ def build_leaderboard(collection: Collection, published: bool = True) -> Documen
         if e.family not in ("lareqa", "miracl")
     ]
     tables = []
-    if lareqa:
-        specs = [
-            _Spec(
-                e,
-                setting,
-                "MAP",
-                "mean",
-                Column.of_measure(SETTING_LABELS[setting], _group(e), "MAP", TABLE_1_DIGITS),
-            )
-            for e in lareqa
-            for setting in ("mono", "cross", "multi")
+    headline = _headline_specs(lareqa, miracl)
+    found = {}
+    if uncertainty:
+        found = _estimated([spec for _, specs in headline for spec in specs], measured, uncertainty)
+    for title, specs in headline:
+        tables.append(_headline(title, specs, lookup, found))
+        tables += [
+            _uncertainty_table(spec, found[spec], uncertainty) for spec in specs if spec in found
         ]
-        tables.append(
-            _headline(
-                "mAP, macro average over languages (shape of the paper's Table 1)", specs, lookup
-            )
-        )
-        specs = [
-            _Spec(e, "multi", "RD", "mean", Column.of_measure(_group(e), "", "RD", TABLE_2_DIGITS))
-            for e in lareqa
-        ]
-        tables.append(
-            _headline(
-                "Language bias: mean rank distance, Mul., lower is better (shape of Table 2)",
-                specs,
-                lookup,
-            )
-        )
-        tables += [_bias_table(e, measured, lookup) for e in lareqa if _panel(e, measured)]
-    if miracl:
-        specs = [
-            _Spec(
-                e, "mono", measure, stat, Column.of_measure(f"{measure} {stat}", _group(e), measure)
-            )
-            for e in miracl
-            for measure in ("nDCG@10", "R@100")
-            for stat in ("mean", "median")
-        ]
-        tables.append(_headline("MIRACL dev: mean and median over languages", specs, lookup))
+    tables += [_bias_table(e, measured, lookup) for e in lareqa if _panel(e, measured)]
     shown_reference: set[str] = set()
     for e in lareqa + miracl:
         members = [s for s in measured if (s.task, s.signature) == e.key]
@@ -260,7 +450,11 @@ def build_leaderboard(collection: Collection, published: bool = True) -> Documen
             "(arXiv 2408.10536); they are reference values, not measured here, and Tables 1-2 "
             "keep the paper's rounding."
         )
+    if any(s.seeds for s in measured):
+        notes.append(SEEDS)
     notes += [LEGEND, BLANK]
+    if uncertainty:
+        notes += uncertainty_notes(uncertainty)
     return Document("xret leaderboard", tuple(tables), tuple(notes))
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -97,6 +99,12 @@ class Scores:
     cells: Mapping[CellKey, Mapping[str, float]] = field(default_factory=dict)
     path: Path | None = None
     """The record file (measured scores)."""
+    seeds: tuple[int, ...] = ()
+    """Training seeds averaged into this row (empty: one run)."""
+    by_seed: tuple[Nested, ...] = ()
+    """A row of several seeds: each seed's ``by_language`` (the row's is their mean)."""
+    records: tuple[tuple[Path, ResultRecord], ...] = ()
+    """Every record behind the row (measured scores): its seeds, and settings stored apart."""
 
     @property
     def task_label(self) -> str:
@@ -108,6 +116,20 @@ class Scores:
 
     def statistic(self, name: str, setting: str, measure: str) -> float | None:
         return self.summary.get(name, {}).get(setting, {}).get(measure)
+
+    def sd(
+        self, name: str, setting: str, measure: str, languages: Sequence[str] | None = None
+    ) -> float | None:
+        """The sd over seeds of a statistic over ``languages`` (default: all evaluated);
+        None for a row of one run or where a seed lacks a value."""
+        languages = self.languages if languages is None else languages
+        values = [
+            language_statistics(b, languages).get(name, {}).get(setting, {}).get(measure)
+            for b in self.by_seed
+        ]
+        if len(values) < 2 or None in values:
+            return None
+        return statistics.stdev(values)
 
     def headline_value(self, setting: str, measure: str) -> float | None:
         printed = self.headline.get(setting, {}).get(measure)
@@ -146,43 +168,72 @@ class Collection:
     notes: tuple[str, ...] = ()
 
 
-def load_collection(results_dir: Path, tasks: Sequence[str] | None = None) -> Collection:
+def load_collection(
+    results_dir: Path, tasks: Sequence[str] | None = None, by_seed: bool = False
+) -> Collection:
     records = distinct(ResultStore(results_dir).records())
     if not records:
         raise DataError(f"no result records under {results_dir}")
-    return collect(records, tasks)
+    return collect(records, tasks, by_seed)
+
+
+_SEED_SUFFIX = re.compile(r"__seed(\d+)$")
+
+
+def training_seed(record: ResultRecord) -> int | None:
+    """The seed a model was trained with: ``extra.seed`` where the record carries one, else the
+    ``__seed<N>`` that ``xret study`` ends its trained models' names with; None otherwise."""
+    seed = record.extra.get("seed")
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return seed
+    found = _SEED_SUFFIX.search(record.model.name)
+    return int(found.group(1)) if found else None
 
 
 def collect(
-    records: Sequence[tuple[Path, ResultRecord]], tasks: Sequence[str] | None = None
+    records: Sequence[tuple[Path, ResultRecord]],
+    tasks: Sequence[str] | None = None,
+    by_seed: bool = False,
 ) -> Collection:
-    """Group records into scores: one per (system, task, evaluation signature)."""
+    """Group records into scores: one per (system, task, evaluation signature). Records that
+    differ only by training seed are one system (the mean over seeds; each in ``by_seed``) unless
+    ``by_seed``."""
     records = [(p, r) for p, r in records if not tasks or r.task.name in tasks]
     if tasks and not records:
         raise DataError(f"no result records for task {', '.join(tasks)}")
-    labels = _model_labels(r for _, r in records)
+    runs = {id(r): _run(r, by_seed) for _, r in records}
+    labels = _model_labels(runs.values())
     grouped: dict[tuple, list[tuple[Path, ResultRecord]]] = defaultdict(list)
     for path, record in records:
-        grouped[(_system(record, labels), record.task.name, signature(record))].append(
-            (path, record)
-        )
+        system = _system(record, runs[id(record)], labels)
+        grouped[(system, record.task.name, signature(record))].append((path, record))
     evaluations, notes = _evaluation_labels({(task, sig) for _, task, sig in grouped})
     scores = []
     for (system, task, sig), members in grouped.items():
         path, record = members[0]
-        by_language = _union([r.by_language for _, r in members], [p for p, _ in members])
-        cells = _union([_cells(r) for _, r in members], [p for p, _ in members])
-        if len(members) > 1:
-            notes.append(
-                f"{system.model} on {task}: {len(members)} records of the same evaluation combined "
-                "(they differ only in the settings or measures computed)"
-            )
+        seeds: dict[int | None, list[tuple[Path, ResultRecord]]] = defaultdict(list)
+        for member in members:
+            seeds[runs[id(member[1])].seed].append(member)
         languages = tuple(record.options.languages or record.task.languages)
+        per_seed = {}
+        for seed, runs_of_seed in sorted(seeds.items(), key=lambda item: item[0] or 0):
+            paths = [p for p, _ in runs_of_seed]
+            per_seed[seed] = (
+                _union([r.by_language for _, r in runs_of_seed], paths),
+                _union([_cells(r) for _, r in runs_of_seed], paths),
+            )
+            if len(runs_of_seed) > 1:
+                notes.append(
+                    f"{system.model} on {task}: {len(runs_of_seed)} records of the same "
+                    "evaluation combined (they differ only in the settings or measures computed)"
+                )
+        by_language = _seed_mean([b for b, _ in per_seed.values()])
         notes += [
             f"{system.model} on {task}: {setting} has no value for {', '.join(missing)} "
             f"({', '.join(measures)}); the means there are left blank"
             for (setting, missing), measures in _gaps(by_language, languages).items()
         ]
+        grouped_seeds = tuple(s for s in per_seed if s is not None) if len(per_seed) > 1 else ()
         scores.append(
             Scores(
                 system=system,
@@ -196,8 +247,11 @@ def collect(
                     r.extra.get("comparable_with_published", True) for _, r in members
                 ),
                 evaluation=evaluations[(task, sig)],
-                cells=cells,
+                cells=_seed_mean([c for _, c in per_seed.values()]),
                 path=path,
+                seeds=grouped_seeds,
+                by_seed=tuple(b for b, _ in per_seed.values()) if grouped_seeds else (),
+                records=tuple(members),
             )
         )
     scores.sort(key=lambda s: (system_order(s.system), s.task, s.evaluation))
@@ -260,14 +314,48 @@ def _evaluation_labels(keys: set[tuple[str, tuple]]) -> tuple[dict, list[str]]:
     return labels, notes
 
 
-def _model_labels(records: Iterable[ResultRecord]) -> dict[tuple[str, str, str], str]:
+@dataclass(frozen=True)
+class _Run:
+    """How a record counts as a row: the model's name and revision, or, for a seed of a trained
+    model whose seeds are grouped, the name without its seed and no revision (each seed has
+    its own)."""
+
+    name: str
+    revision: str
+    precision: str
+    seed: int | None
+
+
+def _run(record: ResultRecord, by_seed: bool) -> _Run:
+    seed = None if by_seed else training_seed(record)
+    if seed is None:
+        return _Run(record.model.name, _revision(record), _precision(record), None)
+    name = _SEED_SUFFIX.sub("", record.model.name)
+    return _Run(name, "", _precision(record), seed)
+
+
+def _seed_mean(per_seed: Sequence[Mapping]) -> dict:
+    """Nested dicts of numbers averaged key by key over the seeds that have the key."""
+    if len(per_seed) == 1:
+        return dict(per_seed[0])
+    out: dict = {}
+    for key in dict.fromkeys(k for d in per_seed for k in d):
+        values = [d[key] for d in per_seed if key in d]
+        if isinstance(values[0], Mapping):
+            out[key] = _seed_mean(values)
+        else:
+            out[key] = statistics.fmean(values)
+    return out
+
+
+def _model_labels(runs: Iterable[_Run]) -> dict[tuple[str, str, str], str]:
     """A row label per (model, revision, precision): the name, with the revision where one name
     has several, and the precision where one name ran at several (fp32 beside bf16 rows)."""
     revisions: dict[str, set[str]] = defaultdict(set)
     precisions: dict[str, set[str]] = defaultdict(set)
-    for r in records:
-        revisions[r.model.name].add(_revision(r))
-        precisions[r.model.name].add(_precision(r))
+    for r in runs:
+        revisions[r.name].add(r.revision)
+        precisions[r.name].add(r.precision)
     labels = {}
     for name, revs in revisions.items():
         for rev in revs:
@@ -287,15 +375,14 @@ def _precision(record: ResultRecord) -> str:
     return str(record.provenance.precision or "")
 
 
-def _system(record: ResultRecord, labels: Mapping[tuple[str, str], str]) -> System:
+def _system(record: ResultRecord, run: _Run, labels: Mapping[tuple[str, str, str], str]) -> System:
     model = record.model
-    revision = _revision(record)
     return System(
         source=MEASURED,
-        base_model=model.base_model or model.name,
+        base_model=model.base_model or run.name,
         regime=model.regime or "",
-        model=labels[(model.name, revision, _precision(record))],
-        revision=revision,
+        model=labels[(run.name, run.revision, run.precision)],
+        revision=run.revision,
     )
 
 

@@ -60,6 +60,9 @@ class Table:
     notes: tuple[str, ...] = ()
     source: str = ""
     """Where the numbers come from, e.g. "measured" or the citation of published numbers."""
+    hints: tuple[tuple[str, ...], ...] = ()
+    """Per cell: a note on the value (e.g. its interval), shown where a format can (HTML: on
+    hover); empty tuple: none."""
 
     def text(self, i: int, j: int) -> str:
         value, column = self.rows[i][j], self.columns[j]
@@ -71,6 +74,9 @@ class Table:
 
     def mark(self, i: int, j: int) -> str:
         return self.marks[i][j] if self.marks else ""
+
+    def hint(self, i: int, j: int) -> str:
+        return self.hints[i][j] if self.hints else ""
 
 
 @dataclass(frozen=True)
@@ -269,29 +275,203 @@ def render_csv(table: Table) -> str:
 # --- terminal (rich) ----------------------------------------------------------------------------
 
 _RICH_STYLE = {BEST: "bold", SECOND: "underline", WIN: "bold green", LOSS: "bold red"}
+_FOLDS = (None, 16, 10)
+"""Longest unbroken piece of a label tried, in turn, to make a table fit the terminal."""
 
 
-def rich_table(table: Table):
+def _fold(text: str, width: int | None) -> str:
+    """Words longer than ``width`` cut into pieces (after ``_ - / .`` where one is near) so that
+    the terminal can wrap a label; numbers are never passed here."""
+    if width is None:
+        return text
+    pieces = []
+    for word in text.split(" "):
+        while len(word) > width:
+            cut = max(word.rfind(ch, 1, width) for ch in "_-/.")
+            cut = cut + 1 if cut > 0 else width
+            pieces.append(word[:cut])
+            word = word[cut:]
+        pieces.append(word)
+    return " ".join(pieces)
+
+
+def _header(table: Table, j: int, fold: int | None) -> str:
+    column = table.columns[j]
+    label = _fold(one_line(column.label), fold)
+    return f"{_fold(one_line(column.group), fold)}\n{label}" if column.group else label
+
+
+def _least_width(table: Table, j: int, fold: int | None) -> int:
+    """The narrowest a column can be: its longest number (never broken), or its longest word
+    of a label."""
+    from rich.cells import cell_len
+
+    numeric = table.columns[j].numeric
+    words = _header(table, j, fold).split()
+    for i in range(len(table.rows)):
+        text = one_line(table.text(i, j))
+        words += [text] if numeric else _fold(text, fold).split()
+    return max((cell_len(w) for w in words), default=1)
+
+
+def _widths(table: Table, fold: int | None, width: int | None) -> list[int | None]:
+    """Every column's width: numeric ones their least, label columns from their least up to
+    their natural width, the widest shortfall served first; None (rich decides) without a
+    console width."""
+    from rich.cells import cell_len
+
+    if width is None:
+        return [None] * len(table.columns)
+    least = [_least_width(table, j, fold) for j in range(len(table.columns))]
+    natural = [
+        max(
+            cell_len(line)
+            for text in [_header(table, j, fold)]
+            + [_fold(one_line(table.text(i, j)), fold) for i in range(len(table.rows))]
+            for line in text.split("\n")
+        )
+        if not column.numeric
+        else least[j]
+        for j, column in enumerate(table.columns)
+    ]
+    widths = list(least)
+    spare = width - 2 * (len(widths) - 1) - sum(widths)
+    while spare > 0:
+        short = max(range(len(widths)), key=lambda j: natural[j] - widths[j])
+        if natural[short] <= widths[short]:
+            break
+        widths[short] += 1
+        spare -= 1
+    return widths
+
+
+def rich_table(table: Table, fold: int | None = None, width: int | None = None):
+    """A rich table that wraps labels but never numbers: every column at least as wide as its
+    longest number or word (see ``_fits``), within ``width`` characters when given."""
+    from rich import box
     from rich.table import Table as RichTable
     from rich.text import Text
 
     # Text objects throughout: names from records must never be read as rich markup.
     caption = Text(one_line(table.source)) if table.source else None
-    out = RichTable(title=Text(one_line(table.title)), caption=caption)
-    for column in table.columns:
-        label = one_line(column.label)
-        header = Text(f"{one_line(column.group)}\n{label}" if column.group else label)
+    out = RichTable(
+        title=Text(one_line(table.title)),
+        caption=caption,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for j, (column, size) in enumerate(zip(table.columns, _widths(table, fold, width))):
         out.add_column(
-            header, justify="right" if column.numeric else "left", no_wrap=not column.numeric
+            Text(_header(table, j, fold)),
+            justify="right" if column.numeric else "left",
+            width=size,
+            overflow="fold",
         )
     for i in range(len(table.rows)):
         cells = [
-            Text(one_line(table.text(i, j)), style=_RICH_STYLE.get(table.mark(i, j), ""))
-            for j in range(len(table.columns))
+            Text(
+                one_line(table.text(i, j))
+                if column.numeric
+                else _fold(one_line(table.text(i, j)), fold),
+                style=_RICH_STYLE.get(table.mark(i, j), ""),
+            )
+            for j, column in enumerate(table.columns)
         ]
         last = i + 1 in table.sections or i + 1 == len(table.rows) - table.footer
         out.add_row(*cells, end_section=last and i + 1 < len(table.rows))
     return out
+
+
+def _columns(table: Table, keep: Sequence[int], part: str) -> Table:
+    """The table with only the columns ``keep`` (indexes, in order); ``part`` ends its title."""
+    return Table(
+        title=f"{table.title} {part}".rstrip(),
+        columns=tuple(table.columns[j] for j in keep),
+        rows=tuple(tuple(row[j] for j in keep) for row in table.rows),
+        marks=tuple(tuple(row[j] for j in keep) for row in table.marks),
+        hints=tuple(tuple(row[j] for j in keep) for row in table.hints),
+        sections=table.sections,
+        footer=table.footer,
+        notes=table.notes,
+        source=table.source,
+    )
+
+
+def _fits(table: Table, fold: int | None, console) -> bool:
+    """Whether ``rich_table(table, fold)`` fits the console without cutting a word: its columns
+    at their least widths, two characters between columns (a blank rule and one of padding)."""
+    least = sum(_least_width(table, j, fold) for j in range(len(table.columns)))
+    return least + 2 * (len(table.columns) - 1) <= console.width
+
+
+def _parts(table: Table, fold: int | None, console) -> list[Table] | None:
+    """The table split into parts that each fit the console, every part with all the text
+    columns and a run of the numeric ones (whole column groups where they fit); None if a single
+    numeric column does not fit."""
+    text = [j for j, c in enumerate(table.columns) if not c.numeric]
+    numeric = [j for j, c in enumerate(table.columns) if c.numeric]
+    groups: list[list[int]] = []
+    for j in numeric:
+        if groups and table.columns[groups[-1][-1]].group == table.columns[j].group:
+            groups[-1].append(j)
+        else:
+            groups.append([j])
+    chunks: list[list[int]] = []
+    for group in groups:
+        for j in group:
+            trial = (chunks[-1] if chunks else []) + [j]
+            start_group = j == group[0] and chunks
+            if (
+                chunks
+                and not start_group
+                and _fits(_columns(table, text + trial, ""), fold, console)
+            ):
+                chunks[-1] = trial
+            elif start_group and _fits(
+                _columns(table, text + chunks[-1] + group, ""), fold, console
+            ):
+                chunks[-1] = chunks[-1] + [j]
+            elif _fits(_columns(table, text + [j], ""), fold, console):
+                chunks.append([j])
+            else:
+                return None
+    return [
+        _columns(table, sorted(text + chunk), f"({k}/{len(chunks)})" if len(chunks) > 1 else "")
+        for k, chunk in enumerate(chunks, start=1)
+    ]
+
+
+def _long(table: Table, console) -> None:
+    """The last resort for a narrow terminal: one block per row, every value with its heading."""
+    from rich.text import Text
+
+    console.print(Text(one_line(table.title), style="bold"))
+    for i in range(len(table.rows)):
+        labels = [table.text(i, j) for j, c in enumerate(table.columns) if not c.numeric]
+        console.print(Text(one_line(" · ".join(label for label in labels if label))))
+        for j, column in enumerate(table.columns):
+            if column.numeric and table.text(i, j):
+                console.print(Text(f"  {one_line(column.heading)}: {table.text(i, j)}"))
+
+
+def print_table(table: Table, console) -> None:
+    """Whole if it fits; else in the fewest parts that fit (split at column groups where they
+    fit), folding long labels only where that saves a part; else one block per row. A number is
+    never cut."""
+    for fold in _FOLDS:
+        if _fits(table, fold, console):
+            console.print(rich_table(table, fold, console.width))
+            return
+    options = [(fold, _parts(table, fold, console)) for fold in _FOLDS]
+    options = [(fold, parts) for fold, parts in options if parts is not None]
+    if not options:
+        _long(table, console)
+        return
+    fold, parts = min(options, key=lambda option: len(option[1]))  # the first of the fewest
+    for part in parts:
+        console.print(rich_table(part, fold, console.width))
 
 
 def print_document(doc: Document, console=None) -> None:
@@ -299,7 +479,7 @@ def print_document(doc: Document, console=None) -> None:
 
     console = console or Console()
     for table in doc.tables:
-        console.print(rich_table(table))
+        print_table(table, console)
         for note in table.notes:
             console.print(f"  {one_line(note)}", markup=False, highlight=False)
     for note in doc.notes:

@@ -10,6 +10,9 @@ Below tasks, results and the engine; imports nothing of xret but ``errors``. Wha
 - ``ranks``: per-query values of the standard measures from each query's relevant ranks.
 - ``bias``: language-bias measures trec_eval lacks (rank distance and the bias panel,
   docs/bias.md), written by hand.
+- ``paired``: paired randomisation test and bootstrap interval of a difference, Holm's correction.
+- ``bootstrap``: percentile cluster bootstrap of macro statistics (topics, and training seeds).
+- ``standings``: systems' ranks, rank intervals, pairwise Holm-adjusted tests and tied groups.
 
 New measures (more bias measures) and statistics over per-query values (intervals, ranks)
 belong in this package, each in a module named for what it computes.

@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -133,16 +133,21 @@ def _record(path: Path, data) -> ResultRecord:
 PER_QUERY_KEYS = ("setting", "query_language", "pool_language", "query_id")
 
 
-def load_per_query(json_path: Path, record: ResultRecord):
+def load_per_query(json_path: Path, record: ResultRecord, measures: Sequence[str] | None = None):
     """The per-query scores of a record as a pandas DataFrame: the key columns, then one numeric
-    column per measure (blank where a query has no value)."""
+    column per measure (blank where a query has no value); only ``measures`` when given."""
     import pandas as pd
 
     if record.per_query is None:
         raise DataError(f"{json_path}: the record has no per-query scores")
     path = json_path.parent / record.per_query
+    wanted = None if measures is None else {*PER_QUERY_KEYS, *measures}
     try:
-        frame = pd.read_csv(path, dtype={key: str for key in PER_QUERY_KEYS})
+        frame = pd.read_csv(
+            path,
+            dtype={key: str for key in PER_QUERY_KEYS},
+            usecols=None if wanted is None else lambda column: column in wanted,
+        )
     except (OSError, ValueError, EOFError, zlib.error) as err:  # a torn gzip ends in EOFError
         why = f"{type(err).__name__}: {err}"
         raise DataError(f"{path}: cannot read per-query scores ({why})") from None

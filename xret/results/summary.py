@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from xret.measures.table import measure_digits
 from xret.results.record import ResultRecord
@@ -124,7 +124,34 @@ def _filled(header: list[str], rows: list[list[str]]) -> tuple[list[str], list[l
     return [header[j] for j in keep], [[row[j] for j in keep] for row in rows]
 
 
-def print_summary(records: Sequence[ResultRecord]) -> None:
+Bounds = Mapping[tuple[str, str, str], tuple[float, float]]
+"""(aggregate, setting, measure) -> an interval of a summary value."""
+
+
+def interval_rows(records: Sequence[ResultRecord], intervals: Sequence[Bounds]) -> list[list[str]]:
+    """One row per headline value (corpus tasks: per summary value) with its interval."""
+    rows = []
+    for r, bounds in zip(records, intervals):
+        if is_corpus_record(r):
+            keys = [(name, s, m) for name, v in r.summary.items() for s in v for m in v[s]]
+        else:
+            keys = [("macro", s, m) for s, m in HEADLINE]
+        for name, setting, measure in keys:
+            value = r.summary.get(name, {}).get(setting, {}).get(measure)
+            if value is None or (name, setting, measure) not in bounds:
+                continue
+            low, high = bounds[(name, setting, measure)]
+            over = SETTING_LABELS.get(setting, setting) if name == "macro" else f"{name} {setting}"
+            rows.append(
+                [r.task.name, r.model.name, f"{measure} {over}"]
+                + [_fmt(measure, v) for v in (value, low, high)]
+            )
+    return rows
+
+
+def print_summary(
+    records: Sequence[ResultRecord], intervals: Sequence[Bounds] | None = None
+) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -148,11 +175,21 @@ def print_summary(records: Sequence[ResultRecord]) -> None:
     if corpus:
         header, rows = corpus_header(corpus), corpus_rows(corpus)
         tables.append(("monolingual corpus retrieval", header, rows, None))
+    if intervals is not None:
+        header = ["task", "model", "value", "mean", "95 % low", "95 % high"]
+        tables.append(
+            (
+                "95 % intervals: percentile bootstrap over topics of the per-query scores",
+                header,
+                interval_rows(records, intervals),
+                None,
+            )
+        )
     for title, header, rows, legend in tables:
         # No column rules, collapsed padding (two spaces between columns); long names wrap.
         table = Table(box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False, show_edge=False)
         for column in header:
-            text = column in ("task", "model", "over")
+            text = column in ("task", "model", "over", "value")
             table.add_column(
                 column, justify="left" if text else "right", no_wrap=not text, overflow="fold"
             )

@@ -1,0 +1,158 @@
+"""Seeds as one row, and a leaderboard column's intervals, ranks and tied groups computed from
+stored per-query scores: the plumbing from records to ``xret.measures`` (whose statistics are
+checked in tests/measures)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xret.leaderboards.leaderboard import build_leaderboard, uncertainty_csv
+from xret.leaderboards.scores import collect, load_collection, training_seed
+from xret.leaderboards.table import render_markdown
+from xret.leaderboards.uncertainty import Options, Target, estimates, topic_ids
+
+from .conftest import make_record, store
+
+LANGUAGES = ("de", "en")
+CELLS = [("mono", "de", "de"), ("mono", "en", "en"), ("cross", "de", "en"), ("cross", "en", "de")]
+
+
+def _frame(rng, level: float, topics: int = 40) -> pd.DataFrame:
+    """Per-query MAP of a parallel two-language task: a question is hard or easy in every
+    language and pool (a topic effect), around ``level``."""
+    effect = rng.normal(0, 0.15, topics)
+    rows = [
+        (s, q, p, f"{q}/t{t}", float(np.clip(level + effect[t] + rng.normal(0, 0.05), 0, 1)))
+        for s, q, p in CELLS
+        for t in range(topics)
+    ]
+    return pd.DataFrame(
+        rows, columns=["setting", "query_language", "pool_language", "query_id", "MAP"]
+    )
+
+
+def _record(name: str, frame: pd.DataFrame, **kwargs):
+    means = frame.groupby(["setting", "query_language", "pool_language"])["MAP"].mean()
+    cells = {key: {"MAP": float(value)} for key, value in means.items()}
+    return make_record(name, cells, task_languages=LANGUAGES, **kwargs)
+
+
+def _write(root: Path, systems: dict[str, float], seeds: int = 1, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    for name, level in systems.items():
+        for k in range(seeds):
+            model = f"{name}__seed{k}" if seeds > 1 else name
+            frame = _frame(rng, level + 0.002 * k)
+            store(root, _record(model, frame, regime="x-y", base_model="b"), frame)
+
+
+def test_training_seed_from_the_record_or_the_study_name():
+    assert training_seed(make_record("m__x-y__seed2", {})) == 2
+    assert training_seed(make_record("m", {}, extra={"seed": 7})) == 7
+    assert training_seed(make_record("m__seedless", {})) is None
+
+
+def test_seeds_form_one_row_unless_by_seed(tmp_path):
+    cells = {k: {"MAP": 0.5} for k in CELLS}
+    records = [
+        (
+            Path(f"{k}.json"),
+            make_record(
+                f"m__x-y__seed{k}", {**cells, CELLS[0]: {"MAP": v}}, regime="x-y", revision=f"r{k}"
+            ),
+        )
+        for k, v in enumerate([0.2, 0.4, 0.9])
+    ]
+    (row,) = collect(records).scores
+    assert row.system.model == "m__x-y" and row.seeds == (0, 1, 2)
+    assert row.by_language["mono"]["MAP"]["de"] == pytest.approx(0.5)
+    assert row.statistic("mean", "mono", "MAP") == pytest.approx((0.5 + 0.5) / 2)
+    assert row.sd("mean", "mono", "MAP") == pytest.approx(np.std([0.35, 0.45, 0.7], ddof=1))
+    assert len(collect(records, by_seed=True).scores) == 3
+    table = build_leaderboard(collect(records), published=False).tables[0]
+    assert table.rows[0][3] == "m__x-y (3 seeds)"
+
+
+def test_topics_are_shared_question_ids_in_parallel_families_only():
+    ids = pd.Series(["de/q1", "en/q1", "de/q2"])
+    assert list(topic_ids(ids, "lareqa")) == ["q1", "q1", "q2"]
+    assert list(topic_ids(ids, "miracl")) == ["de/q1", "en/q1", "de/q2"]
+
+
+def test_a_column_ranks_and_groups_its_rows(tmp_path):
+    _write(tmp_path, {"strong": 0.8, "twin-a": 0.5, "twin-b": 0.5005, "weak": 0.2})
+    rows = list(load_collection(tmp_path).scores)
+    target = Target("mono", "MAP", "mean", LANGUAGES)
+    found = estimates(rows, [target], Options(resamples=500, seed=3))
+    by_name = {rows[i].system.model: e for (i, _), e in found.items()}
+    assert by_name["strong"].rank == 1 and (
+        by_name["strong"].rank_low,
+        by_name["strong"].rank_high,
+    ) == (1, 1)
+    assert by_name["weak"].rank == 4 and by_name["weak"].group == "c"
+    assert by_name["twin-a"].group == by_name["twin-b"].group == "b"
+    assert {by_name["twin-a"].rank_low, by_name["twin-b"].rank_high} == {2, 3}
+    for i, row in enumerate(rows):
+        e = found[(i, target)]
+        assert e.value == row.statistic("mean", "mono", "MAP") and e.seeds == 1 and e.sd is None
+        assert e.low <= e.value <= e.high
+    assert estimates(rows, [target], Options(resamples=500, seed=3)) == found
+
+
+def test_seed_rows_widen_with_the_seeds(tmp_path):
+    _write(tmp_path / "one", {"m": 0.5})
+    _write(tmp_path / "three", {"m": 0.5}, seeds=3)
+    target = Target("cross", "MAP", "mean", LANGUAGES)
+    (one,) = estimates(list(load_collection(tmp_path / "one").scores), [target], Options()).values()
+    (three,) = estimates(
+        list(load_collection(tmp_path / "three").scores), [target], Options()
+    ).values()
+    assert three.seeds == 3 and three.sd is not None and three.sd > 0 and one.sd is None
+    assert three.low < three.value < three.high
+
+
+def test_leaderboard_with_intervals_in_every_format(tmp_path, xret_cli):
+    _write(tmp_path, {"m1": 0.6, "m2": 0.4}, seeds=2)
+    doc = build_leaderboard(load_collection(tmp_path), published=False, uncertainty=Options(200))
+    text = render_markdown(doc)
+    assert "## XQuAD-R, Mo. MAP: intervals and ranks" in text
+    assert "| m1 (2 seeds) |" in render_markdown(
+        build_leaderboard(load_collection(tmp_path), published=False)
+    )
+    lines = uncertainty_csv(load_collection(tmp_path), Options(200)).splitlines()
+    assert (
+        lines[0].startswith("task,evaluation,setting,measure,statistic")
+        and len(lines) == 1 + 2 * 2  # Mo. and Cr. (no multi cells) × 2 rows
+    )
+    for fmt in ("markdown", "latex", "csv", "html", "terminal"):
+        code, out, err = xret_cli(
+            "leaderboard", str(tmp_path), "--ci", "--resamples", "100", "-f", fmt
+        )
+        assert code == 0, err
+        assert "0.6" in out
+    code, out, _ = xret_cli("leaderboard", str(tmp_path), "--by-seed", "-f", "markdown")
+    assert code == 0 and "seed1" in out
+    code, _, err = xret_cli("leaderboard", str(tmp_path), "--ci", "--resamples", "0")
+    assert code != 0 and "resamples must be positive" in err and err.count("\n") == 1
+
+
+def test_html_shows_intervals_on_hover_and_as_tables(tmp_path):
+    from xret.leaderboards.html import render_html
+
+    from .test_html import _chromium
+
+    _write(tmp_path / "results", {"m1": 0.6, "m2": 0.4}, seeds=3)
+    doc = build_leaderboard(
+        load_collection(tmp_path / "results"), published=False, uncertainty=Options(200)
+    )
+    page = render_html(doc)
+    hover = re.findall(r'<td class="num" data-v="[^"]+" title="([^"]+)"', page)
+    assert len(hover) == 4 and all(h.startswith("95 % interval ") for h in hover)
+    assert re.search(r"; sd 0\.\d{3} over 3 seeds; rank 1 \(1–\d\); group a", hover[0])
+    dom = _chromium(page, tmp_path)  # skips where Chromium is not installed
+    assert "XQuAD-R, Mo. MAP: intervals and ranks" in dom and 'title="95 % interval' in dom
