@@ -107,3 +107,15 @@ def test_bench_ci_prints_each_headline_value_with_its_interval(capsys):
         for line in out.splitlines()
     )
     assert "Cr." not in out.split("95 % intervals")[1]  # a value without an interval: no row
+
+
+def test_bench_ci_gives_the_bias_columns_their_intervals(capsys):
+    macro = {**MACRO, "multi": {**MACRO["multi"], "PEER@10": 0.456, "nRD": 0.0312}}
+    record = _record("xquad-r", "m", summary={"macro": macro})
+    bounds = {("macro", "multi", "PEER@10"): (0.41, 0.5), ("macro", "multi", "nRD"): (0.03, 0.033)}
+    print_summary([record], [bounds])
+    lines = capsys.readouterr().out.split("95 % intervals")[1].splitlines()
+    assert ["xquad-r", "m", "PEER@10", "Mul.", "0.456", "0.410", "0.500"] in [
+        s.split() for s in lines
+    ]
+    assert ["xquad-r", "m", "nRD", "Mul.", "0.031", "0.030", "0.033"] in [s.split() for s in lines]

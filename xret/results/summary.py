@@ -129,13 +129,15 @@ Bounds = Mapping[tuple[str, str, str], tuple[float, float]]
 
 
 def interval_rows(records: Sequence[ResultRecord], intervals: Sequence[Bounds]) -> list[list[str]]:
-    """One row per headline value (corpus tasks: per summary value) with its interval."""
+    """One row per headline value and bias column (corpus tasks: per summary value) with its
+    interval."""
     rows = []
     for r, bounds in zip(records, intervals):
         if is_corpus_record(r):
             keys = [(name, s, m) for name, v in r.summary.items() for s in v for m in v[s]]
         else:
-            keys = [("macro", s, m) for s, m in HEADLINE]
+            bias = [("multi", m) for m in BIAS_HEADLINE if ("multi", m) not in HEADLINE]
+            keys = [("macro", s, m) for s, m in (*HEADLINE, *bias)]
         for name, setting, measure in keys:
             value = r.summary.get(name, {}).get(setting, {}).get(measure)
             if value is None or (name, setting, measure) not in bounds:
