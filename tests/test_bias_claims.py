@@ -48,3 +48,41 @@ def test_disagreements_group_the_measures_of_one_claim_by_verdict():
     assert more.by_verdict == {"not reproduced": ("PEER@10",), "reproduced": ("RD", "nRD")}
     assert same.claim == "X-Y ≈ Hybrid" and not same.disagree
     assert same.by_verdict == {"inconclusive": ("RD", "nRD", "PEER@10")}
+
+
+def test_panel_table_ranks_the_regimes_in_each_measures_direction():
+    from dataclasses import dataclass
+
+    from xret.study.claims import HYBRID
+    from xret.study.report import panel_table
+
+    @dataclass(frozen=True)
+    class FakeRun:
+        base: str
+        arm: object
+        seed: int
+        task: str
+        summary: dict
+
+        def macro(self, setting, measure):
+            return self.summary.get(measure) if setting == "multi" else None
+
+        @property
+        def record(self):
+            return SimpleNamespace(summary={"macro": {"multi": self.summary}})
+
+    runs = [
+        FakeRun("me5", XX, 0, "xquad-r", {"RD": 360.0, "WrongSame": 0.30, "PEER@10": 0.20}),
+        FakeRun("me5", XX, 1, "xquad-r", {"RD": 362.0, "WrongSame": 0.32, "PEER@10": 0.22}),
+        FakeRun("me5", XY, 0, "xquad-r", {"RD": 340.0, "WrongSame": 0.10, "PEER@10": 0.40}),
+        FakeRun("me5", HYBRID, 0, "xquad-r", {"RD": 343.0, "WrongSame": 0.20}),
+        FakeRun("me5", HYBRID, 1, "xquad-r", {"RD": 344.0}),  # recorded before the panel
+    ]
+    table = panel_table(runs)
+    assert [c.label for c in table.columns[2:]] == ["PEER@10", "WrongSame"]
+    rows = {row[1]: row[2:] for row in table.rows}
+    # PEER: higher is fairer; WrongSame: lower is less biased. Means over the seeds holding it.
+    assert rows["X-Y"] == ("0.400 (1)", "0.100 (1)")
+    assert rows["X-X-mono"] == ("0.210 ± 0.014 (2)", "0.310 ± 0.014 (3)")
+    assert rows[HYBRID.label] == (None, "0.200 (2)")
+    assert panel_table([FakeRun("me5", XX, 0, "xquad-r", {"RD": 1.0})]) is None

@@ -263,6 +263,7 @@ def test_run_resumes_after_a_kill_and_reports(world, monkeypatch, xret_cli):
     text = report.read_text()
     assert "Table 1 shape" in text and "Claims of the paper" in text and "figure-1.png" in text
     assert "Where the bias measures agree and disagree" in text and "bias: X-Y ≈ Hybrid" in text
+    assert "Language bias panel, Mul." in text  # each measure's least biased regime ranked (1)
     assert (study.report / "report.html").read_text().count("data:image/png;base64") >= 3
 
     # report alone runs nothing and gives the same page

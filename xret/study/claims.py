@@ -79,13 +79,18 @@ RANK_SCALE = ("nRD", "FirstOther")
 ranks, not shares."""
 
 
-def panel_claims(runs: Sequence[Run]) -> tuple[Claim, ...]:
-    """The rank-distance claims asked of each bias-panel measure some run holds (beyond RD)."""
+def panel_measures(runs: Sequence[Run]) -> list[str]:
+    """The bias-panel measures (beyond RD) some run holds, in the measure table's order."""
     held = {m for r in runs for m in r.record.summary.get("macro", {}).get("multi", {})}
-    panel = sorted(
+    return sorted(
         (m for m in held if m != "RD" and parse_measure(m).name in BIAS_PANEL),
         key=lambda m: (BIAS_PANEL.index(parse_measure(m).name), m),
     )
+
+
+def panel_claims(runs: Sequence[Run]) -> tuple[Claim, ...]:
+    """The rank-distance claims asked of each bias-panel measure some run holds (beyond RD)."""
+    panel = panel_measures(runs)
     return tuple(
         claim
         for m in panel
