@@ -26,7 +26,6 @@ from xret.benchmark.evaluate import CellResult, cell_scores
 from xret.benchmark.exhaustive import ExhaustiveOptions
 from xret.benchmark.strategies import Plan, RecordFacts, Stages, Strategy, Workspace, strategy_for
 from xret.benchmark.topk import CorpusOptions
-from xret.io import discard
 from xret.measures.table import Measure, parse_measures
 from xret.models import model_spec
 from xret.models.providers import get_provider
@@ -44,7 +43,12 @@ from xret.results.record import (
 )
 from xret.results.runs import runs_dir, staged_runs
 from xret.results.store import ResultStore, result_key
-from xret.results.supersede import check_reproduced, find_superseded, supersedes
+from xret.results.supersede import (
+    check_reproduced,
+    discard_record,
+    find_superseded,
+    supersedes,
+)
 from xret.tasks import data_checksums, get_task
 from xret.tasks.spec import CandidateText, Ranking, Setting, TaskSpec
 
@@ -198,11 +202,8 @@ def skipped(store: ResultStore, planned: TaskPlan, save_run: bool, log) -> Bench
 def superseded(store: ResultStore, planned: TaskPlan) -> tuple[Path, ResultRecord] | None:
     """A stored record this bench extends: the same evaluation with a subset of its measures
     (xret.results.supersede)."""
-    found = find_superseded(store, planned.key, planned.plan.name, planned.key_with)
-    wanted = {str(m) for m in planned.measures}
-    if found is None or not set(found[1].options.measures) <= wanted:
-        return None
-    return found
+    wanted = [str(m) for m in planned.measures]
+    return find_superseded(store, planned.key, planned.plan.name, wanted, planned.key_with)
 
 
 def build_engine(
@@ -252,10 +253,9 @@ def bench_task(
         path = store.write(record, table)
     log(f"{planned.plan.name}: wrote {path}")
     if previous is not None:
-        old_path, old = previous
-        discard(old_path.parent / (old.per_query or ""))
-        discard(old_path)
-        log(f"{planned.plan.name}: replaces {old_path} (its {count:,} numbers reproduced exactly)")
+        discard_record(*previous)
+        name, old = planned.plan.name, previous[0]
+        log(f"{name}: replaces {old} (its {count:,} numbers reproduced exactly)")
     logged = {**seconds, "write": time.perf_counter() - writing}  # the log's: the record is out
     for line in stage_lines(planned.plan.name, logged, time.perf_counter() - start):
         log(line)

@@ -10,12 +10,13 @@ its provenance. A number that moved is an error, and nothing is replaced.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from xret.errors import DataError
+from xret.io import discard
 from xret.results.record import ResultRecord
 from xret.results.store import (
     FLOAT_FORMAT,
@@ -28,18 +29,33 @@ from xret.results.store import (
 
 
 def find_superseded(
-    store: ResultStore, key: str, task: str, key_with: Callable[[tuple[str, ...]], str]
+    store: ResultStore,
+    key: str,
+    task: str,
+    measures: Collection[str],
+    key_with: Callable[[tuple[str, ...]], str],
 ) -> tuple[Path, ResultRecord] | None:
-    """The stored record of this evaluation with fewer measures, if any. ``key_with(measures)``:
-    the key the evaluation would have with that measure list."""
+    """The stored record of this evaluation with a subset of ``measures``, if any.
+    ``key_with(measures)``: the key the evaluation would have with that measure list."""
     folder = store.json_path(key).parent
     for path in sorted(folder.glob(f"{slug(task)}__*.json")) if folder.is_dir() else ():
         if path == store.json_path(key):
             continue
         record = load_record(path)
-        if key_with(record.options.measures) == record.key and path == store.json_path(record.key):
+        if (
+            set(record.options.measures) <= set(measures)
+            and key_with(record.options.measures) == record.key
+            and path == store.json_path(record.key)
+        ):
             return path, record
     return None
+
+
+def discard_record(path: Path, record: ResultRecord) -> None:
+    """Remove a superseded record: its per-query scores, then the record."""
+    if record.per_query:
+        discard(path.parent / record.per_query)
+    discard(path)
 
 
 def _numbers(record: ResultRecord) -> Iterator[tuple[str, float]]:
