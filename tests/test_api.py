@@ -166,8 +166,8 @@ def test_leaderboard_and_compare_from_python(toy, tmp_path):
     _bench(other, toy, tmp_path, name="shifted")
     board = xret.leaderboard(tmp_path / "results", "markdown", published=False)
     assert "hash" in board and "shifted" in board
-    comparison = xret.compare("hash", "shifted", tmp_path / "results", resamples=200)
-    assert (comparison.a, comparison.b, comparison.measure) == ("hash", "shifted", "MAP")
+    comparison = xret.compare(["hash", "shifted"], tmp_path / "results", resamples=200)
+    assert (comparison.systems, comparison.measure) == (("hash", "shifted"), "MAP")
     assert {row.setting for row in comparison.settings} == {"mono", "cross", "multi"}
 
 

@@ -341,22 +341,34 @@ def heatmap(
 
 
 def compare(
-    a: str,
-    b: str,
+    systems: Sequence[str],
     results_dir: PathLike | None = None,
     *,
     task: str | None = None,
     measure: str = "MAP",
     settings: Sequence[str] | None = None,
+    test: str = "randomisation",
     seed: int = 0,
     resamples: int = 10_000,
     alpha: float = 0.05,
 ) -> Comparison:
-    """Paired significance of A against B (names or record paths) from per-query scores."""
+    """Paired significance of every pair of ``systems`` (two or more names or record paths) from
+    per-query scores, on the same topics, Holm-corrected; ``test``: "randomisation" or
+    "student"."""
     from xret.leaderboards.commands import CompareConfig, compare_results
 
+    if isinstance(systems, (str, os.PathLike)):
+        raise XretError("compare takes a list of two or more systems, e.g. compare(['a', 'b'])")
     chosen = tuple(str(Setting.parse(s)) for s in settings) if settings else None
     config = CompareConfig(
-        a, b, paths.results_dir(results_dir), task, measure, chosen, seed, resamples, alpha
+        tuple(str(s) for s in systems),
+        paths.results_dir(results_dir),
+        task,
+        measure,
+        chosen,
+        seed,
+        resamples,
+        alpha,
+        test=test,
     )
     return compare_results(config)

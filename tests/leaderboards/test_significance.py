@@ -103,11 +103,12 @@ def _per_query(
 
 
 def _compare(frame_a, frame_b, measure="MAP", settings=None, resamples=2000):
-    aligned = align(frame_a, frame_b, measure, settings, ("A", "B"))
+    aligned = align([frame_a, frame_b], measure, settings, ("A", "B"))
     return compare_frames(
         aligned,
         names=("A", "B"),
         task="toy",
+        family="lareqa",
         measure=measure,
         alpha=0.05,
         resamples=resamples,
@@ -187,8 +188,7 @@ def test_records_of_different_evaluations_are_refused(tmp_path):
     paths = [store(tmp_path, r, frame) for r in (a, b)]
     with pytest.raises(DataError, match="candidate text: sentence vs sentence\\+context"):
         compare_records(
-            (paths[0], a),
-            (paths[1], b),
+            [(paths[0], a), (paths[1], b)],
             measure="MAP",
             settings=None,
             alpha=0.05,
@@ -198,12 +198,17 @@ def test_records_of_different_evaluations_are_refused(tmp_path):
     c = make_record("c", cells)
     path_c = store(tmp_path, c, frame.assign(MAP=frame["MAP"] + 0.3))
     result = compare_records(
-        (paths[0], a), (path_c, c), measure="MAP", settings=None, alpha=0.05, resamples=500, seed=0
+        [(paths[0], a), (path_c, c)],
+        measure="MAP",
+        settings=None,
+        alpha=0.05,
+        resamples=500,
+        seed=0,
     )
-    assert (result.a, result.b, result.task) == ("a", "c", "xquad-r")
+    assert (result.systems, result.task) == (("a", "c"), "xquad-r")
     assert result.settings[0].winner == "B" and result.settings[0].delta == pytest.approx(-0.3)
 
 
 def test_missing_measure_is_a_clear_error():
     with pytest.raises(DataError, match="B has no per-query nDCG@10 scores"):
-        align(_per_query().assign(**{"nDCG@10": 0.1}), _per_query(), "nDCG@10", None, ("A", "B"))
+        align([_per_query().assign(**{"nDCG@10": 0.1}), _per_query()], "nDCG@10", None, ("A", "B"))

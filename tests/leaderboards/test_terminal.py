@@ -84,9 +84,14 @@ def test_a_table_too_wide_for_any_split_is_printed_row_by_row():
 @pytest.mark.parametrize("width", [80, 120, 200])
 def test_compare_keeps_every_number(width):
     from xret.leaderboards.compare import MACRO, Comparison, PairedRow, comparison_document
+    from xret.measures.paired import PairedTest
+
+    a, b = "me5-small-q4__hybrid-a0.5__seed0", "me5-small-q4__x-x-mono__seed0"
 
     def row(setting, query, pool, k):
         return PairedRow(
+            a,
+            b,
             setting,
             query,
             pool,
@@ -102,14 +107,15 @@ def test_compare_keeps_every_number(width):
         )
 
     comparison = Comparison(
-        "me5-small-q4__hybrid-a0.5__seed0",
-        "me5-small-q4__x-x-mono__seed0",
+        (a, b),
         "xquad-r",
         "MAP",
+        PairedTest.RANDOMISATION,
         0.05,
         10_000,
         0,
         1190,
+        {a: {"mono": 0.71234, "cross": 0.81234}, b: {"mono": 0.69876, "cross": 0.69876}},
         settings=tuple(row(s, MACRO, "", k / 10) for k, s in enumerate(["mono", "cross"])),
         pairs=tuple(row("cross", q, p, 0.0) for q, p in [("ar", "de"), ("de", "ar")]),
     )

@@ -91,12 +91,18 @@ def heatmap(results_dir, models, task, settings, measure, out) -> None:
 
 
 @click.command()
-@click.argument("a")
-@click.argument("b")
+@click.argument("systems", nargs=-1, required=True)
 @results_dir_option("Where model names are looked up")
 @click.option("--task", "-t", help="Task to compare on (needed when the models share several).")
 @MEASURE_OPTION
 @settings_option("Settings to test (default: all with the measure).")
+@click.option(
+    "--test",
+    type=click.Choice(["randomisation", "student"]),
+    default="randomisation",
+    show_default=True,
+    help="Paired randomisation test with bootstrap intervals, or paired Student t over topics.",
+)
 @SEED_OPTION
 @click.option(
     "--resamples",
@@ -111,15 +117,15 @@ def heatmap(results_dir, models, task, settings, measure, out) -> None:
 @format_option(FORMATS[:4])
 @OUTPUT_OPTION
 def compare(
-    a, b, results_dir, task, measure, settings, seed, resamples, alpha, fmt, output
+    systems, results_dir, task, measure, settings, test, seed, resamples, alpha, fmt, output
 ) -> None:
-    """Paired significance of A against B (record paths or model names) from per-query scores."""
+    """Paired significance of every pair of SYSTEMS (two or more record paths or model names)
+    from per-query scores, Holm-corrected."""
     from xret import paths
     from xret.leaderboards.commands import CompareConfig, run_compare
 
     config = CompareConfig(
-        a,
-        b,
+        tuple(systems),
         paths.results_dir(results_dir),
         task,
         measure,
@@ -129,24 +135,53 @@ def compare(
         alpha,
         fmt,
         output,
+        test,
     )
     run_compare(config, log=log)
 
 
-# mteb interoperability: xret.interop.mteb, docs/mteb.md
+# mteb interoperability: xret.interop.mteb, docs/mteb.md; parquet and ranx: docs/export.md
 @click.command(name="export")
 @click.argument("results_dir", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["mteb"]), required=True, help="Target format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mteb", "parquet", "ranx"]),
+    required=True,
+    help="mteb result files; one tidy Parquet table of every per-query score; ranx JSON "
+    "qrels and runs of the runs saved with bench --save-run.",
+)
 @click.option(
     "--out",
     "-o",
     required=True,
     type=click.Path(path_type=Path),
-    help="mteb cache root: files go to OUT/results/<model>/<revision>/<task>.json.",
+    help="mteb: cache root (OUT/results/<model>/<revision>/<task>.json); parquet: the file; "
+    "ranx: a folder (OUT/<record path>/<cell>.{qrels,run}.json).",
 )
 def export(results_dir, fmt, out) -> None:
-    """Write the result records under RESULTS_DIR in another framework's format (needs
-    xret[mteb])."""
+    """Write the result records under RESULTS_DIR in another format (mteb needs xret[mteb],
+    parquet xret[parquet])."""
+    if fmt == "parquet":
+        from xret.interop.tidy import export_parquet
+
+        done = export_parquet(results_dir, out)
+        click.echo(f"{done.path}  ({done.rows} rows from {done.records} record(s))")
+        return
+    if fmt == "ranx":
+        from xret.interop.ranx import export_ranx
+
+        report = export_ranx(results_dir, out)
+        for folder in report.folders:
+            click.echo(str(folder))
+        for path in report.without_runs:
+            click.echo(f"note: {path} has no saved runs (xret bench --save-run)", err=True)
+        click.echo(
+            f"{report.cells} cell(s) of {len(report.folders)} record(s) written as ranx qrels "
+            "and runs",
+            err=True,
+        )
+        return
     from xret.interop.mteb.export import export_results
 
     report = export_results(results_dir, out)

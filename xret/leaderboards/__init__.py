@@ -6,7 +6,7 @@ published    the paper's numbers as data (reference rows and tables)
 table        one table value; Markdown, LaTeX, CSV and rich renderers
 leaderboard  the document of headline and per-language tables
 heatmap      query × pool language matrices, delta maps, rank-distance chart
-compare      two records' per-query scores -> tests per setting and language pair
+compare      records' per-query scores -> paired tests of every pair of systems, Holm-corrected
 html         the self-contained HTML page
 commands     what the CLI commands do
 """

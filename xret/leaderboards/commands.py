@@ -57,8 +57,8 @@ class HeatmapConfig:
 
 @dataclass(frozen=True)
 class CompareConfig:
-    a: str
-    b: str
+    systems: tuple[str, ...]
+    """Record paths or model names, two or more."""
     results_dir: Path | None
     task: str | None = None
     measure: str = "MAP"
@@ -68,6 +68,7 @@ class CompareConfig:
     alpha: float = 0.05
     format: str = "terminal"
     output: Path | None = None
+    test: str = "randomisation"
 
 
 def run_leaderboard(config: LeaderboardConfig, log: Callable[[str], None] = print) -> None:
@@ -183,47 +184,49 @@ def run_compare(config: CompareConfig, log: Callable[[str], None] = print) -> No
 
     doc = comparison_document(compare_results(config))
     if config.format == "csv":
-        first, second = doc.tables
-        _emit(
-            render_csv(replace(first, rows=first.rows + second.rows, marks=())), config.output, log
-        )
+        # The tables of tests, one after the other under one header (the others summarise them).
+        tests = [t for t in doc.tables if t.columns == doc.tables[-1].columns]
+        rows = tuple(row for t in tests for row in t.rows)
+        _emit(render_csv(replace(tests[0], rows=rows, marks=())), config.output, log)
     else:
         _show(doc, config.format, config.output, log)
 
 
 def compare_results(config: CompareConfig):
-    """The paired comparison (xret.leaderboards.compare.Comparison) of A against B."""
+    """The paired comparison (xret.leaderboards.compare.Comparison) of every pair of systems."""
     from xret.leaderboards.compare import compare_records
+    from xret.measures.paired import PairedTest
 
+    if len(config.systems) < 2:
+        raise XretError("compare needs two systems or more")
     if config.resamples < 1 or not 0 < config.alpha < 1:
         raise XretError("--resamples must be positive and --alpha between 0 and 1")
+    tests = [t.value for t in PairedTest]
+    if config.test not in tests:
+        raise XretError(f"unknown test {config.test!r}; choose one of {', '.join(tests)}")
     task = config.task or _common_task(config)
-    a = _one_record(config.results_dir, config.a, task)
-    b = _one_record(config.results_dir, config.b, task)
     return compare_records(
-        a,
-        b,
+        [_one_record(config.results_dir, system, task) for system in config.systems],
         measure=config.measure,
         settings=config.settings,
         alpha=config.alpha,
         resamples=config.resamples,
         seed=config.seed,
+        test=PairedTest(config.test),
     )
 
 
 def _common_task(config: CompareConfig) -> str | None:
-    """The one task both sides have records of, when names were given without --task."""
+    """The one task all systems have records of, when names were given without --task."""
     tasks = [
-        {r.task.name for _, r in find_records(config.results_dir, side)}
-        for side in (config.a, config.b)
+        {r.task.name for _, r in find_records(config.results_dir, side)} for side in config.systems
     ]
-    common = sorted(tasks[0] & tasks[1])
+    common = sorted(set.intersection(*tasks))
+    listed = " and ".join(config.systems)
     if not common:
-        raise DataError(f"{config.a} and {config.b} have no task in common")
+        raise DataError(f"{listed} have no task in common")
     if len(common) > 1:
-        raise XretError(
-            f"{config.a} and {config.b} share several tasks ({', '.join(common)}); pass --task"
-        )
+        raise XretError(f"{listed} share several tasks ({', '.join(common)}); pass --task")
     return common[0]
 
 

@@ -13,6 +13,7 @@ Below tasks, results and the engine; imports nothing of xret but ``errors``. Wha
 - ``paired``: paired randomisation test and bootstrap interval of a difference, Holm's correction.
 - ``bootstrap``: percentile cluster bootstrap of macro statistics (topics, and training seeds).
 - ``standings``: systems' ranks, rank intervals, pairwise Holm-adjusted tests and tied groups.
+- ``power``: power, minimum detectable effect and sample size of the paired t-test.
 
 New measures (more bias measures) and statistics over per-query values (intervals, ranks)
 belong in this package, each in a module named for what it computes.

@@ -1,5 +1,6 @@
-"""Paired significance: a randomisation (sign-flip permutation) test, percentile bootstrap
-confidence intervals and Holm's step-down correction.
+"""Paired significance: a randomisation (sign-flip permutation) test with percentile bootstrap
+confidence intervals, or a paired Student t-test over topics with its t interval; Holm's step-down
+correction.
 
 Input is a matrix ``D`` (topics × tests): ``D[t, k]`` is topic t's weighted share of test k's
 difference A − B, with weights summing to 1 per test, so that the statistic of test k is
@@ -18,10 +19,21 @@ two-sided Monte Carlo p-value is never below 2 / (resamples + 1).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 
 _BATCH_ELEMENTS = 2_000_000  # sign or count entries drawn at once: bounds memory
+
+
+class PairedTest(str, Enum):
+    """Which paired test ``xret compare --test`` runs (ranx calls them "fisher" and "student")."""
+
+    RANDOMISATION = "randomisation"
+    STUDENT = "student"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -80,12 +92,55 @@ def bootstrap_intervals(
     return low, high
 
 
+@dataclass(frozen=True)
+class StudentT:
+    """Per test: the t statistic, its degrees of freedom and the standard error of the mean."""
+
+    t: np.ndarray
+    df: np.ndarray
+    se: np.ndarray
+
+
+def student_t(D: np.ndarray, V: np.ndarray) -> StudentT:
+    """Paired t over topics: the weighted mean difference θ = ΣD / ΣV and its cluster-robust
+    standard error, topics as clusters: se² = G / (G − 1) · Σ_t (D_t − θ V_t)² / (ΣV)², on
+    G − 1 degrees of freedom (G: the topics a test holds). This is weighted least squares on an
+    intercept with CR1 cluster standard errors; with one query per topic and equal weights it is
+    ``scipy.stats.ttest_rel``, the test ranx's ``compare(stat_test="student")`` runs."""
+    total = V.sum(axis=0)
+    theta = D.sum(axis=0) / total
+    groups = (V > 0).sum(axis=0)
+    residual = ((D - theta * V) ** 2).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(groups / (groups - 1) * residual) / total
+        # Differences equal in every topic (se 0): certain if not 0, nothing to test if 0.
+        real = np.abs(theta) > 1e-9 * np.abs(D).sum(axis=0) / total
+        t = np.where(se > 0, theta / se, np.where(real, np.sign(theta) * np.inf, 0.0))
+    return StudentT(t, groups - 1.0, se)
+
+
 def paired_tests(
-    D: np.ndarray, V: np.ndarray, *, resamples: int, seed: int, confidence: float
+    D: np.ndarray,
+    V: np.ndarray,
+    *,
+    resamples: int,
+    seed: int,
+    confidence: float,
+    test: PairedTest = PairedTest.RANDOMISATION,
 ) -> list[PairedResult]:
-    """One result per column of D; the seed fixes both the sign flips and the bootstrap draws."""
-    p_values = randomisation_p_values(D, resamples, np.random.default_rng([seed, 0]))
-    low, high = bootstrap_intervals(D, V, resamples, np.random.default_rng([seed, 1]), confidence)
+    """One result per column of D. Randomisation: sign-flip p-values and percentile bootstrap
+    intervals, the seed fixing both; Student: t p-values and t intervals (no resampling)."""
+    if test is PairedTest.STUDENT:
+        from scipy.stats import t as t_dist
+
+        stat = student_t(D, V)
+        p_values = np.minimum(1.0, 2.0 * t_dist.sf(np.abs(stat.t), stat.df))
+        half = t_dist.ppf(0.5 + confidence / 2.0, stat.df) * stat.se
+        low, high = D.sum(axis=0) - half, D.sum(axis=0) + half
+    else:
+        p_values = randomisation_p_values(D, resamples, np.random.default_rng([seed, 0]))
+        rng = np.random.default_rng([seed, 1])
+        low, high = bootstrap_intervals(D, V, resamples, rng, confidence)
     return [
         PairedResult(float(d), float(lo), float(hi), float(p))
         for d, lo, hi, p in zip(D.sum(axis=0), low, high, p_values)

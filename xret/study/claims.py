@@ -119,6 +119,13 @@ class Verdict:
     topics: tuple[float, float]
     seeds: tuple[float, float] | None
     verdict: str
+    per_seed: tuple[float, ...] = ()
+    """The per-seed differences the seed interval is computed from."""
+    topic_se: float = 0.0
+    """Standard deviation of the topic bootstrap's draws: the topic interval's standard error."""
+    topic_count: int = 0
+    tolerance: float | None = None
+    """Claims of sameness (≈): the tolerance of the difference; else None."""
 
 
 def verdicts(runs: Sequence[Run]) -> list[Verdict]:
@@ -151,7 +158,8 @@ def _verdict(task, base, claim: Claim, better: list[Run], worse: list[Run]) -> V
         return None
     worse = [w for _, w in pairs]
     difference = statistics.fmean(per_seed)
-    topics = tuple(sign * v for v in topic_interval(pairs, claim.setting, claim.measure))
+    draws, topic_count = topic_draws(pairs, claim.setting, claim.measure)
+    topics = tuple(sign * v for v in percentile(draws))
     topics = (min(topics), max(topics))
     seeds = seed_interval(per_seed)
     tolerance = claim.tolerance
@@ -166,6 +174,10 @@ def _verdict(task, base, claim: Claim, better: list[Run], worse: list[Run]) -> V
         topics,
         seeds,
         _decide(intervals, tolerance if claim.same else None),
+        tuple(per_seed),
+        float(np.nanstd(draws)),
+        topic_count,
+        tolerance if claim.same else None,
     )
 
 
@@ -235,10 +247,16 @@ def seed_interval(values: Sequence[float]) -> tuple[float, float] | None:
     return mean - half, mean + half
 
 
-def topic_interval(
+def percentile(draws: np.ndarray) -> tuple[float, float]:
+    low, high = np.nanpercentile(draws, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def topic_draws(
     pairs: Sequence[tuple[Run, Run]], setting: str, measure: str
-) -> tuple[float, float]:
-    """95 % percentile bootstrap over question ids of the macro difference (better − worse)."""
+) -> tuple[np.ndarray, int]:
+    """The bootstrap draws over question ids of the macro difference (better − worse), and the
+    number of question ids."""
     import pandas as pd
 
     differences = []
@@ -269,6 +287,4 @@ def topic_interval(
         ],
         axis=1,
     )
-    macro = np.nanmean(per_language, axis=1)
-    low, high = np.nanpercentile(macro, [2.5, 97.5])
-    return float(low), float(high)
+    return np.nanmean(per_language, axis=1), len(topics)

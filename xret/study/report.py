@@ -5,6 +5,7 @@ records only (nothing runs a model).
   seeds, with each regime's rank;
 - each claim of protocol.md §5.2 as a row: the measured difference, a 95 % interval over topics
   and one over seeds, and a verdict by the rule in ``claims.VERDICT_RULE``;
+- for each inconclusive verdict, what would settle it (``needs``);
 - the figures (``figures``) and the language pairs that move most (low-resource ones marked).
 """
 
@@ -32,6 +33,7 @@ from xret.study.claims import (
     verdicts,
 )
 from xret.study.figures import figures
+from xret.study.needs import needs
 from xret.study.runs import SETTINGS, Run, cell_means, collect_runs, group_runs, mean_sd
 from xret.study.spec import Arm, Study
 
@@ -234,6 +236,53 @@ def disagreement_table(found: Sequence[Disagreement]) -> Table:
     )
 
 
+def needs_table(found: Sequence[Verdict]) -> Table:
+    columns = (
+        Column("base model"),
+        Column("task"),
+        Column("claim"),
+        Column("to detect", digits=4),
+        Column("seeds", digits=0),
+        Column("detectable, seeds", digits=4),
+        Column("topics", digits=0),
+        Column("detectable, topics", digits=4),
+        Column("seeds needed"),
+    )
+    rows = []
+    for v in found:
+        if v.verdict != "inconclusive":
+            continue
+        n = needs(v)
+        rows.append(
+            (
+                Path(v.base).name,
+                v.task,
+                v.claim.text,
+                n.distance,
+                n.seeds,
+                n.detectable_seeds,
+                v.topic_count,
+                n.detectable_topics,
+                "—" if n.seeds_needed is None else str(n.seeds_needed),
+            )
+        )
+    return Table(
+        "What the inconclusive verdicts need (80 % power, 5 % two-sided)",
+        columns,
+        tuple(rows),
+        notes=(
+            "to detect: the distance of the difference from the rule's nearest boundary (0; "
+            "for ≈ claims the nearer edge of the tolerance)",
+            "detectable: the minimum detectable distance with the current seeds (δ*(n) × sd of "
+            "the per-seed differences) and topics (δ*(T) × bootstrap standard error × √T), δ* "
+            "the standardised effect a two-sided one-sample t-test detects with 80 % power; the "
+            "verdict needs both",
+            "seeds needed: the fewest seeds with 80 % power at the observed distance and seed sd; "
+            "— where the topic interval cannot detect it (more seeds alone do not settle it)",
+        ),
+    )
+
+
 def moving_pairs(runs: Sequence[Run], top: int = 10) -> Table:
     """The cross-lingual pairs whose MAP moves most between hybrid and each baseline."""
     groups = group_runs(runs)
@@ -285,6 +334,7 @@ def write_report(study: Study) -> list[Path]:
             *((panel,) if panel else ()),
             verdict_table(found),
             *agreement,
+            needs_table(found),
             moving_pairs(runs),
         ),
         notes=(f"study file: {study.path.name}; records: {len(runs)}",),
