@@ -172,3 +172,9 @@ def test_help_imports_neither_torch_nor_faiss():
 def test_tasks_lists_registered_tasks(xret_cli):
     code, out, _ = xret_cli("tasks")
     assert code == 0 and "xquad-r" in out and "mlqa-r" in out
+
+
+def test_bench_help_names_every_form_of_model(xret_cli):
+    code, out, _ = xret_cli("bench", "--help")
+    assert code == 0 and "module:attr" in out and "mteb:NAME[@FOLDER]" in out
+    assert "about 4x the tokens" in " ".join(out.split())  # what sentence+context costs

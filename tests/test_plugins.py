@@ -75,6 +75,14 @@ def test_example_plugin_runs_end_to_end(plugin, xret_cli):
     check_toy_weather(load_record(path))
 
 
+def test_models_lists_a_plugin_model_with_its_declared_dimension_in_80_columns(plugin, xret_cli):
+    code, out, _ = xret_cli("models")
+    lines = out.splitlines()
+    (entry,) = [line for line in lines if line.startswith("toy-weather-encoder")]
+    assert code == 0 and " 4d " in entry  # WeatherEncoder.dim = 4
+    assert max(map(len, lines)) <= 80
+
+
 def test_a_broken_plugin_is_one_line(plugin, xret_cli):
     _install_by_hand(plugin / "site", "[xret.tasks]\nbroken = no_such_module_xyz:tasks\n", "broken")
     code, _, err = xret_cli("tasks")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
+import xret
 from xret.benchmark.corpus_store import encode_corpus
 from xret.benchmark.engine import BatchPolicy, EmbeddingEngine
 from xret.errors import XretError
@@ -74,7 +76,12 @@ def test_terminal_bar_stays_and_quiet_is_silent(monkeypatch, capsys):
     silent.update(3)
     silent.close()
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
     assert isinstance(progress(3, "encode", "text"), LogLines)
+    monkeypatch.setitem(sys.modules, "ipykernel", object())  # a notebook: a bar, not lines
+    notebook = progress(3, "encode", "text")
+    assert not isinstance(notebook, LogLines)
+    notebook.close()
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "soon"])
@@ -107,7 +114,8 @@ def test_bench_log_has_progress_lines_and_stage_times(tmp_path, monkeypatch, xre
     assert any(line.startswith("encode document texts: 2/") and "ETA" in line for line in lines)
     assert any(line.startswith("encode query texts: ") and "in all" in line for line in lines)
     timed = lines[lines.index("lareqa:toy: time per stage") + 1 :]
-    stages = [line.split()[0] for line in timed]
+    end = next(i for i, line in enumerate(timed) if line.split()[0] == "total")
+    stages = [line.split()[0] for line in timed[: end + 1]]
     assert stages[0] == "load_data" and stages[-2:] == ["rest", "total"]
     assert {"load_model", "encode", "search", "measures", "write"} <= set(stages)
 
@@ -127,3 +135,92 @@ def test_a_corpus_shard_reports_per_batch_not_per_block(tmp_path, monkeypatch, c
     lines = capsys.readouterr().err.splitlines()
     assert all(line.startswith(f"encode {name}/docs-0.jsonl.gz: ") for line in lines)
     assert [line.split(": ")[1].split()[0] for line in lines] == ["4", "8", "10", "10"]
+
+
+def test_eta_prices_what_is_left_at_the_recent_rate_of_work(capsys):
+    """A slow first minute (loading, the longest batches) is outside the window a minute later."""
+    clock = Clock()
+    bar = LogLines(2000, "encode", "text", 10.0, clock, work=20_000.0)
+    for _ in range(6):  # 10 tokens/s for 60 s
+        clock.now += 10
+        bar.update(10, 100.0)
+    capsys.readouterr()
+    for _ in range(6):  # then 100 tokens/s for 60 s: 6,600 of 20,000 done
+        clock.now += 10
+        bar.update(100, 1000.0)
+    last = capsys.readouterr().err.splitlines()[-1]
+    # 13,400 tokens left at 100/s; the average since the start would say 4 min 04 s
+    assert last.endswith(", ETA 2 min 14 s") and ", 10 texts/s," in last
+
+
+def test_the_end_of_a_bench_says_where_its_files_went(tmp_path, monkeypatch, xret_cli):
+    monkeypatch.setenv("XRET_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("XRET_RESULTS_DIR", str(tmp_path / "results"))
+    toy = f"lareqa:{write_lareqa_task(tmp_path / 'toy', PARAGRAPHS)}"
+    code, _, err = xret_cli("bench", "-m", MODEL, "-t", toy, "--save-run", "-q")
+    assert code == 0, err
+    (record,) = (tmp_path / "results").rglob("*.json")
+    per_query = record.with_name(record.stem + ".queries.csv.gz")
+    files = len(list(record.with_suffix(".runs").iterdir()))
+    last = err.splitlines()[-3:]  # the end of the run
+    assert last[0] == f"lareqa:toy: the record {record}"
+    assert last[1].startswith(f"  per-query scores: {per_query} (")
+    assert last[2].startswith(
+        f"  TREC runs and qrels: {record.with_suffix('.runs')}/ ({files} files, "
+    )
+
+
+def test_library_bars_are_off_in_a_log_and_a_users_choice_stays(monkeypatch):
+    from xret.progress import LIBRARY_BARS_OFF, quiet_library_bars
+
+    for name in LIBRARY_BARS_OFF:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TQDM_DISABLE", "0")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    import os
+
+    with quiet_library_bars():
+        assert os.environ["TQDM_DISABLE"] == "0"
+        assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1"
+        assert os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] == "1"
+    assert "HF_HUB_DISABLE_PROGRESS_BARS" not in os.environ and os.environ["TQDM_DISABLE"] == "0"
+
+
+@pytest.mark.slow
+def test_a_bench_logged_to_a_file_has_no_library_bars(tmp_path):
+    """transformers' "Loading weights" bar was written to log files (a fresh process: the
+    libraries read the switches when imported)."""
+    import os
+    import subprocess
+
+    from xret.testing import tiny_sentence_transformer
+
+    model = tiny_sentence_transformer(tmp_path / "m")
+    toy = f"lareqa:{write_lareqa_task(tmp_path / 'toy', PARAGRAPHS)}"
+    env = {**os.environ, "XRET_CACHE_DIR": str(tmp_path / "c"), "XRET_RESULTS_DIR": str(tmp_path)}
+    with open(tmp_path / "log", "w") as log:
+        done = subprocess.run(
+            [sys.executable, "-m", "xret", "bench", "-m", str(model), "-t", toy],
+            stderr=log,
+            stdout=subprocess.DEVNULL,
+            env=env,
+            cwd=Path(__file__).parents[1],
+        )
+    text = (tmp_path / "log").read_text()
+    assert done.returncode == 0, text
+    assert f"loading {model.name}" in text and "Loading weights" not in text and "\r" not in text
+
+
+@pytest.mark.parametrize("watched", [True, False])
+def test_bench_shows_progress_where_a_person_watches(watched, tmp_path, monkeypatch, capsys):
+    """A terminal or a notebook (xret.progress.interactive) gets progress and the stage times by
+    default; a script's log does not (a 5-minute run printed nothing in a notebook)."""
+    monkeypatch.setattr("xret.progress.interactive", lambda: watched)
+    monkeypatch.setenv("XRET_PROGRESS_INTERVAL", "0.000001")
+    task = write_lareqa_task(tmp_path / "toy", PARAGRAPHS)
+    xret.bench(
+        HashEncoder(), [f"lareqa:{task}"], results_dir=tmp_path / "r", cache_dir=tmp_path / "c"
+    )
+    err = capsys.readouterr().err
+    assert ("time per stage" in err and "encode document texts" in err) == watched
+    assert err == "" or watched

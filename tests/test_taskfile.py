@@ -66,16 +66,17 @@ def test_pins_and_counts_are_verified(dirs, cache_dir, xret_cli):
     path = write_task_file(dirs / "tasks")
     spec = read_task_file(path)
     assert spec.languages == ("de", "en") and spec.expected.queries == {"de": 2, "en": 3}
-    (dirs / "tasks" / "data" / "en.json").write_text(
-        (dirs / "tasks" / "data" / "en.json").read_text().replace("Rome", "Roma")
-    )
+    en = dirs / "tasks" / "data" / "en.json"
+    pinned_sha = _sha(en)
+    en.write_text(en.read_text().replace("Rome", "Roma"))
     code, _, err = xret_cli("bench", "-m", MODEL, "--task-file", str(path), "-q")
-    assert code == 2 and "en.json: sha256" in err and "differs from the pinned" in err
+    # both hashes whole: a pin to compare or copy, never two prefixes that may agree
+    assert code == 2 and f"en.json: sha256 {_sha(en)} differs from the pinned {pinned_sha}" in err
     assert err.count("\n") == 1
     unpinned = write_task_file(dirs / "other", pin=False)
     text = unpinned.read_text().replace("queries = 3", "queries = 4")
     unpinned.write_text(text)
-    with pytest.raises(DataError, match="toy-file/en.json: 3 queries, the pinned data has 4"):
+    with pytest.raises(DataError, match="toy-file/en.json: 3 queries found, the task pins 4$"):
         load_task(read_task_file(unpinned), ("de", "en"), None, cache_dir)
 
 

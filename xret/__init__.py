@@ -6,7 +6,7 @@ light (no torch, pandas or faiss).
 
 __version__ = "0.1.0"
 
-_API = ("bench", "load_results", "leaderboard", "heatmap", "compare")
+_API = ("bench", "score", "load_results", "leaderboard", "heatmap", "compare")
 __all__ = ["__version__", *_API]
 
 

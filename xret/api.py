@@ -5,8 +5,9 @@ stored records."""
 from __future__ import annotations
 
 import os
+import sys
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from xret.leaderboards.compare import Comparison
+    from xret.leaderboards.external import RunScores
 
 PathLike = str | os.PathLike
 TIDY_COLUMNS = (
@@ -146,7 +148,7 @@ def bench(
     document_prompt: str | None = None,
     device: str = "auto",
     overwrite: bool = False,
-    progress: bool = False,
+    progress: bool | None = None,
     log=None,
 ) -> BenchResults:
     """Evaluate ``model`` on ``tasks`` and store one record per task (as ``xret bench``).
@@ -154,8 +156,12 @@ def bench(
     ``model``: a name, folder, ``module:attr`` or ``mteb:…`` as ``--model`` takes, or an
     in-memory object (a SentenceTransformer or anything with ``encode``; ``name`` names it).
     ``tasks``: task names, or paths of task files (``*.toml``). Directories default as in the
-    CLI (``$XRET_RESULTS_DIR`` …). ``log``: a function for progress lines (default: silent).
+    CLI (``$XRET_RESULTS_DIR`` …). ``progress``: bars or periodic lines on stderr; by default
+    on a terminal or in a notebook, off elsewhere. ``log``: a function for the run's lines (what
+    it skips, stage times; default: stderr when progress is on, else silent).
     """
+    from xret.progress import interactive
+
     if isinstance(model, (str, os.PathLike)):
         target = str(model)
     else:
@@ -164,12 +170,17 @@ def bench(
         target = object_spec(model, name)
     names, files = _split_tasks(tasks)
     _check_options(names, files, candidate_text=candidate_text, corpus_dir=corpus_dir)
+    progress = interactive() if progress is None else progress
+    results = paths.results_dir(results_dir)
+    note = paths.reference_store_warning(results)
+    if note:
+        warnings.warn(note, ReferenceStoreWarning, stacklevel=2)
     config = BenchConfig(
         model=target,
         tasks=names,
         task_files=files,
         cache_dir=paths.cache_dir(cache_dir),
-        results_dir=paths.results_dir(results_dir),
+        results_dir=results,
         data_dir=paths.data_dir(data_dir),
         languages=tuple(languages) if languages else None,
         settings=tuple(Setting.parse(s) for s in settings) if settings else None,
@@ -182,7 +193,15 @@ def bench(
         overwrite=overwrite,
         progress=progress,
     )
-    return run(config, log=log or (lambda _: None))
+    return run(config, log=log or (_stderr if progress else lambda _: None))
+
+
+class ReferenceStoreWarning(UserWarning):
+    """``bench`` writes into a results folder a repository commits (xret.paths.REFERENCE_MARKER)."""
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 _FAMILY_KEYWORDS = {"--candidate-text": "candidate_text", "--corpus-dir": "corpus_dir"}
@@ -214,6 +233,26 @@ def run(config: BenchConfig, log=print) -> BenchResults:
     results = tuple(TaskResult(o.record.task.name, o.path, o.record, o.skipped) for o in outcomes)
     label = config.model if isinstance(config.model, str) else config.model.name
     return BenchResults(label, results)
+
+
+def score(
+    run: PathLike | Mapping[str, Mapping[str, float]],
+    qrels: PathLike | Mapping[str, Mapping[str, int]],
+    measures: Sequence[str] | None = None,
+    *,
+    doc_lang: PathLike | Mapping[str, str] | None = None,
+    query_lang: PathLike | Mapping[str, str] | None = None,
+    seed: int = 0,
+) -> RunScores:
+    """Score a TREC run made by any system (as ``xret score``): files or ``{qid: {docid:
+    score}}`` / ``{qid: {docid: grade}}``; languages as files of ``id language`` lines,
+    ``"prefix"`` (``lang/…`` ids) or mappings. Means with 95 % intervals over queries, per query
+    language with ``query_lang``, and the rank distance (RD) with ``doc_lang``."""
+    from xret.leaderboards.external import DEFAULT_MEASURES
+    from xret.leaderboards.external import score as score_run
+
+    measures = measures or DEFAULT_MEASURES
+    return score_run(run, qrels, measures, doc_lang=doc_lang, query_lang=query_lang, seed=seed)
 
 
 def _split_tasks(tasks: Iterable[str | PathLike]) -> tuple[tuple[str, ...], tuple[Path, ...]]:

@@ -37,3 +37,18 @@ def corpus_dir(explicit: str | os.PathLike | None = None) -> Path | None:
     """Local copies of large corpora (MIRACL): ``--corpus-dir``, else ``$XRET_CORPUS_DIR``."""
     value = explicit if explicit is not None else os.environ.get(CORPUS_DIR_ENV)
     return Path(value).expanduser() if value else None
+
+
+REFERENCE_MARKER = ".xret-reference-store"
+"""A file at the root of a results folder that a repository commits (this one's ``results/``):
+records benched into it change what the repository quotes."""
+
+
+def reference_store_warning(results: Path) -> str | None:
+    """The warning for a bench that writes into a committed reference store, else None."""
+    if not (results / REFERENCE_MARKER).is_file():
+        return None
+    return (
+        f"{results} is a committed reference store ({REFERENCE_MARKER}): new records there change "
+        "the leaderboard it quotes; bench into another results folder for your own runs"
+    )

@@ -1,8 +1,9 @@
 """Progress of long stages, for a person at a terminal and for a log file alike.
 
-On a terminal: a tqdm bar that stays visible when the stage ends. Otherwise (CI, ``nohup``, a log
-file) a bar's carriage returns are noise or nothing, so a plain line goes to stderr every
-``$XRET_PROGRESS_INTERVAL`` seconds (10 by default) with done/total, rate and ETA.
+On a terminal or in a notebook: a tqdm bar that stays visible when the stage ends. Otherwise
+(CI, ``nohup``, a log file) a bar's carriage returns are noise or nothing, so a plain line goes
+to stderr every ``$XRET_PROGRESS_INTERVAL`` seconds (10 by default) with done/total, rate and
+ETA.
 """
 
 from __future__ import annotations
@@ -10,12 +11,18 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 from xret.errors import XretError
 
 INTERVAL_ENV = "XRET_PROGRESS_INTERVAL"
 DEFAULT_INTERVAL = 10.0
+WINDOW = 60.0
+"""Seconds of recent progress whose rate prices what is left: a stage's start (loading, the first
+and longest batches) no longer inflates its ETA (32 min shown for a stage of 8 min 54 s)."""
 
 
 class Progress(Protocol):
@@ -32,13 +39,52 @@ def progress(
     are encoded longest first), so that the lines' ETA does not price a long text as a short one."""
     if not enabled:
         return _Silent()
-    if sys.stderr.isatty():
+    if interactive():  # a notebook renders a bar's carriage returns in place, as a terminal
         from tqdm import tqdm
 
         return _Bar(
-            tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=True, dynamic_ncols=True)
+            tqdm(
+                total=total,
+                desc=desc,
+                unit=unit,
+                file=sys.stderr,
+                leave=True,
+                dynamic_ncols=True,
+                disable=False,  # TQDM_DISABLE (read when tqdm is imported) is for the libraries'
+            )
         )
     return LogLines(total, desc, unit, interval(), work=work)
+
+
+def interactive() -> bool:
+    """Whether a person is watching: a terminal, or a Jupyter kernel (whose stderr is no tty)."""
+    return sys.stderr.isatty() or "ipykernel" in sys.modules
+
+
+LIBRARY_BARS_OFF = {
+    "TQDM_DISABLE": "1",  # tqdm itself (mteb, sentence-transformers)
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # the hub's, and transformers' "Loading weights"
+    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",  # datasets' map ("Standardizing") and shard writing
+}
+"""What silences the libraries' own tqdm bars; each is read when its library is imported."""
+
+
+@contextmanager
+def quiet_library_bars() -> Iterator[None]:
+    """Off the terminal, the libraries' bars are carriage-return noise in a log file (xret's own
+    progress lines stay): off while the block runs (a command), unless the user set them; the
+    environment is as it was afterwards (a command called in-process leaves no trace)."""
+    added = (
+        {}
+        if sys.stderr.isatty()
+        else {name: value for name, value in LIBRARY_BARS_OFF.items() if name not in os.environ}
+    )
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 def interval() -> float:
@@ -77,7 +123,8 @@ class _Bar:
 
 class LogLines:
     """One line every ``every`` seconds while the stage runs, and a last one when a stage that
-    printed any ends; a stage shorter than ``every`` prints nothing."""
+    printed any ends; a stage shorter than ``every`` prints nothing. Its rate and ETA are those of
+    the last ``WINDOW`` seconds, in units of ``work`` when the stage has one."""
 
     def __init__(
         self,
@@ -93,11 +140,17 @@ class LogLines:
         self._start = self._last = clock()
         self.done, self.work, self.work_done = 0, work, 0.0
         self._printed = False
+        self._recent: deque[tuple[float, int, float]] = deque([(self._start, 0, 0.0)])
+        """(time, done, work done) samples: the last one before the window, then those in it."""
 
     def update(self, n: int, work: float = 0.0) -> None:
         self.done += n
         self.work_done += work
-        if self._clock() - self._last >= self.every:
+        now = self._clock()
+        self._recent.append((now, self.done, self.work_done))
+        while len(self._recent) > 2 and self._recent[1][0] <= now - WINDOW:
+            self._recent.popleft()
+        if now - self._last >= self.every:
             self._emit()
 
     def close(self) -> None:
@@ -108,7 +161,10 @@ class LogLines:
         now = self._clock()
         self._last, self._printed = now, True
         elapsed = now - self._start
-        rate = self.done / elapsed if elapsed > 0 else 0.0
+        since, done_then, work_then = self._recent[0] if not final else (self._start, 0, 0.0)
+        span = now - since
+        rate = (self.done - done_then) / span if span > 0 else 0.0
+        work_rate = (self.work_done - work_then) / span if span > 0 else 0.0
         count = f"{self.done:,}" if self.total is None else f"{self.done:,}/{self.total:,}"
         count += f" {self.unit}s"
         if self.total:
@@ -116,8 +172,8 @@ class LogLines:
         parts = [f"{self.desc}: {count}", f"{rate:,.{0 if rate >= 10 else 1}f} {self.unit}s/s"]
         if final:
             parts.append(f"{duration(elapsed)} in all")
-        elif self.work and self.work_done > 0:
-            parts.append(f"ETA {duration(elapsed * (self.work - self.work_done) / self.work_done)}")
+        elif self.work and work_rate > 0:
+            parts.append(f"ETA {duration((self.work - self.work_done) / work_rate)}")
         elif self.total and rate > 0:
             parts.append(f"ETA {duration((self.total - self.done) / rate)}")
         print(", ".join(parts), file=sys.stderr, flush=True)

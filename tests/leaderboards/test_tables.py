@@ -90,9 +90,7 @@ def test_published_rows_are_labelled_and_marked_apart():
         collect([(Path("a.json"), full), (Path("p.json"), part)]), published=True
     )
     table = _table(doc, "mAP, macro average")
-    assert [c.group for c in table.columns[4:]] == ["XQuAD-R (languages all)"] * 3 + [
-        "XQuAD-R (languages de,en)"
-    ] * 3
+    assert [c.group for c in table.columns[4:]] == ["XQuAD-R"] * 3 + ["XQuAD-R (de, en)"] * 3
     published = [row for row in table.rows if row[0] != "measured"]
     assert {row[0] for row in published} == {"published (Elmahdy et al. 2024)"}
     assert [row[1:3] for row in published][:3] == [
@@ -160,7 +158,7 @@ def test_different_evaluations_are_never_ranked_together():
     assert data["a"] != data["c"]
     assert {s.system.model: s.evaluation for s in collection.scores} == {
         "a": f"task version 1; data {data['a']}",
-        "b": f"task version 2; data {data['b']}",
+        "b": "task version 2",  # the version tells it apart: no checksum needed
         "c": f"task version 1; data {data['c']}",
     }
     assert any(
@@ -184,10 +182,30 @@ def test_subset_of_languages_is_its_own_evaluation():
     full = make_record("full", lareqa_cells({"de": 0.5, "en": 0.7}, {}, {}))
     part = make_record("part", lareqa_cells({"en": 0.9}, {}, {}), languages=("en",))
     collection = collect([(Path("f.json"), full), (Path("p.json"), part)])
-    assert {s.system.model: s.evaluation for s in collection.scores} == {
-        "full": "languages all",
-        "part": "languages en",
-    }
+    assert {s.system.model: s.evaluation for s in collection.scores} == {"full": "", "part": "en"}
+    table = _table(build_leaderboard(collection, published=False), "mAP")
+    assert [c.group for c in table.columns[4:]] == ["XQuAD-R"] * 3 + ["XQuAD-R (en)"] * 3
+    assert _row(table, "part")[1][4:] == (None, None, None, 0.9, None, None)  # never mixed
+
+
+def test_a_subset_says_so_in_words_also_when_alone():
+    """A 3-language record read 'XQuAD-R Mo.' when it was the only one; the data checksum of a
+    subset (fewer files read) is not named when its languages tell it apart."""
+    task = ("ar", "de", "en", "zh")
+    part = make_record(
+        "part",
+        lareqa_cells({"en": 0.9, "de": 0.8, "zh": 0.7}, {}, {}),
+        task_languages=task,
+        languages=("en", "de", "zh"),
+    )
+    alone = collect([(Path("p.json"), part)])
+    table = _table(build_leaderboard(alone, published=False), "mAP")
+    assert {c.group for c in table.columns[4:]} == {"XQuAD-R (en, de, zh)"}
+    full = make_record(
+        "full", lareqa_cells(dict.fromkeys(task, 0.5), {}, {}), data="all4", task_languages=task
+    )
+    both = collect([(Path("p.json"), part), (Path("f.json"), full)])
+    assert sorted(s.task_label for s in both.scores) == ["XQuAD-R", "XQuAD-R (en, de, zh)"]
 
 
 def test_duplicate_records_combine_and_conflicts_refuse():

@@ -193,7 +193,7 @@ def test_pinned_counts_are_checked(tmp_path, cache_dir):
     )
     with pytest.raises(
         DataError,
-        match=r"sw: 2 topics, 8 judgements \(4 relevant\); the pinned data has 2, 8 \(5\)",
+        match=r"sw: 2 topics, 8 judgements \(4 relevant\) found; the task pins 2, 8 \(5\)",
     ):
         load_task(wrong, ("sw",), None, cache_dir)
 

@@ -259,7 +259,28 @@ def bench_task(
     logged = {**seconds, "write": time.perf_counter() - writing}  # the log's: the record is out
     for line in stage_lines(planned.plan.name, logged, time.perf_counter() - start):
         log(line)
+    for line in _written(planned.plan.name, path, record, save_run):
+        log(line)
     return BenchOutcome(path, record, skipped=False)
+
+
+def _written(name: str, path: Path, record: ResultRecord, save_run: bool) -> list[str]:
+    """Where a task's outputs went, with their sizes, as its last lines (a run's 57 MB of runs
+    went unsaid)."""
+    lines = [f"{name}: the record {path}"]
+    if record.per_query:
+        per_query = path.parent / record.per_query
+        lines.append(f"  per-query scores: {per_query} ({_size(per_query.stat().st_size)})")
+    runs = runs_dir(path)
+    if save_run:
+        files = [f for f in runs.iterdir() if f.is_file()]
+        total = _size(sum(f.stat().st_size for f in files))
+        lines.append(f"  TREC runs and qrels: {runs}/ ({len(files)} files, {total})")
+    return lines
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.1f} kB"
 
 
 def timings(stages: dict[str, float], used: EngineUsage) -> dict[str, float]:

@@ -18,17 +18,23 @@ from xret.errors import XretError
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xret")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """xret: evaluate multilingual and cross-lingual retrieval models."""
+    from xret.progress import quiet_library_bars
+
+    ctx.with_resource(quiet_library_bars())  # for the length of the command
 
 
 for _command in (
     evaluation.bench,
+    evaluation.score,
     catalog.list_tasks,
     catalog.list_models,
     reports.leaderboard,
     reports.heatmap,
     reports.compare,
+    reports.show,
     reports.export,
     training.train,
     training.study,

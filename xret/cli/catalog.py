@@ -30,12 +30,6 @@ def list_models(cache_dir) -> None:
     """List the registered models and whether each can run here."""
     from xret import paths
     from xret.models import model_catalog
-    from xret.models.providers import get_provider
+    from xret.models.listing import model_lines
 
-    root = paths.cache_dir(cache_dir)
-    for name, spec in sorted(model_catalog().items()):
-        langs = "?" if spec.languages is None else str(len(spec.languages))
-        status = get_provider(spec.provider).status(spec, root)
-        click.echo(
-            f"{name:<14} {spec.dim or '?':>4}d {langs:>3} langs  {status:<28} {spec.display_name}"
-        )
+    click.echo("\n".join(model_lines(model_catalog(), paths.cache_dir(cache_dir))))

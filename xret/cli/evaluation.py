@@ -114,7 +114,9 @@ def _corpus_config(
     "--model",
     "-m",
     required=True,
-    help="Registered model name, local sentence-transformers folder, or hub id.",
+    help="A registered or plugin model name (xret models), a local sentence-transformers "
+    "folder, a hub id, module:attr (a Python object with encode(texts, role)), "
+    "or mteb:NAME[@FOLDER] (needs xret[mteb]).",
 )
 @click.option(
     "--task",
@@ -147,6 +149,8 @@ def _corpus_config(
     type=click.Choice(["sentence", "sentence+context"]),
     default="sentence",
     show_default=True,
+    help="LAReQA tasks: encode each candidate sentence alone, or with its paragraph "
+    "(about 4x the tokens to encode, and the time: 23 min for MLQA-R on 2 CPU cores).",
 )
 @click.option(
     "--batch-size",
@@ -261,6 +265,9 @@ def bench(
         save_run=save_run,
         engines=_engines(ray_address, ray_workers, ray_cpus),
     )
+    note = paths.reference_store_warning(config.results_dir)
+    if note:
+        log(f"warning: {note}")
     # With --save-run, --depth also sets how deep every task's saved runs go.
     given = [flag for flag in given_flags() if not (save_run and flag == "--depth")]
     check_flags([get_task(name, config.task_files) for name in config.tasks], given, warn=log)
@@ -297,3 +304,40 @@ def _batch_policy(batch_size: int | None, max_tokens: int | None):
         return None
     limits = {"max_texts": batch_size, "max_tokens": max_tokens}
     return replace(BatchPolicy(), **{k: v for k, v in limits.items() if v is not None})
+
+
+@click.command()
+@click.argument("run", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.argument("qrels", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--measures",
+    multiple=True,
+    help="Measures, e.g. MAP,nDCG@10,R@100 [default: MAP, MRR, nDCG@10, R@1, R@10, R@100].",
+)
+@click.option(
+    "--doc-lang",
+    metavar="FILE|prefix",
+    help="Documents' languages: a file of 'docid language' lines, or 'prefix' for ids "
+    "'<lang>/…'. Adds the rank distance (RD), the language-bias measure.",
+)
+@click.option(
+    "--query-lang",
+    metavar="FILE|prefix",
+    help="Queries' languages (as --doc-lang): every mean per query language and over them.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+def score(run, qrels, measures, doc_lang, query_lang, seed) -> None:
+    """Score a TREC RUN (qid Q0 docid rank score tag) made by any system against QRELS, with
+    95 % intervals over queries; trec_eval's numbers for the standard measures."""
+    from xret.leaderboards.external import DEFAULT_MEASURES, report_lines
+    from xret.leaderboards.external import score as score_files
+
+    scores = score_files(
+        run,
+        qrels,
+        split(measures) or DEFAULT_MEASURES,
+        doc_lang=doc_lang,
+        query_lang=query_lang,
+        seed=seed,
+    )
+    click.echo("\n".join(report_lines(scores)))

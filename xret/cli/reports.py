@@ -193,3 +193,27 @@ def export(results_dir, fmt, out) -> None:
         f"{len(report.files)} mteb result file(s) written and read back with mteb's ResultCache",
         err=True,
     )
+
+
+@click.command()
+@click.argument("record")
+@results_dir_option("Where model names are looked up")
+@click.option("--task", "-t", help="Task of the record (needed when the model has several).")
+def show(record, results_dir, task) -> None:
+    """One result record in words: RECORD is a record file, or a model name or record key under
+    --results-dir."""
+    from xret import paths
+    from xret.errors import DataError
+    from xret.leaderboards.scores import find_records
+    from xret.results.show import describe
+
+    found = find_records(paths.results_dir(results_dir), record, task)
+    if len(found) > 1:
+        listed = ", ".join(f"{r.task.name} ({p})" for p, r in found[:4])
+        raise DataError(
+            f"{record!r} has {len(found)} records ({listed}{', …' if len(found) > 4 else ''}): "
+            "name one by its file or add --task"
+        )
+    if not found:
+        raise DataError(f"{record}: not a record of task {task}")
+    click.echo("\n".join(describe(*found[0])))

@@ -138,6 +138,7 @@ def train(
     from xret.baselines.recipe import DEFAULT_EXCLUDE, TrainConfig
     from xret.baselines.train import RunOptions
     from xret.baselines.train import train as run_training
+    from xret.progress import interactive
 
     config = TrainConfig(
         base=base,
@@ -162,7 +163,7 @@ def train(
         device=device,
         save_steps=save_steps,
         keep_checkpoints=keep_checkpoints,
-        progress=not quiet,
+        progress=not quiet and interactive(),  # a log gets a line per logging step, not a bar
     )
     run_training(config, options, log=log)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from xret.errors import XretError
@@ -40,6 +43,22 @@ def ray_module():
     return ray
 
 
+TOKEN_AUTH_LOGGER = "ray._private.authentication.authentication_token_setup"
+"""It warns at every local start that token authentication is on (a runtime of this process,
+on this machine): noise in every log. Against a cluster (an address) its warnings stay."""
+
+
+@contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def connect(options: ClusterOptions) -> Placement:
     """Join (or start) the runtime unless this process already has one; size the actor pool."""
     ray = ray_module()
@@ -48,7 +67,8 @@ def connect(options: ClusterOptions) -> Placement:
         try:
             if options.address == LOCAL:
                 # A shared machine: only the CPUs the workers need (plus none for the driver).
-                ray.init(num_cpus=(options.workers or 1) * options.cpus, **common)
+                with _quiet(TOKEN_AUTH_LOGGER):
+                    ray.init(num_cpus=(options.workers or 1) * options.cpus, **common)
             else:
                 ray.init(address=options.address, **common)
         except (ConnectionError, RuntimeError, ValueError) as err:

@@ -110,6 +110,14 @@ def _colormap(matrix: Matrix) -> str:
     return "viridis" if matrix.higher_is_better else "viridis_r"
 
 
+def label_digits(big: float) -> int:
+    """Decimals of a cell's label on a scale reaching ``big``: none from 100, else two, or two
+    significant digits of ``big`` for a scale below 0.1 (deltas of 0.016 all read "+0.01")."""
+    if big >= 100:
+        return 0
+    return max(2, 1 - math.floor(math.log10(big))) if big > 0 else 2
+
+
 def plot_matrix(matrix: Matrix, limits: tuple[float, float]):
     """An annotated heatmap as a matplotlib Figure (Agg canvas)."""
     import numpy as np
@@ -134,8 +142,7 @@ def plot_matrix(matrix: Matrix, limits: tuple[float, float]):
     )
     if np.isnan(data).any():
         ax.add_patch(_hatch(data.shape))
-    big = max(abs(limits[0]), abs(limits[1]))
-    digits = 0 if big >= 100 else 2
+    digits = label_digits(max(abs(limits[0]), abs(limits[1])))
     for (i, j), value in np.ndenumerate(data):
         if not math.isnan(value):
             norm = (value - limits[0]) / ((limits[1] - limits[0]) or 1.0)

@@ -291,17 +291,31 @@ def signature(record: ResultRecord) -> tuple[tuple[str, str], ...]:
     )
 
 
+def _in_words(sig: tuple, varying: Sequence[int]) -> tuple[str, ...]:
+    languages = dict(sig)["languages"]
+    subset = () if languages == "all" else (", ".join(languages.split(",")),)
+    return subset + tuple(
+        f"{sig[i][0]} {sig[i][1]}" for i in varying if sig[i][0] not in ("languages", "data")
+    )
+
+
 def _evaluation_labels(keys: set[tuple[str, tuple]]) -> tuple[dict, list[str]]:
-    """A label per (task, signature) naming the fields that differ from the task's other
-    evaluations."""
+    """A label per (task, signature), in words: the languages of a subset (``en, de, zh``; the
+    full task needs none), then the other fields that differ from the task's other evaluations.
+    The data checksum is named only where the rest leaves two evaluations alike: a subset's
+    differs from the full task's anyway, since it reads fewer files."""
     by_task: dict[str, list[tuple]] = defaultdict(list)
     for task, sig in sorted(keys):
         by_task[task].append(sig)
     labels, notes = {}, []
     for task, sigs in by_task.items():
         varying = [i for i in range(len(sigs[0])) if len({s[i][1] for s in sigs}) > 1]
+        words = {sig: _in_words(sig, varying) for sig in sigs}
         for sig in sigs:
-            labels[(task, sig)] = "; ".join(f"{sig[i][0]} {sig[i][1]}" for i in varying)
+            parts = list(words[sig])
+            if list(words.values()).count(words[sig]) > 1:
+                parts += [f"data {value}" for name, value in sig if name == "data"]
+            labels[(task, sig)] = "; ".join(parts)
         if varying:
             fields = ", ".join(
                 f"{sigs[0][i][0]} ({' / '.join(dict.fromkeys(s[i][1] for s in sigs))})"

@@ -48,7 +48,8 @@ def _sweep_figure(task, base, arms, groups):
     right.errorbar(x, means, yerr=sds, marker="o", capsize=3, color="tab:red")
     left.set(xlabel="α (share of monolingual batches; 0 = X-Y, 1 = X-X-mono)", ylabel="MAP (macro)")
     right.set(xlabel="α", ylabel="rank distance, Mul. (lower is better)")
-    left.legend(fontsize=8)
+    # above the axes: inside, it hid the α = 1 point (X-X-mono, the highest Mo. value)
+    left.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.01), ncols=3, frameon=False)
     fig.suptitle(f"{Path(base).name} on {task}: mean ± sd over seeds", fontsize=10)
     return fig
 

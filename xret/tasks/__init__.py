@@ -18,7 +18,8 @@ CUSTOM_BEIR = "beir:"
 FORMS = (
     (
         f"{CUSTOM_LAREQA}DIR",
-        "DIR/<language>.json files in the LAReQA (SQuAD-like) format; "
+        "DIR/<language>.json files in the LAReQA format (SQuAD with sentences and "
+        "sentence_breaks, docs/formats.md); "
         "ranked like xquad-r, all three settings",
     ),
     (
@@ -110,7 +111,7 @@ def _verified(file: Path, pinned_sha: str | None, memo_dir: Path | None) -> str:
     except OSError as err:
         raise DataError(f"{file}: cannot read ({err.strerror})") from None
     if pinned_sha is not None and digest != pinned_sha:
-        raise DataError(f"{file}: sha256 {digest[:12]}… differs from the pinned {pinned_sha[:12]}…")
+        raise DataError(f"{file}: sha256 {digest} differs from the pinned {pinned_sha}")
     return digest
 
 

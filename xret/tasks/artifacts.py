@@ -54,7 +54,7 @@ def _check(artifact: Artifact, path: Path) -> None:
     digest = sha256_file(path)
     if digest != artifact.sha256:
         raise DataError(
-            f"{path}: sha256 {digest[:12]}… differs from the pinned {artifact.sha256[:12]}… "
+            f"{path}: sha256 {digest} differs from the pinned {artifact.sha256} "
             "(corrupt or another version; delete it to download it again)"
         )
 

@@ -221,8 +221,8 @@ def _check_counts(spec: TaskSpec, data: TaskData, languages: tuple[str, ...]) ->
         ):
             if found[language] != pinned[language]:
                 raise DataError(
-                    f"{spec.name}/{language}.json: {found[language]:,} {what}, "
-                    f"the pinned data has {pinned[language]:,}"
+                    f"{spec.name}/{language}.json: {found[language]:,} {what} found, "
+                    f"the task pins {pinned[language]:,}"
                 )
     if tuple(languages) != spec.languages:
         return  # the remaining counts are over the full task only
@@ -242,6 +242,6 @@ def _check_counts(spec: TaskSpec, data: TaskData, languages: tuple[str, ...]) ->
         if wrong:
             pair, n = next(iter(wrong.items()))
             raise DataError(
-                f"{spec.name}: {pairs[pair]} {pair[0]} queries have a gold in {pair[1]}, "
-                f"the pinned data has {n} ({len(wrong)} pairs differ)"
+                f"{spec.name}: {pairs[pair]} {pair[0]} queries found with a gold in {pair[1]}, "
+                f"the task pins {n} ({len(wrong)} pairs differ)"
             )

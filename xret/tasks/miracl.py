@@ -295,6 +295,6 @@ def _check_counts(
     if found != pinned:
         raise DataError(
             f"{spec.name}/{language}: {found.topics:,} topics, {found.judgements:,} judgements "
-            f"({found.relevant:,} relevant); the pinned data has {pinned.topics:,}, "
+            f"({found.relevant:,} relevant) found; the task pins {pinned.topics:,}, "
             f"{pinned.judgements:,} ({pinned.relevant:,})"
         )

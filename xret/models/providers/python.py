@@ -77,6 +77,15 @@ class PythonProvider:
             return f"cannot import: {err}"
         return "installed"
 
+    def declared(self, spec: ModelSpec) -> ModelSpec:
+        """The spec with the dimension its object declares (for listings; imports, loads
+        nothing); a target that cannot be imported is left as it is (its status says why)."""
+        try:
+            _, target = import_target(spec.source)
+        except ModelError:
+            return spec
+        return _with_dim(spec, target)
+
     def resolve(self, spec: ModelSpec, cache_dir: Path) -> ModelSpec:
         module, target = import_target(spec.source)
         revision, caveat = spec.revision or getattr(target, "revision", None), ""
@@ -84,10 +93,9 @@ class PythonProvider:
             revision, caveat = _content_revision(module, spec.source)
         similarity = getattr(target, "similarity", spec.similarity)
         return replace(
-            spec,
+            _with_dim(spec, target),
             revision=revision,
             caveat=caveat,
-            dim=spec.dim or getattr(target, "dim", None),
             similarity=checked_similarity(similarity, spec.name),
         )
 
@@ -95,6 +103,11 @@ class PythonProvider:
         _, target = import_target(spec.source)
         model = _user_call(spec, "creating the encoder", target) if callable(target) else target
         return PythonEncoder(spec, model)
+
+
+def _with_dim(spec: ModelSpec, target) -> ModelSpec:
+    """The dimension the spec gives, else the one the target declares."""
+    return replace(spec, dim=spec.dim or getattr(target, "dim", None))
 
 
 def _content_revision(module, source: str) -> tuple[str, str]:
