@@ -337,7 +337,7 @@ def score(run, qrels, measures, doc_lang, query_lang, seed) -> None:
     scores = score_files(
         run,
         qrels,
-        split(measures) or DEFAULT_MEASURES,
+        split(measures, "--measures") or DEFAULT_MEASURES,
         doc_lang=doc_lang,
         query_lang=query_lang,
         seed=seed,
