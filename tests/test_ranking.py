@@ -117,7 +117,8 @@ def test_task_ranks_equal_a_full_sort_of_every_cell(tmp_path):
     queries = engine.embed([q.text for q in data.queries], Role.QUERY)
     cells = build_cells(data, task.languages, task.settings)
     doc_vectors = docs.vectors[docs.index]
-    for cell, ranks in zip(cells, task_ranks(data, cells, queries, docs)):
+    for cell, ranked in zip(cells, task_ranks(data, cells, queries, docs)):
+        ranks = ranked.ranks
         scores = queries.vectors[queries.index[cell.queries]] @ doc_vectors[cell.pool].T
         pool_ids = [data.documents[i].id for i in cell.pool]
         for row, q in enumerate(cell.queries):
@@ -199,10 +200,15 @@ def test_task_ranks_equal_a_full_sort_with_duplicates_exclusions_and_scattered_p
     )
     cells = build_cells(data, languages, (Setting.MONO, Setting.CROSS, Setting.MULTI))
     assert any(c.excluded for c in cells) == exclusions
-    for cell, ranks in zip(cells, task_ranks(data, cells, query_vectors, docs)):
+    for cell, ranked in zip(cells, task_ranks(data, cells, query_vectors, docs, depth=7)):
         scores = query_vectors.vectors[cell.queries] @ docs.vectors[doc_index[cell.pool]].T
         pool_ids = [documents[i].id for i in cell.pool]
         for row, q in enumerate(cell.queries):
             rel = [pool_ids.index(d) for d in qrels[queries[q].id] if d in pool_ids]
             expected = sorted(oracle_ranks(scores[row : row + 1], np.array([rel]))[0])
-            assert sorted(r for r in ranks[row] if r) == expected, cell.label
+            assert sorted(r for r in ranked.ranks[row] if r) == expected, cell.label
+            assert sorted(ranked.relevant[row][ranked.ranks[row] > 0]) == sorted(rel)
+        # The top of a multilingual ranking is the head of a stable full sort (ties everywhere).
+        full = np.argsort(-scores, axis=1, kind="stable")[:, :7]
+        kept = full if cell.pool_language == "all" else full[:, :0]
+        assert np.array_equal(ranked.top, kept), cell.label

@@ -31,7 +31,7 @@ def ir_measure(name: str):
 def rescored_difference(record, folder: Path) -> float:
     """Largest |ir-measures on the saved run − the record| over every cell and TREC measure."""
     worst = 0.0
-    for cell in record.cells:
+    for cell in (c for c in record.cells if not c.by_candidate_language):  # each with a run
         base = folder / f"{cell.setting}__{cell.query_language}__{cell.pool_language}"
         wanted = {ir_measure(m): m for m in cell.values if ir_measure(m) is not None}
         qrels = list(ir_measures.read_trec_qrels(str(base) + ".qrels"))
@@ -72,7 +72,8 @@ def test_lareqa_runs_rescore_to_the_record_ties_included(tmp_path):
     folder = runs_dir(outcome.path)
     names = sorted(p.name for p in folder.iterdir())
     assert names[:2] == ["cross__de__en.qrels", "cross__de__en.run"]
-    assert len(list(folder.iterdir())) == 2 * len(outcome.record.cells)
+    ranked = [c for c in outcome.record.cells if not c.by_candidate_language]
+    assert len(list(folder.iterdir())) == 2 * len(ranked)
     assert rescored_difference(outcome.record, folder) <= 1e-6
     # Depth 1, yet every list reaches its last relevant candidate (MAP is exact) and no further.
     qrels = [line.split() for line in (folder / "multi__en__all.qrels").read_text().splitlines()]
@@ -152,7 +153,9 @@ def test_real_runs_through_beir_rescore_to_the_record(data_dir, tmp_path, task, 
 
     convert(task, tmp_path / task, data_dir=data_dir, cache_dir=tmp_path / "cache")
     outcome = _bench(tmp_path, f"beir:{tmp_path / task}", languages=languages, save_run=True)
-    assert len(outcome.record.cells) == 6
+    ranked = [c for c in outcome.record.cells if not c.by_candidate_language]
+    assert len(ranked) == 6  # and the bias panel's (query, candidate language) cells:
+    assert len(outcome.record.cells) == 6 + len(languages) ** 2
     assert rescored_difference(outcome.record, runs_dir(outcome.path)) <= 1e-6
 
 

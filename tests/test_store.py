@@ -75,3 +75,21 @@ def test_per_query_text_is_what_pandas_float_format_writes(tmp_path):
     back = load_per_query(path, record)
     assert np.array_equal(back["RD"].isna(), frame["RD"].isna())
     assert np.allclose(back["MAP"], frame["MAP"], rtol=1e-5, equal_nan=True)
+
+
+def test_per_query_text_is_what_pandas_writes():
+    """The store's CSV writer gives to_csv's bytes: quoting, blanks, -0.0, exponents."""
+    import numpy as np
+    import pandas as pd
+
+    from xret.results.store import FLOAT_FORMAT, _csv_text
+
+    frame = pd.DataFrame(
+        {
+            "setting": ["multi", "multi", "cross", "mono"],
+            "query_id": ["en/a,b", 'de/"q"', "ar/x\ny", "zh/1"],
+            "MAP": [0.5, -0.0, np.nan, 1e-9],
+            "RD": [1234567.0, 0.0, 3.0, np.nan],
+        }
+    )
+    assert _csv_text(frame) == frame.to_csv(index=False, float_format=FLOAT_FORMAT)

@@ -68,6 +68,27 @@ def test_settings_that_were_not_run_get_no_column(capsys):
     assert header[0].split() == ["MAP", "R@1"] and header[1].split() == ["model", "Mo.", "Mo."]
 
 
+def test_bias_panel_gets_its_own_table_in_80_columns(capsys):
+    panel = {"nRD": 0.0312, "Excess@10": 0.1234, "PEER@10": 0.456, "WrongSame": 0.05}
+    panel |= {"Consist@10": -0.123, "FirstOther": 4.5}
+    macro = {**MACRO, "multi": {**MACRO["multi"], **panel}}
+    print_summary(
+        [
+            _record("xquad-r", "xret.testing:HashEncoder", summary={"macro": macro}),
+            _record("xquad-r", "me5-small-q4"),  # a record from before the panel: blanks
+        ]
+    )
+    out = capsys.readouterr().out
+    assert max(map(len, out.splitlines())) <= 80
+    assert "xquad-r: language bias, multilingual pool" in out
+    row = [line for line in out.splitlines() if line.startswith("xret.testing:HashEncoder")][1]
+    assert row.split()[1:] == ["947.8", "0.031", "0.123", "0.456", "0.050", "-0.123"]
+    assert "PEER language fairness p" in out
+    # Without the panel (RD only) there is no second table.
+    print_summary([_record("xquad-r", "me5-small-q4")])
+    assert "language bias, multilingual pool" not in capsys.readouterr().out
+
+
 def test_bench_ci_prints_each_headline_value_with_its_interval(capsys):
     record = _record("xquad-r", "m")
     bounds = {
@@ -86,3 +107,15 @@ def test_bench_ci_prints_each_headline_value_with_its_interval(capsys):
         for line in out.splitlines()
     )
     assert "Cr." not in out.split("95 % intervals")[1]  # a value without an interval: no row
+
+
+def test_bench_ci_gives_the_bias_columns_their_intervals(capsys):
+    macro = {**MACRO, "multi": {**MACRO["multi"], "PEER@10": 0.456, "nRD": 0.0312}}
+    record = _record("xquad-r", "m", summary={"macro": macro})
+    bounds = {("macro", "multi", "PEER@10"): (0.41, 0.5), ("macro", "multi", "nRD"): (0.03, 0.033)}
+    print_summary([record], [bounds])
+    lines = capsys.readouterr().out.split("95 % intervals")[1].splitlines()
+    assert ["xquad-r", "m", "PEER@10", "Mul.", "0.456", "0.410", "0.500"] in [
+        s.split() for s in lines
+    ]
+    assert ["xquad-r", "m", "nRD", "Mul.", "0.031", "0.030", "0.033"] in [s.split() for s in lines]

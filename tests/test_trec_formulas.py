@@ -86,7 +86,8 @@ def test_formulas_equal_pytrec_eval_on_every_real_xquad_r_query(data_dir, tmp_pa
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         return Embedded(vectors=vectors, index=np.arange(len(strings)))
 
-    ranks = task_ranks(data, cells, embedded([q.text for q in data.queries]), embedded(texts))
+    ranked = task_ranks(data, cells, embedded([q.text for q in data.queries]), embedded(texts))
+    ranks = [r.ranks for r in ranked]
     assert sum(len(r) for r in ranks) == 157_080
     worst = {}
     for cell_ranks in ranks:

@@ -93,3 +93,46 @@ def test_rank_distance_bars_are_the_values(two_models):
     assert heights == pytest.approx([math.nan if v is None else v for v in expected], nan_ok=True)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert [label.split(" (")[0] for label in labels] == [a.system.model, b.system.model]
+
+
+def _panel_record():
+    from .conftest import make_record
+
+    cells = {
+        ("multi", "de", "all"): {"MAP": 0.5, "RD": 12.0, "PEER@10": 0.4},
+        ("multi", "en", "all"): {"MAP": 0.6, "RD": 8.0, "PEER@10": 0.6},
+        ("multi", "de", "de"): {"LangR@10": 0.9},
+        ("multi", "de", "en"): {"LangR@10": 0.3, "Consist@10": -0.2},
+        ("multi", "en", "de"): {"LangR@10": 0.4, "Consist@10": -0.2},
+        ("multi", "en", "en"): {"LangR@10": 0.8},
+    }
+    return make_record("m", cells)
+
+
+def test_the_language_matrix_is_query_by_candidate_language():
+    """A per-candidate-language measure fills the multi cells (query, candidate language): the
+    matrix has no 'all' column, blanks where undefined, and a scale reaching below 0 for rho."""
+    scores = _scores(_panel_record())
+    recall = cell_matrix(scores, "LangR@10", ("multi",))
+    assert (recall.rows, recall.columns) == (("de", "en"), ("de", "en"))
+    assert recall.values == ((0.9, 0.3), (0.4, 0.8))
+    consist = cell_matrix(scores, "Consist@10", ("multi",))
+    assert consist.values == ((None, -0.2), (-0.2, None))
+    assert color_limits([consist]) == (-0.2, 1.0)
+    assert color_limits([recall]) == (0.0, 1.0)
+    ax = plot_matrix(consist, (-0.2, 1.0)).axes[0]
+    assert ax.get_xlabel() == "candidate language"
+    # The hatching lies under the image: it shows in the blank cells only, not over values.
+    assert ax.images[0].get_zorder() > max(p.get_zorder() for p in ax.patches)
+
+
+def test_heatmap_command_draws_a_bias_measure_in_the_multilingual_setting(tmp_path, xret_cli):
+    from .conftest import store
+
+    store(tmp_path / "results", _panel_record())
+    out = tmp_path / "h"
+    code, _, err = xret_cli(
+        "heatmap", str(tmp_path / "results"), "-m", "m", "--measure", "LangR@10", "--out", str(out)
+    )
+    assert code == 0, err
+    assert (out / "xquad-r__m__LangR@10__multi.png").is_file()  # -s multi without asking

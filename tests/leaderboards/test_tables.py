@@ -482,3 +482,24 @@ def test_rows_of_different_precision_are_labelled(tmp_path):
         for s in collect([(tmp_path / f"{i}.json", r) for i, r in enumerate(records)]).scores
     )
     assert labels == ["m [bf16-autocast]", "m [fp32]", "other"]
+
+
+def test_bias_table_holds_the_panel_of_measured_records():
+    """A table of the bias measures the records hold, RD first, each with its direction; the
+    paper's rows stay out (it measured RD only), and records without the panel get none."""
+    from .test_heatmap import _panel_record
+
+    record = _panel_record()
+    doc = build_leaderboard(collect([(Path("a.json"), record)]), published=True)
+    table = _table(doc, "Language bias panel")
+    labels = [c.label for c in table.columns[4:]]
+    assert labels == ["RD", "PEER@10", "LangR@10", "Consist@10"]  # the measure table's order
+    assert [row[3] for row in table.rows] == ["m"]
+    assert table.rows[0][4:] == pytest.approx((10.0, 0.5, 0.6, -0.2))  # means over de, en
+    assert [c.higher_is_better for c in table.columns[4:]] == [False, True, True, True]
+    plain = build_leaderboard(
+        collect(
+            [(Path("b.json"), make_record("p", uniform_cells(("de", "en"), 0.5, 0.4, 0.3, 9.0)))]
+        )
+    )
+    assert not [t for t in plain.tables if t.title.startswith("Language bias panel")]

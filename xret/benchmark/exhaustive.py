@@ -12,7 +12,14 @@ import numpy as np
 
 from xret import defaults
 from xret.benchmark.engine import Embedded, EmbeddingEngine
-from xret.benchmark.evaluate import QUERY_CHUNK, CellResult, measure_cell, task_ranks
+from xret.benchmark.evaluate import (
+    QUERY_CHUNK,
+    CellRanking,
+    CellResult,
+    measure_task,
+    task_ranks,
+    top_depth,
+)
 from xret.benchmark.search import exact_scores
 from xret.benchmark.strategies import Plan, RecordFacts, Stages, Workspace
 from xret.defaults import DEPTH
@@ -90,6 +97,8 @@ class Cells:
     cells: list[Cell]
     text: Callable[[Document], str]
     """A candidate's encoded text."""
+    depth: int = 0
+    """How much of each multilingual ranking the measures read (xret.benchmark.evaluate)."""
 
 
 @dataclass(frozen=True)
@@ -111,11 +120,15 @@ class Exhaustive:
         return Plan(task.name, {**shared, **_candidates(self.options, task.family)[0]})
 
     def load(
-        self, task: TaskSpec, languages: tuple[str, ...], settings: tuple[Setting, ...]
+        self,
+        task: TaskSpec,
+        languages: tuple[str, ...],
+        settings: tuple[Setting, ...],
+        measures: tuple[Measure, ...],
     ) -> Cells:
         data = load_task(task, languages, self.where.data_dir, self.where.cache_dir)
         text = _candidates(self.options, task.family)[1]
-        return Cells(data, build_cells(data, languages, settings), text)
+        return Cells(data, build_cells(data, languages, settings), text, top_depth(measures))
 
     def encode(self, loaded: Cells, engine: EmbeddingEngine) -> Vectors:
         data = loaded.data
@@ -123,24 +136,25 @@ class Exhaustive:
         queries = engine.embed([q.text for q in data.queries], Role.QUERY)
         return Vectors(queries, documents)
 
-    def rank(self, loaded: Cells, encoded: Vectors, engine, stage: Stages) -> list[np.ndarray]:
-        """Per cell, the exact ranks of each scored query's relevant candidates."""
-        return task_ranks(loaded.data, loaded.cells, encoded.queries, encoded.documents)
-
-    def measure(
-        self, loaded: Cells, ranked: list[np.ndarray], measures: tuple[Measure, ...]
-    ) -> tuple[CellResult, ...]:
-        return tuple(
-            measure_cell(loaded.data, cell, r, measures) for cell, r in zip(loaded.cells, ranked)
+    def rank(self, loaded: Cells, encoded: Vectors, engine, stage: Stages) -> list[CellRanking]:
+        """Per cell, the exact ranks of each scored query's relevant candidates (and the top of
+        multilingual rankings, as deep as the bias measures read)."""
+        return task_ranks(
+            loaded.data, loaded.cells, encoded.queries, encoded.documents, loaded.depth
         )
 
+    def measure(
+        self, loaded: Cells, ranked: list[CellRanking], measures: tuple[Measure, ...]
+    ) -> tuple[CellResult, ...]:
+        return measure_task(loaded.data, loaded.cells, ranked, measures)
+
     def save_runs(
-        self, loaded: Cells, encoded: Vectors, ranked: list[np.ndarray], runs: RunWriter
+        self, loaded: Cells, encoded: Vectors, ranked: list[CellRanking], runs: RunWriter
     ) -> None:
         data, depth = loaded.data, self.options.run_depth
         for cell, r in zip(loaded.cells, ranked):
             name = cell_name(cell.setting, cell.query_language, cell.pool_language)
-            ranked_cell = _ranked(data, cell, r, encoded.queries, encoded.documents, depth)
+            ranked_cell = _ranked(data, cell, r.ranks, encoded.queries, encoded.documents, depth)
             runs.write_cell(name, ranked_cell, _pool_qrels(data, cell))
 
     def facts(self, loaded: Cells, ranked) -> RecordFacts:

@@ -49,3 +49,21 @@ def relevant_ranks(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:
         peers = scores[row, : safe[row, col]] == target[row, col]
         above[row, col] += np.count_nonzero(peers)
     return np.where(relevant == PAD, 0, above + 1)
+
+
+def top_positions(scores: np.ndarray, k: int) -> np.ndarray:
+    """(queries, k) columns of the k best scores of each row, best first; among equal scores the
+    earlier column first (the rule ``relevant_ranks`` counts by). A partition, not a full sort:
+    only a row whose k-th score ties with a column left outside is sorted whole."""
+    if k >= scores.shape[1]:
+        return np.argsort(-scores, axis=1, kind="stable")
+    n = scores.shape[1]
+    part = np.argpartition(scores, n - k, axis=1)[:, n - k :]
+    kept = np.take_along_axis(scores, part, axis=1)
+    part = np.take_along_axis(part, np.lexsort((part, -kept), axis=1), axis=1)
+    last = np.take_along_axis(scores, part[:, -1:], axis=1)
+    # More than k scores at or above the k-th: a tie with a column left out, which the
+    # partition chose arbitrarily.
+    for row in np.flatnonzero(np.count_nonzero(scores >= last, axis=1) > k):
+        part[row] = np.argsort(-scores[row], kind="stable")[:k]
+    return part

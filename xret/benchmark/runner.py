@@ -45,6 +45,12 @@ from xret.results.record import (
 )
 from xret.results.runs import runs_dir, staged_runs
 from xret.results.store import ResultStore, result_key
+from xret.results.supersede import (
+    check_reproduced,
+    discard_record,
+    find_superseded,
+    supersedes,
+)
 from xret.tasks import data_checksums, get_task
 from xret.tasks.spec import CandidateText, Ranking, Setting, TaskSpec
 
@@ -100,6 +106,14 @@ class TaskPlan:
     strategy: Strategy
     plan: Plan
     key: str
+    identity: dict
+    """What the key hashes (xret.benchmark.runner.result_identity)."""
+
+    def key_with(self, measures) -> str:
+        """The key of this evaluation with another measure list."""
+        options = {**self.identity["options"], "measures": list(measures)}
+        identity = {**self.identity, "options": options}
+        return result_key(self.plan.name, self.spec.name, self.spec.revision or "unknown", identity)
 
 
 def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[BenchOutcome]:
@@ -115,7 +129,9 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
             continue
         if planned.spec not in engines:
             engines[planned.spec] = build_engine(planned.spec, model, config, cache, log)
-        outcomes.append(bench_task(planned, engines[planned.spec], store, config.save_run, log))
+        previous = None if config.overwrite else superseded(store, planned)
+        engine = engines[planned.spec]
+        outcomes.append(bench_task(planned, engine, store, config.save_run, log, previous))
     return outcomes
 
 
@@ -157,7 +173,7 @@ def plan_task(config: BenchConfig, task: TaskSpec, model: Model, log) -> TaskPla
     data = data_checksums(task, languages, config.cache_dir)
     identity = result_identity(spec, model.device.key, data, plan)
     key = result_key(plan.name, spec.name, spec.revision or "unknown", identity)
-    return TaskPlan(task, spec, languages, settings, measures, strategy, plan, key)
+    return TaskPlan(task, spec, languages, settings, measures, strategy, plan, key, identity)
 
 
 def family_options(config: BenchConfig, ranking: Ranking) -> ExhaustiveOptions | CorpusOptions:
@@ -191,6 +207,13 @@ def skipped(store: ResultStore, planned: TaskPlan, save_run: bool, log) -> Bench
     return BenchOutcome(path, store.load(planned.key), skipped=True)
 
 
+def superseded(store: ResultStore, planned: TaskPlan) -> tuple[Path, ResultRecord] | None:
+    """A stored record this bench extends: the same evaluation with a subset of its measures
+    (xret.results.supersede)."""
+    wanted = [str(m) for m in planned.measures]
+    return find_superseded(store, planned.key, planned.plan.name, wanted, planned.key_with)
+
+
 def build_engine(
     spec: ModelSpec, model: Model, config: BenchConfig, cache: EmbeddingCache, log
 ) -> EmbeddingEngine:
@@ -200,15 +223,24 @@ def build_engine(
 
 
 def bench_task(
-    planned: TaskPlan, engine: EmbeddingEngine, store: ResultStore, save_run: bool, log
+    planned: TaskPlan,
+    engine: EmbeddingEngine,
+    store: ResultStore,
+    save_run: bool,
+    log,
+    previous: tuple[Path, ResultRecord] | None = None,
 ) -> BenchOutcome:
-    """Load, encode, rank, measure, [save runs,] record, store: the stages of one task."""
+    """Load, encode, rank, measure, [save runs,] record, store: the stages of one task.
+    ``previous``: a stored record with fewer measures that this one replaces once its numbers
+    are reproduced."""
     strategy, stage = planned.strategy, Stages()
     start, before = time.perf_counter(), engine.usage()
     zeros_before = engine.zero_vectors
     with staged_runs(store.json_path(planned.key), planned.spec.name, save_run) as runs:
         with stage("load_data"):
-            loaded = strategy.load(planned.task, planned.languages, planned.settings)
+            loaded = strategy.load(
+                planned.task, planned.languages, planned.settings, planned.measures
+            )
         with stage("embed"):
             encoded = strategy.encode(loaded, engine)
         zeros = engine.zero_vectors - zeros_before
@@ -228,10 +260,18 @@ def bench_task(
         facts = strategy.facts(loaded, ranked)
         used = engine.usage().since(before)
         seconds = timings(stage.seconds, used)
-        record = task_record(planned, facts, results, engine, used, seconds)
+        note = {} if previous is None else {"supersedes": supersedes(previous[1])}
+        record = task_record(planned, facts, results, engine, used, seconds, note)
         writing = time.perf_counter()
-        path = store.write(record, _per_query_table(results))
+        table = _per_query_table(results)
+        if previous is not None:
+            count = check_reproduced(*previous, record, table)
+        path = store.write(record, table)
     log(f"{planned.plan.name}: wrote {path}")
+    if previous is not None:
+        discard_record(*previous)
+        name, old = planned.plan.name, previous[0]
+        log(f"{name}: replaces {old} (its {count:,} numbers reproduced exactly)")
     logged = {**seconds, "write": time.perf_counter() - writing}  # the log's: the record is out
     for line in stage_lines(planned.plan.name, logged, time.perf_counter() - start):
         log(line)
@@ -280,6 +320,7 @@ def task_record(
     engine: EmbeddingEngine,
     used: EngineUsage,
     seconds: dict[str, float],
+    provenance_extras: dict | None = None,
 ) -> ResultRecord:
     """The record of one evaluation, built once from the values of its stages."""
     task, spec = planned.task, planned.spec
@@ -314,6 +355,7 @@ def task_record(
             precision=engine.device.precision,
             timings=seconds,
             encode=used.stats.as_dict(),
+            extras=provenance_extras or {},
         ),
         per_query=f"{planned.key.rsplit('/', 1)[-1]}.queries.csv.gz",
         extra=facts.extra,

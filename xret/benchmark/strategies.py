@@ -113,8 +113,14 @@ class Strategy(Protocol[Loaded, Encoded, Ranked]):
         ...
 
     def load(
-        self, task: TaskSpec, languages: tuple[str, ...], settings: tuple[Setting, ...]
-    ) -> Loaded: ...
+        self,
+        task: TaskSpec,
+        languages: tuple[str, ...],
+        settings: tuple[Setting, ...],
+        measures: tuple[Measure, ...],
+    ) -> Loaded:
+        """The task's data and cells; ``measures`` say what of each ranking to keep."""
+        ...
 
     def encode(self, loaded: Loaded, engine: EmbeddingEngine) -> Encoded: ...
 

@@ -170,7 +170,7 @@ class CorpusTopK:
             data=shards,
         )
 
-    def load(self, task: TaskSpec, languages: tuple[str, ...], settings) -> Loaded:
+    def load(self, task: TaskSpec, languages: tuple[str, ...], settings, measures) -> Loaded:
         """Topics, qrels and corpora; a reduced pool is drawn here (one pass over its corpus)."""
         where, pool = self.where, self.options.pool
         data = load_task(task, languages, where.data_dir, where.cache_dir, self.options.corpus_dir)

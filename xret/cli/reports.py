@@ -83,8 +83,9 @@ def leaderboard(results_dir, fmt, output, published, tasks, ci, resamples, seed,
     "one set of maps per task).",
 )
 @settings_option(
-    "Cells to show: mono (diagonal), cross, multi (pool 'all'). "
-    f"Default: {','.join(defaults.HEATMAP_SETTINGS)}."
+    "Cells to show: mono (diagonal), cross, multi (pool 'all'; a per-candidate-language bias "
+    "measure: query x candidate language). "
+    f"Default: {','.join(defaults.HEATMAP_SETTINGS)}; multi for a bias measure."
 )
 @MEASURE_OPTION
 @click.option(
@@ -96,8 +97,10 @@ def leaderboard(results_dir, fmt, output, published, tasks, ci, resamples, seed,
 def heatmap(results_dir, models, tasks, settings, measure, out) -> None:
     """Query × pool language heatmaps (PNG and SVG), a delta map and a rank-distance chart."""
     from xret.leaderboards.commands import HeatmapConfig, run_heatmaps
+    from xret.measures.table import parse_measure
 
-    chosen = settings_of(settings) or defaults.HEATMAP_SETTINGS
+    pooled_only = parse_measure(measure).family.multilingual_only
+    chosen = settings_of(settings) or (("multi",) if pooled_only else defaults.HEATMAP_SETTINGS)
     models = split(models, "--model")
     for task in split(tasks, "--task") or (None,):
         for path in run_heatmaps(HeatmapConfig(results_dir, models, out, task, chosen, measure)):

@@ -3,14 +3,15 @@
 Matrices are plain values built from the cells of stored records; plotting uses matplotlib's
 object API (``Figure`` on the Agg canvas, imported lazily), never pyplot's global state. Missing
 cells stay blank (hatched), never zero. Colour scales are shared: bounded measures always span
-[0, 1], rank distance spans the range of all matrices drawn together, and a delta map is centred
-on zero with symmetric limits.
+[0, 1] (down to their lowest value below 0: a correlation), rank distance spans the range of
+all matrices drawn together, and a delta map is centred on zero with symmetric limits.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,8 +97,8 @@ def color_limits(matrices: Sequence[Matrix]) -> tuple[float, float]:
     if any(m.delta for m in matrices):
         bound = max((abs(v) for v in values), default=0.0) or 1.0
         return -bound, bound
-    if all(m.higher_is_better for m in matrices):
-        return 0.0, 1.0
+    if all(m.higher_is_better for m in matrices):  # a correlation may reach down to -1
+        return min(0.0, math.floor(min(values, default=0.0) * 10) / 10), 1.0
     low, high = min(values, default=0.0), max(values, default=1.0)
     return (low, high) if high > low else (low - 0.5, high + 0.5)
 
@@ -137,6 +138,7 @@ def plot_matrix(matrix: Matrix, limits: tuple[float, float]):
         vmin=limits[0],
         vmax=limits[1],
         aspect="auto",
+        zorder=1,  # above the hatching, which shows through the blank (masked) cells only
     )
     if np.isnan(data).any():
         ax.add_patch(_hatch(data.shape))
@@ -151,9 +153,12 @@ def plot_matrix(matrix: Matrix, limits: tuple[float, float]):
             )
     ax.set_xticks(range(len(matrix.columns)), labels=matrix.columns)
     ax.set_yticks(range(len(matrix.rows)), labels=matrix.rows)
-    ax.set_xlabel("pool language")
+    split = parse_measure(matrix.measure).family.per_candidate_language
+    ax.set_xlabel("candidate language" if split else "pool language")
     ax.set_ylabel("query language")
-    ax.set_title(matrix.title, fontsize=9)
+    # A narrow matrix (three languages) wraps its title rather than cutting it.
+    fits = int(fig.get_figwidth() * 72 / 5.2)  # characters of 9-point text across the figure
+    ax.set_title("\n".join(textwrap.wrap(matrix.title, fits)), fontsize=9)
     label = f"{matrix.measure} (A − B)" if matrix.delta else matrix.measure
     fig.colorbar(image, ax=ax, label=label, shrink=0.85)
     return _fix_layout(fig)

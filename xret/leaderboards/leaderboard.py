@@ -37,6 +37,7 @@ from xret.leaderboards.scores import (
 )
 from xret.leaderboards.table import Column, Document, Table, best_marks, csv_text
 from xret.leaderboards.uncertainty import Estimate, Options, Target, estimates
+from xret.measures.table import BIAS_PANEL, parse_measure
 from xret.results.summary import SETTING_LABELS
 
 _TASK_ORDER = ("xquad-r", "mlqa-r")
@@ -194,6 +195,31 @@ def _published_index(system: System) -> int:
     if system.measured:
         return 0
     return BACKBONES.index(system.base_model) * len(REGIMES) + REGIMES.index(system.regime)
+
+
+def _panel(e: Evaluation, measured: Sequence[Scores]) -> list[str]:
+    """The bias measures some record of ``e`` holds (beyond RD), in the table's order."""
+    held = {
+        m
+        for s in measured
+        if (s.task, s.signature) == e.key
+        for m in s.by_language.get("multi", {})
+    }
+    return sorted(
+        (m for m in held if m != "RD" and parse_measure(m).name in BIAS_PANEL),
+        key=lambda m: (BIAS_PANEL.index(parse_measure(m).name), m),
+    )
+
+
+def _bias_table(e: Evaluation, measured: Sequence[Scores], lookup: dict) -> Table:
+    """The bias panel of one evaluation (docs/bias.md), measured rows only: the paper has RD."""
+    specs = [
+        _Spec(e, "multi", m, "mean", Column.of_measure(m, "", m))
+        for m in ("RD", *_panel(e, measured))
+    ]
+    mine = {k: v for k, v in lookup.items() if k[0].measured}
+    title = f"Language bias panel, {_group(e)}: Mul., macro average over languages"
+    return _headline(title, specs, mine)
 
 
 def _estimated(
@@ -409,6 +435,7 @@ def build_leaderboard(
         tables += [
             _uncertainty_table(spec, found[spec], uncertainty) for spec in specs if spec in found
         ]
+    tables += [_bias_table(e, measured, lookup) for e in lareqa if _panel(e, measured)]
     shown_reference: set[str] = set()
     for e in lareqa + miracl:
         members = [s for s in measured if (s.task, s.signature) == e.key]

@@ -9,7 +9,8 @@ What lives where:
 - ``trec``: the one module that talks to pytrec_eval (per-query values of a run).
 - ``trec_formulas``: trec_eval's rank-based measures from relevant ranks, bit for bit.
 - ``ranks``: per-query values of the standard measures from each query's relevant ranks.
-- ``bias``: language-bias measures trec_eval lacks (rank distance), written by hand.
+- ``bias``: language-bias measures trec_eval lacks (rank distance and the bias panel,
+  docs/bias.md), written by hand.
 - ``paired``: paired randomisation test and bootstrap interval of a difference, Holm's correction.
 - ``bootstrap``: percentile cluster bootstrap of macro statistics (topics, and training seeds).
 - ``standings``: systems' ranks, rank intervals, pairwise Holm-adjusted tests and tied groups.

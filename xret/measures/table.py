@@ -1,8 +1,8 @@
 """The measure table: every measure declared once (who computes it, direction, digits, which
-settings it applies to), and measures as values parsed from strings (``MAP``, ``R@10``,
-``nDCG@10``, ``RD``). Standard measures are pytrec_eval's (xret.measures.trec, or its own
-arithmetic on relevant ranks: xret.measures.trec_formulas, held to it bit for bit by tests); only
-the language-bias measure (xret.measures.bias) is xret's.
+settings it applies to, what it reads), and measures as values parsed from strings (``MAP``,
+``R@10``, ``nDCG@10``, ``RD``). Standard measures are pytrec_eval's (xret.measures.trec, or its
+own arithmetic on relevant ranks: xret.measures.trec_formulas, held to it bit for bit by tests);
+only the language-bias measures (xret.measures.bias, docs/bias.md) are xret's.
 """
 
 from __future__ import annotations
@@ -10,8 +10,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from xret.errors import UnknownNameError, XretError
+
+
+class Needs(StrEnum):
+    """What a measure reads of a cell's ranking (the evaluation keeps no more than asked)."""
+
+    RANKS = "relevant ranks"
+    """The ranks of the query's relevant candidates (every trec_eval measure, RD)."""
+    POOLED = "pooled ranking with languages"
+    """Also the top of the pooled ranking and each candidate's language (bias panel)."""
+    PARALLEL = "parallel queries' rankings"
+    """The top of the rankings of the same question asked in other languages, same pool."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +44,13 @@ class Family:
     """Decimals shown in tables."""
     higher_is_better: bool = True
     multilingual_only: bool = False
-    """Defined on the multilingual pool only (rank distance)."""
+    """Defined on the multilingual pool only (the bias panel)."""
+    needs: Needs = Needs.RANKS
+    per_candidate_language: bool = False
+    """One value per query and candidate language: recorded in cells (multi, query language,
+    candidate language) beside the pooled cell, the query-language x candidate-language matrix
+    that ``xret heatmap`` draws; by language and in summaries, the mean over those cells."""
+    min_cutoff: int = 1
     about: str = ""
 
 
@@ -50,7 +68,111 @@ FAMILIES: dict[str, Family] = {
         multilingual_only=True,
         about="rank distance: last minus first rank of a query's relevant candidates",
     ),
+    "nRD": Family(
+        None,
+        digits=3,
+        higher_is_better=False,
+        multilingual_only=True,
+        about="rank distance over its expectation under a random ranking (1 = random)",
+    ),
+    "HitGap": Family(
+        None,
+        cutoff=True,
+        digits=3,
+        higher_is_better=False,
+        multilingual_only=True,
+        about="Hit@k - R@k: one relevant candidate found in the top k, the others not",
+    ),
+    "FirstOther": Family(
+        None,
+        digits=1,
+        higher_is_better=False,
+        multilingual_only=True,
+        needs=Needs.POOLED,
+        about="rank of the first relevant candidate in another language than the query's",
+    ),
+    "Same": Family(
+        None,
+        cutoff=True,
+        digits=3,
+        higher_is_better=False,
+        multilingual_only=True,
+        needs=Needs.POOLED,
+        about="share of the top k in the query's language",
+    ),
+    "Excess": Family(
+        None,
+        cutoff=True,
+        digits=3,
+        higher_is_better=False,
+        multilingual_only=True,
+        needs=Needs.POOLED,
+        about="same-language share of the top k minus the pool's share of that language",
+    ),
+    "PEER": Family(
+        None,
+        cutoff=True,
+        digits=3,
+        multilingual_only=True,
+        needs=Needs.POOLED,
+        about="PEER (Yang et al. 2024): Kruskal-Wallis p of ranks by language, per level",
+    ),
+    "RightSame": Family(
+        None,
+        digits=3,
+        multilingual_only=True,
+        needs=Needs.POOLED,
+        about="top-1 candidate relevant and in the query's language",
+    ),
+    "RightOther": Family(
+        None,
+        digits=3,
+        multilingual_only=True,
+        needs=Needs.POOLED,
+        about="top-1 candidate relevant and in another language",
+    ),
+    "WrongSame": Family(
+        None,
+        digits=3,
+        higher_is_better=False,
+        multilingual_only=True,
+        needs=Needs.POOLED,
+        about="top-1 candidate not relevant, in the query's language",
+    ),
+    "WrongOther": Family(
+        None,
+        digits=3,
+        higher_is_better=False,
+        multilingual_only=True,
+        needs=Needs.POOLED,
+        about="top-1 candidate not relevant, in another language",
+    ),
+    "LangR": Family(
+        None,
+        cutoff=True,
+        multilingual_only=True,
+        needs=Needs.POOLED,
+        per_candidate_language=True,
+        about="R@k of the relevant candidates of one candidate language, pooled ranking",
+    ),
+    "Consist": Family(
+        None,
+        cutoff=True,
+        digits=3,
+        multilingual_only=True,
+        needs=Needs.PARALLEL,
+        per_candidate_language=True,
+        min_cutoff=2,
+        about="Spearman rho of the top k of a query and its parallel query in another language",
+    ),
 }
+BIAS_PANEL = tuple(name for name, family in FAMILIES.items() if family.multilingual_only)
+"""The language-bias measures (families), in the order tables show them."""
+BIAS_PANEL_DEFAULT = (
+    *("nRD", "Excess@10", "PEER@10", "FirstOther", "HitGap@10", "Same@10"),
+    *("RightSame", "RightOther", "WrongSame", "WrongOther", "LangR@10", "Consist@10"),
+)
+"""The panel every pooled task computes by default, beside RD (cutoff 10, as R@10)."""
 _PATTERN = re.compile(r"^(?P<name>[A-Za-z]+)(?:@(?P<cutoff>[0-9]+))?$")
 MAX_CUTOFF = 1_000_000
 """Deeper than any ranking xret writes; trec_eval aborts (SIGABRT) on a cutoff of 0."""
@@ -104,8 +226,9 @@ def parse_measure(text: str) -> Measure:
     if takes_cutoff != (cutoff is not None):
         form = f"{name}@k" if takes_cutoff else name
         raise UnknownNameError("measure", text, [form])
-    if cutoff is not None and not 1 <= cutoff <= MAX_CUTOFF:
-        raise XretError(f"measure {text!r}: the cutoff must be between 1 and {MAX_CUTOFF:,}")
+    least = FAMILIES[name].min_cutoff
+    if cutoff is not None and not least <= cutoff <= MAX_CUTOFF:
+        raise XretError(f"measure {text!r}: the cutoff must be between {least} and {MAX_CUTOFF:,}")
     return Measure(name, cutoff)
 
 

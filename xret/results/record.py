@@ -171,6 +171,12 @@ class CellScores:
     excluded: int
     values: dict[str, float]
 
+    @property
+    def by_candidate_language(self) -> bool:
+        """A cell of the bias panel's per-candidate-language measures: the multilingual
+        ranking's values for one candidate language (docs/bias.md), not a ranking of its own."""
+        return self.setting == "multi" and self.pool_language != "all"
+
 
 _SECTIONS: dict[str, type[Section]] = {
     "model": ModelSection,

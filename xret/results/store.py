@@ -63,7 +63,7 @@ class ResultStore:
     def write(self, record: ResultRecord, per_query) -> Path:
         """Write the per-query table (a pandas DataFrame) and then the record."""
         per_query_path = inside(self.root, self.per_query_path(record.key))
-        text = _as_text(per_query).to_csv(index=False).encode("utf-8")
+        text = _csv_text(per_query).encode("utf-8")
         # No file name or time in the gzip header: the same scores give the same bytes.
         atomic_write_bytes(per_query_path, gzip.compress(text, compresslevel=GZIP_LEVEL, mtime=0))
         path = inside(self.root, self.json_path(record.key))
@@ -86,19 +86,28 @@ class ResultStore:
                 yield path, _record(path, data)
 
 
-def _as_text(frame):
-    """``frame`` with its float columns as the text ``to_csv(float_format=FLOAT_FORMAT)`` writes,
-    each distinct value formatted once (pandas formats every cell in Python: seconds for the
-    150k rows of a task)."""
-    out = frame.copy(deep=False)
+def _csv_text(frame) -> str:
+    """The CSV ``frame.to_csv(index=False, float_format=FLOAT_FORMAT)`` writes, byte for byte
+    (pandas writes through csv.writer too), about twice as fast: each distinct float is
+    formatted once, rows go to csv.writer directly (pandas formats every cell in Python:
+    seconds for the 300k rows of XQuAD-R with the bias panel)."""
+    import csv
+    import io
+
+    columns = []
     for column in frame.columns:
         values = frame[column].to_numpy()
         if values.dtype.kind == "f":
             # Distinct by bit pattern: 0.0 and -0.0 are written differently.
             bits, where = np.unique(values.view(f"i{values.itemsize}"), return_inverse=True)
             text = ["" if np.isnan(v) else FLOAT_FORMAT % v for v in bits.view(values.dtype)]
-            out[column] = np.array(text, dtype=object)[where]
-    return out
+            values = np.array(text, dtype=object)[where]
+        columns.append(values.tolist())
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(list(frame.columns))
+    writer.writerows(zip(*columns))
+    return out.getvalue()
 
 
 def load_record(path: Path) -> ResultRecord:

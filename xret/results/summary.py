@@ -19,6 +19,8 @@ HEADLINE = (
     ("multi", "RD"),
 )
 SETTING_LABELS = {"mono": "Mo.", "cross": "Cr.", "multi": "Mul."}
+BIAS_HEADLINE = ("RD", "nRD", "Excess@10", "PEER@10", "WrongSame", "Consist@10")
+"""The bias panel's columns in the summary's second table (multilingual pool; docs/bias.md)."""
 
 
 def _fmt(measure: str, value: float | None) -> str:
@@ -41,9 +43,29 @@ def headline_header() -> list[str]:
     return ["model"] + [f"{m}\n{SETTING_LABELS[s]}" for s, m in HEADLINE]
 
 
+def bias_rows(records: Sequence[ResultRecord], aggregate: str = "macro") -> list[list[str]]:
+    return [
+        [r.model.name]
+        + [_fmt(m, r.summary.get(aggregate, {}).get("multi", {}).get(m)) for m in BIAS_HEADLINE]
+        for r in records
+    ]
+
+
+def bias_header() -> list[str]:
+    """Cutoffs on a second line, as the headline's settings: a 24-character model name and the
+    six numbers fit 80 columns."""
+    return ["model", *(m.replace("@", "\n@") for m in BIAS_HEADLINE)]
+
+
 LEGEND = (
     "Mo. monolingual, Cr. cross-lingual, Mul. multilingual pool; "
     "RD rank distance (lower: less language bias)"
+)
+BIAS_LEGEND = (
+    "nRD RD over its random-ranking value; Excess same-language share of the top 10 over the "
+    "pool's; PEER language fairness p (higher: fairer); WrongSame top-1 wrong and in the "
+    "query's language; Consist "
+    "Spearman of parallel queries' top 10 (docs/bias.md)"
 )
 
 
@@ -107,13 +129,15 @@ Bounds = Mapping[tuple[str, str, str], tuple[float, float]]
 
 
 def interval_rows(records: Sequence[ResultRecord], intervals: Sequence[Bounds]) -> list[list[str]]:
-    """One row per headline value (corpus tasks: per summary value) with its interval."""
+    """One row per headline value and bias column (corpus tasks: per summary value) with its
+    interval."""
     rows = []
     for r, bounds in zip(records, intervals):
         if is_corpus_record(r):
             keys = [(name, s, m) for name, v in r.summary.items() for s in v for m in v[s]]
         else:
-            keys = [("macro", s, m) for s, m in HEADLINE]
+            bias = [("multi", m) for m in BIAS_HEADLINE if ("multi", m) not in HEADLINE]
+            keys = [("macro", s, m) for s, m in (*HEADLINE, *bias)]
         for name, setting, measure in keys:
             value = r.summary.get(name, {}).get(setting, {}).get(measure)
             if value is None or (name, setting, measure) not in bounds:
@@ -143,8 +167,13 @@ def print_summary(
         rows = headline_rows([r for r in pooled if r.task.name == task])
         header, rows = _filled(headline_header(), rows)
         tables.append((f"{task}: macro average over languages", header, rows, None))
+        header, rows = _filled(bias_header(), bias_rows([r for r in pooled if r.task.name == task]))
+        if len(header) > 2:  # more than RD, already in the table above
+            tables.append((f"{task}: language bias, multilingual pool", header, rows, None))
     if tables:
         tables[-1] = (*tables[-1][:3], LEGEND)
+        if any(title.endswith("multilingual pool") for title, *_ in tables):
+            tables[-1] = (*tables[-1][:3], f"{LEGEND}\n{BIAS_LEGEND}")
     if corpus:
         header, rows = corpus_header(corpus), corpus_rows(corpus)
         tables.append(("monolingual corpus retrieval", header, rows, None))

@@ -12,7 +12,7 @@ import numpy as np
 
 from xret import defaults
 from xret.baselines.samplers import Sampling
-from xret.measures.table import parse_measure
+from xret.measures.table import BIAS_PANEL, parse_measure
 from xret.study.runs import Run, group_runs, mean_sd, per_query
 from xret.study.spec import Arm
 
@@ -68,6 +68,47 @@ CLAIMS = (
         relative=True,
     ),
 )
+PANEL_RULE = (
+    "Bias panel: the two rank-distance claims asked of every other bias measure the runs hold "
+    "(docs/bias.md), each in its own direction, by the same rule; ≈ within ±5 % of the "
+    f"baseline's value for measures on a rank scale (nRD, FirstOther), ±{SAME_MAP} for shares, "
+    "p-values and correlations. Runs without a measure (records from before the panel) are left "
+    "out of its claims."
+)
+RANK_SCALE = ("nRD", "FirstOther")
+"""Panel measures whose ≈ tolerance is relative, as RD's (a share of the baseline's value):
+ranks, not shares."""
+
+
+def panel_measures(runs: Sequence[Run]) -> list[str]:
+    """The bias-panel measures (beyond RD) some run holds, in the measure table's order."""
+    held = {m for r in runs for m in r.record.summary.get("macro", {}).get("multi", {})}
+    return sorted(
+        (m for m in held if m != "RD" and parse_measure(m).name in BIAS_PANEL),
+        key=lambda m: (BIAS_PANEL.index(parse_measure(m).name), m),
+    )
+
+
+def panel_claims(runs: Sequence[Run]) -> tuple[Claim, ...]:
+    """The rank-distance claims asked of each bias-panel measure some run holds (beyond RD)."""
+    panel = panel_measures(runs)
+    return tuple(
+        claim
+        for m in panel
+        for claim in (
+            Claim(f"bias: X-X-mono ≫ X-Y (Mul. {m})", "multi", m, XY, XX),
+            Claim(
+                f"bias: X-Y ≈ Hybrid (Mul. {m})",
+                "multi",
+                m,
+                HYBRID,
+                XY,
+                same=True,
+                tolerance=SAME_RD if parse_measure(m).name in RANK_SCALE else SAME_MAP,
+                relative=parse_measure(m).name in RANK_SCALE,
+            ),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -92,7 +133,7 @@ def verdicts(runs: Sequence[Run]) -> list[Verdict]:
     groups = group_runs(runs)
     out = []
     for task, base in sorted({(r.task, r.base) for r in runs}):
-        for claim in CLAIMS:
+        for claim in CLAIMS + panel_claims(runs):
             better = groups.get((task, base, claim.better), [])
             worse = groups.get((task, base, claim.worse), [])
             if better and worse:
@@ -104,15 +145,19 @@ def verdicts(runs: Sequence[Run]) -> list[Verdict]:
 
 def _verdict(task, base, claim: Claim, better: list[Run], worse: list[Run]) -> Verdict | None:
     sign = 1.0 if parse_measure(claim.measure).higher_is_better else -1.0
-    pairs = _paired(better, worse)
-    per_seed = [
-        sign * (b.macro(claim.setting, claim.measure) - w.macro(claim.setting, claim.measure))
-        for b, w in pairs
+    pairs = [  # runs recorded before a measure existed are left out of its claims
+        (b, w)
+        for b, w in _paired(better, worse)
         if b.macro(claim.setting, claim.measure) is not None
         and w.macro(claim.setting, claim.measure) is not None
     ]
+    per_seed = [
+        sign * (b.macro(claim.setting, claim.measure) - w.macro(claim.setting, claim.measure))
+        for b, w in pairs
+    ]
     if not per_seed:
         return None
+    worse = [w for _, w in pairs]
     difference = statistics.fmean(per_seed)
     draws, topic_count = topic_draws(pairs, claim.setting, claim.measure)
     topics = tuple(sign * v for v in percentile(draws))
@@ -135,6 +180,42 @@ def _verdict(task, base, claim: Claim, better: list[Run], worse: list[Run]) -> V
         topic_count,
         tolerance if claim.same else None,
     )
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """One claim asked of several bias measures: which measure gives which verdict."""
+
+    base: str
+    task: str
+    claim: str
+    by_verdict: dict[str, tuple[str, ...]]
+    """verdict -> the measures that give it."""
+
+    @property
+    def disagree(self) -> bool:
+        return len(self.by_verdict) > 1
+
+
+def disagreements(found: Sequence[Verdict]) -> list[Disagreement]:
+    """Per claim of the bias panel (RD included), the measures grouped by their verdict."""
+    grouped: dict[tuple, dict[str, list[str]]] = {}
+    for v in found:
+        if parse_measure(v.claim.measure).name not in BIAS_PANEL:
+            continue
+        kind = ("≈" if v.claim.same else "≫", v.claim.better, v.claim.worse)
+        by = grouped.setdefault((v.base, v.task, kind), {})
+        by.setdefault(v.verdict, []).append(v.claim.measure)
+    return [
+        Disagreement(
+            base,
+            task,
+            "X-Y ≈ Hybrid" if kind[0] == "≈" else "X-X-mono ≫ X-Y (more biased)",
+            {verdict: tuple(ms) for verdict, ms in sorted(by.items())},
+        )
+        for (base, task, kind), by in grouped.items()
+        if sum(map(len, by.values())) > 1
+    ]
 
 
 def _decide(intervals: Sequence[tuple[float, float]], tolerance: float | None) -> str:

@@ -19,7 +19,19 @@ from xret.io import atomic_write_bytes, atomic_write_text
 from xret.leaderboards.published import TABLE_1_DIGITS, TABLE_2_DIGITS
 from xret.leaderboards.table import Column, Document, Table, render_markdown
 from xret.measures.table import parse_measure
-from xret.study.claims import HYBRID, VERDICT_RULE, XX, XY, Verdict, verdicts
+from xret.study.claims import (
+    CLAIMS,
+    HYBRID,
+    PANEL_RULE,
+    VERDICT_RULE,
+    XX,
+    XY,
+    Disagreement,
+    Verdict,
+    disagreements,
+    panel_measures,
+    verdicts,
+)
 from xret.study.figures import figures
 from xret.study.needs import needs
 from xret.study.runs import SETTINGS, Run, cell_means, collect_runs, group_runs, mean_sd
@@ -97,6 +109,66 @@ def shape_tables(runs: Sequence[Run]) -> tuple[Table, Table]:
     )
 
 
+def panel_table(runs: Sequence[Run]) -> Table | None:
+    """Every bias-panel measure per regime (Mul., macro), mean ± sd over the seeds that hold it,
+    ranked among the regimes of one base model in the measure's direction: (1) is the regime
+    that measure calls least biased. None when no run holds the panel."""
+    measures = panel_measures(runs)
+    if not measures:
+        return None
+    groups = group_runs(runs)
+    tasks = sorted({r.task for r in runs})
+    systems = sorted(
+        {(r.base, r.arm) for r in runs},
+        key=lambda s: (s[0], s[1] is not None, s[1].order if s[1] else ()),
+    )
+    values = {
+        (task, base, arm, m): found
+        for task in tasks
+        for base, arm in systems
+        for m in measures
+        if (
+            found := [
+                v
+                for r in groups.get((task, base, arm), [])
+                if (v := r.macro("multi", m)) is not None
+            ]
+        )
+    }
+    rows = []
+    for base, arm in systems:
+        row: list = [Path(base).name, _arm_label(arm)]
+        for task in tasks:
+            for m in measures:
+                mine = values.get((task, base, arm, m))
+                if mine is None:
+                    row.append(None)
+                    continue
+                rivals = sorted(
+                    (
+                        statistics.fmean(v)
+                        for (t, b, _, n), v in values.items()
+                        if (t, b, n) == (task, base, m)
+                    ),
+                    reverse=parse_measure(m).higher_is_better,
+                )
+                rank = rivals.index(statistics.fmean(mine)) + 1
+                row.append(f"{_text(mine, parse_measure(m).digits)} ({rank})")
+        rows.append(tuple(row))
+    columns = (Column("base model"), Column("regime"))
+    columns += tuple(Column(m, group=task) for task in tasks for m in measures)
+    return Table(
+        "Language bias panel, Mul., macro average over languages (docs/bias.md)",
+        columns,
+        tuple(rows),
+        notes=(
+            "mean ± sd over the seeds whose records hold the measure; (n) = rank among the "
+            "regimes of one base model in the measure's own direction: (1) is the regime it calls "
+            "least biased",
+        ),
+    )
+
+
 def verdict_table(found: Sequence[Verdict]) -> Table:
     columns = (
         Column("base model"),
@@ -131,7 +203,36 @@ def verdict_table(found: Sequence[Verdict]) -> Table:
             "difference: better − worse as the claim names them (rank distance: worse − "
             "better, so positive always favours the claim), mean over seeds",
             VERDICT_RULE,
+            *((PANEL_RULE,) if any(v.claim not in CLAIMS for v in found) else ()),
         ),
+    )
+
+
+def disagreement_table(found: Sequence[Disagreement]) -> Table:
+    """Per claim asked of the bias panel, which measures reproduce it and which do not."""
+    verdict_order = ("reproduced", "inconclusive", "not reproduced")
+    columns = (
+        Column("base model"),
+        Column("task"),
+        Column("claim"),
+        *(Column(v) for v in verdict_order),
+        Column("measures agree"),
+    )
+    rows = tuple(
+        (
+            Path(d.base).name,
+            d.task,
+            d.claim,
+            *(", ".join(d.by_verdict.get(v, ())) or "—" for v in verdict_order),
+            "no" if d.disagree else "yes",
+        )
+        for d in found
+    )
+    return Table(
+        "Where the bias measures agree and disagree",
+        columns,
+        rows,
+        notes=("one row per claim of the paper on language bias, asked of every panel measure",),
     )
 
 
@@ -222,9 +323,20 @@ def write_report(study: Study) -> list[Path]:
     runs = collect_runs(study)
     table1, table2 = shape_tables(runs)
     found = verdicts(runs)
+    split = disagreements(found) if any(v.claim not in CLAIMS for v in found) else []
+    agreement = (disagreement_table(split),) if split else ()
+    panel = panel_table(runs)
     doc = Document(
         f"Study {study.name}: X-X-mono, X-Y and hybrid batch sampling",
-        (table1, table2, verdict_table(found), needs_table(found), moving_pairs(runs)),
+        (
+            table1,
+            table2,
+            *((panel,) if panel else ()),
+            verdict_table(found),
+            *agreement,
+            needs_table(found),
+            moving_pairs(runs),
+        ),
         notes=(f"study file: {study.path.name}; records: {len(runs)}",),
     )
     drawn = [(title, figure_bytes(fig, "png")) for title, fig in figures(runs, study)]

@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xret.errors import DataError
+from xret.measures.table import BIAS_PANEL_DEFAULT
 from xret.tasks.records import Document, Query, TaskData
 from xret.tasks.spec import Aggregate, Setting, TaskSpec
 
-LAREQA_MEASURES = ("MAP", "MRR", "nDCG@10", "R@1", "R@10", "R@100", "Hit@1", "Hit@10", "RD")
+LAREQA_MEASURES = (
+    *("MAP", "MRR", "nDCG@10", "R@1", "R@10", "R@100", "Hit@1", "Hit@10", "RD"),
+    *BIAS_PANEL_DEFAULT,
+)
 
 
 @dataclass(frozen=True)

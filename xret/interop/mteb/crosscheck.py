@@ -49,7 +49,11 @@ def compare(
     }
     rows = []
     for setting in Setting:
-        cells = [c for c in record.cells if c.setting == setting and c.n_queries]
+        cells = [
+            c
+            for c in record.cells
+            if c.setting == setting and c.n_queries and not c.by_candidate_language
+        ]
         name = record_task_name(record.task, record.options, setting)
         subsets = by_name.get(name)
         if not cells or subsets is None:

@@ -9,8 +9,8 @@ differently, is an error.
 
 Scores carry every measure of the record under mteb's keys (naming.score_key), including the
 ones mteb's evaluator does not compute (``map``/``mrr`` over the full ranking,
-``rank_distance``); the main score is the one ``mteb_tasks`` uses, so an mteb run of the same
-task and an export share keys and file names.
+``rank_distance``, the bias panel's ``xret_…`` keys); the main score is the one ``mteb_tasks``
+uses, so an mteb run of the same task and an export share keys and file names.
 """
 
 from __future__ import annotations
@@ -77,7 +77,9 @@ def export_record(record: ResultRecord, notes: list[str] | None = None) -> tuple
     meta = meta.model_copy(update={"revision": slug(meta.revision)})  # a folder name: no ../x
     by_setting: dict[Setting, list] = defaultdict(list)
     for cell in record.cells:
-        if cell.n_queries:
+        # A bias-panel cell by candidate language is a view of a multilingual ranking, not a
+        # subset mteb could evaluate: its measures stay in xret's record.
+        if cell.n_queries and not cell.by_candidate_language:
             by_setting[Setting(cell.setting)].append(cell)
     results = []
     for setting, cells in by_setting.items():

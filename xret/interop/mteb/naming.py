@@ -52,11 +52,14 @@ _PLAIN_KEYS = {"MAP": "map", "MRR": "mrr", "RD": "rank_distance"}
 
 
 def score_key(measure: Measure | str) -> str:
-    """The mteb score key of an xret measure: ``nDCG@10`` -> ``ndcg_at_10``, ``MAP`` -> ``map``."""
+    """The mteb score key of an xret measure: ``nDCG@10`` -> ``ndcg_at_10``, ``MAP`` -> ``map``;
+    a bias-panel measure mteb has no key for gets ``xret_`` and its name (``PEER@10`` ->
+    ``xret_peer_at_10``, docs/bias.md)."""
     measure = parse_measure(measure) if isinstance(measure, str) else measure
     if measure.cutoff is None:
-        return _PLAIN_KEYS[measure.name]
-    return f"{_CUTOFF_KEYS[measure.name]}_{measure.cutoff}"
+        return _PLAIN_KEYS.get(measure.name, f"xret_{measure.name.lower()}")
+    prefix = _CUTOFF_KEYS.get(measure.name, f"xret_{measure.name.lower()}_at")
+    return f"{prefix}_{measure.cutoff}"
 
 
 def task_name(
