@@ -276,8 +276,9 @@ def report_lines(scores: RunScores) -> list[str]:
             "Bias panel (docs/bias.md) over the documents the run and qrels name; a measure "
             "shown 'over n queries' is undefined for the others"
         )
-    for measure, why in scores.skipped.items():
-        lines.append(f"{measure} skipped: {why}")
+    for why in dict.fromkeys(scores.skipped.values()):
+        skipped = [m for m, reason in scores.skipped.items() if reason == why]
+        lines.append(f"Skipped, as each {why}: {', '.join(skipped)}")
     if scores.by_language:
         shown = [m for m in scores.measures if any(m in row for row in scores.by_language.values())]
         for start in range(0, len(shown), 5):  # 5 measures of <= 10 columns a table: 80 columns
