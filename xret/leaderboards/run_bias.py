@@ -25,6 +25,9 @@ from xret.measures.table import BIAS_PANEL_DEFAULT, MAX_CUTOFF, Measure, Needs, 
 BEYOND = MAX_CUTOFF + 1
 """The rank of a relevant document the run lacks: below every cutoff."""
 TOP1 = ("RightSame", "RightOther", "WrongSame", "WrongOther")
+"""The measures that read the first document only."""
+TOP_K = ("Same", "Excess", "PEER", "Consist")
+"""The measures that read the first k documents (the others read relevant ranks only)."""
 NO_QUERY_LANGUAGE = "needs the queries' languages (--query-lang)"
 NO_PARALLEL = "needs parallel queries: ids '<lang>/<question>' shared across query languages"
 
@@ -95,6 +98,7 @@ def panel_values(
         for j, d in enumerate(relevant[q]):
             ranks[row, j], where[row, j] = rank.get(d, BEYOND), position[d]
     pool_language = np.array([code[doc_languages[d]] for d in pool], np.int64)
+    # without query languages no measure that reads them is asked (panel_measures): 0 stands in
     query_language = np.array(
         [code[query_languages[q]] if query_languages else 0 for q in queries], np.int64
     )
@@ -124,11 +128,7 @@ def panel_values(
 
 def _depth(m: Measure) -> int:
     """How many of a query's first documents ``m`` reads."""
-    if m.name in TOP1:
-        return 1
-    if m.family.needs is Needs.RANKS or m.name in ("FirstOther", "LangR"):
-        return 0
-    return m.cutoff
+    return 1 if m.name in TOP1 else m.cutoff if m.name in TOP_K else 0
 
 
 def _values(m: Measure, cell: Pooled, queries: Sequence[str], query_languages) -> np.ndarray:
