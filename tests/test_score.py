@@ -12,6 +12,8 @@ from test_runs import _bench
 
 import xret
 from xret.leaderboards.external import ranked, score_run
+from xret.measures.table import parse_measure
+from xret.tasks.spec import ALL_LANGUAGES
 from xret.testing import write_lareqa_task
 
 from test_lareqa import PARAGRAPHS
@@ -150,6 +152,8 @@ def test_a_saved_run_scores_to_its_record(tmp_path):
     outcome = _bench(tmp_path, f"lareqa:{data}", save_run=True, settings=None)
     folder = outcome.path.with_suffix(".runs")
     for cell in outcome.record.cells:
+        if cell.setting == "multi" and cell.pool_language != ALL_LANGUAGES:
+            continue  # a candidate language's share of the pooled cell (LangR@k): no run of its own
         base = folder / f"{cell.setting}__{cell.query_language}__{cell.pool_language}"
         scores = xret.score(Path(f"{base}.run"), Path(f"{base}.qrels"), ["MAP", "MRR", "R@1"])
         for measure in ("MAP", "MRR", "R@1"):
@@ -179,6 +183,141 @@ def test_show_names_the_saved_runs_of_a_record(tmp_path, xret_cli):
     data = write_lareqa_task(tmp_path / "data", PARAGRAPHS)
     outcome = _bench(tmp_path, f"lareqa:{data}", save_run=True, settings=None)
     code, out, _ = xret_cli("show", str(outcome.path))
-    cells = len(outcome.record.cells)
+    cells = sum(  # a candidate language's share of the pooled cell has no run of its own
+        c.setting != "multi" or c.pool_language == ALL_LANGUAGES for c in outcome.record.cells
+    )
     text = " ".join(out.split())
     assert code == 0 and f"beside the record: {outcome.path.stem}.runs/ ({cells} cells)" in text
+
+
+PANEL = ["RD", "nRD", "Same@3", "Excess@3", "RightSame", "WrongSame", "FirstOther", "HitGap@3"]
+PANEL += ["LangR@5", "PEER@5", "Consist@3"]
+
+
+def _toy_panel_run():
+    """docs/bias.md's worked example (en/q1) with its German twin (de/q1), an Arabic query whose
+    run stops after 5 documents without its German answer (ar/q2), and a query the run lacks."""
+    order = {
+        "en/q1": "en/1 en/2 de/1 en/3 de/2 ar/2 ar/1 de/3 ar/3",
+        "de/q1": "de/1 en/1 en/2 de/2 en/3 ar/1 ar/2 de/3 ar/3",
+        "ar/q2": "ar/2 ar/1 en/1 de/1 en/2",
+    }
+    run = {q: {d: 10.0 - i for i, d in enumerate(docs.split())} for q, docs in order.items()}
+    qrels = {
+        "en/q1": {"en/1": 1, "de/1": 1, "ar/1": 1},
+        "de/q1": {"en/1": 1, "de/1": 1, "ar/1": 1},
+        "ar/q2": {"ar/1": 1, "de/3": 1},
+        "en/q9": {"en/3": 1},
+    }
+    return run, qrels
+
+
+def test_the_panel_of_a_run_by_hand():
+    from math import erfc, exp, sqrt
+
+    run, qrels = _toy_panel_run()
+    scores = xret.score(run, qrels, ["MAP", *PANEL], doc_lang="prefix", query_lang="prefix")
+    en, de, ar = (scores.per_query[q] for q in ("en/q1", "de/q1", "ar/q2"))
+    # en/q1: relevant at 1, 3, 7 of 9 (E[RD] = 2·10/4 = 5); top 3 en en de, the pool 1/3 English
+    assert (en["RD"], en["nRD"], en["FirstOther"]) == (6, pytest.approx(6 / 5), 3)
+    assert (en["Same@3"], en["Excess@3"]) == (pytest.approx(2 / 3), pytest.approx(1 / 3))
+    assert (en["RightSame"], en["WrongSame"], en["HitGap@3"]) == (1, 0, pytest.approx(1 / 3))
+    assert en["LangR@5"] == pytest.approx((0 + 1 + 1) / 3)  # ar1 at 7
+    # PEER@5 of docs/bias.md: (e^-1 + erfc(sqrt(4/7))) / 2
+    assert en["PEER@5"] == pytest.approx((exp(-1) + erfc(sqrt(4 / 7))) / 2)
+    # the twins' top 3 hold the same documents ranked (1, 2, 3) and (3, 1, 2): rho = -0.5
+    assert en["Consist@3"] == de["Consist@3"] == pytest.approx(-0.5)
+    # de/q1: relevant at 1, 2, 6 -> RD 5 = E[RD]; top 3 de en en; first English answer at 2
+    assert (de["RD"], de["nRD"], de["FirstOther"]) == (5, pytest.approx(1.0), 2)
+    assert (de["Same@3"], de["Excess@3"]) == (pytest.approx(1 / 3), pytest.approx(0.0))
+    assert de["HitGap@3"] == pytest.approx(1 / 3) and de["LangR@5"] == pytest.approx(2 / 3)
+    # PEER@5: relevant de [1], en [2], ar1 below the cut at (2·3+1+1)/2 = 4, one rank a
+    # language: H = 2, p = e^-1; non-relevant en [3, 5], de [4]: every group mean 4, H = 0, p = 1
+    assert de["PEER@5"] == pytest.approx((exp(-1) + 1) / 2)
+    # ar/q2: de/3 is not in its run: no RD, nRD, FirstOther (they need its rank); it counts
+    # as not found in any top k; no parallel query: no Consist
+    assert not {"RD", "nRD", "FirstOther", "Consist@3"} & set(ar)
+    assert (ar["Same@3"], ar["Excess@3"]) == (pytest.approx(2 / 3), pytest.approx(2 / 3 - 3 / 9))
+    assert (ar["WrongSame"], ar["RightSame"], ar["HitGap@3"]) == (1, 0, 1 / 2)
+    assert ar["LangR@5"] == pytest.approx((1 + 0) / 2)
+    # PEER@5, top 5 = the whole run. Relevant: ar [2], de3 below the cut at (2·2+1+1)/2 = 3:
+    # H = 1 with 1 degree of freedom, p = erfc(sqrt(1/2)). Non-relevant: ar [1], en [3, 5],
+    # de [4]; mean 13/4, SSG = 81/16 + 2·9/16 + 9/16 = 27/4, SSA = 81/16 + 1/16 + 9/16 + 49/16
+    # = 35/4, H = 3·(27/4)/(35/4) = 81/35 with 2 degrees of freedom, p = e^(-H/2)
+    assert ar["PEER@5"] == pytest.approx((erfc(sqrt(1 / 2)) + exp(-81 / 70)) / 2)
+    assert set(scores.per_query["en/q9"]) == {"MAP"}  # not in the run: no ranking, no panel
+    assert scores.overall["nRD"].value == pytest.approx((6 / 5 + 1) / 2)
+    assert scores.overall["nRD"].queries == 2 and scores.rd_left_out == 2
+    assert scores.by_language["ar"]["WrongSame"].value == 1 and scores.skipped == {}
+
+
+def test_the_default_panel_skips_what_the_languages_cannot_give(tmp_path, xret_cli):
+    run, qrels = _toy_panel_run()
+    run_file = _write(tmp_path / "a.run", _run_rows(run))
+    qrels_file = _write(tmp_path / "a.qrels", _qrels_rows(qrels))
+    code, out, err = xret_cli("score", str(run_file), str(qrels_file), "--doc-lang", "prefix")
+    assert code == 0, err
+    assert max(map(len, out.splitlines())) <= 80
+    text = " ".join(out.split())
+    assert "\nnRD " in out and "\nPEER@10 " in out and "\nLangR@10 " in out
+    assert (
+        "Skipped, as each needs the queries' languages (--query-lang): Excess@10, FirstOther"
+        in text
+    )
+    assert "RightSame, RightOther, WrongSame, WrongOther, Consist@10" in text
+    assert "\nSame@10   " not in out
+    code, out, err = xret_cli(
+        "score", str(run_file), str(qrels_file), "--doc-lang", "prefix", "--query-lang", "prefix"
+    )
+    assert code == 0 and "Skipped" not in out and max(map(len, out.splitlines())) <= 80
+    assert "\nConsist@10 " in out and "\nWrongOther " in out
+    # asked for by name, a measure the languages cannot give is refused
+    code, _, err = xret_cli(
+        "score", str(run_file), str(qrels_file), "--doc-lang", "prefix", "--measures", "Same@10"
+    )
+    assert code == 2 and "Same@10 needs the queries' languages" in err and err.count("\n") == 1
+    # a retrieved document without a language is refused, not silently dropped from the pool
+    languages = _write(
+        tmp_path / "lang.txt",
+        [
+            (d, d[:2])
+            for d in sorted({d for docs in run.values() for d in docs} | {"de/3", "en/3"})
+            if d != "ar/3"
+        ],
+    )
+    code, _, err = xret_cli("score", str(run_file), str(qrels_file), "--doc-lang", str(languages))
+    assert code == 2 and "without a language: 'ar/3' is not in" in err and err.count("\n") == 1
+
+
+def test_a_saved_multilingual_run_gives_the_records_panel(tmp_path):
+    from xret.results.store import load_per_query
+
+    data = write_lareqa_task(tmp_path / "data", PARAGRAPHS)
+    outcome = _bench(tmp_path, f"lareqa:{data}", save_run=True, settings=("multi",))
+    folder = outcome.path.with_suffix(".runs")
+    # the multilingual cells (one per query language) share one pool: one run of them all
+    for ext in ("run", "qrels"):
+        text = "".join(p.read_text() for p in sorted(folder.glob(f"multi__*__all.{ext}")))
+        (tmp_path / f"multi.{ext}").write_text(text)
+    measures = [m for m in outcome.record.options.measures if not parse_measure(m).is_trec]
+    assert {"nRD", "PEER@10", "LangR@10", "Consist@10", "WrongSame"} <= set(measures)
+    scores = xret.score(
+        tmp_path / "multi.run",
+        tmp_path / "multi.qrels",
+        measures,
+        doc_lang="prefix",
+        query_lang="prefix",
+    )
+    table = load_per_query(outcome.path, outcome.record)
+    table = table[table.setting == "multi"]
+    pooled = table[table.pool_language == ALL_LANGUAGES].set_index("query_id")
+    # LangR@k and Consist@k: the record's candidate-language cells, meaned per query
+    split = table[table.pool_language != ALL_LANGUAGES].groupby("query_id").mean(numeric_only=True)
+    for m in measures:
+        source = split if parse_measure(m).family.per_candidate_language else pooled
+        recorded = source[m].dropna()
+        mine = {q: row[m] for q, row in scores.per_query.items() if m in row}
+        if m not in ("RD", "nRD"):  # xret score leaves out one-language queries of RD, nRD
+            assert set(mine) == set(recorded.index), m
+        # the per-query file keeps 6 significant digits
+        assert mine and all(mine[q] == pytest.approx(recorded[q], rel=1e-5) for q in mine), m

@@ -264,11 +264,10 @@ def score(
     """Score a TREC run made by any system (as ``xret score``): files or ``{qid: {docid:
     score}}`` / ``{qid: {docid: grade}}``; languages as files of ``id language`` lines,
     ``"prefix"`` (``lang/…`` ids) or mappings. Means with 95 % intervals over queries, per query
-    language with ``query_lang``, and the rank distance (RD) with ``doc_lang``."""
-    from xret.leaderboards.external import DEFAULT_MEASURES
+    language with ``query_lang``, and the bias panel with ``doc_lang`` (RD and the bench's
+    panel by default; ``skipped`` says which measures the languages given cannot give)."""
     from xret.leaderboards.external import score as score_run
 
-    measures = measures or DEFAULT_MEASURES
     return score_run(run, qrels, measures, doc_lang=doc_lang, query_lang=query_lang, seed=seed)
 
 

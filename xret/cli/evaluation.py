@@ -314,30 +314,32 @@ def _batch_policy(batch_size: int | None, max_tokens: int | None):
 @click.option(
     "--measures",
     multiple=True,
-    help="Measures, e.g. MAP,nDCG@10,R@100 [default: MAP, MRR, nDCG@10, R@1, R@10, R@100].",
+    help="Measures, e.g. MAP,nDCG@10,R@100,Same@10 [default: MAP, MRR, nDCG@10, R@1, R@10, "
+    "R@100; with --doc-lang also RD and the bias panel].",
 )
 @click.option(
     "--doc-lang",
     metavar="FILE|prefix",
     help="Documents' languages: a file of 'docid language' lines, or 'prefix' for ids "
-    "'<lang>/…'. Adds the rank distance (RD), the language-bias measure.",
+    "'<lang>/…'. Adds the bias panel (RD, nRD, Excess@10, …; docs/bias.md).",
 )
 @click.option(
     "--query-lang",
     metavar="FILE|prefix",
-    help="Queries' languages (as --doc-lang): every mean per query language and over them.",
+    help="Queries' languages (as --doc-lang): every mean per query language and over them; "
+    "the panel's own-language measures.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 def score(run, qrels, measures, doc_lang, query_lang, seed) -> None:
     """Score a TREC RUN (qid Q0 docid rank score tag) made by any system against QRELS, with
     95 % intervals over queries; trec_eval's numbers for the standard measures."""
-    from xret.leaderboards.external import DEFAULT_MEASURES, report_lines
+    from xret.leaderboards.external import report_lines
     from xret.leaderboards.external import score as score_files
 
     scores = score_files(
         run,
         qrels,
-        split(measures, "--measures") or DEFAULT_MEASURES,
+        split(measures, "--measures"),
         doc_lang=doc_lang,
         query_lang=query_lang,
         seed=seed,

@@ -14,16 +14,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from xret.errors import DataError, XretError
+from xret.leaderboards.run_bias import has_parallel, panel_measures, panel_values
 from xret.leaderboards.uncertainty import Options
-from xret.measures.bias import rank_distance
 from xret.measures.bootstrap import CellSums, Design, Statistic, percentile_interval
-from xret.measures.table import parse_measures
+from xret.measures.table import parse_measure, parse_measures
 from xret.measures.trec import evaluate
 
 DEFAULT_MEASURES = ("MAP", "MRR", "nDCG@10", "R@1", "R@10", "R@100")
@@ -53,7 +53,7 @@ class RunScores:
     run: str
     qrels: str
     measures: tuple[str, ...]
-    """The measures asked for, ``RD`` last when document languages were given."""
+    """The measures computed: the standard ones, then the bias panel's."""
     queries: int
     """Queries scored: those with a relevant document."""
     no_relevant: int
@@ -71,6 +71,8 @@ class RunScores:
     rd_left_out: int = 0
     """Queries without relevant documents in two languages, or with some not in the run: their
     rank distance is undefined (it needs the full ranking) and left out of RD."""
+    skipped: Mapping[str, str] = field(default_factory=dict)
+    """Panel measure -> why it was not computed (what the given languages cannot give)."""
     per_query: Mapping[str, Mapping[str, float]] | None = None
     """Query id -> measure -> value."""
 
@@ -78,7 +80,7 @@ class RunScores:
 def score_run(
     run: Run,
     qrels: Qrels,
-    measures: Sequence[str] = DEFAULT_MEASURES,
+    measures: Sequence[str] | None = None,
     *,
     query_languages: Mapping[str, str] | None = None,
     doc_languages: Mapping[str, str] | None = None,
@@ -86,13 +88,11 @@ def score_run(
     seed: int = 0,
 ) -> RunScores:
     """Per-query values, means and 95 % intervals of ``measures`` for ``run`` against ``qrels``;
-    with ``doc_languages``, the rank distance (RD) too; with ``query_languages``, every mean per
-    query language and over languages."""
-    asked = parse_measures(measures)
+    with ``doc_languages``, the bias panel too (xret.leaderboards.run_bias; by default RD and
+    the bench's panel, less what the given languages cannot give); with ``query_languages``,
+    every mean per query language and over languages."""
+    asked = parse_measures(measures or DEFAULT_MEASURES)
     hand = [m for m in asked if not m.is_trec]
-    other = [str(m) for m in hand if m.name != "RD"]
-    if other:  # they need what a run does not hold (a question's parallel queries, …)
-        raise XretError(f"{', '.join(other)}: not measured on a run made elsewhere; RD is")
     if hand and doc_languages is None:
         raise XretError(
             f"{', '.join(map(str, hand))} needs the documents' languages (--doc-lang FILE|prefix)"
@@ -105,12 +105,17 @@ def score_run(
         q: {str(m): v for m, v in row.items()} for q, row in evaluate(judged, run, trec).items()
     }
     order = [str(m) for m in trec]
-    rd_left_out = 0
+    skipped: dict[str, str] = {}
     if doc_languages is not None:
-        rd, rd_left_out = _rank_distances(run, judged, doc_languages)
-        for qid, value in rd.items():
-            values[qid]["RD"] = value
-        order.append("RD")
+        parallel = has_parallel(list(judged), query_languages)
+        panel, skipped = panel_measures(hand or None, query_languages, parallel)
+        rankings = {q: ranked(run[q]) for q in judged if q in run}
+        relevant = {q: [d for d, g in judged[q].items() if g > 0] for q in rankings}
+        if rankings:
+            found = panel_values(rankings, relevant, panel, doc_languages, query_languages)
+            for qid, row in found.items():
+                values[qid].update(row)
+        order += [str(m) for m in panel]
     overall, by_language, macro = _estimates(values, order, query_languages, seed)
     return RunScores(
         run=names[0],
@@ -123,7 +128,8 @@ def score_run(
         overall=overall,
         by_language=by_language,
         macro=macro,
-        rd_left_out=rd_left_out,
+        rd_left_out=sum("RD" not in row for row in values.values()) if "RD" in order else 0,
+        skipped=skipped,
         per_query=values,
     )
 
@@ -131,21 +137,6 @@ def score_run(
 def ranked(docs: Mapping[str, float]) -> list[str]:
     """A query's documents in trec_eval's order: score descending, then id descending."""
     return [d for d, _ in sorted(docs.items(), key=lambda item: (item[1], item[0]), reverse=True)]
-
-
-def _rank_distances(
-    run: Run, qrels: Qrels, doc_languages: Mapping[str, str]
-) -> tuple[dict[str, float], int]:
-    """RD (protocol §4) of each query whose relevant documents lie in two or more languages and
-    are all in the run; the number of the others."""
-    out: dict[str, float] = {}
-    for qid, docs in qrels.items():
-        relevant = [d for d, g in docs.items() if g > 0]
-        rank = {d: i for i, d in enumerate(ranked(run.get(qid, {})), 1)}
-        languages = {doc_languages.get(d) for d in relevant}
-        if len(languages) > 1 and all(d in rank for d in relevant):
-            out[qid] = float(rank_distance(np.array([[rank[d] for d in relevant]]))[0])
-    return out, len(qrels) - len(out)
 
 
 def _estimates(
@@ -280,6 +271,14 @@ def report_lines(scores: RunScores) -> list[str]:
             f"bias); {scores.rd_left_out:,} queries left out (relevant documents in one language, "
             "or not all in the run)"
         )
+    if any(not parse_measure(m).is_trec for m in scores.measures):
+        lines.append(
+            "Bias panel (docs/bias.md) over the documents the run and qrels name; a measure "
+            "shown 'over n queries' is undefined for the others"
+        )
+    for why in dict.fromkeys(scores.skipped.values()):
+        skipped = [m for m, reason in scores.skipped.items() if reason == why]
+        lines.append(f"Skipped, as each {why}: {', '.join(skipped)}")
     if scores.by_language:
         shown = [m for m in scores.measures if any(m in row for row in scores.by_language.values())]
         for start in range(0, len(shown), 5):  # 5 measures of <= 10 columns a table: 80 columns
@@ -312,7 +311,7 @@ Languages = str | os.PathLike | Mapping[str, str] | None
 def score(
     run: str | os.PathLike | Run,
     qrels: str | os.PathLike | Qrels,
-    measures: Sequence[str] = DEFAULT_MEASURES,
+    measures: Sequence[str] | None = None,
     *,
     doc_lang: Languages = None,
     query_lang: Languages = None,
@@ -329,14 +328,18 @@ def score(
     run = read_run(Path(run)) if isinstance(run, (str, os.PathLike)) else run
     qrels = read_qrels(Path(qrels)) if isinstance(qrels, (str, os.PathLike)) else qrels
     judged = [q for q, docs in qrels.items() if any(g > 0 for g in docs.values())]
-    # the rank distance asks only in how many languages a query's relevant documents lie
-    relevant = list(dict.fromkeys(d for q in judged for d, g in qrels[q].items() if g > 0))
+    # the panel reads the language of every document retrieved for, or relevant to, a query
+    documents = list(
+        dict.fromkeys(
+            d for q in judged for d in (*run.get(q, {}), *(d for d, g in qrels[q].items() if g > 0))
+        )
+    )
     return score_run(
         run,
         qrels,
         measures,
         query_languages=_languages(query_lang, judged, "query"),
-        doc_languages=_languages(doc_lang, relevant, "relevant document"),
+        doc_languages=_languages(doc_lang, documents, "retrieved or relevant document"),
         names=names,
         seed=seed,
     )

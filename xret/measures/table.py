@@ -51,6 +51,8 @@ class Family:
     candidate language) beside the pooled cell, the query-language x candidate-language matrix
     that ``xret heatmap`` draws; by language and in summaries, the mean over those cells."""
     min_cutoff: int = 1
+    reads_query_language: bool = False
+    """Reads the query's language (a run scored elsewhere needs ``--query-lang``)."""
     about: str = ""
 
 
@@ -85,6 +87,7 @@ FAMILIES: dict[str, Family] = {
     ),
     "FirstOther": Family(
         None,
+        reads_query_language=True,
         digits=1,
         higher_is_better=False,
         multilingual_only=True,
@@ -93,6 +96,7 @@ FAMILIES: dict[str, Family] = {
     ),
     "Same": Family(
         None,
+        reads_query_language=True,
         cutoff=True,
         digits=3,
         higher_is_better=False,
@@ -102,6 +106,7 @@ FAMILIES: dict[str, Family] = {
     ),
     "Excess": Family(
         None,
+        reads_query_language=True,
         cutoff=True,
         digits=3,
         higher_is_better=False,
@@ -119,6 +124,7 @@ FAMILIES: dict[str, Family] = {
     ),
     "RightSame": Family(
         None,
+        reads_query_language=True,
         digits=3,
         multilingual_only=True,
         needs=Needs.POOLED,
@@ -126,6 +132,7 @@ FAMILIES: dict[str, Family] = {
     ),
     "RightOther": Family(
         None,
+        reads_query_language=True,
         digits=3,
         multilingual_only=True,
         needs=Needs.POOLED,
@@ -133,6 +140,7 @@ FAMILIES: dict[str, Family] = {
     ),
     "WrongSame": Family(
         None,
+        reads_query_language=True,
         digits=3,
         higher_is_better=False,
         multilingual_only=True,
@@ -141,6 +149,7 @@ FAMILIES: dict[str, Family] = {
     ),
     "WrongOther": Family(
         None,
+        reads_query_language=True,
         digits=3,
         higher_is_better=False,
         multilingual_only=True,
@@ -157,6 +166,7 @@ FAMILIES: dict[str, Family] = {
     ),
     "Consist": Family(
         None,
+        reads_query_language=True,
         cutoff=True,
         digits=3,
         multilingual_only=True,
