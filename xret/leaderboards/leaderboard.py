@@ -37,7 +37,7 @@ from xret.leaderboards.scores import (
 )
 from xret.leaderboards.table import Column, Document, Table, best_marks, csv_text
 from xret.leaderboards.uncertainty import Estimate, Options, Target, estimates
-from xret.measures.table import BIAS_PANEL, parse_measure
+from xret.measures.table import BIAS_PANEL, PANEL_BEYOND_PAPER, parse_measure
 from xret.results.summary import SETTING_LABELS
 
 _TASK_ORDER = ("xquad-r", "mlqa-r")
@@ -206,7 +206,7 @@ def _panel(e: Evaluation, measured: Sequence[Scores]) -> list[str]:
         for m in s.by_language.get("multi", {})
     }
     return sorted(
-        (m for m in held if m != "RD" and parse_measure(m).name in BIAS_PANEL),
+        (m for m in held if parse_measure(m).name in PANEL_BEYOND_PAPER),
         key=lambda m: (BIAS_PANEL.index(parse_measure(m).name), m),
     )
 

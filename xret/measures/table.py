@@ -178,6 +178,9 @@ FAMILIES: dict[str, Family] = {
 }
 BIAS_PANEL = tuple(name for name, family in FAMILIES.items() if family.multilingual_only)
 """The language-bias measures (families), in the order tables show them."""
+PANEL_BEYOND_PAPER = tuple(name for name in BIAS_PANEL if name != "RD")
+"""The bias measures shown in a panel of their own: all but the paper's rank distance, which has
+its Table 2 headline."""
 BIAS_PANEL_DEFAULT = (
     *("nRD", "Excess@10", "PEER@10", "FirstOther", "HitGap@10", "Same@10"),
     *("RightSame", "RightOther", "WrongSame", "WrongOther", "LangR@10", "Consist@10"),

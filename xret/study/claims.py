@@ -12,7 +12,7 @@ import numpy as np
 
 from xret import defaults
 from xret.baselines.samplers import Sampling
-from xret.measures.table import BIAS_PANEL, parse_measure
+from xret.measures.table import BIAS_PANEL, PANEL_BEYOND_PAPER, parse_measure
 from xret.study.runs import Run, group_runs, mean_sd, per_query
 from xret.study.spec import Arm
 
@@ -84,7 +84,7 @@ def panel_measures(runs: Sequence[Run]) -> list[str]:
     """The bias-panel measures (beyond RD) some run holds, in the measure table's order."""
     held = {m for r in runs for m in r.record.summary.get("macro", {}).get("multi", {})}
     return sorted(
-        (m for m in held if m != "RD" and parse_measure(m).name in BIAS_PANEL),
+        (m for m in held if parse_measure(m).name in PANEL_BEYOND_PAPER),
         key=lambda m: (BIAS_PANEL.index(parse_measure(m).name), m),
     )
 
