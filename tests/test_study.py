@@ -253,7 +253,7 @@ def test_run_resumes_after_a_kill_and_reports(world, monkeypatch, xret_cli):
     assert len(lines) == 8  # the base and 2 seeds x 3 regimes + 1 seed of hybrid α=0.25
     assert "it/s]" not in err and "Loading weights" not in err  # one line per cell, no bars
     assert "{'loss'" not in out + err  # nor the trainer's printed log dicts
-    assert re.search(r"8 cells: \d trained cells already recorded, \d to train and bench", err)
+    assert re.search(r"8 cells: \d already recorded, \d to train and bench", err)
     # training says how it goes, a line per logging interval, in words
     assert re.search(r"__seed1: step 2/2, loss \d+\.\d{4}, about 0 min 00 s left", err)
     assert all("already done" in line for line in lines[: len(finished)])
@@ -305,7 +305,7 @@ def test_run_resumes_after_a_kill_and_reports(world, monkeypatch, xret_cli):
     kept_state = (world.parent / "kept" / STATE_FILE).read_bytes()
     code, _, err = xret_cli("study", "run", str(kept), "--device", "cpu")
     assert code == 0, err
-    assert "8 cells: 7 trained cells already recorded, none to train" in err
+    assert "8 cells: 8 already recorded, none to train" in err
     assert sum("already done" in line for line in err.splitlines()) == 8
     assert (world.parent / "kept" / STATE_FILE).read_bytes() == kept_state
     assert not (world.parent / "gone").exists()

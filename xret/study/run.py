@@ -67,9 +67,10 @@ def run_study(
     state = read_state(study)
     cells = study.cells()
     keys = {
-        cell: training_key(study.train_config(cell), data_dir, cache_dir)
+        cell: _base_key(cell.base, cache_dir)
+        if cell.arm is None
+        else training_key(study.train_config(cell), data_dir, cache_dir)
         for cell in cells
-        if cell.arm is not None
     }
     done = {cell: _recorded(study, cell, tasks, state, keys.get(cell)) for cell in cells}
     log(_plan_line(cells, done, state))
@@ -103,13 +104,24 @@ def run_study(
     return outcomes
 
 
+def _base_key(base: str, cache_dir: Path) -> str:
+    """An untrained cell's key: its weights. Its record is then done like a trained cell's, not
+    re-benched: a bench with more measures than a record made before them would re-encode, and
+    float32 encodings differ in the last bits between runs, so the record could not gain them."""
+    from xret.models import model_spec
+    from xret.models.providers import get_provider
+
+    spec = model_spec(base)
+    return f"untrained {get_provider(spec.provider).resolve(spec, cache_dir).revision}"
+
+
 def _recorded(study, cell, tasks, state, key: str | None) -> dict[str, str] | None:
     """The cell's records when the state file says they were made by this very cell (the same
-    training key: recipe, base weights and data bytes) and every one is in the store: such a
-    cell is done without its trained model, which a fresh clone does not have. An untrained
-    base is left to ``xret bench``, which recognises its finished records from the model."""
+    key: for a trained cell the recipe, base weights and data bytes; for an untrained one the
+    weights) and every one is in the store: such a cell is done without its trained model,
+    which a fresh clone does not have."""
     entry = state.get(cell.id)
-    if cell.arm is None or not isinstance(entry, dict) or entry.get("training_key") != key:
+    if not isinstance(entry, dict) or entry.get("training_key") != key:
         return None
     records = entry.get("records")
     # keyed by the task's name, which a path-given task (lareqa:/a/b) shortens: count them
@@ -126,7 +138,7 @@ def _plan_line(cells, done, state) -> str:
     """Say up front what will be trained, and roughly how long that takes."""
     train = [cell for cell in cells if cell.arm is not None and done[cell] is None]
     recorded = sum(d is not None for d in done.values())
-    line = f"{len(cells)} cells: {recorded} trained cells already recorded"
+    line = f"{len(cells)} cells: {recorded} already recorded"
     if not train:
         return line + ", none to train"
     seconds = [
