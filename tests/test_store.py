@@ -93,3 +93,54 @@ def test_per_query_text_is_what_pandas_writes():
         }
     )
     assert _csv_text(frame) == frame.to_csv(index=False, float_format=FLOAT_FORMAT)
+
+
+def _string_check(frame, cells) -> str:
+    """The check on the string key columns directly (the slow original): its error, or ''."""
+    keys = ["setting", "query_language", "pool_language", "query_id"]
+    twice = frame.duplicated(keys)
+    if twice.any():
+        setting, query, pool, qid = frame.loc[twice.idxmax(), keys]
+        return f"query {qid} of {setting} {query}→{pool} has more than one row ({twice.sum()}"
+    rows = frame.groupby(keys[:3]).size().to_dict()
+    for cell in cells:
+        found = rows.pop((cell.setting, cell.query_language, cell.pool_language), 0)
+        if found != cell.n_queries:
+            return f"{found} rows for {cell.setting} {cell.query_language}→{cell.pool_language},"
+    return "rows for {} {}→{}, a cell".format(*next(iter(rows))) if rows else ""
+
+
+def test_per_query_check_on_integer_codes_matches_the_string_check(tmp_path):
+    """Keys that collide when glued together ('a'+'bc' = 'ab'+'c'), repeats, missing and foreign
+    cells: the same verdict and message as checking the strings themselves."""
+    from types import SimpleNamespace
+
+    from xret.errors import DataError
+    from xret.results.store import _check_against_record
+
+    rng = np.random.default_rng(1)
+    for trial in range(60):
+        n = int(rng.integers(1, 40))
+        frame = pd.DataFrame(
+            {
+                "setting": rng.choice(["a", "ab", "mono"], n),
+                "query_language": rng.choice(["bc", "c", "xx"], n),
+                "pool_language": rng.choice(["bc", "c"], n),
+                "query_id": rng.choice(["q1", "q10", "1q"], n) if trial % 2 else np.arange(n),
+            }
+        ).astype(str)
+        counts = frame.groupby(["setting", "query_language", "pool_language"]).size()
+        cells = [
+            SimpleNamespace(setting=s, query_language=q, pool_language=p, n_queries=int(c))
+            for (s, q, p), c in counts.items()
+            if rng.random() < 0.9
+        ]
+        if cells and rng.random() < 0.2:
+            cells[0].n_queries += 1
+        expected = _string_check(frame, cells)
+        try:
+            _check_against_record(tmp_path, frame, SimpleNamespace(cells=cells))
+            message = ""
+        except DataError as err:
+            message = str(err)
+        assert (expected in message) if expected else message == "", (expected, message)

@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 import scipy.stats
 
-from xret.measures.bootstrap import CellSums, Design, Statistic, percentile_interval
+from xret.measures.bootstrap import (
+    CellSums,
+    Design,
+    Statistic,
+    distinct_rows,
+    percentile_interval,
+)
 
 
 def _mean_design(values: np.ndarray) -> Design:
@@ -181,3 +187,14 @@ def test_intervals_cover_the_truth():
         low, high = percentile_interval(draws)
         covered += bool(low[0] <= truth <= high[0])
     assert covered / simulations >= 0.93
+
+
+@pytest.mark.parametrize("shape", [(0, 4), (5, 0), (1, 3), (40, 6), (300, 2)])
+def test_distinct_rows_equal_numpy_unique(shape):
+    """Rows of counts, many repeated: the same distinct rows, order and inverse as np.unique."""
+    rng = np.random.default_rng(shape[0])
+    pool = rng.integers(0, 3, (4, shape[1])).astype(float)
+    matrix = pool[rng.integers(0, len(pool), shape[0])]
+    expected, inverse = np.unique(matrix, axis=0, return_inverse=True)
+    distinct, labels = distinct_rows(matrix)
+    assert np.array_equal(distinct, expected) and np.array_equal(labels, inverse.reshape(-1))

@@ -76,6 +76,18 @@ def topic_counts(topics: int, resamples: int, rng: np.random.Generator) -> Itera
         yield counts.reshape(size, topics).astype(float)
 
 
+def distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(matrix, axis=0, return_inverse=True)`` for rows of counts (no NaN, no -0.0,
+    so equal rows are equal bytes): hashing long rows first, then sorting only the distinct ones,
+    instead of sorting every row, which takes a second for a few thousand cells."""
+    rows = np.ascontiguousarray(matrix)
+    seen: dict[bytes, int] = {}
+    labels = np.array([seen.setdefault(row.tobytes(), len(seen)) for row in rows], dtype=np.intp)
+    firsts = np.unique(labels, return_index=True)[1]  # each label's first row, in label order
+    distinct, order = np.unique(rows[firsts], axis=0, return_inverse=True)
+    return distinct, order.reshape(-1)[labels]
+
+
 class _Linear:
     """Weighted sums of cell means (weights: cells × outputs), for any topic counts: one column
     per (topic set, output) pair that has weight, so the work grows with the outputs, not with
@@ -84,7 +96,7 @@ class _Linear:
     def __init__(self, data: CellSums, weights: np.ndarray):
         from scipy import sparse
 
-        sets, group = np.unique(data.sizes.T, axis=0, return_inverse=True)
+        sets, group = distinct_rows(data.sizes.T)
         self.sizes = sets.T  # topics × topic sets
         columns, self.group, outputs = [], [], []
         for g in range(len(sets)):

@@ -167,14 +167,20 @@ def load_per_query(json_path: Path, record: ResultRecord, measures: Sequence[str
 def _check_against_record(path: Path, frame, record: ResultRecord) -> None:
     """One row per (cell, query), and exactly the record's cells with their ``n_queries``: a
     duplicated or missing row would change every statistic computed from the table."""
-    twice = frame.duplicated(list(PER_QUERY_KEYS))
+    import pandas as pd
+
+    # Integer codes of the keys: checking string columns directly is the slow part of a load.
+    cell_codes, cell_keys = _codes(frame, PER_QUERY_KEYS[:3])
+    query_codes, query_ids = pd.factorize(frame["query_id"])
+    twice = pd.Index(cell_codes * len(query_ids) + query_codes).duplicated()
     if twice.any():
-        setting, query, pool, qid = frame.loc[twice.idxmax(), list(PER_QUERY_KEYS)]
+        setting, query, pool, qid = frame.iloc[int(twice.argmax())][list(PER_QUERY_KEYS)]
         raise DataError(
             f"{path}: query {qid} of {setting} {query}→{pool} has more than one row "
             f"({int(twice.sum())} repeated rows)"
         )
-    rows = frame.groupby(list(PER_QUERY_KEYS[:3])).size().to_dict()
+    counts = np.bincount(cell_codes, minlength=len(cell_keys))
+    rows = {key: int(count) for key, count in sorted(zip(cell_keys, counts))}
     for cell in record.cells:
         found = rows.pop((cell.setting, cell.query_language, cell.pool_language), 0)
         if found != cell.n_queries:
@@ -185,3 +191,17 @@ def _check_against_record(path: Path, frame, record: ResultRecord) -> None:
     if rows:
         setting, query, pool = next(iter(rows))
         raise DataError(f"{path}: rows for {setting} {query}→{pool}, a cell the record lacks")
+
+
+def _codes(frame, columns: Sequence[str]):
+    """Integer codes of the rows' distinct tuples of ``columns`` (no blanks), and those tuples."""
+    import pandas as pd
+
+    codes = np.zeros(len(frame), dtype=np.int64)
+    keys: list[tuple] = [()]
+    for column in columns:
+        column_codes, names = pd.factorize(frame[column])
+        # Refactorize after each column so the combined code stays below len(frame) ** 2.
+        codes, combined = pd.factorize(codes * len(names) + column_codes)
+        keys = [(*keys[k // len(names)], names[k % len(names)]) for k in combined]
+    return codes, keys
