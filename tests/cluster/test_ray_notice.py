@@ -34,6 +34,7 @@ def test_the_token_auth_notice_is_left_out_of_a_local_start(monkeypatch, caplog,
     from xret.cluster.runtime import ClusterOptions, connect
 
     monkeypatch.setitem(sys.modules, "ray", _FakeRay())
+    monkeypatch.setattr("xret.cluster.runtime.probe", lambda address: None)  # no cluster here
     with caplog.at_level("INFO"):
         connect(ClusterOptions(address=address))
     assert ("Token authentication" in caplog.text) == shown  # a cluster's own security: shown
