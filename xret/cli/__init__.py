@@ -72,6 +72,7 @@ def main() -> None:
         # click turns an interrupt into Abort, Ray into a plain one: the flag says which signal
         terminated = bool(_TERMINATED)
         click.echo(_interrupted("SIGTERM" if terminated else "SIGINT"), err=True)
+        _silent_ray_teardown()
         sys.exit(143 if terminated else 130)
     except click.ClickException as err:
         err.show()
@@ -82,6 +83,20 @@ def main() -> None:
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _silent_ray_teardown() -> None:
+    """After an interrupt, the line above is the last one: Ray's teardown at exit logs from C++
+    (a killed task's error, traceback included, that the exiting driver can no longer take), so
+    Ray is shut down here with the process's stderr pointed at /dev/null."""
+    import os
+
+    ray = sys.modules.get("ray")  # loaded only by --ray runs
+    if ray is None or not ray.is_initialized():
+        return
+    sys.stderr.flush()
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+    ray.shutdown()
 
 
 def _interrupted(signal_name: str) -> str:
