@@ -105,9 +105,9 @@ def _nudge(path, by: float) -> dict:
 def test_a_moved_number_names_its_largest_move_and_the_way_out(config):
     old = run_bench(config, log=lambda _: None)[0]
     _nudge(old.path, 2e-4)
-    with pytest.raises(DataError, match=r"largest move is 0.0002: .*--accept-drift"):
+    with pytest.raises(DataError, match=r"largest move is 0.0002 \(cell .*MAP\): .*--accept-drift"):
         run_bench(replace(config, measures=None), log=lambda _: None)
-    with pytest.raises(DataError, match=r"exceeds --accept-drift 0.0001"):
+    with pytest.raises(DataError, match=r"0.0002 at cell .*MAP, exceeds --accept-drift 0.0001"):
         run_bench(replace(config, measures=None, accept_drift=1e-4), log=lambda _: None)
     assert len(list(old.path.parent.glob("*.json"))) == 1  # nothing replaced either time
 
@@ -147,5 +147,5 @@ def test_a_rank_distance_moves_relative_to_its_size(config):
     cell = next(c for c in data["cells"] if "RD" in c["values"] and c["values"]["RD"] >= 1)
     cell["values"]["RD"] += cell["values"]["RD"] * 1e-3
     old.path.write_text(json.dumps(data))
-    with pytest.raises(DataError, match="largest move is 0.001"):
+    with pytest.raises(DataError, match=r"largest move is 0.001 \(cell .* RD\)"):
         run_bench(replace(config, measures=None), log=lambda _: None)

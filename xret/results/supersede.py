@@ -84,6 +84,8 @@ class Drift:
     numbers: int
     moved: int
     largest: float
+    largest_at: str
+    """Where the largest move is ('' when none moved)."""
     first: str
     """The first moved number, as the error shows it ('' when none moved)."""
     per_query: int
@@ -98,6 +100,7 @@ class Drift:
             "numbers": self.numbers,
             "moved": self.moved,
             "largest_move": self.largest,
+            "largest_at": self.largest_at,
             "per_query_values": self.per_query,
             "per_query_moved": self.per_query_moved,
         }
@@ -116,17 +119,19 @@ def measure_drift(old_path: Path, old: ResultRecord, new: ResultRecord, per_quer
             )
     fresh = dict(_numbers(new))
     numbers = moved = 0
-    largest, first = 0.0, ""
+    largest, largest_at, first = 0.0, "", ""
     for where, value in _numbers(old):
         if where not in fresh:
             raise DataError(f"{old_path}: {where} is missing now; the stored record is kept")
         numbers += 1
         if repr(fresh[where]) != repr(value):
             moved += 1
-            largest = max(largest, abs(fresh[where] - value) / max(1.0, abs(value)))
+            move = abs(fresh[where] - value) / max(1.0, abs(value))
+            if move > largest:
+                largest, largest_at = move, where
             first = first or f"{where} is {value} there but {fresh[where]} now"
     total, per_query_moved, first_row = _per_query_drift(old_path, old, per_query)
-    return Drift(numbers, moved, largest, first or first_row, total, per_query_moved)
+    return Drift(numbers, moved, largest, largest_at, first or first_row, total, per_query_moved)
 
 
 def _per_query_drift(old_path: Path, old: ResultRecord, per_query) -> tuple[int, int, str]:
@@ -168,10 +173,11 @@ def check_reproduced(
     if drift.exact or (accept_drift is not None and drift.largest <= accept_drift):
         return drift
     hint = (
-        f"; its largest move is {drift.largest:.2g}: if its vectors were encoded again (the "
+        f"; its largest move is {drift.largest:.2g} ({drift.largest_at}): if its vectors were encoded again (the "
         "cache was lost), --accept-drift TOL keeps its numbers and adds the new measures"
         if accept_drift is None
-        else f" (its largest move {drift.largest:.2g} exceeds --accept-drift {accept_drift:g})"
+        else f" (its largest move, {drift.largest:.2g} at {drift.largest_at}, exceeds "
+        f"--accept-drift {accept_drift:g})"
     )
     raise DataError(
         f"{old_path}: {drift.first}; the stored record is kept (it can gain measures only where "
