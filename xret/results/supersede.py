@@ -173,8 +173,9 @@ def check_reproduced(
     if drift.exact or (accept_drift is not None and drift.largest <= accept_drift):
         return drift
     hint = (
-        f"; its largest move is {drift.largest:.2g} ({drift.largest_at}): if its vectors were encoded again (the "
-        "cache was lost), --accept-drift TOL keeps its numbers and adds the new measures"
+        f"; its largest move is {drift.largest:.2g} ({drift.largest_at}): if its vectors were "
+        "encoded again (the cache was lost), --accept-drift TOL keeps its numbers and adds the "
+        "new measures"
         if accept_drift is None
         else f" (its largest move, {drift.largest:.2g} at {drift.largest_at}, exceeds "
         f"--accept-drift {accept_drift:g})"
