@@ -137,7 +137,9 @@ def panel_table(runs: Sequence[Run]) -> Table | None:
     }
     rows = []
     for base, arm in systems:
+        held = {len(v) for (t, b, a, _), v in values.items() if (b, a) == (base, arm)}
         row: list = [Path(base).name, _arm_label(arm)]
+        row.append(_seeds_held(held, len(groups.get((tasks[0], base, arm), []))))
         for task in tasks:
             for m in measures:
                 mine = values.get((task, base, arm, m))
@@ -155,18 +157,28 @@ def panel_table(runs: Sequence[Run]) -> Table | None:
                 rank = rivals.index(statistics.fmean(mine)) + 1
                 row.append(f"{_text(mine, parse_measure(m).digits)} ({rank})")
         rows.append(tuple(row))
-    columns = (Column("base model"), Column("regime"))
+    columns = (Column("base model"), Column("regime"), Column("seeds"))
     columns += tuple(Column(m, group=task) for task in tasks for m in measures)
     return Table(
         "Language bias panel, Mul., macro average over languages (docs/bias.md)",
         columns,
         tuple(rows),
         notes=(
-            "mean ± sd over the seeds whose records hold the measure; (n) = rank among the "
+            "mean ± sd over the seeds whose records hold the measure (seeds: k of n where only k "
+            "of the regime's n seeds do, recorded after the panel existed); (n) = rank among the "
             "regimes of one base model in the measure's own direction: (1) is the regime it calls "
             "least biased",
         ),
     )
+
+
+def _seeds_held(held: set[int], seeds: int) -> str | None:
+    """How many of a regime's seeds its panel values are over: 'k of n' where fewer than all."""
+    if not held:
+        return None
+    low, high = min(held), max(held)
+    counted = str(low) if low == high else f"{low}–{high}"
+    return counted if counted == str(seeds) else f"{counted} of {seeds}"
 
 
 def verdict_table(found: Sequence[Verdict]) -> Table:
@@ -174,6 +186,7 @@ def verdict_table(found: Sequence[Verdict]) -> Table:
         Column("base model"),
         Column("task"),
         Column("claim"),
+        Column("seeds", digits=0),
         Column("difference", digits=4),
         Column("95 % CI, topics"),
         Column("95 % CI, seeds"),
@@ -188,6 +201,7 @@ def verdict_table(found: Sequence[Verdict]) -> Table:
             Path(v.base).name,
             v.task,
             v.claim.text,
+            len(v.per_seed),
             v.difference,
             interval(v.topics),
             interval(v.seeds),
@@ -200,8 +214,9 @@ def verdict_table(found: Sequence[Verdict]) -> Table:
         columns,
         rows,
         notes=(
+            "seeds: the seeds both regimes have and whose records hold the measure, paired; "
             "difference: better − worse as the claim names them (rank distance: worse − "
-            "better, so positive always favours the claim), mean over seeds",
+            "better, so positive always favours the claim), mean over those seeds",
             VERDICT_RULE,
             *((PANEL_RULE,) if any(v.claim not in CLAIMS for v in found) else ()),
         ),
