@@ -21,9 +21,30 @@ class Needs(StrEnum):
     RANKS = "relevant ranks"
     """The ranks of the query's relevant candidates (every trec_eval measure, RD)."""
     POOLED = "pooled ranking with languages"
-    """Also the top of the pooled ranking and each candidate's language (bias panel)."""
+    """Also each pool candidate's language and, as far as ``Family.top`` says, the top of the
+    pooled ranking (bias panel)."""
     PARALLEL = "parallel queries' rankings"
     """The top of the rankings of the same question asked in other languages, same pool."""
+
+
+class Top(StrEnum):
+    """How far down a query's ranking a measure reads, beyond its relevant candidates' ranks."""
+
+    NONE = "relevant ranks only"
+    FIRST = "the first candidate"
+    CUTOFF = "the first k candidates"
+
+
+class Truncation(StrEnum):
+    """When a measure's value is defined for a run cut at some depth, where a relevant candidate
+    the run lacks ranks below every cutoff (``xret score``)."""
+
+    ALWAYS = "always"
+    """Such a candidate is simply not found in any top k."""
+    ALL_RANKED = "every relevant candidate retrieved, in two languages or more"
+    """The value reads every relevant rank (rank distance)."""
+    RANK_RETRIEVED = "the rank it gives lies within the run"
+    """The value is itself a rank, known only if the run reaches it."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +71,10 @@ class Family:
     """One value per query and candidate language: recorded in cells (multi, query language,
     candidate language) beside the pooled cell, the query-language x candidate-language matrix
     that ``xret heatmap`` draws; by language and in summaries, the mean over those cells."""
+    top: Top = Top.NONE
+    """How much of the ranking it reads (``Measure.depth``): what the evaluation keeps of a
+    pooled ranking, and which queries of a shorter run ``xret score`` leaves out."""
+    truncation: Truncation = Truncation.ALWAYS
     min_cutoff: int = 1
     reads_query_language: bool = False
     """Reads the query's language (a run scored elsewhere needs ``--query-lang``)."""
@@ -68,6 +93,7 @@ FAMILIES: dict[str, Family] = {
         digits=1,
         higher_is_better=False,
         multilingual_only=True,
+        truncation=Truncation.ALL_RANKED,
         about="rank distance: last minus first rank of a query's relevant candidates",
     ),
     "nRD": Family(
@@ -75,6 +101,7 @@ FAMILIES: dict[str, Family] = {
         digits=3,
         higher_is_better=False,
         multilingual_only=True,
+        truncation=Truncation.ALL_RANKED,
         about="rank distance over its expectation under a random ranking (1 = random)",
     ),
     "HitGap": Family(
@@ -92,6 +119,7 @@ FAMILIES: dict[str, Family] = {
         higher_is_better=False,
         multilingual_only=True,
         needs=Needs.POOLED,
+        truncation=Truncation.RANK_RETRIEVED,
         about="rank of the first relevant candidate in another language than the query's",
     ),
     "Same": Family(
@@ -102,6 +130,7 @@ FAMILIES: dict[str, Family] = {
         higher_is_better=False,
         multilingual_only=True,
         needs=Needs.POOLED,
+        top=Top.CUTOFF,
         about="share of the top k in the query's language",
     ),
     "Excess": Family(
@@ -112,6 +141,7 @@ FAMILIES: dict[str, Family] = {
         higher_is_better=False,
         multilingual_only=True,
         needs=Needs.POOLED,
+        top=Top.CUTOFF,
         about="same-language share of the top k minus the pool's share of that language",
     ),
     "PEER": Family(
@@ -120,6 +150,7 @@ FAMILIES: dict[str, Family] = {
         digits=3,
         multilingual_only=True,
         needs=Needs.POOLED,
+        top=Top.CUTOFF,
         about="PEER (Yang et al. 2024): Kruskal-Wallis p of ranks by language, per level",
     ),
     "RightSame": Family(
@@ -128,6 +159,7 @@ FAMILIES: dict[str, Family] = {
         digits=3,
         multilingual_only=True,
         needs=Needs.POOLED,
+        top=Top.FIRST,
         about="top-1 candidate relevant and in the query's language",
     ),
     "RightOther": Family(
@@ -136,6 +168,7 @@ FAMILIES: dict[str, Family] = {
         digits=3,
         multilingual_only=True,
         needs=Needs.POOLED,
+        top=Top.FIRST,
         about="top-1 candidate relevant and in another language",
     ),
     "WrongSame": Family(
@@ -145,6 +178,7 @@ FAMILIES: dict[str, Family] = {
         higher_is_better=False,
         multilingual_only=True,
         needs=Needs.POOLED,
+        top=Top.FIRST,
         about="top-1 candidate not relevant, in the query's language",
     ),
     "WrongOther": Family(
@@ -154,6 +188,7 @@ FAMILIES: dict[str, Family] = {
         higher_is_better=False,
         multilingual_only=True,
         needs=Needs.POOLED,
+        top=Top.FIRST,
         about="top-1 candidate not relevant, in another language",
     ),
     "LangR": Family(
@@ -173,6 +208,7 @@ FAMILIES: dict[str, Family] = {
         needs=Needs.PARALLEL,
         per_candidate_language=True,
         min_cutoff=2,
+        top=Top.CUTOFF,
         about="Spearman rho of the top k of a query and its parallel query in another language",
     ),
 }
@@ -220,6 +256,12 @@ class Measure:
     @property
     def digits(self) -> int:
         return self.family.digits
+
+    @property
+    def depth(self) -> int:
+        """How many of a query's best-ranked candidates the measure reads (0: its relevant
+        ranks, with their languages, suffice)."""
+        return {Top.NONE: 0, Top.FIRST: 1, Top.CUTOFF: self.cutoff or 0}[self.family.top]
 
 
 def measure_digits(text: str) -> int:
