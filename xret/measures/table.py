@@ -81,6 +81,24 @@ class Family:
     about: str = ""
 
 
+def _panel(about: str, *, lower_is_better: bool = True, digits: int = 3, **declared) -> Family:
+    """A bias-panel measure (docs/bias.md): written by hand (xret.measures.bias), defined on the
+    multilingual pool only; most are shares shown to 3 decimals, where lower is less biased."""
+    return Family(
+        None,
+        digits=digits,
+        higher_is_better=not lower_is_better,
+        multilingual_only=True,
+        about=about,
+        **declared,
+    )
+
+
+_QUERY_LANGUAGE = {"needs": Needs.POOLED, "reads_query_language": True}
+"""Reads which candidates share the query's language."""
+_TOP_K = {"needs": Needs.POOLED, "cutoff": True, "top": Top.CUTOFF}
+"""Reads the first k candidates of the pooled ranking."""
+
 FAMILIES: dict[str, Family] = {
     "MAP": Family("map"),
     "MRR": Family("recip_rank"),
@@ -88,128 +106,59 @@ FAMILIES: dict[str, Family] = {
     "Hit": Family("success", cutoff=True),
     "nDCG": Family("ndcg_cut", cutoff=True),
     "P": Family("P", cutoff=True),
-    "RD": Family(
-        None,
+    "RD": _panel(
+        "rank distance: last minus first rank of a query's relevant candidates",
         digits=1,
-        higher_is_better=False,
-        multilingual_only=True,
         truncation=Truncation.ALL_RANKED,
-        about="rank distance: last minus first rank of a query's relevant candidates",
     ),
-    "nRD": Family(
-        None,
-        digits=3,
-        higher_is_better=False,
-        multilingual_only=True,
+    "nRD": _panel(
+        "rank distance over its expectation under a random ranking (1 = random)",
         truncation=Truncation.ALL_RANKED,
-        about="rank distance over its expectation under a random ranking (1 = random)",
     ),
-    "HitGap": Family(
-        None,
-        cutoff=True,
-        digits=3,
-        higher_is_better=False,
-        multilingual_only=True,
-        about="Hit@k - R@k: one relevant candidate found in the top k, the others not",
+    "HitGap": _panel(
+        "Hit@k - R@k: one relevant candidate found in the top k, the others not", cutoff=True
     ),
-    "FirstOther": Family(
-        None,
-        reads_query_language=True,
+    "FirstOther": _panel(
+        "rank of the first relevant candidate in another language than the query's",
         digits=1,
-        higher_is_better=False,
-        multilingual_only=True,
-        needs=Needs.POOLED,
         truncation=Truncation.RANK_RETRIEVED,
-        about="rank of the first relevant candidate in another language than the query's",
+        **_QUERY_LANGUAGE,
     ),
-    "Same": Family(
-        None,
-        reads_query_language=True,
+    "Same": _panel("share of the top k in the query's language", **_TOP_K | _QUERY_LANGUAGE),
+    "Excess": _panel(
+        "same-language share of the top k minus the pool's share of that language",
+        **_TOP_K | _QUERY_LANGUAGE,
+    ),
+    "PEER": _panel(
+        "PEER (Yang et al. 2024): Kruskal-Wallis p of ranks by language, per level",
+        lower_is_better=False,
+        **_TOP_K,
+    ),
+    # The top-1 outcome split: right answers are better, wrong ones worse, in either language.
+    **{
+        f"{right}{same}": _panel(
+            f"top-1 candidate {right_text} in {same_text}",
+            lower_is_better=right == "Wrong",
+            top=Top.FIRST,
+            **_QUERY_LANGUAGE,
+        )
+        for right, right_text in (("Right", "relevant and"), ("Wrong", "not relevant,"))
+        for same, same_text in (("Same", "the query's language"), ("Other", "another language"))
+    },
+    "LangR": _panel(
+        "R@k of the relevant candidates of one candidate language, pooled ranking",
+        lower_is_better=False,
+        digits=4,
         cutoff=True,
-        digits=3,
-        higher_is_better=False,
-        multilingual_only=True,
-        needs=Needs.POOLED,
-        top=Top.CUTOFF,
-        about="share of the top k in the query's language",
-    ),
-    "Excess": Family(
-        None,
-        reads_query_language=True,
-        cutoff=True,
-        digits=3,
-        higher_is_better=False,
-        multilingual_only=True,
-        needs=Needs.POOLED,
-        top=Top.CUTOFF,
-        about="same-language share of the top k minus the pool's share of that language",
-    ),
-    "PEER": Family(
-        None,
-        cutoff=True,
-        digits=3,
-        multilingual_only=True,
-        needs=Needs.POOLED,
-        top=Top.CUTOFF,
-        about="PEER (Yang et al. 2024): Kruskal-Wallis p of ranks by language, per level",
-    ),
-    "RightSame": Family(
-        None,
-        reads_query_language=True,
-        digits=3,
-        multilingual_only=True,
-        needs=Needs.POOLED,
-        top=Top.FIRST,
-        about="top-1 candidate relevant and in the query's language",
-    ),
-    "RightOther": Family(
-        None,
-        reads_query_language=True,
-        digits=3,
-        multilingual_only=True,
-        needs=Needs.POOLED,
-        top=Top.FIRST,
-        about="top-1 candidate relevant and in another language",
-    ),
-    "WrongSame": Family(
-        None,
-        reads_query_language=True,
-        digits=3,
-        higher_is_better=False,
-        multilingual_only=True,
-        needs=Needs.POOLED,
-        top=Top.FIRST,
-        about="top-1 candidate not relevant, in the query's language",
-    ),
-    "WrongOther": Family(
-        None,
-        reads_query_language=True,
-        digits=3,
-        higher_is_better=False,
-        multilingual_only=True,
-        needs=Needs.POOLED,
-        top=Top.FIRST,
-        about="top-1 candidate not relevant, in another language",
-    ),
-    "LangR": Family(
-        None,
-        cutoff=True,
-        multilingual_only=True,
         needs=Needs.POOLED,
         per_candidate_language=True,
-        about="R@k of the relevant candidates of one candidate language, pooled ranking",
     ),
-    "Consist": Family(
-        None,
-        reads_query_language=True,
-        cutoff=True,
-        digits=3,
-        multilingual_only=True,
-        needs=Needs.PARALLEL,
-        per_candidate_language=True,
+    "Consist": _panel(
+        "Spearman rho of the top k of a query and its parallel query in another language",
+        lower_is_better=False,
         min_cutoff=2,
-        top=Top.CUTOFF,
-        about="Spearman rho of the top k of a query and its parallel query in another language",
+        per_candidate_language=True,
+        **_TOP_K | _QUERY_LANGUAGE | {"needs": Needs.PARALLEL},
     ),
 }
 BIAS_PANEL = tuple(name for name, family in FAMILIES.items() if family.multilingual_only)
