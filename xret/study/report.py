@@ -15,6 +15,7 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
+from xret import defaults
 from xret.io import atomic_write_bytes, atomic_write_text
 from xret.leaderboards.published import TABLE_1_DIGITS, TABLE_2_DIGITS
 from xret.leaderboards.table import Column, Document, Table, render_markdown
@@ -22,6 +23,7 @@ from xret.measures.table import parse_measure
 from xret.study.claims import (
     CLAIMS,
     HYBRID,
+    LEVEL,
     PANEL_RULE,
     VERDICT_RULE,
     XX,
@@ -37,6 +39,8 @@ from xret.study.needs import needs
 from xret.study.runs import SETTINGS, Run, cell_means, collect_runs, group_runs, mean_sd
 from xret.study.spec import Arm, Study
 
+POWER = f"{100 * defaults.POWER:g} %"
+ALPHA = f"{100 * defaults.ALPHA:g} %"
 # Languages with the least training data and the weakest scores of the protocol's tasks.
 LOW_RESOURCE = frozenset({"ar", "el", "hi", "sw", "th", "tr", "vi"})
 
@@ -188,8 +192,8 @@ def verdict_table(found: Sequence[Verdict]) -> Table:
         Column("claim"),
         Column("seeds", digits=0),
         Column("difference", digits=4),
-        Column("95 % CI, topics"),
-        Column("95 % CI, seeds"),
+        Column(f"{LEVEL} CI, topics"),
+        Column(f"{LEVEL} CI, seeds"),
         Column("verdict"),
     )
 
@@ -282,7 +286,7 @@ def needs_table(found: Sequence[Verdict]) -> Table:
             )
         )
     return Table(
-        "What the inconclusive verdicts need (80 % power, 5 % two-sided)",
+        f"What the inconclusive verdicts need ({POWER} power, {ALPHA} two-sided)",
         columns,
         tuple(rows),
         notes=(
@@ -290,10 +294,10 @@ def needs_table(found: Sequence[Verdict]) -> Table:
             "for ≈ claims the nearer edge of the tolerance)",
             "detectable: the minimum detectable distance with the current seeds (δ*(n) × sd of "
             "the per-seed differences) and topics (δ*(T) × bootstrap standard error × √T), δ* "
-            "the standardised effect a two-sided one-sample t-test detects with 80 % power; the "
-            "verdict needs both",
-            "seeds needed: the fewest seeds with 80 % power at the observed distance and seed sd; "
-            "— where the topic interval cannot detect it (more seeds alone do not settle it)",
+            f"the standardised effect a two-sided one-sample t-test detects with {POWER} power; "
+            "the verdict needs both",
+            f"seeds needed: the fewest seeds with {POWER} power at the observed distance and seed "
+            "sd; — where the topic interval cannot detect it (more seeds alone do not settle it)",
         ),
     )
 
