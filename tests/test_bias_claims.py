@@ -79,10 +79,20 @@ def test_panel_table_ranks_the_regimes_in_each_measures_direction():
         FakeRun("me5", HYBRID, 1, "xquad-r", {"RD": 344.0}),  # recorded before the panel
     ]
     table = panel_table(runs)
-    assert [c.label for c in table.columns[2:]] == ["PEER@10", "WrongSame"]
+    assert [c.label for c in table.columns[2:]] == ["seeds", "PEER@10", "WrongSame"]
     rows = {row[1]: row[2:] for row in table.rows}
-    # PEER: higher is fairer; WrongSame: lower is less biased. Means over the seeds holding it.
-    assert rows["X-Y"] == ("0.400 (1)", "0.100 (1)")
-    assert rows["X-X-mono"] == ("0.210 ± 0.014 (2)", "0.310 ± 0.014 (3)")
-    assert rows[HYBRID.label] == (None, "0.200 (2)")
+    # PEER: higher is fairer; WrongSame: lower is less biased. Means over the seeds holding it,
+    # and how many of the regime's seeds that is.
+    assert rows["X-Y"] == ("1", "0.400 (1)", "0.100 (1)")
+    assert rows["X-X-mono"] == ("2", "0.210 ± 0.014 (2)", "0.310 ± 0.014 (3)")
+    assert rows[HYBRID.label] == ("1 of 2", None, "0.200 (2)")
     assert panel_table([FakeRun("me5", XX, 0, "xquad-r", {"RD": 1.0})]) is None
+
+
+def test_verdict_table_says_how_many_seeds_each_claim_pairs():
+    from xret.study.report import verdict_table
+
+    (claim, *_) = panel_claims([_run({"nRD": 1.0})])
+    found = Verdict("b", "xquad-r", claim, 0.2, (0.1, 0.3), (0.0, 0.4), "x", per_seed=(0.1, 0.3))
+    table = verdict_table([found])
+    assert table.columns[3].label == "seeds" and table.rows[0][3] == 2

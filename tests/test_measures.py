@@ -143,3 +143,44 @@ def test_a_family_declares_its_display_and_direction():
         parse_measure("RD").family.multilingual_only
         and not parse_measure("MAP").family.multilingual_only
     )
+
+
+def test_the_bias_panel_as_docs_bias_lists_it():
+    """Each panel measure's direction, decimals and what it reads, listed here by hand in the
+    tables' order: the table's shared declarations must give exactly this."""
+    from xret.measures.table import FAMILIES, Needs, Top, Truncation
+
+    P, Q, X = Needs.POOLED, Needs.PARALLEL, Needs.RANKS
+    # name: (higher is better, digits, @k, reads query language, needs, top, truncated run)
+    expected = {
+        "RD": (False, 1, False, False, X, Top.NONE, Truncation.ALL_RANKED),
+        "nRD": (False, 3, False, False, X, Top.NONE, Truncation.ALL_RANKED),
+        "HitGap": (False, 3, True, False, X, Top.NONE, Truncation.ALWAYS),
+        "FirstOther": (False, 1, False, True, P, Top.NONE, Truncation.RANK_RETRIEVED),
+        "Same": (False, 3, True, True, P, Top.CUTOFF, Truncation.ALWAYS),
+        "Excess": (False, 3, True, True, P, Top.CUTOFF, Truncation.ALWAYS),
+        "PEER": (True, 3, True, False, P, Top.CUTOFF, Truncation.ALWAYS),
+        "RightSame": (True, 3, False, True, P, Top.FIRST, Truncation.ALWAYS),
+        "RightOther": (True, 3, False, True, P, Top.FIRST, Truncation.ALWAYS),
+        "WrongSame": (False, 3, False, True, P, Top.FIRST, Truncation.ALWAYS),
+        "WrongOther": (False, 3, False, True, P, Top.FIRST, Truncation.ALWAYS),
+        "LangR": (True, 4, True, False, P, Top.NONE, Truncation.ALWAYS),
+        "Consist": (True, 3, True, True, Q, Top.CUTOFF, Truncation.ALWAYS),
+    }
+    declared = {
+        name: (
+            f.higher_is_better,
+            f.digits,
+            f.cutoff,
+            f.reads_query_language,
+            f.needs,
+            f.top,
+            f.truncation,
+        )
+        for name, f in FAMILIES.items()
+        if f.multilingual_only
+    }
+    assert list(declared.items()) == list(expected.items())
+    assert {n for n, f in FAMILIES.items() if f.per_candidate_language} == {"LangR", "Consist"}
+    assert [n for n, f in FAMILIES.items() if f.min_cutoff != 1] == ["Consist"]
+    assert FAMILIES["WrongSame"].about == "top-1 candidate not relevant, in the query's language"

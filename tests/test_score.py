@@ -321,3 +321,34 @@ def test_a_saved_multilingual_run_gives_the_records_panel(tmp_path):
             assert set(mine) == set(recorded.index), m
         # the per-query file keeps 6 significant digits
         assert mine and all(mine[q] == pytest.approx(recorded[q], rel=1e-5) for q in mine), m
+
+
+def test_a_new_panel_measure_is_one_declaration(monkeypatch):
+    """How deep a measure reads and when a truncated run defines it come from its declaration:
+    a new one needs no edit of xret score's code."""
+    from xret.leaderboards.run_bias import panel_values
+    from xret.measures import bias, table
+
+    first = table.Family(None, needs=table.Needs.POOLED, top=table.Top.FIRST)
+    last = table.Family(None, truncation=table.Truncation.RANK_RETRIEVED)
+    monkeypatch.setitem(table.FAMILIES, "FirstLang", first)
+    monkeypatch.setitem(table.FAMILIES, "LastRank", last)
+    monkeypatch.setitem(bias.PER_QUERY, "FirstLang", lambda cell, k: cell.top_language[:, 0] * 1.0)
+    monkeypatch.setitem(bias.PER_QUERY, "LastRank", lambda cell, k: cell.ranks.max(axis=1) * 1.0)
+    rankings = {"q1": ["a1", "b1", "a2"], "q2": ["b3", "a3"], "q3": []}
+    relevant = {"q1": ["a1", "b2"], "q2": ["a3"], "q3": ["a1"]}
+    languages = {d: {"a": "de", "b": "en"}[d[0]] for d in ("a1", "a2", "a3", "b1", "b2", "b3")}
+    measures = [parse_measure("FirstLang"), parse_measure("LastRank")]
+    values = panel_values(rankings, relevant, measures, languages, None)
+    # q1's b2 is not in its run: its last relevant rank is unknown; q3 has no first document
+    assert values == {"q1": {"FirstLang": 0.0}, "q2": {"FirstLang": 1.0, "LastRank": 2.0}, "q3": {}}
+
+
+def test_depth_is_what_the_measure_declares_it_reads():
+    from xret.benchmark.evaluate import top_depth
+
+    depths = {m: parse_measure(m).depth for m in ("MAP", "RD", "FirstOther", "LangR@10")}
+    assert set(depths.values()) == {0}
+    reads = [parse_measure(m).depth for m in ("WrongSame", "Same@7", "PEER@5", "Consist@3")]
+    assert reads == [1, 7, 5, 3]
+    assert top_depth([parse_measure(m) for m in ("RD", "LangR@20", "RightSame")]) == 1

@@ -36,9 +36,12 @@ KEEP_CHECKPOINTS = 2
 SEED = 0
 """Seed of every resampling (bootstrap draws, sign flips)."""
 CI_RESAMPLES = 2000
-"""Bootstrap resamples of the leaderboard's and the Python API's intervals."""
+"""Bootstrap resamples of the leaderboard's, the Python API's and a study's topic intervals."""
 CONFIDENCE = 0.95
+"""Level of every interval (topics, seeds, ranks)."""
 ALPHA = 0.05
-"""Level of paired tests after Holm's correction (compare, tied groups)."""
+"""Level of paired tests after Holm's correction (compare, tied groups) and of power analysis."""
+POWER = 0.8
+"""Power at which a study says what an inconclusive verdict needs."""
 COMPARE_RESAMPLES = 10_000
 """Sign flips and bootstrap draws of ``xret compare``."""

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from xret.leaderboards.leaderboard import build_leaderboard, uncertainty_csv
-from xret.leaderboards.scores import collect, load_collection, training_seed
+from xret.leaderboards.scores import SeedCount, collect, load_collection, training_seed
 from xret.leaderboards.table import render_markdown
 from xret.leaderboards.uncertainty import Options, Target, estimates
 from xret.results.topics import topic_ids
@@ -101,7 +101,11 @@ def test_a_column_ranks_and_groups_its_rows(tmp_path):
     assert {by_name["twin-a"].rank_low, by_name["twin-b"].rank_high} == {2, 3}
     for i, row in enumerate(rows):
         e = found[(i, target)]
-        assert e.value == row.statistic("mean", "mono", "MAP") and e.seeds == 1 and e.sd is None
+        assert (
+            e.value == row.statistic("mean", "mono", "MAP")
+            and e.seeds == SeedCount(1, 1)
+            and e.sd is None
+        )
         assert e.low <= e.value <= e.high
     assert estimates(rows, [target], Options(resamples=500, seed=3)) == found
 
@@ -114,7 +118,9 @@ def test_seed_rows_widen_with_the_seeds(tmp_path):
     (three,) = estimates(
         list(load_collection(tmp_path / "three").scores), [target], Options()
     ).values()
-    assert three.seeds == 3 and three.sd is not None and three.sd > 0 and one.sd is None
+    assert (
+        three.seeds == SeedCount(3, 3) and three.sd is not None and three.sd > 0 and one.sd is None
+    )
     assert three.low < three.value < three.high
 
 
@@ -158,3 +164,100 @@ def test_html_shows_intervals_on_hover_and_as_tables(tmp_path):
     assert re.search(r"; sd 0\.\d{3} over 3 seeds; rank 1 \(1–\d\); group a", hover[0])
     dom = _chromium(page, tmp_path)  # skips where Chromium is not installed
     assert "XQuAD-R, Mo. MAP: intervals and ranks" in dom and 'title="95 % interval' in dom
+
+
+MULTI = [("multi", "de", "all"), ("multi", "en", "all")]
+
+
+def _panel_seeds(root: Path, holding: range) -> None:
+    """Seeds 0–2 of one model with MAP and RD; nRD (a panel measure) only in the seeds of
+    ``holding``, as the study's seeds recorded before the bias panel existed."""
+    rng = np.random.default_rng(5)
+    for k in range(3):
+        frame = _frame(rng, 0.5 + 0.01 * k)
+        multi = _frame(rng, 0.4 + 0.02 * k)
+        multi = multi[multi["setting"] == "mono"].assign(setting="multi", pool_language="all")
+        multi["RD"] = 300 - 200 * multi["MAP"] + 7 * k
+        if k in holding:
+            multi = multi.assign(nRD=lambda f: f["RD"] / 1000)
+        frame = pd.concat([frame, multi], ignore_index=True)
+        columns = [c for c in ("MAP", "RD", "nRD") if c in frame]
+        by_cell = frame.groupby(["setting", "query_language", "pool_language"])[columns]
+        cells = {
+            key: {m: float(v) for m, v in row.items() if not np.isnan(v)}
+            for key, row in by_cell.mean().iterrows()
+        }
+        record = make_record(f"m__x-y__seed{k}", cells, regime="x-y", base_model="b", n_queries=40)
+        store(root, record, frame)
+
+
+def test_a_measure_some_seeds_lack_is_the_mean_sd_and_interval_of_the_others(tmp_path):
+    """Seed 0 was recorded before nRD existed: the row's nRD is the mean, sd and interval of
+    seeds 1 and 2 alone (the same as a row of only those two), labelled '2 of 3 seeds'."""
+    _panel_seeds(tmp_path / "all", range(1, 3))
+    (row,) = load_collection(tmp_path / "all").scores
+    target = Target("multi", "nRD", "mean", LANGUAGES)
+    per_seed = [row.per_seed("mean", "multi", "nRD")[k] for k in (1, 2)]
+    assert set(row.per_seed("mean", "multi", "nRD")) == {1, 2}
+    assert row.statistic("mean", "multi", "nRD") == pytest.approx(np.mean(per_seed))
+    assert row.sd("mean", "multi", "nRD") == pytest.approx(np.std(per_seed, ddof=1))
+    (found,) = estimates([row], [target], Options(300)).values()
+    assert found.seeds == SeedCount(2, 3) and str(found.seeds) == "2 of 3 seeds"
+    assert found.sd == pytest.approx(np.std(per_seed, ddof=1))
+
+    # The same two seeds alone: value, sd and interval (its t term has 1 degree of freedom).
+    for k in (1, 2):
+        for path in (tmp_path / "all").rglob(f"m__x-y__seed{k}/**/*"):
+            if path.is_file():
+                target_path = tmp_path / "two" / path.relative_to(tmp_path / "all")
+                target_path.parent.mkdir(parents=True, exist_ok=True)
+                target_path.write_bytes(path.read_bytes())
+    (two,) = load_collection(tmp_path / "two").scores
+    (alone,) = estimates([two], [target], Options(300)).values()
+    assert alone.seeds == SeedCount(2, 2)
+    assert (found.value, found.sd, found.low, found.high) == pytest.approx(
+        (alone.value, alone.sd, alone.low, alone.high), rel=1e-12
+    )
+
+
+def test_labels_say_how_many_seeds_hold_each_value(tmp_path):
+    _panel_seeds(tmp_path, range(1, 3))
+    doc = build_leaderboard(load_collection(tmp_path), published=False)
+    by_title = {t.title.split(":")[0]: t for t in doc.tables}
+    assert (
+        by_title["mAP, macro average over languages (shape of the paper's Table 1)"].rows[0][3]
+        == "m__x-y (3 seeds)"
+    )
+    panel = next(t for t in doc.tables if t.title.startswith("Language bias panel"))
+    assert [c.label for c in panel.columns[4:]] == ["RD", "nRD"]
+    assert panel.rows[0][3] == "m__x-y (2–3 of 3 seeds)"
+    assert panel.notes == ("m__x-y: RD over 3 seeds; nRD over 2 of 3 seeds.",)
+    assert "| m\\_\\_x-y (2–3 of 3 seeds) |" in render_markdown(doc)
+
+    _panel_seeds(tmp_path / "one", range(1, 2))
+    doc = build_leaderboard(load_collection(tmp_path / "one"), published=False)
+    panel = next(t for t in doc.tables if t.title.startswith("Language bias panel"))
+    assert panel.notes == ("m__x-y: RD over 3 seeds; nRD over 1 of 3 seeds.",)
+
+
+def test_intervals_table_counts_the_seeds_that_hold_the_measure(tmp_path):
+    """--ci on a headline column some seeds lack: the seeds cell says '2 of 3', the csv 2."""
+    rng = np.random.default_rng(2)
+    for k in range(3):
+        frame = _frame(rng, 0.5 + 0.01 * k)
+        if k == 0:  # a seed evaluated on Mo. only
+            frame = frame[frame["setting"] == "mono"]
+        store(tmp_path, _record(f"m__x-y__seed{k}", frame, regime="x-y", base_model="b"), frame)
+    collection = load_collection(tmp_path)
+    doc = build_leaderboard(collection, published=False, uncertainty=Options(200))
+    table1 = doc.tables[0]
+    assert table1.rows[0][3] == "m__x-y (2–3 of 3 seeds)"
+    assert table1.notes == ("m__x-y: XQuAD-R Mo. over 3 seeds; XQuAD-R Cr. over 2 of 3 seeds.",)
+    cross = next(t for t in doc.tables if t.title.startswith("XQuAD-R, Cr. MAP"))
+    mono = next(t for t in doc.tables if t.title.startswith("XQuAD-R, Mo. MAP"))
+    assert cross.rows[0][1] == "2 of 3 seeds" and mono.rows[0][1] == 3
+    assert cross.rows[0][3] == pytest.approx(
+        np.std(list(collection.scores[0].per_seed("mean", "cross", "MAP").values()), ddof=1)
+    )
+    lines = uncertainty_csv(collection, Options(200)).splitlines()
+    assert [line.split(",")[10] for line in lines[1:]] == ["3", "2"]

@@ -59,7 +59,7 @@ class CellRanking:
 
 def top_depth(measures: Sequence[Measure]) -> int:
     """How much of each pooled ranking the ``measures`` read (0: relevant ranks suffice)."""
-    return max((m.cutoff or 1 for m in measures if m.family.needs is not Needs.RANKS), default=0)
+    return max((m.depth for m in measures), default=0)
 
 
 def cell_scores(results: Sequence[CellResult]) -> tuple[CellScores, ...]:

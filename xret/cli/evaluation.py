@@ -209,7 +209,8 @@ def _corpus_config(
 @click.option(
     "--ci",
     is_flag=True,
-    help="Also print each headline value's 95 % interval (bootstrap over topics, 2000 resamples).",
+    help=f"Also print each headline value's {100 * defaults.CONFIDENCE:g} % interval (bootstrap "
+    f"over topics, {defaults.CI_RESAMPLES} resamples).",
 )
 @_corpus_options
 def bench(

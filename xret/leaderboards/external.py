@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from xret import defaults
 from xret.errors import DataError, XretError
 from xret.leaderboards.run_bias import has_parallel, panel_measures, panel_values
 from xret.leaderboards.uncertainty import Options
@@ -85,7 +86,7 @@ def score_run(
     query_languages: Mapping[str, str] | None = None,
     doc_languages: Mapping[str, str] | None = None,
     names: tuple[str, str] = ("run", "qrels"),
-    seed: int = 0,
+    seed: int = defaults.SEED,
 ) -> RunScores:
     """Per-query values, means and 95 % intervals of ``measures`` for ``run`` against ``qrels``;
     with ``doc_languages``, the bias panel too (xret.leaderboards.run_bias; by default RD and
@@ -315,7 +316,7 @@ def score(
     *,
     doc_lang: Languages = None,
     query_lang: Languages = None,
-    seed: int = 0,
+    seed: int = defaults.SEED,
 ) -> RunScores:
     """``score_run`` of a run and qrels given as files or mappings; languages as a file of
     ``id language`` lines, ``"prefix"`` (``lang/…`` ids) or a mapping."""

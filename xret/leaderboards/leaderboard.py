@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from xret.leaderboards.per_language import paper_table, per_language_tables
@@ -31,6 +31,7 @@ from xret.leaderboards.scores import (
     MEASURED,
     Collection,
     Scores,
+    SeedCount,
     System,
     language_statistics,
     system_order,
@@ -50,7 +51,9 @@ LEGEND = (
 BLANK = "A blank cell was not evaluated (missing language, setting or measure), never a zero."
 SEEDS = (
     "A model with several training seeds ('__seed<N>' records of a study) is one row: its values "
-    "are means over the seeds ('(n seeds)'); --ci adds their sd, --by-seed shows each seed."
+    "are means over the seeds ('(n seeds)'), each over those whose records hold it ('(k of n "
+    "seeds)': a seed recorded before a measure existed has none); --ci adds their sd, --by-seed "
+    "shows each seed."
 )
 
 
@@ -125,6 +128,7 @@ def _headline(
         key=lambda s: (system_order(s), _published_index(s)),
     )
     rows, hints, sections, previous = [], [], set(), None
+    uneven: dict[str, list[str]] = {}  # how a row's columns split over its seeds -> its models
     for system in systems:
         values = [
             _headline_value(lookup.get((system, spec.evaluation.key)), spec) for spec in specs
@@ -133,15 +137,14 @@ def _headline(
         if rows and group != previous:
             sections.add(len(rows))
         previous = group
-        seeds = max(
-            (
-                len(lookup[(system, spec.evaluation.key)].seeds)
-                for spec in specs
-                if (system, spec.evaluation.key) in lookup
-            ),
-            default=0,
-        )
-        model = f"{system.model} ({seeds} seeds)" if seeds > 1 else system.model
+        counts = {
+            spec: _seed_count(lookup[(system, spec.evaluation.key)], spec)
+            for spec, value in zip(specs, values)
+            if value is not None and system.measured
+        }
+        model = f"{system.model} {_seed_label(counts.values())}".rstrip()
+        if len(set(counts.values())) > 1:
+            uneven.setdefault(_seed_split(counts), []).append(system.model)
         rows.append((system.source, system.base_model, system.regime_label, model, *values))
         hints.append(
             ("",) * len(_TEXT_COLUMNS)
@@ -158,15 +161,43 @@ def _headline(
         rows=tuple(rows),
         marks=best_marks(rows, columns, by_source.values()),
         sections=frozenset(sections),
+        notes=tuple(f"{', '.join(models)}: {split}." for split, models in uneven.items()),
         hints=tuple(hints) if estimated else (),
     )
+
+
+def _seed_count(scores: Scores, spec: _Spec) -> SeedCount:
+    return scores.seed_count(
+        spec.statistic, spec.setting, spec.measure, spec.evaluation.headline_languages
+    )
+
+
+def _seed_label(counts: Iterable[SeedCount]) -> str:
+    """'(n seeds)' after a model of several seeds; '(k of n seeds)' where its values are means
+    over only k of them; a range of k where its columns differ (the table's notes say which)."""
+    counts = set(counts)
+    if not counts or max(c.of for c in counts) == 1:
+        return ""
+    if len(counts) == 1:
+        return f"({counts.pop()})"
+    low, high = min(c.held for c in counts), max(c.held for c in counts)
+    totals = {c.of for c in counts}
+    return f"({low}–{high}{f' of {totals.pop()}' if len(totals) == 1 else ''} seeds)"
+
+
+def _seed_split(counts: Mapping[_Spec, SeedCount]) -> str:
+    """Which of a row's columns are means over how many of its seeds."""
+    by_count: dict[SeedCount, list[str]] = {}
+    for spec, count in counts.items():
+        by_count.setdefault(count, []).append(spec.column.heading)
+    return "; ".join(f"{', '.join(headings)} over {count}" for count, headings in by_count.items())
 
 
 def _hint(e: Estimate | None, spec: _Spec) -> str:
     if e is None:
         return ""
     digits = spec.column.digits
-    seeds = f"; sd {e.sd:.{digits}f} over {e.seeds} seeds" if e.sd is not None else ""
+    seeds = f"; sd {e.sd:.{digits}f} over {e.seeds}" if e.sd is not None else ""
     return (
         f"95 % interval {e.low:.{digits}f}–{e.high:.{digits}f}{seeds}; rank {e.rank} "
         f"({e.rank_low}–{e.rank_high}); group {e.group}"
@@ -267,7 +298,7 @@ def _uncertainty_table(spec: _Spec, ranked, options: Options) -> Table:
     rows = tuple(
         (
             scores.system.model,
-            e.seeds,
+            e.seeds.held if e.seeds.held == e.seeds.of else str(e.seeds),
             e.value,
             e.sd,
             e.low,
@@ -292,7 +323,9 @@ def uncertainty_notes(options: Options) -> tuple[str, ...]:
         f"resamples, seed {options.seed}), aggregated as the records are (cell mean, mean per "
         "query language, statistic over languages); a topic is a question with all its parallel "
         "versions (each query where queries are not parallel). A row of several training seeds "
-        "shows their mean and sd, and each resample also draws its seeds with replacement.",
+        "shows their mean and sd over the seeds whose records hold the measure, and each resample "
+        "adds the spread of a mean of those seeds (a Student t draw with one degree of freedom "
+        "fewer than seeds).",
         f"Rank interval: the central {level} of each row's rank over the same resamples of all "
         "rows. Group: rows sharing a letter are not separable by paired bootstrap tests, Holm-"
         f"adjusted over the column's pairs at {options.alpha:g}.",
@@ -386,7 +419,7 @@ def uncertainty_csv(collection: Collection, options: Options) -> str:
                     " ".join(e.headline_languages),
                     *(csv_text(v) for v in (system.source, system.base_model)),
                     *(csv_text(v) for v in (system.regime, system.model)),
-                    est.seeds,
+                    est.seeds.held,
                     repr(est.value),
                     "" if est.sd is None else repr(est.sd),
                     repr(est.low),

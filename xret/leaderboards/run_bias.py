@@ -20,14 +20,17 @@ import numpy as np
 
 from xret.errors import XretError
 from xret.measures.bias import PER_LANGUAGE, PER_QUERY, Pooled, parallel_consistency
-from xret.measures.table import BIAS_PANEL_DEFAULT, MAX_CUTOFF, Measure, Needs, parse_measures
+from xret.measures.table import (
+    BIAS_PANEL_DEFAULT,
+    MAX_CUTOFF,
+    Measure,
+    Needs,
+    Truncation,
+    parse_measures,
+)
 
 BEYOND = MAX_CUTOFF + 1
 """The rank of a relevant document the run lacks: below every cutoff."""
-TOP1 = ("RightSame", "RightOther", "WrongSame", "WrongOther")
-"""The measures that read the first document only."""
-TOP_K = ("Same", "Excess", "PEER", "Consist")
-"""The measures that read the first k documents (the others read relevant ranks only)."""
 NO_QUERY_LANGUAGE = "needs the queries' languages (--query-lang)"
 NO_PARALLEL = "needs parallel queries: ids '<lang>/<question>' shared across query languages"
 
@@ -105,7 +108,7 @@ def panel_values(
     depth = np.array([len(rankings[q]) for q in queries])
     out: dict[str, dict[str, float]] = {q: {} for q in queries}
     for m in measures:
-        need = min(_depth(m), len(pool))
+        need = min(m.depth, len(pool))
         rows = np.flatnonzero(depth >= need)
         if not len(rows):  # every run shorter than the measure's cutoff
             continue
@@ -119,16 +122,11 @@ def panel_values(
             languages=len(codes),
         )
         values = _values(m, cell, [queries[r] for r in rows], query_languages)
-        values[~_defined(m, cell, depth[rows])] = np.nan
+        values[~_defined(m.family.truncation, cell, values, depth[rows])] = np.nan
         for r, value in zip(rows, values):
             if not np.isnan(value):
                 out[queries[r]][str(m)] = float(value)
     return out
-
-
-def _depth(m: Measure) -> int:
-    """How many of a query's first documents ``m`` reads."""
-    return 1 if m.name in TOP1 else m.cutoff if m.name in TOP_K else 0
 
 
 def _values(m: Measure, cell: Pooled, queries: Sequence[str], query_languages) -> np.ndarray:
@@ -149,15 +147,17 @@ def _values(m: Measure, cell: Pooled, queries: Sequence[str], query_languages) -
         return np.nanmean(split, axis=1) if split.size else np.full(len(queries), np.nan)
 
 
-def _defined(m: Measure, cell: Pooled, depth: np.ndarray) -> np.ndarray:
-    """Where the value does not depend on the rank of a document the run lacks (RD and nRD: a
-    query whose relevant documents lie in two or more languages, all retrieved)."""
-    if m.name in ("RD", "nRD"):
+def _defined(
+    truncation: Truncation, cell: Pooled, values: np.ndarray, depth: np.ndarray
+) -> np.ndarray:
+    """Where a value does not depend on the rank of a document the run lacks, as the measure
+    declares (``Truncation``)."""
+    if truncation is Truncation.ALL_RANKED:
         present = cell.ranks > 0
         languages = np.where(present, cell.relevant_language, -1)
         spread = np.array([len(set(row[row >= 0])) > 1 for row in languages], dtype=bool)
         return spread & ~(cell.ranks == BEYOND).any(axis=1)
-    if m.name == "FirstOther":
+    if truncation is Truncation.RANK_RETRIEVED:
         with np.errstate(invalid="ignore"):
-            return ~(PER_QUERY["FirstOther"](cell, None) > depth)
+            return ~(values > depth)
     return np.ones(len(cell.ranks), dtype=bool)

@@ -78,6 +78,20 @@ def system_order(system: System) -> tuple:
 
 
 @dataclass(frozen=True)
+class SeedCount:
+    """How many training seeds a value is the mean of, out of its row's seeds."""
+
+    held: int
+    """The seeds whose records hold the value (a seed recorded before a measure has none)."""
+    of: int
+
+    def __str__(self) -> str:
+        if self.held < self.of:
+            return f"{self.held} of {self.of} seeds"
+        return f"{self.held} seed{'s' if self.held > 1 else ''}"
+
+
+@dataclass(frozen=True)
 class Scores:
     system: System
     task: str
@@ -117,19 +131,33 @@ class Scores:
     def statistic(self, name: str, setting: str, measure: str) -> float | None:
         return self.summary.get(name, {}).get(setting, {}).get(measure)
 
+    def per_seed(
+        self, name: str, setting: str, measure: str, languages: Sequence[str] | None = None
+    ) -> dict[int, float]:
+        """seed -> its statistic over ``languages`` (default: all evaluated), for the seeds whose
+        records hold it: a seed recorded before a measure existed has none, and the row's value
+        is the mean over the others."""
+        languages = self.languages if languages is None else languages
+        found = {}
+        for seed, values in zip(self.seeds, self.by_seed):
+            value = language_statistics(values, languages).get(name, {}).get(setting, {})
+            if measure in value:
+                found[seed] = value[measure]
+        return found
+
+    def seed_count(
+        self, name: str, setting: str, measure: str, languages: Sequence[str] | None = None
+    ) -> SeedCount:
+        if not self.seeds:
+            return SeedCount(1, 1)
+        return SeedCount(len(self.per_seed(name, setting, measure, languages)), len(self.seeds))
+
     def sd(
         self, name: str, setting: str, measure: str, languages: Sequence[str] | None = None
     ) -> float | None:
-        """The sd over seeds of a statistic over ``languages`` (default: all evaluated);
-        None for a row of one run or where a seed lacks a value."""
-        languages = self.languages if languages is None else languages
-        values = [
-            language_statistics(b, languages).get(name, {}).get(setting, {}).get(measure)
-            for b in self.by_seed
-        ]
-        if len(values) < 2 or None in values:
-            return None
-        return statistics.stdev(values)
+        """The sd of a statistic over the seeds that hold it; None for fewer than two."""
+        values = list(self.per_seed(name, setting, measure, languages).values())
+        return statistics.stdev(values) if len(values) > 1 else None
 
     def headline_value(self, setting: str, measure: str) -> float | None:
         printed = self.headline.get(setting, {}).get(measure)

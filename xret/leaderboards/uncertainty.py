@@ -17,7 +17,7 @@ import numpy as np
 
 from xret import defaults
 from xret.errors import XretError
-from xret.leaderboards.scores import Scores, language_statistics, training_seed
+from xret.leaderboards.scores import Scores, SeedCount, language_statistics, training_seed
 from xret.measures.bootstrap import CellSums, Design, Statistic, percentile_interval
 from xret.measures.standings import (
     bootstrap_p_values,
@@ -64,9 +64,11 @@ class Estimate:
 
     value: float
     """As the records give it (the mean over seeds for a row of several)."""
-    seeds: int
+    seeds: SeedCount
+    """The seeds the value, its sd and its interval's seed term are over: those whose records
+    hold the measure."""
     sd: float | None
-    """Over seeds (None: one run)."""
+    """Over those seeds (None: one)."""
     low: float
     high: float
     rank: int
@@ -105,8 +107,8 @@ def estimates(
             scores = rows[i]
             out[(i, target)] = Estimate(
                 value=float(values[n]),
-                seeds=max(1, len(scores.seeds)),
-                sd=scores.sd(target.statistic, target.setting, target.measure, target.languages),
+                seeds=scores.seed_count(*_statistic(target)),
+                sd=scores.sd(*_statistic(target)),
                 low=float(low[k]),
                 high=float(high[k]),
                 rank=int(ranks[n]),
@@ -115,6 +117,10 @@ def estimates(
                 group=groups[n],
             )
     return out
+
+
+def _statistic(target: Target) -> tuple[str, str, str, tuple[str, ...]]:
+    return target.statistic, target.setting, target.measure, target.languages
 
 
 def _value(scores: Scores, target: Target) -> float:

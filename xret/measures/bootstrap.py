@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xret import defaults
+
 BATCH_ELEMENTS = 4_000_000
 """Topic draws held at once (resamples × topics): bounds memory; the draws do not depend on it
 while the resamples fit one batch (up to 3,361 for XQuAD-R's 1,190 topics)."""
@@ -197,7 +199,7 @@ class Design:
 
 
 def percentile_interval(
-    draws: np.ndarray, confidence: float = 0.95
+    draws: np.ndarray, confidence: float = defaults.CONFIDENCE
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per column: the (1 − confidence)/2 and (1 + confidence)/2 quantiles of the draws (linear
     interpolation, as ``scipy.stats.bootstrap(method="percentile")``); NaN draws are left out."""

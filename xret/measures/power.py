@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import math
 
-from xret import defaults
-
-POWER = 0.8
-ALPHA = defaults.ALPHA
+from xret.defaults import ALPHA, POWER
 
 
 def t_power(effect: float, n: int, alpha: float = ALPHA) -> float:

@@ -12,6 +12,7 @@ from itertools import combinations
 
 import numpy as np
 
+from xret import defaults
 from xret.measures.paired import holm
 
 
@@ -26,7 +27,7 @@ def competition_ranks(values: np.ndarray, higher_is_better: bool = True) -> np.n
 
 
 def rank_intervals(
-    draws: np.ndarray, higher_is_better: bool = True, confidence: float = 0.95
+    draws: np.ndarray, higher_is_better: bool = True, confidence: float = defaults.CONFIDENCE
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per system: the lowest and highest rank within the central ``confidence`` of its ranks
     over the joint resamples (integer ranks: the lower quantile rounded down, the upper up)."""
@@ -64,7 +65,10 @@ def bootstrap_p_values(draws: np.ndarray) -> np.ndarray:
 
 
 def tied_groups(
-    values: np.ndarray, p_adjusted: np.ndarray, alpha: float = 0.05, higher_is_better: bool = True
+    values: np.ndarray,
+    p_adjusted: np.ndarray,
+    alpha: float = defaults.ALPHA,
+    higher_is_better: bool = True,
 ) -> list[str]:
     """Letters per system: systems sharing a letter are not separable at ``alpha``.
 

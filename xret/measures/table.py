@@ -21,9 +21,30 @@ class Needs(StrEnum):
     RANKS = "relevant ranks"
     """The ranks of the query's relevant candidates (every trec_eval measure, RD)."""
     POOLED = "pooled ranking with languages"
-    """Also the top of the pooled ranking and each candidate's language (bias panel)."""
+    """Also each pool candidate's language and, as far as ``Family.top`` says, the top of the
+    pooled ranking (bias panel)."""
     PARALLEL = "parallel queries' rankings"
     """The top of the rankings of the same question asked in other languages, same pool."""
+
+
+class Top(StrEnum):
+    """How far down a query's ranking a measure reads, beyond its relevant candidates' ranks."""
+
+    NONE = "relevant ranks only"
+    FIRST = "the first candidate"
+    CUTOFF = "the first k candidates"
+
+
+class Truncation(StrEnum):
+    """When a measure's value is defined for a run cut at some depth, where a relevant candidate
+    the run lacks ranks below every cutoff (``xret score``)."""
+
+    ALWAYS = "always"
+    """Such a candidate is simply not found in any top k."""
+    ALL_RANKED = "every relevant candidate retrieved, in two languages or more"
+    """The value reads every relevant rank (rank distance)."""
+    RANK_RETRIEVED = "the rank it gives lies within the run"
+    """The value is itself a rank, known only if the run reaches it."""
 
 
 @dataclass(frozen=True)
@@ -50,11 +71,33 @@ class Family:
     """One value per query and candidate language: recorded in cells (multi, query language,
     candidate language) beside the pooled cell, the query-language x candidate-language matrix
     that ``xret heatmap`` draws; by language and in summaries, the mean over those cells."""
+    top: Top = Top.NONE
+    """How much of the ranking it reads (``Measure.depth``): what the evaluation keeps of a
+    pooled ranking, and which queries of a shorter run ``xret score`` leaves out."""
+    truncation: Truncation = Truncation.ALWAYS
     min_cutoff: int = 1
     reads_query_language: bool = False
     """Reads the query's language (a run scored elsewhere needs ``--query-lang``)."""
     about: str = ""
 
+
+def _panel(about: str, *, lower_is_better: bool = True, digits: int = 3, **declared) -> Family:
+    """A bias-panel measure (docs/bias.md): written by hand (xret.measures.bias), defined on the
+    multilingual pool only; most are shares shown to 3 decimals, where lower is less biased."""
+    return Family(
+        None,
+        digits=digits,
+        higher_is_better=not lower_is_better,
+        multilingual_only=True,
+        about=about,
+        **declared,
+    )
+
+
+_QUERY_LANGUAGE = {"needs": Needs.POOLED, "reads_query_language": True}
+"""Reads which candidates share the query's language."""
+_TOP_K = {"needs": Needs.POOLED, "cutoff": True, "top": Top.CUTOFF}
+"""Reads the first k candidates of the pooled ranking."""
 
 FAMILIES: dict[str, Family] = {
     "MAP": Family("map"),
@@ -63,117 +106,59 @@ FAMILIES: dict[str, Family] = {
     "Hit": Family("success", cutoff=True),
     "nDCG": Family("ndcg_cut", cutoff=True),
     "P": Family("P", cutoff=True),
-    "RD": Family(
-        None,
+    "RD": _panel(
+        "rank distance: last minus first rank of a query's relevant candidates",
         digits=1,
-        higher_is_better=False,
-        multilingual_only=True,
-        about="rank distance: last minus first rank of a query's relevant candidates",
+        truncation=Truncation.ALL_RANKED,
     ),
-    "nRD": Family(
-        None,
-        digits=3,
-        higher_is_better=False,
-        multilingual_only=True,
-        about="rank distance over its expectation under a random ranking (1 = random)",
+    "nRD": _panel(
+        "rank distance over its expectation under a random ranking (1 = random)",
+        truncation=Truncation.ALL_RANKED,
     ),
-    "HitGap": Family(
-        None,
-        cutoff=True,
-        digits=3,
-        higher_is_better=False,
-        multilingual_only=True,
-        about="Hit@k - R@k: one relevant candidate found in the top k, the others not",
+    "HitGap": _panel(
+        "Hit@k - R@k: one relevant candidate found in the top k, the others not", cutoff=True
     ),
-    "FirstOther": Family(
-        None,
-        reads_query_language=True,
+    "FirstOther": _panel(
+        "rank of the first relevant candidate in another language than the query's",
         digits=1,
-        higher_is_better=False,
-        multilingual_only=True,
-        needs=Needs.POOLED,
-        about="rank of the first relevant candidate in another language than the query's",
+        truncation=Truncation.RANK_RETRIEVED,
+        **_QUERY_LANGUAGE,
     ),
-    "Same": Family(
-        None,
-        reads_query_language=True,
+    "Same": _panel("share of the top k in the query's language", **_TOP_K | _QUERY_LANGUAGE),
+    "Excess": _panel(
+        "same-language share of the top k minus the pool's share of that language",
+        **_TOP_K | _QUERY_LANGUAGE,
+    ),
+    "PEER": _panel(
+        "PEER (Yang et al. 2024): Kruskal-Wallis p of ranks by language, per level",
+        lower_is_better=False,
+        **_TOP_K,
+    ),
+    # The top-1 outcome split: right answers are better, wrong ones worse, in either language.
+    **{
+        f"{right}{same}": _panel(
+            f"top-1 candidate {right_text} in {same_text}",
+            lower_is_better=right == "Wrong",
+            top=Top.FIRST,
+            **_QUERY_LANGUAGE,
+        )
+        for right, right_text in (("Right", "relevant and"), ("Wrong", "not relevant,"))
+        for same, same_text in (("Same", "the query's language"), ("Other", "another language"))
+    },
+    "LangR": _panel(
+        "R@k of the relevant candidates of one candidate language, pooled ranking",
+        lower_is_better=False,
+        digits=4,
         cutoff=True,
-        digits=3,
-        higher_is_better=False,
-        multilingual_only=True,
-        needs=Needs.POOLED,
-        about="share of the top k in the query's language",
-    ),
-    "Excess": Family(
-        None,
-        reads_query_language=True,
-        cutoff=True,
-        digits=3,
-        higher_is_better=False,
-        multilingual_only=True,
-        needs=Needs.POOLED,
-        about="same-language share of the top k minus the pool's share of that language",
-    ),
-    "PEER": Family(
-        None,
-        cutoff=True,
-        digits=3,
-        multilingual_only=True,
-        needs=Needs.POOLED,
-        about="PEER (Yang et al. 2024): Kruskal-Wallis p of ranks by language, per level",
-    ),
-    "RightSame": Family(
-        None,
-        reads_query_language=True,
-        digits=3,
-        multilingual_only=True,
-        needs=Needs.POOLED,
-        about="top-1 candidate relevant and in the query's language",
-    ),
-    "RightOther": Family(
-        None,
-        reads_query_language=True,
-        digits=3,
-        multilingual_only=True,
-        needs=Needs.POOLED,
-        about="top-1 candidate relevant and in another language",
-    ),
-    "WrongSame": Family(
-        None,
-        reads_query_language=True,
-        digits=3,
-        higher_is_better=False,
-        multilingual_only=True,
-        needs=Needs.POOLED,
-        about="top-1 candidate not relevant, in the query's language",
-    ),
-    "WrongOther": Family(
-        None,
-        reads_query_language=True,
-        digits=3,
-        higher_is_better=False,
-        multilingual_only=True,
-        needs=Needs.POOLED,
-        about="top-1 candidate not relevant, in another language",
-    ),
-    "LangR": Family(
-        None,
-        cutoff=True,
-        multilingual_only=True,
         needs=Needs.POOLED,
         per_candidate_language=True,
-        about="R@k of the relevant candidates of one candidate language, pooled ranking",
     ),
-    "Consist": Family(
-        None,
-        reads_query_language=True,
-        cutoff=True,
-        digits=3,
-        multilingual_only=True,
-        needs=Needs.PARALLEL,
-        per_candidate_language=True,
+    "Consist": _panel(
+        "Spearman rho of the top k of a query and its parallel query in another language",
+        lower_is_better=False,
         min_cutoff=2,
-        about="Spearman rho of the top k of a query and its parallel query in another language",
+        per_candidate_language=True,
+        **_TOP_K | _QUERY_LANGUAGE | {"needs": Needs.PARALLEL},
     ),
 }
 BIAS_PANEL = tuple(name for name, family in FAMILIES.items() if family.multilingual_only)
@@ -220,6 +205,12 @@ class Measure:
     @property
     def digits(self) -> int:
         return self.family.digits
+
+    @property
+    def depth(self) -> int:
+        """How many of a query's best-ranked candidates the measure reads (0: its relevant
+        ranks, with their languages, suffice)."""
+        return {Top.NONE: 0, Top.FIRST: 1, Top.CUTOFF: self.cutoff or 0}[self.family.top]
 
 
 def measure_digits(text: str) -> int:

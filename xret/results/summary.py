@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 
+from xret import defaults
 from xret.measures.table import measure_digits
 from xret.results.record import ResultRecord
 
@@ -178,10 +179,11 @@ def print_summary(
         header, rows = corpus_header(corpus), corpus_rows(corpus)
         tables.append(("monolingual corpus retrieval", header, rows, None))
     if intervals is not None:
-        header = ["task", "model", "value", "mean", "95 % low", "95 % high"]
+        level = f"{100 * defaults.CONFIDENCE:g} %"
+        header = ["task", "model", "value", "mean", f"{level} low", f"{level} high"]
         tables.append(
             (
-                "95 % intervals: percentile bootstrap over topics of the per-query scores",
+                f"{level} intervals: percentile bootstrap over topics of the per-query scores",
                 header,
                 interval_rows(records, intervals),
                 None,

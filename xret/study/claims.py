@@ -12,23 +12,25 @@ import numpy as np
 
 from xret import defaults
 from xret.baselines.samplers import Sampling
+from xret.measures.bootstrap import percentile_interval
 from xret.measures.table import BIAS_PANEL, PANEL_BEYOND_PAPER, parse_measure
 from xret.study.runs import Run, group_runs, mean_sd, per_query
 from xret.study.spec import Arm
 
 SAME_MAP = 0.005  # protocol.md §5.2: "Hybrid ≈ X-Y on Mul. (within ±0.005 mAP)"
 SAME_RD = 0.05  # ≈ for rank distance: within 5 % of the baseline's value (the paper gives none)
-RESAMPLES = 2000
+LEVEL = f"{100 * defaults.CONFIDENCE:g} %"
 VERDICT_RULE = (
-    "A claim that one regime is better is reproduced when both 95 % intervals of the difference "
-    "(over topics, over seeds) lie above 0, not reproduced when both lie below 0, and inconclusive "
-    "otherwise. A claim that two regimes are the same (≈) is reproduced when both intervals lie "
-    f"within the tolerance (±{SAME_MAP} MAP; ±{SAME_RD:.0%} of the baseline's rank distance), not "
-    "reproduced when both lie outside it on one side, and inconclusive otherwise. With one seed "
-    "only the topic interval is used. Topic intervals: percentile bootstrap over question ids "
-    f"({RESAMPLES} resamples, seed 0) of the seed-averaged per-query differences, aggregated as "
-    "the records are (cell mean, then mean per query language, then the macro mean). Seed "
-    "intervals: Student t over the per-seed differences of the macro values."
+    f"A claim that one regime is better is reproduced when both {LEVEL} intervals of the "
+    "difference (over topics, over seeds) lie above 0, not reproduced when both lie below 0, and "
+    "inconclusive otherwise. A claim that two regimes are the same (≈) is reproduced when both "
+    f"intervals lie within the tolerance (±{SAME_MAP} MAP; ±{SAME_RD:.0%} of the baseline's rank "
+    "distance), not reproduced when both lie outside it on one side, and inconclusive otherwise. "
+    "With one seed only the topic interval is used. Topic intervals: percentile bootstrap over "
+    f"question ids ({defaults.CI_RESAMPLES} resamples, seed {defaults.SEED}) of the seed-averaged "
+    "per-query differences, aggregated as the records are (cell mean, then mean per query "
+    "language, then the macro mean). Seed intervals: Student t over the per-seed differences of "
+    "the macro values."
 )
 HYBRID = Arm(Sampling.HYBRID, defaults.HYBRID_ALPHA)
 XX = Arm(Sampling.X_X_MONO)
@@ -244,12 +246,12 @@ def seed_interval(values: Sequence[float]) -> tuple[float, float] | None:
     from scipy.stats import t
 
     mean, sd = mean_sd(values)
-    half = t.ppf(0.975, len(values) - 1) * sd / math.sqrt(len(values))
+    half = t.ppf((1 + defaults.CONFIDENCE) / 2, len(values) - 1) * sd / math.sqrt(len(values))
     return mean - half, mean + half
 
 
 def percentile(draws: np.ndarray) -> tuple[float, float]:
-    low, high = np.nanpercentile(draws, [2.5, 97.5])
+    low, high = percentile_interval(draws, defaults.CONFIDENCE)
     return float(low), float(high)
 
 
@@ -276,8 +278,10 @@ def topic_draws(
     cols = [topics[t] for t in diff["topic"]]
     np.add.at(values, (rows, cols), diff["d"].to_numpy())
     np.add.at(present, (rows, cols), 1.0)
-    rng = np.random.default_rng(0)
-    weights = rng.multinomial(len(topics), np.full(len(topics), 1 / len(topics)), size=RESAMPLES)
+    rng = np.random.default_rng(defaults.SEED)
+    weights = rng.multinomial(
+        len(topics), np.full(len(topics), 1 / len(topics)), size=defaults.CI_RESAMPLES
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         cell_means = (weights @ values.T) / (weights @ present.T)
     languages = sorted({q for q, _ in cells})

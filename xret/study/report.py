@@ -15,6 +15,7 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
+from xret import defaults
 from xret.io import atomic_write_bytes, atomic_write_text
 from xret.leaderboards.published import TABLE_1_DIGITS, TABLE_2_DIGITS
 from xret.leaderboards.table import Column, Document, Table, render_markdown
@@ -22,6 +23,7 @@ from xret.measures.table import parse_measure
 from xret.study.claims import (
     CLAIMS,
     HYBRID,
+    LEVEL,
     PANEL_RULE,
     VERDICT_RULE,
     XX,
@@ -37,6 +39,8 @@ from xret.study.needs import needs
 from xret.study.runs import SETTINGS, Run, cell_means, collect_runs, group_runs, mean_sd
 from xret.study.spec import Arm, Study
 
+POWER = f"{100 * defaults.POWER:g} %"
+ALPHA = f"{100 * defaults.ALPHA:g} %"
 # Languages with the least training data and the weakest scores of the protocol's tasks.
 LOW_RESOURCE = frozenset({"ar", "el", "hi", "sw", "th", "tr", "vi"})
 
@@ -137,7 +141,9 @@ def panel_table(runs: Sequence[Run]) -> Table | None:
     }
     rows = []
     for base, arm in systems:
+        held = {len(v) for (t, b, a, _), v in values.items() if (b, a) == (base, arm)}
         row: list = [Path(base).name, _arm_label(arm)]
+        row.append(_seeds_held(held, len(groups.get((tasks[0], base, arm), []))))
         for task in tasks:
             for m in measures:
                 mine = values.get((task, base, arm, m))
@@ -155,18 +161,28 @@ def panel_table(runs: Sequence[Run]) -> Table | None:
                 rank = rivals.index(statistics.fmean(mine)) + 1
                 row.append(f"{_text(mine, parse_measure(m).digits)} ({rank})")
         rows.append(tuple(row))
-    columns = (Column("base model"), Column("regime"))
+    columns = (Column("base model"), Column("regime"), Column("seeds"))
     columns += tuple(Column(m, group=task) for task in tasks for m in measures)
     return Table(
         "Language bias panel, Mul., macro average over languages (docs/bias.md)",
         columns,
         tuple(rows),
         notes=(
-            "mean ± sd over the seeds whose records hold the measure; (n) = rank among the "
+            "mean ± sd over the seeds whose records hold the measure (seeds: k of n where only k "
+            "of the regime's n seeds do, recorded after the panel existed); (n) = rank among the "
             "regimes of one base model in the measure's own direction: (1) is the regime it calls "
             "least biased",
         ),
     )
+
+
+def _seeds_held(held: set[int], seeds: int) -> str | None:
+    """How many of a regime's seeds its panel values are over: 'k of n' where fewer than all."""
+    if not held:
+        return None
+    low, high = min(held), max(held)
+    counted = str(low) if low == high else f"{low}–{high}"
+    return counted if counted == str(seeds) else f"{counted} of {seeds}"
 
 
 def verdict_table(found: Sequence[Verdict]) -> Table:
@@ -174,9 +190,10 @@ def verdict_table(found: Sequence[Verdict]) -> Table:
         Column("base model"),
         Column("task"),
         Column("claim"),
+        Column("seeds", digits=0),
         Column("difference", digits=4),
-        Column("95 % CI, topics"),
-        Column("95 % CI, seeds"),
+        Column(f"{LEVEL} CI, topics"),
+        Column(f"{LEVEL} CI, seeds"),
         Column("verdict"),
     )
 
@@ -188,6 +205,7 @@ def verdict_table(found: Sequence[Verdict]) -> Table:
             Path(v.base).name,
             v.task,
             v.claim.text,
+            len(v.per_seed),
             v.difference,
             interval(v.topics),
             interval(v.seeds),
@@ -200,8 +218,9 @@ def verdict_table(found: Sequence[Verdict]) -> Table:
         columns,
         rows,
         notes=(
+            "seeds: the seeds both regimes have and whose records hold the measure, paired; "
             "difference: better − worse as the claim names them (rank distance: worse − "
-            "better, so positive always favours the claim), mean over seeds",
+            "better, so positive always favours the claim), mean over those seeds",
             VERDICT_RULE,
             *((PANEL_RULE,) if any(v.claim not in CLAIMS for v in found) else ()),
         ),
@@ -267,7 +286,7 @@ def needs_table(found: Sequence[Verdict]) -> Table:
             )
         )
     return Table(
-        "What the inconclusive verdicts need (80 % power, 5 % two-sided)",
+        f"What the inconclusive verdicts need ({POWER} power, {ALPHA} two-sided)",
         columns,
         tuple(rows),
         notes=(
@@ -275,10 +294,10 @@ def needs_table(found: Sequence[Verdict]) -> Table:
             "for ≈ claims the nearer edge of the tolerance)",
             "detectable: the minimum detectable distance with the current seeds (δ*(n) × sd of "
             "the per-seed differences) and topics (δ*(T) × bootstrap standard error × √T), δ* "
-            "the standardised effect a two-sided one-sample t-test detects with 80 % power; the "
-            "verdict needs both",
-            "seeds needed: the fewest seeds with 80 % power at the observed distance and seed sd; "
-            "— where the topic interval cannot detect it (more seeds alone do not settle it)",
+            f"the standardised effect a two-sided one-sample t-test detects with {POWER} power; "
+            "the verdict needs both",
+            f"seeds needed: the fewest seeds with {POWER} power at the observed distance and seed "
+            "sd; — where the topic interval cannot detect it (more seeds alone do not settle it)",
         ),
     )
 
