@@ -53,6 +53,10 @@ class Family:
     min_cutoff: int = 1
     reads_query_language: bool = False
     """Reads the query's language (a run scored elsewhere needs ``--query-lang``)."""
+    cross_judged: bool = False
+    """Reads where a query's relevant candidates in several languages rank (their spread, or
+    those in other languages than the query's): undefined where a query's judgements are all in
+    its own language (a pooled MIRACL-format task, docs/bias.md)."""
     about: str = ""
 
 
@@ -68,6 +72,7 @@ FAMILIES: dict[str, Family] = {
         digits=1,
         higher_is_better=False,
         multilingual_only=True,
+        cross_judged=True,
         about="rank distance: last minus first rank of a query's relevant candidates",
     ),
     "nRD": Family(
@@ -75,6 +80,7 @@ FAMILIES: dict[str, Family] = {
         digits=3,
         higher_is_better=False,
         multilingual_only=True,
+        cross_judged=True,
         about="rank distance over its expectation under a random ranking (1 = random)",
     ),
     "HitGap": Family(
@@ -83,6 +89,7 @@ FAMILIES: dict[str, Family] = {
         digits=3,
         higher_is_better=False,
         multilingual_only=True,
+        cross_judged=True,
         about="Hit@k - R@k: one relevant candidate found in the top k, the others not",
     ),
     "FirstOther": Family(
@@ -91,6 +98,7 @@ FAMILIES: dict[str, Family] = {
         digits=1,
         higher_is_better=False,
         multilingual_only=True,
+        cross_judged=True,
         needs=Needs.POOLED,
         about="rank of the first relevant candidate in another language than the query's",
     ),
@@ -160,6 +168,7 @@ FAMILIES: dict[str, Family] = {
         None,
         cutoff=True,
         multilingual_only=True,
+        cross_judged=True,
         needs=Needs.POOLED,
         per_candidate_language=True,
         about="R@k of the relevant candidates of one candidate language, pooled ranking",
@@ -186,6 +195,26 @@ BIAS_PANEL_DEFAULT = (
     *("RightSame", "RightOther", "WrongSame", "WrongOther", "LangR@10", "Consist@10"),
 )
 """The panel every pooled task computes by default, beside RD (cutoff 10, as R@10)."""
+CROSS_JUDGED = (
+    "needs relevant candidates in several languages (a pooled corpus task judges the query "
+    "language's passages only)"
+)
+PARALLEL = "needs parallel queries (the same question asked in other languages, same pool)"
+
+
+def pooled_corpus_gap(m: Measure) -> str | None:
+    """Why ``m`` is undefined on a pool of corpora whose queries are judged in their own language
+    only and ranked top-k (a pooled MIRACL-format task), None where it is defined: trec_eval's
+    measures and the panel measures that read only the pooled top k and each passage's
+    language."""
+    family = m.family
+    if family.cross_judged:
+        return CROSS_JUDGED
+    if family.needs is Needs.PARALLEL:
+        return PARALLEL
+    return None
+
+
 _PATTERN = re.compile(r"^(?P<name>[A-Za-z]+)(?:@(?P<cutoff>[0-9]+))?$")
 MAX_CUTOFF = 1_000_000
 """Deeper than any ranking xret writes; trec_eval aborts (SIGABRT) on a cutoff of 0."""
