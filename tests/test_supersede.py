@@ -92,3 +92,60 @@ def test_fewer_measures_do_not_replace(config):
     old = run_bench(config, log=lambda _: None)[0]
     other = run_bench(replace(config, measures=("MAP",)), log=lambda _: None)[0]
     assert old.path.exists() and other.path.exists() and other.path != old.path
+
+
+def _nudge(path, by: float) -> dict:
+    """Move one stored cell's MAP and one per-query value, as vectors encoded again would."""
+    data = json.loads(path.read_text())
+    data["cells"][0]["values"]["MAP"] += by
+    path.write_text(json.dumps(data))
+    return data
+
+
+def test_a_moved_number_names_its_largest_move_and_the_way_out(config):
+    old = run_bench(config, log=lambda _: None)[0]
+    _nudge(old.path, 2e-4)
+    with pytest.raises(DataError, match=r"largest move is 0.0002 \(cell .*MAP\): .*--accept-drift"):
+        run_bench(replace(config, measures=None), log=lambda _: None)
+    with pytest.raises(DataError, match=r"0.0002 at cell .*MAP, exceeds --accept-drift 0.0001"):
+        run_bench(replace(config, measures=None, accept_drift=1e-4), log=lambda _: None)
+    assert len(list(old.path.parent.glob("*.json"))) == 1  # nothing replaced either time
+
+
+def test_within_accept_drift_the_stored_numbers_are_kept_byte_for_byte(config):
+    old = run_bench(config, log=lambda _: None)[0]
+    data = _nudge(old.path, 2e-4)
+    # A per-query value that moved too (a near-tie that swapped when encoded again).
+    per_query = old.path.parent / old.record.per_query
+    text = gzip.decompress(per_query.read_bytes()).decode().splitlines()
+    header = text[0].split(",")
+    first = text[1].split(",")
+    column = header.index("MAP")
+    first[column] = "0.123457"
+    text[1] = ",".join(first)
+    per_query.write_bytes(gzip.compress(("\n".join(text) + "\n").encode()))
+    stored_rows = _rows(per_query)
+    lines: list[str] = []
+    new = run_bench(replace(config, measures=None, accept_drift=1e-3), log=lines.append)[0]
+    assert not old.path.exists()
+    after = dict(_numbers(json.loads(new.path.read_text())))
+    assert {k: after[k] for k in dict(_numbers(data))} == dict(_numbers(data))
+    assert any("PEER@10" in k for k in after)
+    new_rows = _rows(new.path.parent / new.record.per_query)
+    for key, row in stored_rows.items():
+        assert {c: new_rows[key][c] for c in row} == row  # 0.123457 included
+    kept = new.record.provenance.extras["kept_numbers"]
+    assert kept["moved"] == 1 and kept["per_query_moved"] == 1
+    assert kept["largest_move"] == pytest.approx(2e-4, rel=1e-3)  # relative above 1
+    assert any("kept as stored" in line and "at most 0.0002" in line for line in lines)
+
+
+def test_a_rank_distance_moves_relative_to_its_size(config):
+    """RD is in ranks: a move of 0.05 on a stored 50 is a relative move of 1e-3."""
+    old = run_bench(config, log=lambda _: None)[0]
+    data = json.loads(old.path.read_text())
+    cell = next(c for c in data["cells"] if "RD" in c["values"] and c["values"]["RD"] >= 1)
+    cell["values"]["RD"] += cell["values"]["RD"] * 1e-3
+    old.path.write_text(json.dumps(data))
+    with pytest.raises(DataError, match=r"largest move is 0.001 \(cell .* RD\)"):
+        run_bench(replace(config, measures=None), log=lambda _: None)

@@ -46,9 +46,11 @@ from xret.results.record import (
 from xret.results.runs import runs_dir, staged_runs
 from xret.results.store import ResultStore, result_key
 from xret.results.supersede import (
+    Drift,
     check_reproduced,
     discard_record,
     find_superseded,
+    keep_stored,
     supersedes,
 )
 from xret.tasks import data_checksums, get_task
@@ -82,6 +84,9 @@ class BenchConfig:
     """Task files (``--task-file``) whose tasks ``tasks`` may name."""
     save_run: bool = False
     """Write each cell's TREC run and qrels beside the record (xret.results.runs)."""
+    accept_drift: float | None = None
+    """Let a record gain measures although its numbers moved by at most this much
+    (xret.results.supersede): they are kept as stored."""
     engines: EngineFactory = InProcessEngines()
     """Where encoding and exact search run: this process, or Ray (xret.cluster.RayEngines)."""
 
@@ -131,7 +136,9 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> list[B
             engines[planned.spec] = build_engine(planned.spec, model, config, cache, log)
         previous = None if config.overwrite else superseded(store, planned)
         engine = engines[planned.spec]
-        outcomes.append(bench_task(planned, engine, store, config.save_run, log, previous))
+        outcomes.append(
+            bench_task(planned, engine, store, config.save_run, log, previous, config.accept_drift)
+        )
     return outcomes
 
 
@@ -229,6 +236,7 @@ def bench_task(
     save_run: bool,
     log,
     previous: tuple[Path, ResultRecord] | None = None,
+    accept_drift: float | None = None,
 ) -> BenchOutcome:
     """Load, encode, rank, measure, [save runs,] record, store: the stages of one task.
     ``previous``: a stored record with fewer measures that this one replaces once its numbers
@@ -265,19 +273,31 @@ def bench_task(
         writing = time.perf_counter()
         table = _per_query_table(results)
         if previous is not None:
-            count = check_reproduced(*previous, record, table)
+            drift = check_reproduced(*previous, record, table, accept_drift)
+            if not drift.exact:
+                record, table = keep_stored(*previous, record, table, drift)
         path = store.write(record, table)
     log(f"{planned.plan.name}: wrote {path}")
     if previous is not None:
         discard_record(*previous)
         name, old = planned.plan.name, previous[0]
-        log(f"{name}: replaces {old} (its {count:,} numbers reproduced exactly)")
+        log(f"{name}: replaces {old} ({_reproduced(drift)})")
     logged = {**seconds, "write": time.perf_counter() - writing}  # the log's: the record is out
     for line in stage_lines(planned.plan.name, logged, time.perf_counter() - start):
         log(line)
     for line in _written(planned.plan.name, path, record, save_run):
         log(line)
     return BenchOutcome(path, record, skipped=False)
+
+
+def _reproduced(drift: Drift) -> str:
+    counts = f"{drift.numbers:,} numbers and {drift.per_query:,} per-query values"
+    if drift.exact:
+        return f"its {counts} reproduced exactly"
+    return (
+        f"its {counts} kept as stored; evaluated again, {drift.moved:,} and "
+        f"{drift.per_query_moved:,} of them moved, by at most {drift.largest:.2g}"
+    )
 
 
 def _written(name: str, path: Path, record: ResultRecord, save_run: bool) -> list[str]:

@@ -177,6 +177,13 @@ def _corpus_config(
 @results_dir_option("Where records go")
 @click.option("--overwrite", is_flag=True, help="Redo results that already exist.")
 @click.option(
+    "--accept-drift",
+    type=click.FloatRange(min=0, max=1),
+    metavar="TOL",
+    help="A stored record gains new measures although re-encoding moved its numbers by at most "
+    "TOL (its cached vectors were lost): they are kept as stored, the move is recorded.",
+)
+@click.option(
     "--save-run",
     is_flag=True,
     help="Also write each cell's TREC run (top --depth, deeper to the last relevant) "
@@ -221,6 +228,7 @@ def bench(
     cache_dir,
     results_dir,
     overwrite,
+    accept_drift,
     save_run,
     quiet,
     query_prompt,
@@ -263,6 +271,7 @@ def bench(
         cache_dir=paths.cache_dir(cache_dir),
         results_dir=paths.results_dir(results_dir),
         overwrite=overwrite,
+        accept_drift=accept_drift,
         progress=not quiet,
         save_run=save_run,
         engines=_engines(ray_address, ray_workers, ray_cpus),

@@ -6,11 +6,18 @@ vectors, checks that every number the stored record holds comes out the same to 
 written (cells, per-language values, summaries, per-query scores), and replaces it: the new
 record keeps the old numbers byte for byte, adds the new ones, and names what it supersedes in
 its provenance. A number that moved is an error, and nothing is replaced.
+
+When the cached vectors are gone, encoding again gives float32 vectors that differ in their last
+bits (batches are made of other texts), and near-ties can swap: MAP moved by 1.4e-4 on one
+XQuAD-R cell. ``accept_drift`` (``--accept-drift``) then bounds how far any stored aggregate
+number may have moved; within it, the stored numbers are kept as they were, the new measures come
+from the new vectors, and the record's provenance says how many numbers moved and by how much.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -69,36 +76,153 @@ def _numbers(record: ResultRecord) -> Iterator[tuple[str, float]]:
                     yield f"{name} {outer}/{middle}/{last}", value
 
 
-def check_reproduced(old_path: Path, old: ResultRecord, new: ResultRecord, per_query) -> int:
-    """How many numbers of ``old`` the new record reproduces (all, or a DataError naming the
-    first that moved). ``per_query``: the new per-query table, as the store writes it."""
-    fresh = dict(_numbers(new))
-    count = 0
-    for where, value in _numbers(old):
-        if where not in fresh or repr(fresh[where]) != repr(value):
+@dataclass(frozen=True)
+class Drift:
+    """How far a re-evaluation moved a stored record's numbers. A move is relative to the
+    stored value where that exceeds 1 (rank distances), absolute below (every [0, 1] measure)."""
+
+    numbers: int
+    moved: int
+    largest: float
+    largest_at: str
+    """Where the largest move is ('' when none moved)."""
+    first: str
+    """The first moved number, as the error shows it ('' when none moved)."""
+    per_query: int
+    per_query_moved: int
+
+    @property
+    def exact(self) -> bool:
+        return self.moved == 0 and self.per_query_moved == 0
+
+    def as_dict(self) -> dict:
+        return {
+            "numbers": self.numbers,
+            "moved": self.moved,
+            "largest_move": self.largest,
+            "largest_at": self.largest_at,
+            "per_query_values": self.per_query,
+            "per_query_moved": self.per_query_moved,
+        }
+
+
+def measure_drift(old_path: Path, old: ResultRecord, new: ResultRecord, per_query) -> Drift:
+    """Every number of ``old`` against the new record's (``per_query``: the new per-query table,
+    as the store writes it). A number the new record lacks, or a cell with other query counts,
+    is another evaluation: a DataError."""
+    for cell in old.cells:
+        now = new.cell(cell.setting, cell.query_language, cell.pool_language)
+        if now is None or (now.n_queries, now.excluded) != (cell.n_queries, cell.excluded):
             raise DataError(
-                f"{old_path}: {where} is {value} there but {fresh.get(where)} now; the stored "
-                "record is kept (it can gain measures only where its numbers come out the same)"
+                f"{old_path}: cell {cell.setting}/{cell.query_language}/{cell.pool_language} "
+                "holds other queries now; the stored record is kept"
             )
-        count += 1
+    fresh = dict(_numbers(new))
+    numbers = moved = 0
+    largest, largest_at, first = 0.0, "", ""
+    for where, value in _numbers(old):
+        if where not in fresh:
+            raise DataError(f"{old_path}: {where} is missing now; the stored record is kept")
+        numbers += 1
+        if repr(fresh[where]) != repr(value):
+            moved += 1
+            move = abs(fresh[where] - value) / max(1.0, abs(value))
+            if move > largest:
+                largest, largest_at = move, where
+            first = first or f"{where} is {value} there but {fresh[where]} now"
+    total, per_query_moved, first_row = _per_query_drift(old_path, old, per_query)
+    return Drift(numbers, moved, largest, largest_at, first or first_row, total, per_query_moved)
+
+
+def _per_query_drift(old_path: Path, old: ResultRecord, per_query) -> tuple[int, int, str]:
+    """How many stored per-query values there are, how many moved, and the first that did."""
     stored = load_per_query(old_path, old)
     merged = stored.merge(per_query, on=list(PER_QUERY_KEYS), how="left", suffixes=("", "~new"))
+    total = moved = 0
+    first = ""
     for column in stored.columns.difference(PER_QUERY_KEYS):
-        was = stored[column].to_numpy()
-        now = merged[f"{column}~new"].to_numpy(dtype=np.float64)
         # Compared as the store writes them: the per-query file holds FLOAT_FORMAT text.
-        now_text = np.array(["" if np.isnan(v) else FLOAT_FORMAT % v for v in now])
-        was_text = np.array(["" if np.isnan(v) else FLOAT_FORMAT % v for v in was])
-        moved = np.flatnonzero(now_text != was_text)
-        if len(moved):
-            row = stored.iloc[moved[0]]
-            raise DataError(
-                f"{old_path}: query {row['query_id']} ({row['setting']}/{row['query_language']}/"
-                f"{row['pool_language']}) {column} is {was_text[moved[0]]} there but "
-                f"{now_text[moved[0]] or 'missing'} now; the stored record is kept"
+        was = _as_written(stored[column].to_numpy())
+        now = _as_written(merged[f"{column}~new"].to_numpy(dtype=np.float64))
+        changed = np.flatnonzero(now != was)
+        total, moved = total + len(was), moved + len(changed)
+        if len(changed) and not first:
+            row = stored.iloc[changed[0]]
+            first = (
+                f"query {row['query_id']} ({row['setting']}/{row['query_language']}/"
+                f"{row['pool_language']}) {column} is {was[changed[0]]} there but "
+                f"{now[changed[0]] or 'missing'} now"
             )
-        count += len(was)
-    return count
+    return total, moved, first
+
+
+def _as_written(values: np.ndarray) -> np.ndarray:
+    return np.array(["" if np.isnan(v) else FLOAT_FORMAT % v for v in values])
+
+
+def check_reproduced(
+    old_path: Path,
+    old: ResultRecord,
+    new: ResultRecord,
+    per_query,
+    accept_drift: float | None = None,
+) -> Drift:
+    """How the new record reproduces ``old``: exactly, or (with ``accept_drift``) every stored
+    number within that relative move; otherwise a DataError naming the first that moved."""
+    drift = measure_drift(old_path, old, new, per_query)
+    if drift.exact or (accept_drift is not None and drift.largest <= accept_drift):
+        return drift
+    hint = (
+        f"; its largest move is {drift.largest:.2g} ({drift.largest_at}): if its vectors were encoded again (the "
+        "cache was lost), --accept-drift TOL keeps its numbers and adds the new measures"
+        if accept_drift is None
+        else f" (its largest move, {drift.largest:.2g} at {drift.largest_at}, exceeds "
+        f"--accept-drift {accept_drift:g})"
+    )
+    raise DataError(
+        f"{old_path}: {drift.first}; the stored record is kept (it can gain measures only where "
+        f"its numbers come out the same{hint})"
+    )
+
+
+def keep_stored(
+    old_path: Path, old: ResultRecord, new: ResultRecord, per_query, drift: Drift
+) -> tuple[ResultRecord, object]:
+    """The new record and per-query table with every number ``old`` holds put back as stored
+    (its JSON value, its per-query text), and the drift named in the provenance."""
+    stored_cells = {(c.setting, c.query_language, c.pool_language): c for c in old.cells}
+    cells = tuple(
+        replace(c, values={**c.values, **stored_cells[key].values})
+        if (key := (c.setting, c.query_language, c.pool_language)) in stored_cells
+        else c
+        for c in new.cells
+    )
+    extras = {**new.provenance.extras, "kept_numbers": drift.as_dict()}
+    record = replace(
+        new,
+        cells=cells,
+        by_language=_overlay(new.by_language, old.by_language),
+        summary=_overlay(new.summary, old.summary),
+        provenance=replace(new.provenance, extras=extras),
+    )
+    stored = load_per_query(old_path, old)
+    keys = list(PER_QUERY_KEYS)
+    table = per_query.merge(stored, on=keys, how="left", suffixes=("", "~old"), indicator=True)
+    in_stored = table["_merge"] == "both"  # a stored blank stays blank
+    for column in stored.columns.difference(PER_QUERY_KEYS):
+        table[column] = table[f"{column}~old"].where(in_stored, table[column])
+    return record, table[list(per_query.columns)]
+
+
+def _overlay(new: dict, old: dict) -> dict:
+    """Nested per-language / summary numbers: the new ones with the stored ones put back."""
+    return {
+        outer: {
+            middle: {**values, **old.get(outer, {}).get(middle, {})}
+            for middle, values in inner.items()
+        }
+        for outer, inner in new.items()
+    }
 
 
 def supersedes(old: ResultRecord) -> dict:
