@@ -1,8 +1,8 @@
 """The identity invariant, owned by the result key (``xret.benchmark.runner.plan_task``): every
 byte that can change a number is in the key, and nothing that cannot is.
 
-For every input surface (LAReQA, BEIR, MIRACL, pooled MIRACL and trec folders, task files, model folders,
-``module:attr`` encoders, in-memory objects, options) one byte changes — the file keeps its
+For every input surface (LAReQA, BEIR, MIRACL, pooled MIRACL and trec folders, task files, model
+folders, ``module:attr`` encoders, in-memory objects, options) one byte changes — the file keeps its
 size and gets its mtime back (``os.utime``), as ``cp -p``/``rsync -a`` copies and edits with
 ``touch -r`` do — and the key must change (or the input be refused, as a model config that no
 longer parses is), with the file memo of the first key in play.

@@ -349,3 +349,18 @@ def test_real_yoruba_topics_pooled_with_a_generated_swahili_corpus(data_dir, tmp
     assert cell.values["Excess@10"] == pytest.approx(
         cell.values["Same@10"] - len(rows) / (len(rows) + 1000)
     )
+
+
+def test_the_leaderboard_shows_a_pooled_task_with_its_panel(tmp_path, toy):
+    from xret.api import leaderboard
+
+    task_dir, corpus_dir = toy
+    pooled = bench(tmp_path, f"miracl:{task_dir}+ru+th", corpus_dir, languages=None).record
+    page = leaderboard(tmp_path / "results", published=False)
+    nd = pooled.summary["mean-3"]["multi"]["nDCG@10"]
+    headline = page.split("## MIRACL dev: mean and median over languages")[1].split("##")[0]
+    assert f"| {nd:.4f} |" in headline
+    panel = page.split("## Language bias panel, miracl:task+ru+th")[1].split("##")[0]
+    assert "Excess@10" in panel and f"{pooled.summary['mean-3']['multi']['Excess@10']:.3f}" in panel
+    assert "language bias in one pool (measured)" in page
+    assert "Consist@10 blank: each needs parallel queries" in page

@@ -118,7 +118,7 @@ def _marked(r: ResultRecord) -> str:
 def _corpus_groups(r: ResultRecord, measures: Sequence[str]) -> dict[str, dict[str, float]]:
     """Summary name (or language, when there is no summary) -> measure -> value, in the
     record's setting (mono, or multi: a pooled corpus task)."""
-    (setting,) = r.options.settings
+    setting = "multi" if is_pooled_corpus(r) else "mono"
     groups = {name: values.get(setting, {}) for name, values in r.summary.items()}
     if groups:
         return groups
@@ -148,7 +148,7 @@ def pooled_bias_rows(records: Sequence[ResultRecord]) -> list[list[str]]:
 
 def is_pooled_corpus(record: ResultRecord) -> bool:
     """A corpus task pooled with other languages' corpora (multilingual cells, top-k)."""
-    return is_corpus_record(record) and record.options.settings == ("multi",)
+    return is_corpus_record(record) and "multi" in record.options.settings
 
 
 def undefined_notes(records: Sequence[ResultRecord]) -> list[str]:

@@ -19,9 +19,10 @@ FORMS = (
     *folder_forms(),
     (
         f"TASK{POOL}LANG[{POOL}LANG…]",
-        "a MIRACL-format task (miracl/sw/dev, miracl:DIR) searched in one pool with the corpora "
-        f"of LANG…, e.g. miracl/sw/dev{POOL}en{POOL}yo: nDCG@10, R@100 and the bias panel's "
-        "Same@10, Excess@10, PEER@10 and top-1 split (docs/miracl.md)",
+        "a MIRACL-format task (miracl/<lang>/dev, miracl:DIR, …) whose queries are searched in "
+        f"one pool with the corpora of LANG…, e.g. miracl/<lang>/dev{POOL}en{POOL}yo: nDCG@10, "
+        "R@100 and the bias panel's Same@10, Excess@10, PEER@10 and top-1 split "
+        "(docs/miracl.md)",
     ),
     (
         "--task-file FILE.toml",
