@@ -54,8 +54,19 @@ POOLED_POLICY = {
 class PooledLoaded:
     corpora: Loaded
     """Every pool language's corpus (and reduced pool), as the monolingual strategy loads it."""
-    queries: tuple[str, ...]
-    """The query languages, each a multilingual cell."""
+    queries: dict[str, Judgements]
+    """Query language (a multilingual cell each) -> its topics, qrels and scored queries."""
+
+    def cells(self):
+        """Per query language: (language, judgements, its rows among all scored queries, their
+        ids, their qrels with namespaced docids)."""
+        start = 0
+        for language, judged in self.queries.items():
+            rows = slice(start, start + len(judged.scored))
+            start = rows.stop
+            ids = tuple(q.id for q in judged.scored)
+            qrels = {q: _namespaced(language, judged.qrels[q]) for q in ids}
+            yield language, judged, rows, ids, qrels
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,14 +116,11 @@ class PooledTopK:
         data = load_task(task, languages, where.data_dir, where.cache_dir, self.options.corpus_dir)
         pool = task.corpus_languages(languages)
         corpora = {language: self.corpora.language(data, language) for language in pool}
-        return PooledLoaded(Loaded(task, data, corpora), languages)
-
-    def _scored(self, loaded: PooledLoaded) -> dict[str, Judgements]:
-        """Each query language's topics, qrels and scored queries."""
-        return {q: judgements(loaded.corpora.data, q) for q in loaded.queries}
+        queries = {language: judgements(data, language) for language in languages}
+        return PooledLoaded(Loaded(task, data, corpora), queries)
 
     def encode(self, loaded: PooledLoaded, engine: EmbeddingEngine) -> PooledEncoded:
-        scored = [q for judged in self._scored(loaded).values() for q in judged.scored]
+        scored = [q for judged in loaded.queries.values() for q in judged.scored]
         embedded = engine.embed([q.text for q in scored], Role.QUERY)
         queries = embedded.vectors[embedded.index]
         corpora = {
@@ -148,12 +156,8 @@ class PooledTopK:
         counts = np.array(list(ranked.sizes.values()), dtype=np.int64)
         trec = [m for m in measures if m.is_trec]
         panel = [m for m in measures if not m.is_trec]
-        results, start = [], 0
-        for language, judged in self._scored(loaded).items():
-            rows = slice(start, start + len(judged.scored))
-            start = rows.stop
-            query_ids = tuple(q.id for q in judged.scored)
-            qrels = {q: _namespaced(language, judged.qrels[q]) for q in query_ids}
+        results = []
+        for language, judged, rows, query_ids, qrels in loaded.cells():
             values = {}
             if trec:
                 per_query = evaluate(qrels, ranked_run(query_ids, ranked.docids[rows]), trec)
@@ -178,14 +182,9 @@ class PooledTopK:
         return tuple(results)
 
     def save_runs(self, loaded: PooledLoaded, encoded, ranked: PooledRanked, runs: RunWriter):
-        start = 0
-        for language, judged in self._scored(loaded).items():
-            rows = slice(start, start + len(judged.scored))
-            start = rows.stop
-            query_ids = tuple(q.id for q in judged.scored)
-            hits = ranked.hits
+        hits = ranked.hits
+        for language, _, rows, query_ids, qrels in loaded.cells():
             scores = [row[ids >= 0] for row, ids in zip(hits.scores[rows], hits.ids[rows])]
-            qrels = {q: _namespaced(language, judged.qrels[q]) for q in query_ids}
             name = cell_name(Setting.MULTI, language, ALL_LANGUAGES)
             runs.write_cell(name, zip(query_ids, ranked.docids[rows], scores), qrels)
 
