@@ -1,8 +1,8 @@
 """The identity invariant, owned by the result key (``xret.benchmark.runner.plan_task``): every
 byte that can change a number is in the key, and nothing that cannot is.
 
-For every input surface (LAReQA, BEIR, MIRACL and trec folders, task files, model folders,
-``module:attr`` encoders, in-memory objects, options) one byte changes — the file keeps its
+For every input surface (LAReQA, BEIR, MIRACL, pooled MIRACL and trec folders, task files, model
+folders, ``module:attr`` encoders, in-memory objects, options) one byte changes — the file keeps its
 size and gets its mtime back (``os.utime``), as ``cp -p``/``rsync -a`` copies and edits with
 ``touch -r`` do — and the key must change (or the input be refused, as a model config that no
 longer parses is), with the file memo of the first key in play.
@@ -126,6 +126,21 @@ def _miracl(root: Path) -> Surface:
     return Surface(f"miracl:{task_dir}", tuple(files), corpus=CorpusOptions(corpus_dir=corpus_dir))
 
 
+def _miracl_pooled(root: Path) -> Surface:
+    """sw's topics searched in one pool of the sw, ru and th corpora: every shard of each."""
+    task_dir, corpus_dir = toy_miracl(
+        root / "pooled", languages=("sw", "ru", "th"), passages=12, queries=2
+    )
+    _plain_corpus(corpus_dir)
+    for lang in ("ru", "th"):  # sw's queries only: ru and th are corpora of the pool
+        (task_dir / "topics" / f"topics.miracl-v1.0-{lang}-dev.tsv").unlink()
+        (task_dir / "qrels" / f"qrels.miracl-v1.0-{lang}-dev.tsv").unlink()
+    files = sorted(p for p in task_dir.rglob("*") if p.is_file())
+    files += sorted(corpus_dir.rglob("docs-*"))
+    corpus = CorpusOptions(corpus_dir=corpus_dir)
+    return Surface(f"miracl:{task_dir}+ru+th", tuple(files), corpus=corpus)
+
+
 def _trec(root: Path) -> Surface:
     task_dir, corpus_dir = toy_miracl(root / "trec", languages=("sw",), passages=12, queries=2)
     _plain_corpus(corpus_dir)
@@ -190,6 +205,7 @@ SURFACES: dict[str, Callable[[Path], Surface]] = {
     "lareqa": _lareqa,
     "beir": _beir,
     "miracl": _miracl,
+    "miracl-pooled": _miracl_pooled,
     "trec": _trec,
     "task-file-data": _task_file,
     "model-folder": _model_folder,

@@ -312,3 +312,8 @@ def test_export_of_miracl_records_round_trips_and_matches_an_mteb_run(toy, tmp_p
             assert theirs[scores["hf_subset"]][key] == pytest.approx(scores[key], abs=1e-5), key
     meta = json.loads(next((tmp_path / "out").rglob("model_meta.json")).read_text())
     assert meta["name"] == "xret/xret.testing-HashEncoder"
+
+
+def test_a_pooled_corpus_task_has_no_mteb_form():
+    with pytest.raises(XretError, match="miracl/sw/dev\\+en: a pooled corpus task has no mteb"):
+        mteb_tasks("miracl/sw/dev+en")

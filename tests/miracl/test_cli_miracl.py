@@ -93,6 +93,9 @@ def test_reduced_pool_is_flagged_in_the_table(toy, monkeypatch, xret_cli):
         ),
         (["-t", "miracl/sw/dev", "--depth", "0"], "--depth must be positive"),
         (["-t", "miracl/xx/dev"], "unknown task 'miracl/xx/dev'"),
+        (["-t", "miracl/sw/dev+xn"], "unknown MIRACL corpus language 'xn'"),
+        (["-t", "miracl/sw/dev+en", "--measures", "RD"], "RD needs relevant candidates in several"),
+        (["-t", "miracl/sw/dev+en", "-s", "mono"], "unknown setting of miracl/sw/dev+en 'mono'"),
     ],
 )
 def test_mistakes_give_one_line(toy, xret_cli, args, message):

@@ -186,7 +186,7 @@ def plan_task(config: BenchConfig, task: TaskSpec, model: Model, log) -> TaskPla
 def family_options(config: BenchConfig, ranking: Ranking) -> ExhaustiveOptions | CorpusOptions:
     """The options a family reads, and only those (strategies.check_flags says which a user set
     in vain). ``--depth`` is the exhaustive families' only for the depth of saved runs."""
-    if ranking is Ranking.TOP_K:
+    if ranking in (Ranking.TOP_K, Ranking.POOLED_TOP_K):
         return config.corpus
     return ExhaustiveOptions(
         candidate_text=config.candidate_text,

@@ -7,6 +7,8 @@ options only, so an option it does not read cannot reach it (``check_flags`` ref
   ranks at any depth (XQuAD-R, MLQA-R: pools of at most 20,534).
 - ``top-k`` (xret.benchmark.topk): a corpus streamed through a vector index, the top k per query
   with real document ids (MIRACL: up to 32.9M passages per language).
+- ``pooled top-k`` (xret.benchmark.pooled): several corpora searched top-k and merged into one
+  pooled top k (a MIRACL-format task pooled with other languages' corpora).
 """
 
 from __future__ import annotations
@@ -146,6 +148,7 @@ STRATEGIES: Registry[type[Strategy]] = Registry(
     {
         Ranking.EXHAUSTIVE: "xret.benchmark.exhaustive:Exhaustive",
         Ranking.TOP_K: "xret.benchmark.topk:CorpusTopK",
+        Ranking.POOLED_TOP_K: "xret.benchmark.pooled:PooledTopK",
     },
 )
 """Imported on demand: ``--help`` needs only their flags."""

@@ -172,71 +172,84 @@ class CorpusTopK:
 
     def load(self, task: TaskSpec, languages: tuple[str, ...], settings, measures) -> Loaded:
         """Topics, qrels and corpora; a reduced pool is drawn here (one pass over its corpus)."""
-        where, pool = self.where, self.options.pool
+        where = self.where
         data = load_task(task, languages, where.data_dir, where.cache_dir, self.options.corpus_dir)
-        loaded = {}
-        for language in languages:
-            corpus, judged = data.corpora[language], judgements(data, language)
-            drawn, shards = None, {}
-            if pool.reduced:
-                drawn = reduced_pool(corpus.passages(), set(judged.judged), pool)
-                shards = {p.name: file_fingerprint(p, where.cache_dir) for p in corpus.shards}
-            loaded[language] = Language(corpus, judged, drawn, shards)
-        return Loaded(task, data, loaded)
+        return Loaded(
+            task, data, {language: self.language(data, language) for language in languages}
+        )
+
+    def language(self, data: CorpusTaskData, language: str) -> Language:
+        """``language``'s corpus and judgements, and its reduced pool when one is asked for."""
+        corpus, judged, pool = data.corpora[language], judgements(data, language), self.options.pool
+        if not pool.reduced:
+            return Language(corpus, judged, None, {})
+        drawn = reduced_pool(corpus.passages(), set(judged.judged), pool)
+        shards = {p.name: file_fingerprint(p, self.where.cache_dir) for p in corpus.shards}
+        return Language(corpus, judged, drawn, shards)
 
     def encode(self, loaded: Loaded, engine: EmbeddingEngine) -> dict[str, Searchable]:
         """The scored queries (text cache), and the pool: a reduced one through the text cache,
         a full corpus shard by shard into its resumable store."""
-        title, out = self.options.title, {}
+        out = {}
         for language, lang in loaded.languages.items():
             embedded = engine.embed([q.text for q in lang.judgements.scored], Role.QUERY)
-            queries = embedded.vectors[embedded.index]
-            if lang.pool is not None:
-                texts = [passage_text(d, title) for d in lang.pool.documents]
-                vectors = engine.embed(texts, Role.DOCUMENT)
-                source = InMemory(vectors.vectors[vectors.index])
-            else:
-                root = corpus_root(self.where.cache_dir, engine, lang.corpus, title)
-                source = encode_corpus(lang.corpus, engine, root, title, log=self.where.log)
-                engine.note_cached(Role.DOCUMENT)  # shards encoded by earlier runs, as it says
-            out[language] = Searchable(queries, source)
+            out[language] = Searchable(embedded.vectors[embedded.index], self.source(lang, engine))
         return out
+
+    def source(self, lang: Language, engine: EmbeddingEngine) -> CorpusEmbeddings | InMemory:
+        """The vectors of ``lang``'s pool: its reduced pool's, or its corpus store's (encoded
+        where it is not finished)."""
+        title = self.options.title
+        if lang.pool is not None:
+            vectors = engine.embed(
+                [passage_text(d, title) for d in lang.pool.documents], Role.DOCUMENT
+            )
+            return InMemory(vectors.vectors[vectors.index])
+        root = corpus_root(self.where.cache_dir, engine, lang.corpus, title)
+        store = encode_corpus(lang.corpus, engine, root, title, log=self.where.log)
+        engine.note_cached(Role.DOCUMENT)  # shards encoded by earlier runs, as it says
+        return store
 
     def rank(
         self, loaded: Loaded, encoded: dict[str, Searchable], engine, stage: Stages
     ) -> dict[str, Retrieved]:
-        out = {}
-        for language, lang in loaded.languages.items():
-            searchable = encoded[language]
-            source, k = searchable.source, self.options.depth
-            hits, index = search(
-                source, searchable.queries, k, self.options.index, stage, engine.exact_search
+        return {
+            language: self.retrieve(loaded.data, lang, encoded[language], engine, stage)
+            for language, lang in loaded.languages.items()
+        }
+
+    def retrieve(
+        self, data: CorpusTaskData, lang: Language, searchable: Searchable, engine, stage: Stages
+    ) -> Retrieved:
+        """The top k of ``searchable``'s queries in ``lang``'s pool, with what was found out."""
+        source, k = searchable.source, self.options.depth
+        hits, index = search(
+            source, searchable.queries, k, self.options.index, stage, engine.exact_search
+        )
+        judged = lang.judgements.judged
+        if lang.pool is not None:
+            pool = lang.pool
+            docids = [[pool.documents[i].id for i in row if i >= 0] for row in hits.ids]
+            present, passages, size = (
+                set(pool.judged_found),
+                pool.passages_seen,
+                len(pool.documents),
             )
-            judged = lang.judgements.judged
-            if lang.pool is not None:
-                pool = lang.pool
-                docids = [[pool.documents[i].id for i in row if i >= 0] for row in hits.ids]
-                present, passages, size = (
-                    set(pool.judged_found),
-                    pool.passages_seen,
-                    len(pool.documents),
-                )
-                shards = lang.pool_shards
-            else:
-                docids = source.docids_of(hits.ids)
-                present = {
-                    d
-                    for shard in range(len(source.shards))
-                    for d in source.docids(shard)
-                    if d in judged
-                }
-                shards, passages, size = source.source_checksums(), source.rows, source.rows
-            facts = corpus_facts(
-                loaded.data, lang.corpus, lang.judgements, passages, size, shards, index, present
-            )
-            warn_facts(language, facts, self.where.log)
-            out[language] = Retrieved(hits, docids, facts)
-        return out
+            shards = lang.pool_shards
+        else:
+            docids = source.docids_of(hits.ids)
+            present = {
+                d
+                for shard in range(len(source.shards))
+                for d in source.docids(shard)
+                if d in judged
+            }
+            shards, passages, size = source.source_checksums(), source.rows, source.rows
+        facts = corpus_facts(
+            data, lang.corpus, lang.judgements, passages, size, shards, index, present
+        )
+        warn_facts(lang.corpus.language, facts, self.where.log)
+        return Retrieved(hits, docids, facts)
 
     def measure(
         self, loaded: Loaded, ranked: dict[str, Retrieved], measures: tuple[Measure, ...]

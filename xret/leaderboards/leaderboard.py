@@ -15,7 +15,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from xret.leaderboards.per_language import paper_table, per_language_tables
+from xret.leaderboards.per_language import corpus_setting, paper_table, per_language_tables
 from xret.leaderboards.published import (
     BACKBONES,
     REGIMES,
@@ -67,6 +67,9 @@ class Evaluation:
     label: str
     languages: tuple[str, ...]
     comparable_with_published: bool
+    setting: str = "mono"
+    """A MIRACL-format evaluation's setting: mono, or multi for a pooled task (one pool of
+    several languages' corpora)."""
 
     @property
     def key(self) -> tuple:
@@ -94,7 +97,7 @@ def _evaluations(scores: Sequence[Scores]) -> list[Evaluation]:
             key not in found or found[key].comparable_with_published
         )
         found[key] = Evaluation(
-            s.task, s.family, s.signature, s.task_label, s.languages, comparable
+            s.task, s.family, s.signature, s.task_label, s.languages, comparable, corpus_setting(s)
         )
 
     def order(e: Evaluation) -> tuple:
@@ -244,9 +247,10 @@ def _panel(e: Evaluation, measured: Sequence[Scores]) -> list[str]:
 
 def _bias_table(e: Evaluation, measured: Sequence[Scores], lookup: dict) -> Table:
     """The bias panel of one evaluation (docs/bias.md), measured rows only: the paper has RD."""
+    held = ("RD",) if e.family == "lareqa" else ()  # a pooled corpus has no RD
     specs = [
         _Spec(e, "multi", m, "mean", Column.of_measure(m, "", m))
-        for m in ("RD", *_panel(e, measured))
+        for m in (*held, *_panel(e, measured))
     ]
     mine = {k: v for k, v in lookup.items() if k[0].measured}
     title = f"Language bias panel, {_group(e)}: Mul., macro average over languages"
@@ -359,7 +363,11 @@ def _headline_specs(
     if miracl:
         specs = [
             _Spec(
-                e, "mono", measure, stat, Column.of_measure(f"{measure} {stat}", _group(e), measure)
+                e,
+                e.setting,
+                measure,
+                stat,
+                Column.of_measure(f"{measure} {stat}", _group(e), measure),
             )
             for e in miracl
             for measure in ("nDCG@10", "R@100")
@@ -468,7 +476,7 @@ def build_leaderboard(
         tables += [
             _uncertainty_table(spec, found[spec], uncertainty) for spec in specs if spec in found
         ]
-    tables += [_bias_table(e, measured, lookup) for e in lareqa if _panel(e, measured)]
+    tables += [_bias_table(e, measured, lookup) for e in lareqa + miracl if _panel(e, measured)]
     shown_reference: set[str] = set()
     for e in lareqa + miracl:
         members = [s for s in measured if (s.task, s.signature) == e.key]

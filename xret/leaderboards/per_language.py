@@ -17,7 +17,7 @@ from xret.leaderboards.published import (
 )
 from xret.leaderboards.scores import MEASURED, Scores, system_order
 from xret.leaderboards.table import Column, Table, best_marks
-from xret.results.summary import SETTING_LABELS
+from xret.results.summary import POOLED_BIAS_HEADLINE, SETTING_LABELS
 
 _FOOTER_LABELS = {"mean": "Mean", "median": "Median"}
 
@@ -131,14 +131,31 @@ def _by_base_model(members: Sequence[Scores]) -> list[list[Scores]]:
     return list(groups.values())
 
 
+def corpus_setting(scores: Scores) -> str:
+    """The setting of a MIRACL-format task's values: multi for a pooled task, else mono."""
+    return "multi" if scores.family == "miracl" and "multi" in scores.by_language else "mono"
+
+
 def per_language_tables(label: str, family: str, members: Sequence[Scores]) -> list[Table]:
-    """The measured per-language tables of one evaluation (``label``) of a task ``family``."""
+    """The measured per-language tables of one evaluation (``label``) of a task ``family``; a
+    pooled MIRACL-format task's bias panel after its nDCG@10 and R@100."""
     tables = []
     groups = _by_base_model(members)
     if family == "miracl":
+        setting = corpus_setting(members[0])
+        blocks = tuple((setting, measure) for _, measure in MIRACL_BLOCKS)
+        panel = tuple(
+            ("multi", m)
+            for m in POOLED_BIAS_HEADLINE
+            if any(m in s.by_language.get("multi", {}) for s in members)
+        )
         for group in groups:
-            title = f"{group[0].system.base_model} on {label}, nDCG@10 and R@100 (measured)"
-            tables.append(_block_table(title, group, MIRACL_BLOCKS, ("mean", "median")))
+            base = group[0].system.base_model
+            title = f"{base} on {label}, nDCG@10 and R@100 (measured)"
+            tables.append(_block_table(title, group, blocks, ("mean", "median")))
+            if panel:
+                title = f"{base} on {label}, language bias in one pool (measured)"
+                tables.append(_block_table(title, group, panel, ("mean", "median")))
         return tables
     for group in groups:
         base = group[0].system.base_model

@@ -24,7 +24,7 @@ from xret.results.aggregate import summarise
 from xret.results.duplicates import distinct
 from xret.results.record import ResultRecord
 from xret.results.store import ResultStore, load_record
-from xret.results.summary import comparability_notes, coverage_notes
+from xret.results.summary import comparability_notes, coverage_notes, undefined_notes
 from xret.tasks.spec import Aggregate
 
 MEASURED = "measured"
@@ -283,7 +283,8 @@ def collect(
             )
         )
     scores.sort(key=lambda s: (system_order(s.system), s.task, s.evaluation))
-    notes += coverage_notes([r for _, r in records]) + comparability_notes([r for _, r in records])
+    held = [r for _, r in records]
+    notes += coverage_notes(held) + comparability_notes(held) + undefined_notes(held)
     return Collection(tuple(scores), tuple(dict.fromkeys(notes)))
 
 

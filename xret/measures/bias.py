@@ -33,6 +33,23 @@ class Pooled:
     """(queries,) language code of each query."""
     languages: int
     """How many language codes there are."""
+    pool_counts: np.ndarray | None = None
+    """(languages,) candidates of each language in the whole pool, where ``pool_language`` lists
+    only the candidates the ranking names (a pool of corpora too large to list: relevant ranks
+    and top then index that list); None: ``pool_language`` is the whole pool."""
+
+    @property
+    def size(self) -> int:
+        """Candidates in the whole pool."""
+        return len(self.pool_language) if self.pool_counts is None else int(self.pool_counts.sum())
+
+    @property
+    def language_share(self) -> np.ndarray:
+        """(languages,) each language's share of the whole pool."""
+        counts = self.pool_counts
+        if counts is None:
+            counts = np.bincount(self.pool_language, minlength=self.languages)
+        return counts / self.size
 
     @property
     def relevant_language(self) -> np.ndarray:
@@ -49,7 +66,7 @@ class Pooled:
         return (self.top[:, :, None] == self.relevant[:, None, :]).any(axis=2)
 
     def head(self, k: int) -> np.ndarray:
-        if self.top.shape[1] < min(k, len(self.pool_language)):
+        if self.top.shape[1] < min(k, self.size):
             raise ValueError(f"the cell keeps the top {self.top.shape[1]}, not the top {k}")
         return self.top[:, :k]
 
@@ -73,7 +90,7 @@ def rank_distance_ratio(cell: Pooled) -> np.ndarray:
     (the expected range of k uniform draws without replacement): 1 is a random ranking, NaN for
     a query with one relevant candidate (its RD is always 0)."""
     k = (cell.ranks > 0).sum(axis=1).astype(np.float64)
-    n = float(len(cell.pool_language))
+    n = float(cell.size)
     with np.errstate(invalid="ignore", divide="ignore"):
         expected = (k - 1) * (n + 1) / (k + 1)
         return np.where(k > 1, rank_distance(cell.ranks) / expected, np.nan)
@@ -88,8 +105,7 @@ def same_language_share(cell: Pooled, k: int) -> np.ndarray:
 def same_language_excess(cell: Pooled, k: int) -> np.ndarray:
     """Same-language share@k minus the pool's share of the query's language: 0 when the top k
     holds the query's language as often as the pool does, positive when it prefers it."""
-    pool_share = np.bincount(cell.pool_language, minlength=cell.languages) / len(cell.pool_language)
-    return same_language_share(cell, k) - pool_share[cell.query_language]
+    return same_language_share(cell, k) - cell.language_share[cell.query_language]
 
 
 def _top1(cell: Pooled) -> tuple[np.ndarray, np.ndarray]:

@@ -78,6 +78,10 @@ class Family:
     min_cutoff: int = 1
     reads_query_language: bool = False
     """Reads the query's language (a run scored elsewhere needs ``--query-lang``)."""
+    cross_judged: bool = False
+    """Reads where a query's relevant candidates in several languages rank (their spread, or
+    those in other languages than the query's): undefined where a query's judgements are all in
+    its own language (a pooled MIRACL-format task, docs/bias.md)."""
     about: str = ""
 
 
@@ -110,18 +114,23 @@ FAMILIES: dict[str, Family] = {
         "rank distance: last minus first rank of a query's relevant candidates",
         digits=1,
         truncation=Truncation.ALL_RANKED,
+        cross_judged=True,
     ),
     "nRD": _panel(
         "rank distance over its expectation under a random ranking (1 = random)",
         truncation=Truncation.ALL_RANKED,
+        cross_judged=True,
     ),
     "HitGap": _panel(
-        "Hit@k - R@k: one relevant candidate found in the top k, the others not", cutoff=True
+        "Hit@k - R@k: one relevant candidate found in the top k, the others not",
+        cutoff=True,
+        cross_judged=True,
     ),
     "FirstOther": _panel(
         "rank of the first relevant candidate in another language than the query's",
         digits=1,
         truncation=Truncation.RANK_RETRIEVED,
+        cross_judged=True,
         **_QUERY_LANGUAGE,
     ),
     "Same": _panel("share of the top k in the query's language", **_TOP_K | _QUERY_LANGUAGE),
@@ -152,6 +161,7 @@ FAMILIES: dict[str, Family] = {
         cutoff=True,
         needs=Needs.POOLED,
         per_candidate_language=True,
+        cross_judged=True,
     ),
     "Consist": _panel(
         "Spearman rho of the top k of a query and its parallel query in another language",
@@ -171,6 +181,26 @@ BIAS_PANEL_DEFAULT = (
     *("RightSame", "RightOther", "WrongSame", "WrongOther", "LangR@10", "Consist@10"),
 )
 """The panel every pooled task computes by default, beside RD (cutoff 10, as R@10)."""
+CROSS_JUDGED = (
+    "needs relevant candidates in several languages (a pooled corpus task judges the query "
+    "language's passages only)"
+)
+PARALLEL = "needs parallel queries (the same question asked in other languages, same pool)"
+
+
+def pooled_corpus_gap(m: Measure) -> str | None:
+    """Why ``m`` is undefined on a pool of corpora whose queries are judged in their own language
+    only and ranked top-k (a pooled MIRACL-format task), None where it is defined: trec_eval's
+    measures and the panel measures that read only the pooled top k and each passage's
+    language."""
+    family = m.family
+    if family.cross_judged:
+        return CROSS_JUDGED
+    if family.needs is Needs.PARALLEL:
+        return PARALLEL
+    return None
+
+
 _PATTERN = re.compile(r"^(?P<name>[A-Za-z]+)(?:@(?P<cutoff>[0-9]+))?$")
 MAX_CUTOFF = 1_000_000
 """Deeper than any ranking xret writes; trec_eval aborts (SIGABRT) on a cutoff of 0."""

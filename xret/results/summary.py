@@ -6,7 +6,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from xret import defaults
-from xret.measures.table import measure_digits
+from xret.measures.table import measure_digits, parse_measure
 from xret.results.record import ResultRecord
 
 # (setting, measure) columns in the paper's order: mAP per setting, R@1 / R@10, rank distance.
@@ -69,6 +69,12 @@ BIAS_LEGEND = (
     "Spearman of parallel queries' top 10 (docs/bias.md)"
 )
 
+POOLED_LEGEND = (
+    "Same share of the top 10 in the query's language; Excess Same over that language's share of "
+    "the pooled passages (> 0: prefers it); PEER language fairness p (higher: fairer); WrongSame, "
+    "WrongOther top-1 passage not relevant, in the query's language or another (docs/bias.md)"
+)
+
 
 def coverage_notes(records: Sequence[ResultRecord]) -> list[str]:
     notes = []
@@ -88,26 +94,73 @@ def is_corpus_record(record: ResultRecord) -> bool:
 
 
 def corpus_header(records: Sequence[ResultRecord]) -> list[str]:
-    measures = dict.fromkeys(m for r in records for m in r.options.measures)
+    """The records' trec_eval measures (a pooled corpus task's bias panel has its own table)."""
+    measures = dict.fromkeys(
+        m for r in records for m in r.options.measures if parse_measure(m).is_trec
+    )
     return ["task", "model", "over", *measures]
 
 
 def corpus_rows(records: Sequence[ResultRecord]) -> list[list[str]]:
     """One row per summary (mean-15, median-15, …), or per language when there is none."""
     measures = corpus_header(records)[3:]
-    rows = []
+    return [
+        [_marked(r), r.model.name, name, *(_fmt(m, values.get(m)) for m in measures)]
+        for r in records
+        for name, values in _corpus_groups(r, measures).items()
+    ]
+
+
+def _marked(r: ResultRecord) -> str:
+    comparable = r.extra.get("comparable_with_published", True)
+    return r.task.name if comparable else f"{r.task.name} (*)"
+
+
+def _corpus_groups(r: ResultRecord, measures: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Summary name (or language, when there is no summary) -> measure -> value, in the
+    record's setting (mono, or multi: a pooled corpus task)."""
+    setting = "multi" if is_pooled_corpus(r) else "mono"
+    groups = {name: values.get(setting, {}) for name, values in r.summary.items()}
+    if groups:
+        return groups
+    cells = r.by_language.get(setting, {})
+    languages = sorted({lang for values in cells.values() for lang in values})
+    return {lang: {m: cells.get(m, {}).get(lang) for m in measures} for lang in languages}
+
+
+POOLED_BIAS_HEADLINE = ("Same@10", "Excess@10", "PEER@10", "WrongSame", "WrongOther")
+"""A pooled corpus task's bias columns (RightOther is 0 there: only the query language's passages
+are judged; RightSame is 1 minus the two wrong shares)."""
+
+
+def pooled_bias_header() -> list[str]:
+    """One table per task (its name in the title): a 24-character model name, the summary and
+    the five numbers fit 80 columns."""
+    return ["model", "over", *(m.replace("@", "\n@") for m in POOLED_BIAS_HEADLINE)]
+
+
+def pooled_bias_rows(records: Sequence[ResultRecord]) -> list[list[str]]:
+    return [
+        [r.model.name, name, *(_fmt(m, values.get(m)) for m in POOLED_BIAS_HEADLINE)]
+        for r in records
+        for name, values in _corpus_groups(r, POOLED_BIAS_HEADLINE).items()
+    ]
+
+
+def is_pooled_corpus(record: ResultRecord) -> bool:
+    """A corpus task pooled with other languages' corpora (multilingual cells, top-k)."""
+    return is_corpus_record(record) and "multi" in record.options.settings
+
+
+def undefined_notes(records: Sequence[ResultRecord]) -> list[str]:
+    """Per pooled corpus record, the panel measures it leaves blank: one line per reason."""
+    notes = []
     for r in records:
-        task = (
-            r.task.name if r.extra.get("comparable_with_published", True) else f"{r.task.name} (*)"
-        )
-        groups = {name: values.get("mono", {}) for name, values in r.summary.items()}
-        if not groups:
-            mono = r.by_language.get("mono", {})
-            languages = sorted({lang for values in mono.values() for lang in values})
-            groups = {lang: {m: mono.get(m, {}).get(lang) for m in measures} for lang in languages}
-        for name, values in groups.items():
-            rows.append([task, r.model.name, name, *(_fmt(m, values.get(m)) for m in measures)])
-    return rows
+        blank: dict[str, list[str]] = {}
+        for measure, why in r.extra.get("panel_undefined", {}).items():
+            blank.setdefault(why, []).append(measure)
+        notes += [f"{r.task.name}: {', '.join(ms)} blank: each {why}" for why, ms in blank.items()]
+    return notes
 
 
 def comparability_notes(records: Sequence[ResultRecord]) -> list[str]:
@@ -175,9 +228,21 @@ def print_summary(
         tables[-1] = (*tables[-1][:3], LEGEND)
         if any(title.endswith("multilingual pool") for title, *_ in tables):
             tables[-1] = (*tables[-1][:3], f"{LEGEND}\n{BIAS_LEGEND}")
-    if corpus:
-        header, rows = corpus_header(corpus), corpus_rows(corpus)
+    mono = [r for r in corpus if not is_pooled_corpus(r)]
+    pooled_corpus = [r for r in corpus if is_pooled_corpus(r)]
+    if mono:
+        header, rows = corpus_header(mono), corpus_rows(mono)
         tables.append(("monolingual corpus retrieval", header, rows, None))
+    if pooled_corpus:
+        header, rows = corpus_header(pooled_corpus), corpus_rows(pooled_corpus)
+        tables.append(
+            ("pooled corpus retrieval: each language's queries, one pool", header, rows, None)
+        )
+        for task in dict.fromkeys(r.task.name for r in pooled_corpus):
+            mine = [r for r in pooled_corpus if r.task.name == task]
+            header, rows = _filled(pooled_bias_header(), pooled_bias_rows(mine))
+            if len(header) > 2:
+                tables.append((f"{task}: language bias, one pool", header, rows, POOLED_LEGEND))
     if intervals is not None:
         level = f"{100 * defaults.CONFIDENCE:g} %"
         header = ["task", "model", "value", "mean", f"{level} low", f"{level} high"]
@@ -203,5 +268,6 @@ def print_summary(
         console.print(table)
         if legend:
             console.print(legend)
-    for note in coverage_notes(records) + comparability_notes(corpus):
+    notes = coverage_notes(records) + comparability_notes(corpus) + undefined_notes(corpus)
+    for note in notes:
         console.print(f"[yellow]note:[/yellow] {note}")

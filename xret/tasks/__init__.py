@@ -10,12 +10,20 @@ from xret.errors import DataError, UnknownNameError
 from xret.fingerprint import file_fingerprint, verify
 from xret.tasks.artifacts import locate, pinned
 from xret.tasks.catalog import TASKS
+from xret.tasks.miracl import POOL, pooled_task, split_pool
 from xret.tasks.records import TaskData
 from xret.tasks.spec import TaskSpec
 from xret.tasks.taskfile import folder_forms, folder_task
 
 FORMS = (
     *folder_forms(),
+    (
+        f"TASK{POOL}LANG[{POOL}LANG…]",
+        "a MIRACL-format task (miracl/<lang>/dev, miracl:DIR, …) whose queries are searched in "
+        f"one pool with the corpora of LANG…, e.g. miracl/<lang>/dev{POOL}en{POOL}yo: nDCG@10, "
+        "R@100 and the bias panel's Same@10, Excess@10, PEER@10 and top-1 split "
+        "(docs/miracl.md)",
+    ),
     (
         "--task-file FILE.toml",
         "a task defined as data (format, languages, files, pins, measures); "
@@ -27,8 +35,23 @@ FORMS = (
 
 def get_task(name: str, task_files: Iterable[Path] = ()) -> TaskSpec:
     """A known task (built-in, task file or plugin: xret.tasks.discovery), ``lareqa:DIR`` for a
-    directory of LAReQA-format files, ``miracl:DIR`` for MIRACL-format topics and qrels, or
-    ``beir:DIR[@SPLIT]`` for one BEIR folder per language."""
+    directory of LAReQA-format files, ``miracl:DIR`` for MIRACL-format topics and qrels,
+    ``beir:DIR[@SPLIT]`` for one BEIR folder per language, or a MIRACL-format task pooled with
+    other languages' corpora, ``TASK+LANG[+LANG…]`` (a task so named itself comes first)."""
+    pooled = split_pool(name)
+    if pooled is not None and not _named(name, task_files):
+        return pooled_task(_plain_task(pooled[0], task_files), pooled[1])
+    return _plain_task(name, task_files)
+
+
+def _named(name: str, task_files: Iterable[Path]) -> bool:
+    """Whether ``name`` is a task's own name (a task file may hold a ``+``)."""
+    from xret.tasks.discovery import task_catalog
+
+    return name in task_catalog(task_files)
+
+
+def _plain_task(name: str, task_files: Iterable[Path]) -> TaskSpec:
     folder = folder_task(name)
     if folder is not None:
         return folder

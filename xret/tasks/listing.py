@@ -83,7 +83,7 @@ def data_status(specs: Sequence[TaskSpec], places: Places) -> str:
             if len(missing) == len(found)
             else f"data: {len(found) - len(missing)} of {len(found)} files here, the rest {fetch}"
         )
-    if any(s.ranking is Ranking.TOP_K for s in specs):
+    if any(s.ranking in (Ranking.TOP_K, Ranking.POOLED_TOP_K) for s in specs):
         status += f"; {corpus_status(specs, places.corpus_dir)}"
     return status
 
@@ -93,7 +93,7 @@ def corpus_status(specs: Sequence[TaskSpec], corpus_dir: Path | None) -> str:
 
     if corpus_dir is None:
         return "corpora: none given (--corpus-dir or XRET_CORPUS_DIR)"
-    languages = sorted({lang for s in specs for lang in s.languages})
+    languages = sorted({lang for s in specs for lang in s.corpus_languages(s.languages)})
     have = [lang for lang in languages if (corpus_dir / corpus_name(lang)).is_dir()]
     return f"corpora: {len(have)} of {len(languages)} languages in {corpus_dir}"
 

@@ -8,18 +8,28 @@ as ``<corpus-dir>/miracl-corpus-v1.0-<lang>/docs-<i>.jsonl.gz`` (the Hugging Fac
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from xret.errors import DataError
+from xret.errors import DataError, UnknownNameError
 from xret.measures.trec import MAX_GRADE
 from xret.tasks.corpus import Corpus, CorpusTaskData, task_corpus
 from xret.tasks.records import Query
 from xret.tasks.spec import Aggregate, Ranking, Setting, TaskSpec
 
 MEASURES = ("nDCG@10", "R@100")
+POOLED_MEASURES = (
+    *MEASURES,
+    *("Same@10", "Excess@10", "PEER@10", "RightSame", "RightOther", "WrongSame", "WrongOther"),
+)
+"""A pooled task's defaults: the retrieval measures, and every bias-panel measure that needs only
+the pooled top k and each passage's language (xret.measures.table: ``Family.cross_judged``)."""
+POOL = "+"
+"""Joins a MIRACL-format task's name to the corpora pooled with it (``miracl/sw/dev+en``)."""
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 VERSION = "1"
 LICENCE = "Apache-2.0 (MIRACL topics/qrels); passages are Wikipedia text, CC BY-SA"
 REFERENCE = (
@@ -201,6 +211,56 @@ def custom_task(folder: str | Path) -> TaskSpec:
     )
 
 
+def split_pool(name: str) -> tuple[str, tuple[str, ...]] | None:
+    """``(task, pooled corpus languages)`` of a name ``TASK+L1[+L2…]``, or None without a pool.
+    The pool starts at the first ``+`` after the name's last ``/`` (a folder whose own name holds
+    a ``+`` is named with a trailing ``/``: ``miracl:a+b/``)."""
+    head, slash, tail = name.rpartition("/")
+    task, plus, pool = tail.partition(POOL)
+    if not plus:
+        return None
+    return head + slash + task, tuple(pool.split(POOL))
+
+
+def pooled_task(spec: TaskSpec, pool: tuple[str, ...]) -> TaskSpec:
+    """``spec``'s queries, each language's searched in one pool: the corpora of the evaluated
+    languages and of ``pool`` (a language of both is pooled once; ``TASK+L`` with L the only
+    evaluated language is the pool of L's corpus alone). One multilingual cell per query
+    language; passages of other languages are unjudged (level 0)."""
+    name = f"{spec.name}{POOL}{POOL.join(sorted(pool))}"
+    if spec.family != "miracl" or spec.ranking is not Ranking.TOP_K:
+        raise DataError(
+            f"task {spec.name + POOL + POOL.join(pool)!r}: only MIRACL-format tasks pool corpora "
+            f"(TASK{POOL}LANG); {spec.name} is a {spec.family} task ranked {spec.ranking}"
+        )
+    known = tuple(lang.code for lang in LANGUAGES)
+    for code in pool:
+        if not _CODE.fullmatch(code):
+            raise DataError(
+                f"task {name!r}: {code!r} is not a language code (letters, digits, - and _); "
+                f"write TASK{POOL}LANG[{POOL}LANG…], e.g. miracl/sw/dev{POOL}en{POOL}yo"
+            )
+        if spec.root is None and code not in known:  # xret's own MIRACL: its 18 corpora
+            raise UnknownNameError("MIRACL corpus language", code, known)
+    if len(set(pool)) < len(pool):
+        raise DataError(f"task {name!r} names a corpus language twice")
+    expected: MiraclExpected | None = spec.expected
+    table = {lang.code: lang.passages for lang in LANGUAGES}
+    return replace(
+        spec,
+        name=name,
+        description=f"{spec.description}; each language's queries searched in one pool with "
+        f"the {', '.join(sorted(pool))} corpora",
+        settings=(Setting.MULTI,),
+        measures=POOLED_MEASURES if spec.measures == MEASURES else spec.measures,
+        expected=expected
+        if expected is None or spec.root is not None  # a user's task: its own counts only
+        else replace(expected, passages={**expected.passages, **{c: table[c] for c in pool}}),
+        ranking=Ranking.POOLED_TOP_K,
+        pool=tuple(sorted(pool)),
+    )
+
+
 def _lines(path: Path):
     try:
         with open(path, encoding="utf-8", newline="") as handle:
@@ -255,7 +315,8 @@ def load_miracl(
     corpus_dir: Path | None = None,
 ) -> CorpusTaskData:
     """Topics and qrels of ``languages`` (query ids ``<lang>/<qid>``); with ``corpus_dir``, the
-    shard lists of their corpora too (nothing is read from the corpus here)."""
+    shard lists of their corpora too, and of a pooled task's pool (nothing is read from the
+    corpus here)."""
     queries: list[Query] = []
     qrels: dict[str, dict[str, int]] = {}
     for language in languages:
@@ -271,13 +332,13 @@ def load_miracl(
     corpora = {}
     if corpus_dir is not None or spec.corpora:
         expected: MiraclExpected | None = spec.expected
-        for language in languages:
+        for language in spec.corpus_languages(languages):
             name, shards = task_corpus(spec, corpus_dir, language)
             corpora[language] = Corpus(
                 name=name,
                 language=language,
                 shards=shards,
-                expected_passages=expected.passages[language] if expected else None,
+                expected_passages=expected.passages.get(language) if expected else None,
             )
     return CorpusTaskData(
         documents=(), queries=tuple(queries), qrels=qrels, checksums={}, corpora=corpora

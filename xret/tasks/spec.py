@@ -36,6 +36,7 @@ class Ranking(StrEnum):
 
     EXHAUSTIVE = "exhaustive"  # every candidate of a small pool scored: exact ranks at any depth
     TOP_K = "top-k"  # a corpus streamed through a vector index: the top k per query, real doc ids
+    POOLED_TOP_K = "pooled top-k"  # several corpora searched top-k, merged into one pooled top k
 
 
 class CandidateText(StrEnum):
@@ -95,6 +96,14 @@ class TaskSpec:
     """Language -> corpus folder under ``root`` (``docs-<i>.jsonl[.gz]`` shards) of a task that
     names its own corpus (task files of format ``trec``); empty: MIRACL's layout under
     ``--corpus-dir``. The shards are identified by content in the result key either way."""
+    pool: tuple[str, ...] = ()
+    """A pooled MIRACL-format task (``TASK+L1+L2``, xret.tasks.miracl.pooled_task): the corpus
+    languages pooled beside the evaluated languages' own corpora."""
+
+    def corpus_languages(self, languages: tuple[str, ...]) -> tuple[str, ...]:
+        """The languages whose corpora are searched for ``languages``' queries: their own, and
+        on a pooled task the pool's too, as one pool (sorted: the pool's order)."""
+        return tuple(sorted({*languages, *self.pool})) if self.pool else languages
 
     def check_settings(self, settings: tuple[Setting, ...] | None) -> tuple[Setting, ...]:
         """The requested settings (all of the task's when None); ones it lacks raise."""

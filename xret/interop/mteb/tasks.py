@@ -186,6 +186,8 @@ def mteb_tasks(
     pool held in memory, default 2,500,000; None: no limit). See xret.interop.mteb.corpus.
     """
     spec = get_task(task) if isinstance(task, str) else task
+    if spec.ranking is Ranking.POOLED_TOP_K:  # mteb's retrieval tasks hold one corpus per subset
+        raise XretError(f"{spec.name}: a pooled corpus task has no mteb form; use xret bench")
     chosen = spec.check_languages(tuple(languages) if languages else None)
     wanted = spec.check_settings(
         tuple(Setting.parse(s) if isinstance(s, str) else s for s in settings or ())
