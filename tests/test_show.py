@@ -7,7 +7,7 @@ from pathlib import Path
 from xret.results.store import load_record
 
 ROOT = Path(__file__).resolve().parents[1]
-RECORD = ROOT / "results" / "me5-small-q4" / "20eca9c7604e" / "xquad-r__7dabce5339.json"
+RECORD = ROOT / "results" / "me5-small-q4" / "20eca9c7604e" / "xquad-r__5be32ebabe.json"
 
 
 def test_a_committed_record_in_words(xret_cli):
