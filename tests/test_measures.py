@@ -183,4 +183,7 @@ def test_the_bias_panel_as_docs_bias_lists_it():
     assert list(declared.items()) == list(expected.items())
     assert {n for n, f in FAMILIES.items() if f.per_candidate_language} == {"LangR", "Consist"}
     assert [n for n, f in FAMILIES.items() if f.min_cutoff != 1] == ["Consist"]
+    assert [n for n, f in FAMILIES.items() if f.rank_scale] == ["RD", "nRD", "FirstOther"]
+    cross_judged = ["RD", "nRD", "HitGap", "FirstOther", "LangR"]
+    assert [n for n, f in FAMILIES.items() if f.cross_judged] == cross_judged
     assert FAMILIES["WrongSame"].about == "top-1 candidate not relevant, in the query's language"

@@ -78,6 +78,9 @@ class Family:
     min_cutoff: int = 1
     reads_query_language: bool = False
     """Reads the query's language (a run scored elsewhere needs ``--query-lang``)."""
+    rank_scale: bool = False
+    """Its values are ranks or ratios of ranks, unbounded, not shares in [0, 1]: "about the same"
+    is then a share of the value (the study's ≈ claims), not a fixed difference."""
     cross_judged: bool = False
     """Reads where a query's relevant candidates in several languages rank (their spread, or
     those in other languages than the query's): undefined where a query's judgements are all in
@@ -115,11 +118,13 @@ FAMILIES: dict[str, Family] = {
         digits=1,
         truncation=Truncation.ALL_RANKED,
         cross_judged=True,
+        rank_scale=True,
     ),
     "nRD": _panel(
         "rank distance over its expectation under a random ranking (1 = random)",
         truncation=Truncation.ALL_RANKED,
         cross_judged=True,
+        rank_scale=True,
     ),
     "HitGap": _panel(
         "Hit@k - R@k: one relevant candidate found in the top k, the others not",
@@ -131,6 +136,7 @@ FAMILIES: dict[str, Family] = {
         digits=1,
         truncation=Truncation.RANK_RETRIEVED,
         cross_judged=True,
+        rank_scale=True,
         **_QUERY_LANGUAGE,
     ),
     "Same": _panel("share of the top k in the query's language", **_TOP_K | _QUERY_LANGUAGE),

@@ -77,9 +77,6 @@ PANEL_RULE = (
     "p-values and correlations. Runs without a measure (records from before the panel) are left "
     "out of its claims."
 )
-RANK_SCALE = ("nRD", "FirstOther")
-"""Panel measures whose ≈ tolerance is relative, as RD's (a share of the baseline's value):
-ranks, not shares."""
 
 
 def panel_measures(runs: Sequence[Run]) -> list[str]:
@@ -106,8 +103,8 @@ def panel_claims(runs: Sequence[Run]) -> tuple[Claim, ...]:
                 HYBRID,
                 XY,
                 same=True,
-                tolerance=SAME_RD if parse_measure(m).name in RANK_SCALE else SAME_MAP,
-                relative=parse_measure(m).name in RANK_SCALE,
+                tolerance=SAME_RD if parse_measure(m).family.rank_scale else SAME_MAP,
+                relative=parse_measure(m).family.rank_scale,
             ),
         )
     )
