@@ -185,3 +185,16 @@ def test_committed_leaderboard_is_what_the_committed_records_give(xret_cli):
     assert out == (root / "docs" / "reference" / "leaderboard.md").read_text(encoding="utf-8"), (
         "regenerate: xret leaderboard results -f markdown -o docs/reference/leaderboard.md"
     )
+
+
+def test_a_study_row_named_as_a_model_lists_its_seeds(xret_cli, tmp_path):
+    """The leaderboard shows a study's seeds as one row, 'me5-small-q4__x-y (5 seeds)'; a figure
+    is drawn from one record, so that name gets the seeds' names, not a bare 'no record'."""
+    study = Path(__file__).parents[2] / "results" / "study" / "me5-small-regimes" / "records"
+    args = ("-t", "xquad-r", "--out", str(tmp_path))
+    code, _, err = xret_cli("heatmap", str(study), "-m", "me5-small-q4__x-y", *args)
+    seeds = ", ".join(f"me5-small-q4__x-y__seed{i}" for i in range(5))
+    assert code == 2 and err.count("\n") == 1
+    assert err.rstrip().endswith(f"its seeds are records of their own: {seeds}")
+    code, _, err = xret_cli("heatmap", str(study), "-m", "me5-smal-q4", *args)
+    assert code == 2 and "did you mean 'me5-small-q4'" in err

@@ -9,6 +9,7 @@ collection says which fields differ.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
@@ -488,5 +489,18 @@ def find_records(
     )
     if not found:
         where = f" on {task}" if task else ""
-        raise DataError(f"no result record of model {name_or_path!r}{where} under {results_dir}")
+        names = {r.model.name for _, r in ResultStore(results_dir).records()}
+        raise DataError(
+            f"no result record of model {name_or_path!r}{where} under {results_dir}"
+            f"{_hint(name_or_path, names)}"
+        )
     return found
+
+
+def _hint(name: str, names: set[str]) -> str:
+    """The seeds of a study's row (a leaderboard row that is several records), or close names."""
+    seeds = sorted(n for n in names if n.startswith(f"{name}__seed"))
+    if seeds:
+        return f"; its seeds are records of their own: {', '.join(seeds)}"
+    close = difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.5)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
