@@ -144,3 +144,33 @@ def test_per_query_check_on_integer_codes_matches_the_string_check(tmp_path):
         except DataError as err:
             message = str(err)
         assert (expected in message) if expected else message == "", (expected, message)
+
+
+def test_the_fast_reader_gives_what_the_c_reader_gives():
+    """load_per_query reads with pyarrow (types given); the committed XQuAD-R table, read by
+    pandas' C reader with nothing assumed, must come out the same value for value."""
+    from pathlib import Path
+
+    from xret.results.store import load_record
+
+    root = Path(__file__).parents[1] / "results" / "me5-small-q4" / "20eca9c7604e"
+    [path] = root.glob("xquad-r__*.json")
+    record = load_record(path)
+    fast = load_per_query(path, record)
+    slow = pd.read_csv(path.parent / record.per_query, dtype=str, keep_default_na=False)
+    assert list(fast.columns) == list(slow.columns) and len(fast) == len(slow) > 300_000
+    for column in fast.columns:
+        if column in ("setting", "query_language", "pool_language", "query_id"):
+            assert fast[column].astype(str).tolist() == slow[column].tolist()
+        else:  # the store's text, parsed by Python's float(): correctly rounded
+            expected = np.array([float(v) if v else np.nan for v in slow[column]])
+            np.testing.assert_array_equal(fast[column].to_numpy(), expected)
+    subset = load_per_query(path, record, ["MAP", "PEER@10"])
+    assert list(subset.columns) == [
+        "setting",
+        "query_language",
+        "pool_language",
+        "query_id",
+        "MAP",
+        "PEER@10",
+    ]

@@ -143,16 +143,19 @@ def load_per_query(json_path: Path, record: ResultRecord, measures: Sequence[str
     path = json_path.parent / record.per_query
     wanted = None if measures is None else {*PER_QUERY_KEYS, *measures}
     try:
-        frame = pd.read_csv(
-            path,
-            # Keys repeat (a few cells, each query in a row per cell): categories parse and
-            # factorize far faster than 10^5 strings.
-            dtype=dict.fromkeys(PER_QUERY_KEYS, "category"),
-            usecols=None if wanted is None else lambda column: column in wanted,
-        )
-    except (OSError, ValueError, EOFError, zlib.error) as err:  # a torn gzip ends in EOFError
-        why = f"{type(err).__name__}: {err}"
-        raise DataError(f"{path}: cannot read per-query scores ({why})") from None
+        frame = _read_typed(path, wanted)
+    except (OSError, ValueError, EOFError, zlib.error):
+        frame = None  # the checked reader below says what is wrong
+    if frame is None:
+        try:
+            frame = pd.read_csv(
+                path,
+                dtype=dict.fromkeys(PER_QUERY_KEYS, "category"),
+                usecols=None if wanted is None else lambda column: column in wanted,
+            )
+        except (OSError, ValueError, EOFError, zlib.error) as err:  # torn gzip: EOFError
+            why = f"{type(err).__name__}: {err}"
+            raise DataError(f"{path}: cannot read per-query scores ({why})") from None
     missing = [key for key in PER_QUERY_KEYS if key not in frame.columns]
     if missing:
         raise DataError(f"{path}: per-query scores lack the columns {missing}")
@@ -164,6 +167,20 @@ def load_per_query(json_path: Path, record: ResultRecord, measures: Sequence[str
         raise DataError(f"{path}: per-query scores with blank keys")
     _check_against_record(path, frame, record)
     return frame
+
+
+def _read_typed(path: Path, wanted: set[str] | None):
+    """The table as written by the store, read fast: pyarrow's threaded reader with every
+    column's type given (keys repeat, a row per cell for each query: categories; every other
+    column a score). Anything unexpected raises, and the caller reads it the checked way."""
+    import pandas as pd
+
+    header = pd.read_csv(path, nrows=0).columns
+    if not set(PER_QUERY_KEYS) <= set(header) or header.duplicated().any():
+        raise ValueError("not a table as the store writes it")
+    columns = [c for c in header if wanted is None or c in wanted]
+    types = {c: "category" if c in PER_QUERY_KEYS else "float64" for c in columns}
+    return pd.read_csv(path, engine="pyarrow", usecols=columns, dtype=types)
 
 
 def _check_against_record(path: Path, frame, record: ResultRecord) -> None:
