@@ -174,3 +174,19 @@ def test_the_fast_reader_gives_what_the_c_reader_gives():
         "MAP",
         "PEER@10",
     ]
+
+
+def test_without_pyarrow_the_c_reader_reads_the_same(monkeypatch):
+    """pyarrow is an optional dependency: a core install reads per-query tables all the same."""
+    import sys
+    from pathlib import Path
+
+    from xret.results.store import load_record
+
+    root = Path(__file__).parents[1] / "results" / "minilm-en" / "b86995e3c600"
+    [path] = root.glob("mlqa-r__*.json")
+    record = load_record(path)
+    fast = load_per_query(path, record)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now raises ImportError
+    slow = load_per_query(path, record)
+    pd.testing.assert_frame_equal(fast, slow)

@@ -144,6 +144,8 @@ def load_per_query(json_path: Path, record: ResultRecord, measures: Sequence[str
     wanted = None if measures is None else {*PER_QUERY_KEYS, *measures}
     try:
         frame = _read_typed(path, wanted)
+    except ImportError:  # pyarrow is optional (the parquet and test extras)
+        frame = None
     except (OSError, ValueError, EOFError, zlib.error):
         frame = None  # the checked reader below says what is wrong
     if frame is None:
