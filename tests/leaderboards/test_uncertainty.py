@@ -261,3 +261,38 @@ def test_intervals_table_counts_the_seeds_that_hold_the_measure(tmp_path):
     )
     lines = uncertainty_csv(collection, Options(200)).splitlines()
     assert [line.split(",")[10] for line in lines[1:]] == ["3", "2"]
+
+
+def test_the_bias_panel_gets_intervals_and_ranks_too(tmp_path, xret_cli):
+    """--ci covers the bias-panel table as well as the headline: a row per model and panel
+    measure, the numbers being those of ``estimates`` for that column."""
+    rng = np.random.default_rng(5)
+    multi = [("multi", q, "all") for q in LANGUAGES]
+    for name, level in {"fair": 0.1, "biased": 0.6}.items():
+        rows = [
+            (s, q, p, f"{q}/t{t}", float(rng.uniform(0, 1)), float(level + rng.normal(0, 0.05)))
+            for s, q, p in multi
+            for t in range(30)
+        ]
+        columns = ["setting", "query_language", "pool_language", "query_id", "MAP", "Excess@10"]
+        frame = pd.DataFrame(rows, columns=columns)
+        by_cell = frame.groupby(["setting", "query_language", "pool_language"])
+        cells = {k: {m: float(v[m].mean()) for m in ("MAP", "Excess@10")} for k, v in by_cell}
+        record = make_record(name, cells, task_languages=LANGUAGES, n_queries=30)
+        store(tmp_path, record, frame)
+    collection = load_collection(tmp_path)
+    doc = build_leaderboard(collection, published=False, uncertainty=Options(300))
+    (table,) = [t for t in doc.tables if "bias panel's intervals" in t.title]
+    rows = list(collection.scores)
+    target = Target("multi", "Excess@10", "mean", LANGUAGES)
+    found = estimates(rows, [target], Options(300))
+    expected = {
+        rows[i].system.model: (f"{e.value:.3f}", f"{e.low:.3f}", f"{e.high:.3f}", e.rank, e.group)
+        for (i, _), e in found.items()
+    }
+    shown = {r[0]: (r[3], r[5], r[6], r[7], r[10]) for r in table.rows if r[1] == "Excess@10"}
+    assert shown == expected and shown["fair"][3] == 1  # lower Excess is less biased: rank 1
+    lines = uncertainty_csv(collection, Options(300)).splitlines()
+    assert sum(",Excess@10," in line for line in lines) == 2
+    code, out, err = xret_cli("leaderboard", str(tmp_path), "--ci", "--resamples", "100")
+    assert code == 0 and "the bias panel's intervals and ranks" in out, err

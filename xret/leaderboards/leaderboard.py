@@ -245,16 +245,62 @@ def _panel(e: Evaluation, measured: Sequence[Scores]) -> list[str]:
     )
 
 
-def _bias_table(e: Evaluation, measured: Sequence[Scores], lookup: dict) -> Table:
-    """The bias panel of one evaluation (docs/bias.md), measured rows only: the paper has RD."""
+def _bias_specs(e: Evaluation, measured: Sequence[Scores]) -> list[_Spec]:
+    """The bias panel's columns of one evaluation (docs/bias.md): RD, then the panel."""
     held = ("RD",) if e.family == "lareqa" else ()  # a pooled corpus has no RD
-    specs = [
+    return [
         _Spec(e, "multi", m, "mean", Column.of_measure(m, "", m))
         for m in (*held, *_panel(e, measured))
     ]
+
+
+def _bias_table(
+    e: Evaluation, measured: Sequence[Scores], lookup: dict, found: Mapping | None = None
+) -> Table:
+    """The bias panel of one evaluation, measured rows only: the paper has RD."""
     mine = {k: v for k, v in lookup.items() if k[0].measured}
     title = f"Language bias panel, {_group(e)}: Mul., macro average over languages"
-    return _headline(title, specs, mine)
+    return _headline(title, _bias_specs(e, measured), mine, found)
+
+
+def _bias_uncertainty_table(
+    e: Evaluation, specs: Sequence[_Spec], found: Mapping, options: Options
+) -> Table:
+    """The bias panel's intervals, ranks and groups: a row per model and measure (thirteen
+    measures do not fit as columns), each number to its measure's decimals."""
+    level = f"{100 * options.confidence:g} %"
+    rows = []
+    for spec in specs:
+        digits = spec.column.digits
+        for est, scores in found.get(spec, ()):
+            numbers = (est.value, est.sd, est.low, est.high)
+            rows.append(
+                (
+                    scores.system.model,
+                    spec.measure,
+                    est.seeds.held if est.seeds.held == est.seeds.of else str(est.seeds),
+                    *("" if v is None else f"{v:.{digits}f}" for v in numbers),
+                    est.rank,
+                    est.rank_low,
+                    est.rank_high,
+                    est.group,
+                )
+            )
+    columns = (
+        Column("model"),
+        Column("measure"),
+        Column("seeds", digits=0),
+        Column("value"),
+        Column("sd"),
+        Column("low", f"{level} CI"),
+        Column("high", f"{level} CI"),
+        Column("rank", digits=0),
+        Column("low", f"rank {level}", 0),
+        Column("high", f"rank {level}", 0),
+        Column("group"),
+    )
+    title = f"{_group(e)}, Mul.: the bias panel's intervals and ranks"
+    return Table(title=title, columns=columns, rows=tuple(rows), source=MEASURED)
 
 
 def _estimated(
@@ -389,8 +435,8 @@ def headline_estimates(
 
 
 def uncertainty_csv(collection: Collection, options: Options) -> str:
-    """One line per measured row and headline column: the value with its interval, sd over
-    seeds, rank with its interval and tied group (full precision)."""
+    """One line per measured row and headline or bias-panel column: the value with its
+    interval, sd over seeds, rank with its interval and tied group (full precision)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(
@@ -416,7 +462,15 @@ def uncertainty_csv(collection: Collection, options: Options) -> str:
             "group",
         ]
     )
-    for spec, ranked in headline_estimates(collection, options).items():
+    evaluations = _evaluations(collection.scores)
+    lareqa = [e for e in evaluations if e.family == "lareqa"]
+    miracl = [e for e in evaluations if e.family == "miracl"]
+    specs = [spec for _, specs in _headline_specs(lareqa, miracl) for spec in specs]
+    specs += [spec for e in lareqa + miracl for spec in _bias_specs(e, collection.scores)]
+    once: dict[tuple, _Spec] = {}  # RD is a headline column and the panel's first
+    for spec in specs:
+        once.setdefault((spec.evaluation, spec.setting, spec.measure, spec.statistic), spec)
+    for spec, ranked in _estimated(list(once.values()), collection.scores, options).items():
         e = spec.evaluation
         for est, scores in ranked:
             system = scores.system
@@ -468,15 +522,22 @@ def build_leaderboard(
     ]
     tables = []
     headline = _headline_specs(lareqa, miracl)
+    panels = {e: _bias_specs(e, measured) for e in lareqa + miracl if _panel(e, measured)}
     found = {}
-    if uncertainty:
-        found = _estimated([spec for _, specs in headline for spec in specs], measured, uncertainty)
+    if uncertainty:  # one pass over each evaluation's per-query scores for every column
+        every = [spec for _, specs in headline for spec in specs]
+        found = _estimated(
+            [*every, *(s for specs in panels.values() for s in specs)], measured, uncertainty
+        )
     for title, specs in headline:
         tables.append(_headline(title, specs, lookup, found))
         tables += [
             _uncertainty_table(spec, found[spec], uncertainty) for spec in specs if spec in found
         ]
-    tables += [_bias_table(e, measured, lookup) for e in lareqa + miracl if _panel(e, measured)]
+    for e, specs in panels.items():
+        tables.append(_bias_table(e, measured, lookup, found))
+        if uncertainty and any(spec in found for spec in specs):
+            tables.append(_bias_uncertainty_table(e, specs, found, uncertainty))
     shown_reference: set[str] = set()
     for e in lareqa + miracl:
         members = [s for s in measured if (s.task, s.signature) == e.key]
