@@ -149,3 +149,19 @@ def test_a_rank_distance_moves_relative_to_its_size(config):
     old.path.write_text(json.dumps(data))
     with pytest.raises(DataError, match=r"largest move is 0.001 \(cell .* RD\)"):
         run_bench(replace(config, measures=None), log=lambda _: None)
+
+
+def test_the_python_api_takes_accept_drift(config):
+    import xret
+    from xret.errors import XretError
+
+    old = run_bench(config, log=lambda _: None)[0]
+    _nudge(old.path, 2e-4)
+    kwargs = {"results_dir": config.results_dir, "cache_dir": config.cache_dir}
+    with pytest.raises(XretError, match=r"accept_drift must lie in \[0, 1\]"):
+        xret.bench(config.model, config.tasks, accept_drift=2.0, **kwargs)
+    with pytest.raises(DataError, match="--accept-drift"):
+        xret.bench(config.model, config.tasks, **kwargs)
+    (done,) = xret.bench(config.model, config.tasks, accept_drift=1e-3, **kwargs)
+    assert not old.path.exists() and done.path.exists()
+    assert done.record.provenance.extras["kept_numbers"]["moved"] == 1

@@ -154,6 +154,7 @@ def bench(
     document_prompt: str | None = None,
     device: str = "auto",
     overwrite: bool = False,
+    accept_drift: float | None = None,
     progress: bool | None = None,
     log=None,
 ) -> BenchResults:
@@ -164,9 +165,14 @@ def bench(
     ``tasks``: task names, or paths of task files (``*.toml``). Directories default as in the
     CLI (``$XRET_RESULTS_DIR`` …). ``progress``: bars or periodic lines on stderr; by default
     on a terminal or in a notebook, off elsewhere. ``log``: a function for the run's lines (what
-    it skips, stage times; default: stderr when progress is on, else silent).
+    it skips, stage times; default: stderr when progress is on, else silent). ``accept_drift``:
+    as ``--accept-drift``, a stored record gains measures although its numbers moved by at most
+    this much (xret.results.supersede).
     """
     from xret.progress import interactive
+
+    if accept_drift is not None and not 0 <= accept_drift <= 1:
+        raise XretError(f"accept_drift must lie in [0, 1], not {accept_drift}")
 
     if isinstance(model, (str, os.PathLike)):
         target = str(model)
@@ -197,6 +203,7 @@ def bench(
         document_prompt=document_prompt,
         device=device,
         overwrite=overwrite,
+        accept_drift=accept_drift,
         progress=progress,
     )
     return run(config, log=log or (_stderr if progress else lambda _: None))
