@@ -136,3 +136,20 @@ def test_heatmap_command_draws_a_bias_measure_in_the_multilingual_setting(tmp_pa
     )
     assert code == 0, err
     assert (out / "xquad-r__m__LangR@10__multi.png").is_file()  # -s multi without asking
+
+
+def test_two_seeds_of_a_study_row_get_figures_of_their_own(tmp_path, xret_cli):
+    """A heatmap is drawn from one record: a study seed keeps its name, so seed 3 and seed 4 of
+    one regime are two maps and a delta, not one file written twice."""
+    from pathlib import Path
+
+    study = Path(__file__).parents[2] / "results" / "study" / "me5-small-regimes" / "records"
+    seeds = ("me5-small-q4__x-y__seed3", "me5-small-q4__x-y__seed4")
+    args = ("-m", seeds[0], "-m", seeds[1], "-t", "xquad-r", "--measure", "LangR@10")
+    code, out, err = xret_cli("heatmap", str(study), *args, "--out", str(tmp_path))
+    assert code == 0, err
+    written = out.split()
+    assert len(written) == len(set(written)) == 8  # two maps, the delta, the RD chart; PNG + SVG
+    for seed in seeds:
+        assert (tmp_path / f"xquad-r__{seed}__LangR@10__multi.svg").is_file()
+    assert (tmp_path / f"xquad-r__{seeds[0]}-minus-{seeds[1]}__LangR@10__multi.svg").is_file()

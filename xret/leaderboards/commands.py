@@ -148,7 +148,8 @@ def run_heatmaps(config: HeatmapConfig) -> list[Path]:
         raise DataError(
             f"the models' records are on different tasks ({', '.join(sorted(tasks))}); pass --task"
         )
-    scores = [collect([record]).scores[0] for record in records]
+    # by_seed: a figure is one record, named as recorded (a study seed keeps its "__seedN")
+    scores = [collect([record], by_seed=True).scores[0] for record in records]
     for other in scores[1:]:
         check_comparable(scores[0], other)
     task = slug(scores[0].task)
