@@ -5,7 +5,8 @@ error (read-only, disk full, a file where a folder should be) is an ``OutputErro
 path and the reason, which the CLI prints as one line.
 
 Files that a rerun resumes from (result records, embedding shards) are tallied in ``KEPT`` so
-that an interrupted command can say what it kept.
+that an interrupted command can say what it kept. Reading a user's line-based text file (TREC
+runs, BEIR qrels, language lists) goes through ``text_lines``: unreadable is one ``DataError``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from __future__ import annotations
 import errno
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from xret.errors import OutputError
+from xret.errors import DataError, OutputError
 
 KEPT: Counter[str] = Counter()
 """What this process finished writing, by kind (``"result record"``, ``"embedding shard"``)."""
@@ -92,3 +93,15 @@ def atomic_write_text(path: Path, text: str, kept: str | None = None) -> Path:
 
 def atomic_write_bytes(path: Path, data: bytes, kept: str | None = None) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_bytes(data), kept)
+
+
+def text_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, line) of a UTF-8 text file's non-blank lines; a file that cannot be read
+    or decoded is one DataError naming it."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.strip():
+                    yield number, line.rstrip("\n")
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: cannot read ({err})") from None

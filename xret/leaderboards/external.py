@@ -21,6 +21,7 @@ import numpy as np
 
 from xret import defaults
 from xret.errors import DataError, XretError
+from xret.io import text_lines
 from xret.leaderboards.run_bias import has_parallel, panel_measures, panel_values
 from xret.leaderboards.uncertainty import Options
 from xret.measures.bootstrap import CellSums, Design, Statistic, percentile_interval
@@ -192,7 +193,7 @@ def read_run(path: Path) -> dict[str, dict[str, float]]:
     """A TREC run ``qid Q0 docid rank score tag`` -> {qid: {docid: score}}; a document listed
     twice for one query, or a line of another shape, is a DataError naming file and line."""
     run: dict[str, dict[str, float]] = {}
-    for number, line in _lines(path):
+    for number, line in text_lines(path):
         fields = line.split()
         try:
             if len(fields) != 6:
@@ -222,7 +223,7 @@ def read_languages(source: str | Path, ids: Sequence[str], what: str) -> dict[st
         found = {i: lang for i, lang in found.items() if _LANGUAGE.match(lang)}
     else:
         found = {}
-        for number, line in _lines(Path(source)):
+        for number, line in text_lines(Path(source)):
             fields = line.split()
             if len(fields) != 2:
                 raise DataError(f"{source}:{number}: expected 'id language', found {line[:60]!r}")
@@ -233,17 +234,6 @@ def read_languages(source: str | Path, ids: Sequence[str], what: str) -> dict[st
         what,
         "has no 'lang/' prefix" if str(source) == PREFIX else f"is not in {source}",
     )
-
-
-def _lines(path: Path):
-    """(line number, line) of a text file's non-blank lines; unreadable is one DataError."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if line.strip():
-                    yield number, line.rstrip("\n")
-    except (OSError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: cannot read ({err})") from None
 
 
 def report_lines(scores: RunScores) -> list[str]:

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from xret.errors import DataError
+from xret.io import text_lines
 from xret.tasks.lareqa import LAREQA_MEASURES
 from xret.tasks.records import Document, Query, TaskData
 from xret.tasks.spec import Aggregate, Setting, TaskSpec
@@ -58,19 +59,9 @@ def custom_task(argument: str) -> TaskSpec:
     )
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if line.strip():
-                    yield number, line.rstrip("\n")
-    except (OSError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: unreadable ({err})") from None
-
-
 def _records(path: Path, fields: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     """JSON-lines objects with string ``_id`` (one token) and the given string fields."""
-    for number, line in _lines(path):
+    for number, line in text_lines(path):
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as err:
@@ -101,7 +92,7 @@ def _unique(path: Path, items: Iterator[tuple[int, dict[str, str]]]) -> dict[str
 
 def _qrels(path: Path, queries: Mapping, corpus: Mapping) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
-    lines = _lines(path)
+    lines = text_lines(path)
     number, header = next(lines, (1, ""))
     if tuple(header.split("\t")) != _HEADER:
         raise DataError(f"{path}:{number}: expected the header {'<TAB>'.join(_HEADER)!r}")
