@@ -44,7 +44,7 @@ from xret.results.record import (
     TaskSection,
 )
 from xret.results.runs import runs_dir, staged_runs
-from xret.results.store import ResultStore, result_key
+from xret.results.store import ResultStore, load_per_query, result_key
 from xret.results.supersede import (
     Drift,
     check_reproduced,
@@ -273,15 +273,16 @@ def bench_task(
         writing = time.perf_counter()
         table = _per_query_table(results)
         if previous is not None:
-            drift = check_reproduced(*previous, record, table, accept_drift)
+            old_path, old = previous
+            stored = load_per_query(old_path, old)
+            drift = check_reproduced(old_path, old, stored, record, table, accept_drift)
             if not drift.exact:
-                record, table = keep_stored(*previous, record, table, drift)
+                record, table = keep_stored(old, stored, record, table, drift)
         path = store.write(record, table)
     log(f"{planned.plan.name}: wrote {path}")
     if previous is not None:
         discard_record(*previous)
-        name, old = planned.plan.name, previous[0]
-        log(f"{name}: replaces {old} ({_reproduced(drift)})")
+        log(f"{planned.plan.name}: replaces {old_path} ({_reproduced(drift)})")
     logged = {**seconds, "write": time.perf_counter() - writing}  # the log's: the record is out
     for line in stage_lines(planned.plan.name, logged, time.perf_counter() - start):
         log(line)

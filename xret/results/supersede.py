@@ -29,7 +29,6 @@ from xret.results.store import (
     FLOAT_FORMAT,
     PER_QUERY_KEYS,
     ResultStore,
-    load_per_query,
     load_record,
     slug,
 )
@@ -106,10 +105,10 @@ class Drift:
         }
 
 
-def measure_drift(old_path: Path, old: ResultRecord, new: ResultRecord, per_query) -> Drift:
-    """Every number of ``old`` against the new record's (``per_query``: the new per-query table,
-    as the store writes it). A number the new record lacks, or a cell with other query counts,
-    is another evaluation: a DataError."""
+def measure_drift(old_path: Path, old: ResultRecord, stored, new: ResultRecord, per_query) -> Drift:
+    """Every number of ``old`` (``stored``: its per-query table) against the new record's
+    (``per_query``: the new per-query table, as the store writes it). A number the new record
+    lacks, or a cell with other query counts, is another evaluation: a DataError."""
     for cell in old.cells:
         now = new.cell(cell.setting, cell.query_language, cell.pool_language)
         if now is None or (now.n_queries, now.excluded) != (cell.n_queries, cell.excluded):
@@ -130,13 +129,12 @@ def measure_drift(old_path: Path, old: ResultRecord, new: ResultRecord, per_quer
             if move > largest:
                 largest, largest_at = move, where
             first = first or f"{where} is {value} there but {fresh[where]} now"
-    total, per_query_moved, first_row = _per_query_drift(old_path, old, per_query)
+    total, per_query_moved, first_row = _per_query_drift(stored, per_query)
     return Drift(numbers, moved, largest, largest_at, first or first_row, total, per_query_moved)
 
 
-def _per_query_drift(old_path: Path, old: ResultRecord, per_query) -> tuple[int, int, str]:
+def _per_query_drift(stored, per_query) -> tuple[int, int, str]:
     """How many stored per-query values there are, how many moved, and the first that did."""
-    stored = load_per_query(old_path, old)
     merged = stored.merge(per_query, on=list(PER_QUERY_KEYS), how="left", suffixes=("", "~new"))
     total = moved = 0
     first = ""
@@ -163,13 +161,15 @@ def _as_written(values: np.ndarray) -> np.ndarray:
 def check_reproduced(
     old_path: Path,
     old: ResultRecord,
+    stored,
     new: ResultRecord,
     per_query,
     accept_drift: float | None = None,
 ) -> Drift:
-    """How the new record reproduces ``old``: exactly, or (with ``accept_drift``) every stored
-    number within that relative move; otherwise a DataError naming the first that moved."""
-    drift = measure_drift(old_path, old, new, per_query)
+    """How the new record reproduces ``old`` (``stored``: its per-query table, read once by the
+    caller): exactly, or (with ``accept_drift``) every stored number within that relative move;
+    otherwise a DataError naming the first that moved."""
+    drift = measure_drift(old_path, old, stored, new, per_query)
     if drift.exact or (accept_drift is not None and drift.largest <= accept_drift):
         return drift
     hint = (
@@ -187,7 +187,7 @@ def check_reproduced(
 
 
 def keep_stored(
-    old_path: Path, old: ResultRecord, new: ResultRecord, per_query, drift: Drift
+    old: ResultRecord, stored, new: ResultRecord, per_query, drift: Drift
 ) -> tuple[ResultRecord, object]:
     """The new record and per-query table with every number ``old`` holds put back as stored
     (its JSON value, its per-query text), and the drift named in the provenance."""
@@ -206,7 +206,6 @@ def keep_stored(
         summary=_overlay(new.summary, old.summary),
         provenance=replace(new.provenance, extras=extras),
     )
-    stored = load_per_query(old_path, old)
     keys = list(PER_QUERY_KEYS)
     table = per_query.merge(stored, on=keys, how="left", suffixes=("", "~old"), indicator=True)
     in_stored = table["_merge"] == "both"  # a stored blank stays blank
