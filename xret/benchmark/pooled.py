@@ -166,9 +166,11 @@ class PooledTopK:
                     for m in trec
                 }
             if panel and query_ids:
-                view = _PoolView(ranked.docids[rows], ranked.languages[rows], codes, counts)
                 relevant = [[d for d, g in qrels[q].items() if g > 0] for q in query_ids]
-                values.update({m: view.values(m, relevant, codes[language]) for m in panel})
+                view = _PoolView(
+                    ranked.docids[rows], ranked.languages[rows], relevant, codes, counts
+                )
+                values.update({m: view.values(m, codes[language]) for m in panel})
             results.append(
                 CellResult(
                     setting=Setting.MULTI,
@@ -258,14 +260,16 @@ class _PoolView:
     index the passages the rankings and the qrels name, and ``Pooled.pool_counts`` holds the
     whole pool's composition (a corpus pool is too large to list)."""
 
-    def __init__(self, docids, languages, codes: dict[str, int], counts: np.ndarray):
-        self.docids, self.codes, self.counts = docids, codes, counts
+    def __init__(self, docids, languages, relevant: list[list[str]], codes: dict[str, int], counts):
+        self.docids, self.relevant, self.codes, self.counts = docids, relevant, codes, counts
         self.position: dict[str, int] = {}
         self.language: list[int] = []
         self.ranked = [
             [self._at(d, lang) for d, lang in zip(row, langs)]
             for row, langs in zip(docids, languages)
         ]
+        self.cells: dict[int, tuple[list[int], Pooled]] = {}
+        """Depth read -> (the queries ranked that deep, their Pooled): one per cutoff."""
 
     def _at(self, doc: str, language: str) -> int:
         if doc not in self.position:
@@ -273,19 +277,27 @@ class _PoolView:
             self.language.append(self.codes[language])
         return self.position[doc]
 
-    def values(self, m: Measure, relevant: list[list[str]], query_language: int) -> np.ndarray:
+    def values(self, m: Measure, query_language: int) -> np.ndarray:
         """Per query, ``m`` over its top ``k``; NaN where its ranking holds fewer than ``k``
         passages (an approximate index can return fewer) while the pool holds more."""
         need = min(m.cutoff or 1, int(self.counts.sum()))
+        if need not in self.cells:
+            self.cells[need] = self._cell(need, query_language)
+        rows, cell = self.cells[need]
+        out = np.full(len(self.ranked), np.nan)
+        out[rows] = PER_QUERY[m.name](cell, m.cutoff)
+        return out
+
+    def _cell(self, need: int, query_language: int) -> tuple[list[int], Pooled]:
         rows = [i for i, row in enumerate(self.ranked) if len(row) >= need]
-        most = max(map(len, relevant), default=0)
+        most = max(map(len, self.relevant), default=0)
         ranks = np.zeros((len(rows), most), dtype=np.int64)
         where = np.full((len(rows), most), -1, dtype=np.int64)
         for out, row in enumerate(rows):
             rank: dict[str, int] = {}
             for r, d in enumerate(self.docids[row], 1):
                 rank.setdefault(d, r)
-            for j, d in enumerate(relevant[row]):  # a relevant passage is in the query's language
+            for j, d in enumerate(self.relevant[row]):  # relevant: in the query's language
                 ranks[out, j] = rank.get(d, BEYOND)
                 where[out, j] = self._at(d, d.split("/", 1)[0])
         cell = Pooled(
@@ -299,6 +311,4 @@ class _PoolView:
             languages=len(self.codes),
             pool_counts=self.counts,
         )
-        out = np.full(len(self.ranked), np.nan)
-        out[rows] = PER_QUERY[m.name](cell, m.cutoff)
-        return out
+        return rows, cell
