@@ -25,7 +25,7 @@ from xret.benchmark.search import Hits, TopK
 from xret.benchmark.strategies import Plan, RecordFacts, Stages, Workspace
 from xret.benchmark.topk import POLICY, CorpusOptions, CorpusTopK, Loaded, Retrieved, Searchable
 from xret.errors import XretError
-from xret.measures.bias import PER_QUERY, Pooled
+from xret.measures.bias import BEYOND, PER_QUERY, Pooled
 from xret.measures.table import (
     BIAS_PANEL_DEFAULT,
     Measure,
@@ -249,10 +249,6 @@ def _named(
         )
         languages.append(found)
     return docids, languages
-
-
-BEYOND = np.iinfo(np.int32).max
-"""The rank of a relevant passage the pooled top k lacks: below every cutoff."""
 
 
 class _PoolView:

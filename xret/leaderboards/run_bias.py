@@ -19,18 +19,15 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from xret.errors import XretError
-from xret.measures.bias import PER_LANGUAGE, PER_QUERY, Pooled, parallel_consistency
+from xret.measures.bias import BEYOND, PER_LANGUAGE, PER_QUERY, Pooled, parallel_consistency
 from xret.measures.table import (
     BIAS_PANEL_DEFAULT,
-    MAX_CUTOFF,
     Measure,
     Needs,
     Truncation,
     parse_measures,
 )
 
-BEYOND = MAX_CUTOFF + 1
-"""The rank of a relevant document the run lacks: below every cutoff."""
 NO_QUERY_LANGUAGE = "needs the queries' languages (--query-lang)"
 NO_PARALLEL = "needs parallel queries: ids '<lang>/<question>' shared across query languages"
 

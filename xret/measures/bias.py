@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xret.measures.table import MAX_CUTOFF
+
+BEYOND = MAX_CUTOFF + 1
+"""``Pooled.ranks`` of a relevant candidate a truncated ranking lacks: below every cutoff."""
 PEER_WEIGHTS = {0: 0.5, 1: 0.5}
 """PEER's weight per relevance level: non-relevant (judged 0 or unjudged) and relevant, equal."""
 
