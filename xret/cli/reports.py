@@ -38,9 +38,9 @@ from xret.cli.options import (
 @click.option(
     "--ci",
     is_flag=True,
-    help=f"After each headline table: per column, {100 * defaults.CONFIDENCE:g} % intervals "
-    "(bootstrap over topics and seeds), sd over seeds, ranks with rank intervals and tied groups "
-    "(reads per-query scores).",
+    help="After each headline and bias-panel table: per column, "
+    f"{100 * defaults.CONFIDENCE:g} % intervals (bootstrap over topics and seeds), sd over seeds, "
+    "ranks with rank intervals and tied groups (reads per-query scores).",
 )
 @click.option(
     "--resamples",

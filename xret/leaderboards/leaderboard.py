@@ -423,14 +423,20 @@ def _headline_specs(
     return out
 
 
+def _laid_out(scores: Sequence[Scores]) -> tuple[list[Evaluation], list[Evaluation]]:
+    """The evaluations the leaderboard lays out: LAReQA-family, MIRACL-family."""
+    evaluations = _evaluations(scores)
+    return (
+        [e for e in evaluations if e.family == "lareqa"],
+        [e for e in evaluations if e.family == "miracl"],
+    )
+
+
 def headline_estimates(
     collection: Collection, options: Options
 ) -> dict[_Spec, list[tuple[Estimate, Scores]]]:
     """Every headline column's measured rows with their uncertainty, best first."""
-    evaluations = _evaluations(collection.scores)
-    lareqa = [e for e in evaluations if e.family == "lareqa"]
-    miracl = [e for e in evaluations if e.family == "miracl"]
-    specs = [spec for _, specs in _headline_specs(lareqa, miracl) for spec in specs]
+    specs = [spec for _, specs in _headline_specs(*_laid_out(collection.scores)) for spec in specs]
     return _estimated(specs, collection.scores, options)
 
 
@@ -462,9 +468,7 @@ def uncertainty_csv(collection: Collection, options: Options) -> str:
             "group",
         ]
     )
-    evaluations = _evaluations(collection.scores)
-    lareqa = [e for e in evaluations if e.family == "lareqa"]
-    miracl = [e for e in evaluations if e.family == "miracl"]
+    lareqa, miracl = _laid_out(collection.scores)
     specs = [spec for _, specs in _headline_specs(lareqa, miracl) for spec in specs]
     specs += [spec for e in lareqa + miracl for spec in _bias_specs(e, collection.scores)]
     once: dict[tuple, _Spec] = {}  # RD is a headline column and the panel's first
@@ -499,7 +503,8 @@ def build_leaderboard(
     collection: Collection, published: bool = True, uncertainty: Options | None = None
 ) -> Document:
     """Headline tables, then per task: measured per-language tables and the paper's own; with
-    ``uncertainty``, a table of intervals and ranks per headline column after its table."""
+    ``uncertainty``, a table of intervals and ranks per headline column after its table, and
+    one for the whole bias panel after the panel's."""
     measured = collection.scores
     evaluations = _evaluations(measured)
     lookup: dict[tuple[System, tuple], Scores] = {
